@@ -1,0 +1,56 @@
+# Every target bootstraps .venv from the pins when it is missing or older than them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+SANDBOX_PORT ?= 4566
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test test-unit test-sandbox lint syntax bench lock clean sandbox-start sandbox-stop
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create or refresh .venv from the pinned requirements
+
+demo: $(STAMP) ## Converge the demo tenant on the local sandbox
+	@bash scripts/demo.sh
+
+lint: $(STAMP) ## ruff, yamllint, ansible-lint (production profile)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production --offline
+
+syntax: $(STAMP) ## ansible-playbook --syntax-check on every playbook
+	@set -e; for p in site.yml playbooks/*.yml playbooks/ops/*.yml; do \
+	  [ -e "$$p" ] || continue; \
+	  $(BIN)/ansible-playbook --syntax-check -i inventories/demo "$$p" >/dev/null && echo "syntax ok: $$p"; \
+	done
+
+test-unit: $(STAMP) ## Unit tests only
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+test: $(STAMP) lint syntax ## Everything CI runs
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Benchmarks; JSON results in bench/results/
+	$(BIN)/python -m bench
+
+lock: ## Regenerate constraints.txt from a fresh venv
+	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
+	/tmp/lock-venv/bin/pip install --quiet -r requirements.txt
+	{ echo '# Full transitive lock for requirements.txt (pip freeze of a fresh .venv). Used as -c.'; \
+	  /tmp/lock-venv/bin/pip freeze; } > constraints.txt
+
+clean: ## Remove the venv and generated files
+	rm -rf $(VENV) .pytest_cache .ruff_cache reports/*.html

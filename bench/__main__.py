@@ -1,0 +1,124 @@
+"""Run the benchmarks and write bench/results/<name>.json plus a printed table.
+
+Each benchmark is a function returning a dict with at least `measured` (how) and
+`reproduce` (the command). Figures are measured, never asserted: the machines are
+shared and noisy, so targets are checked as ratios measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
+
+from sandbox.client import SandboxClient  # noqa: E402
+
+BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def benchmark(func: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    BENCHMARKS[func.__name__] = func
+    return func
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@benchmark
+def sandbox_startup() -> dict[str, Any]:
+    """Wall time of `python -m sandbox start` until the endpoint answers (target < 5 s)."""
+    samples = []
+    for _ in range(3):
+        port = free_port()
+        with tempfile.TemporaryDirectory() as state:
+            common = ["--port", str(port), "--state-dir", state]
+            began = time.monotonic()
+            subprocess.run(
+                [sys.executable, "-m", "sandbox", "start", *common], cwd=ROOT, check=True, capture_output=True
+            )
+            samples.append(time.monotonic() - began)
+            subprocess.run(
+                [sys.executable, "-m", "sandbox", "stop", *common], cwd=ROOT, check=True, capture_output=True
+            )
+    return {
+        "seconds": {"min": round(min(samples), 3), "max": round(max(samples), 3)},
+        "target_seconds": 5,
+        "met": max(samples) < 5,
+        "measured": "3 cold starts of the CLI, each until /_sandbox/health answers",
+        "reproduce": "time .venv/bin/python -m sandbox start --port 4599 --state-dir /tmp/s",
+    }
+
+
+@benchmark
+def sandbox_request_latency() -> dict[str, Any]:
+    """Median round trip of read calls through the sandbox, per backend (moto vs the project's own)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as state:
+        common = ["--port", str(port), "--state-dir", state]
+        subprocess.run([sys.executable, "-m", "sandbox", "start", *common], cwd=ROOT, check=True, capture_output=True)
+        try:
+            client = SandboxClient(port=port)
+            calls = {
+                "ec2:DescribeVpcs": client.boto3("ec2").describe_vpcs,
+                "appstream:DescribeFleets": client.boto3("appstream").describe_fleets,
+                "ds:DescribeDirectories": client.boto3("ds").describe_directories,
+                "fsx:DescribeFileSystems": client.boto3("fsx").describe_file_systems,
+            }
+            medians = {}
+            for name, call in calls.items():
+                call()  # warm-up: first calls import moto's backends
+                samples = []
+                for _ in range(30):
+                    began = time.perf_counter()
+                    call()
+                    samples.append(time.perf_counter() - began)
+                medians[name] = round(sorted(samples)[len(samples) // 2] * 1000, 2)
+        finally:
+            subprocess.run([sys.executable, "-m", "sandbox", "stop", *common], cwd=ROOT, capture_output=True)
+    return {
+        "median_ms": medians,
+        "measured": "30 sequential calls per operation after one warm-up call, boto3 client reused",
+        "reproduce": ".venv/bin/python -m bench --only sandbox_request_latency",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS))
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in args.only or list(BENCHMARKS):
+        began = time.monotonic()
+        result = BENCHMARKS[name]()
+        result.update(
+            {
+                "benchmark": name,
+                "elapsed_s": round(time.monotonic() - began, 2),
+                "host": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+        )
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+        figures = {k: v for k, v in result.items() if k not in ("measured", "reproduce", "host", "when", "benchmark")}
+        print(f"{name:32s} {json.dumps(figures)}")
+    print(f"results in {RESULTS.relative_to(ROOT)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""python -m sandbox start|stop|status|reset|serve
+
+start   runs the endpoint in the background and returns once it answers
+stop    stops it
+status  prints its health (exit 1 when it is not running)
+reset   forgets every resource
+serve   runs it in the foreground (what `start` launches)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sandbox import DEFAULT_HOST, DEFAULT_PORT
+from sandbox.client import SandboxClient
+
+DEFAULT_STATE_DIR = Path(os.environ.get("SANDBOX_STATE_DIR", Path(__file__).resolve().parent.parent / ".sandbox"))
+
+
+def _pid_file(state_dir: Path, port: int) -> Path:
+    return state_dir / f"sandbox-{port}.pid"
+
+
+def _running_pid(state_dir: Path, port: int) -> int | None:
+    pid_file = _pid_file(state_dir, port)
+    if not pid_file.exists():
+        return None
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return None
+    return pid
+
+
+def start(args: argparse.Namespace) -> int:
+    client = SandboxClient(port=args.port, host=args.host)
+    if _running_pid(args.state_dir, args.port) and client.healthy():
+        if args.time_scale is not None:
+            client.set_time_scale(args.time_scale)
+        print(f"sandbox already running on {client.endpoint} (time scale {client.health()['time_scale']})")
+        return 0
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "sandbox",
+        "serve",
+        "--port",
+        str(args.port),
+        "--host",
+        args.host,
+        "--state-dir",
+        str(args.state_dir),
+        "--time-scale",
+        str(args.time_scale or 1.0),
+    ]
+    log = (args.state_dir / f"server-{args.port}.log").open("ab")
+    process = subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    _pid_file(args.state_dir, args.port).write_text(str(process.pid))
+    deadline = time.time() + args.wait
+    while time.time() < deadline:
+        if process.poll() is not None:
+            print(f"sandbox failed to start; see {log.name}", file=sys.stderr)
+            return 1
+        if client.healthy():
+            print(
+                f"sandbox running on {client.endpoint} (pid {process.pid}, time scale "
+                f"{client.health()['time_scale']}, state {args.state_dir})"
+            )
+            return 0
+        time.sleep(0.1)
+    print(f"sandbox did not answer within {args.wait}s; see {log.name}", file=sys.stderr)
+    return 1
+
+
+def stop(args: argparse.Namespace) -> int:
+    pid = _running_pid(args.state_dir, args.port)
+    if pid is None:
+        print("sandbox is not running")
+        return 0
+    os.killpg(pid, signal.SIGTERM)
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    _pid_file(args.state_dir, args.port).unlink(missing_ok=True)
+    print(f"sandbox on port {args.port} stopped")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    client = SandboxClient(port=args.port, host=args.host)
+    if not client.healthy():
+        print(f"sandbox is not answering on {client.endpoint}")
+        return 1
+    print(json.dumps(client.health(), indent=2))
+    return 0
+
+
+def reset(args: argparse.Namespace) -> int:
+    SandboxClient(port=args.port, host=args.host).reset()
+    print("sandbox reset")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    from sandbox.server import SandboxApp
+
+    app = SandboxApp(args.state_dir, time_scale=args.time_scale or 1.0)
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    signal.signal(signal.SIGTERM, lambda *_: (server.server_close(), sys.exit(0)))
+    print(f"serving on http://{args.host}:{args.port}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=["start", "stop", "status", "reset", "serve"])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", DEFAULT_PORT)))
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="multiply every modelled AWS duration by this factor (1 = real time)",
+    )
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    parser.add_argument("--wait", type=float, default=30.0, help="seconds `start` waits for the endpoint")
+    args = parser.parse_args(argv)
+    if args.time_scale is not None and args.time_scale <= 0:
+        parser.error("--time-scale must be positive")
+    return {"start": start, "stop": stop, "status": status, "reset": reset, "serve": serve}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

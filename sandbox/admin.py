@@ -1,0 +1,91 @@
+"""The sandbox-only admin API under /_sandbox/ (JSON in, JSON out).
+
+GET  /_sandbox/health                      status, time scale, uptime
+POST /_sandbox/reset                       forget every resource (moto's and the project's backends)
+GET  /_sandbox/time-scale                  current scale; PUT/POST {"time_scale": S} sets it
+GET  /_sandbox/faults                      current rules; POST adds one
+                                           {"service", "operation", "throttle_rate", "error_rate",
+                                            "latency_ms", "seed"}; DELETE clears them
+GET  /_sandbox/log?since=N                 request log entries from sequence N
+GET  /_sandbox/log/stats?since=N           counts by operation, mutating calls, errors
+POST /_sandbox/<service>/<action>          a backend's own hook, e.g. appstream/create-image,
+                                           appstream/fail-fleet, ds/fail-directory, fsx/fail-file-system
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from sandbox.errors import AwsError
+
+if TYPE_CHECKING:
+    from sandbox.server import SandboxApp
+
+
+def _reply(start_response: Any, status: int, document: Any) -> list[bytes]:
+    payload = json.dumps(document, default=str).encode()
+    start_response(
+        f"{status} {'OK' if status < 400 else 'Error'}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+    )
+    return [payload]
+
+
+def handle_admin(app: SandboxApp, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("PATH_INFO", "").rstrip("/")
+    query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    try:
+        payload = json.loads(raw) if raw else {}
+    except ValueError:
+        return _reply(start_response, 400, {"error": "the body must be JSON"})
+    parts = path.split("/")[2:]  # after "", "_sandbox"
+    try:
+        return _reply(start_response, 200, _route(app, method, parts, query, payload))
+    except KeyError as exc:
+        return _reply(start_response, 404, {"error": f"no such admin route or resource: {exc.args[0]}"})
+    except (ValueError, TypeError) as exc:
+        return _reply(start_response, 400, {"error": str(exc)})
+    except AwsError as exc:
+        return _reply(start_response, exc.status, {"error": exc.message, "code": exc.code})
+
+
+def _route(app: SandboxApp, method: str, parts: list[str], query: dict[str, str], payload: dict[str, Any]) -> Any:
+    head = parts[0] if parts else "health"
+    if head == "health":
+        return {
+            "status": "ok",
+            "time_scale": app.clock.time_scale,
+            "uptime_s": round(time.time() - app.started, 3),
+            "services": sorted(app.services),
+        }
+    if head == "reset" and method == "POST":
+        app.reset()
+        return {"reset": True}
+    if head == "time-scale":
+        if method in ("PUT", "POST"):
+            app.set_time_scale(float(payload["time_scale"]))
+        return {"time_scale": app.clock.time_scale}
+    if head == "faults":
+        if method == "POST":
+            app.faults.configure(payload)
+        elif method == "DELETE":
+            app.faults.clear()
+        return {"rules": app.faults.rules}
+    if head == "log":
+        since = int(query.get("since", 0))
+        if len(parts) > 1 and parts[1] == "stats":
+            return app.log.stats(since)
+        return {"entries": app.log.since(since), "next": since + len(app.log.since(since))}
+    if head in app.services and len(parts) == 2 and method == "POST":
+        service = app.services[head]
+        hook = getattr(service, "admin_" + parts[1].replace("-", "_"), None)
+        if hook is None:
+            raise KeyError("/".join(parts))
+        return hook(payload.get("region", "us-east-1"), payload)
+    raise KeyError("/".join(parts))

@@ -1,0 +1,80 @@
+"""A small client of the sandbox for tests and scripts: admin API and boto3 clients."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from sandbox import DEFAULT_HOST, DEFAULT_PORT
+
+
+class SandboxClient:
+    def __init__(self, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, region: str = "eu-west-3") -> None:
+        self.endpoint = f"http://{host}:{port}"
+        self.region = region
+
+    # -- admin API --------------------------------------------------------------------------
+    def call(self, method: str, path: str, payload: dict[str, Any] | None = None, timeout: float = 10.0) -> Any:
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(
+            f"{self.endpoint}/_sandbox/{path.lstrip('/')}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode("utf-8", "replace")
+            raise RuntimeError(f"sandbox admin {method} {path} failed: {err.code} {detail}") from err
+
+    def healthy(self) -> bool:
+        try:
+            return self.health().get("status") == "ok"
+        except (OSError, RuntimeError, ValueError):
+            return False
+
+    def health(self) -> dict[str, Any]:
+        return self.call("GET", "health", timeout=1.0)
+
+    def reset(self) -> None:
+        self.call("POST", "reset", {})
+
+    def set_time_scale(self, scale: float) -> None:
+        self.call("PUT", "time-scale", {"time_scale": scale})
+
+    def add_fault(self, **rule: Any) -> None:
+        self.call("POST", "faults", rule)
+
+    def clear_faults(self) -> None:
+        self.call("DELETE", "faults")
+
+    def log_mark(self) -> int:
+        return self.call("GET", "log/stats")["next"]
+
+    def log(self, since: int = 0) -> list[dict[str, Any]]:
+        return self.call("GET", f"log?since={since}")["entries"]
+
+    def stats(self, since: int = 0) -> dict[str, Any]:
+        return self.call("GET", f"log/stats?since={since}")
+
+    def hook(self, service: str, action: str, **payload: Any) -> Any:
+        payload.setdefault("region", self.region)
+        return self.call("POST", f"{service}/{action}", payload)
+
+    # -- boto3 ---------------------------------------------------------------------------
+    def boto3(self, service: str, region: str | None = None) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service,
+            region_name=region or self.region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - the sandbox's dummy credentials
+            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        )
