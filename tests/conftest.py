@@ -15,7 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
 
+import ansible.module_utils  # noqa: E402
+
 from sandbox.client import SandboxClient  # noqa: E402
+
+# Project module_utils are imported by modules as ansible.module_utils.<name> (ansible.cfg's
+# module_utils path); make the same names importable in tests.
+ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
 
 # Fast enough that a 30-minute modelled creation takes under 2 s, slow enough that
 # transitional states (PENDING, STARTING) are still observable right after a call.

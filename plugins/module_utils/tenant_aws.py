@@ -1,0 +1,65 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every AWS module of the toolkit shares: options, clients with retries, tokens, the run loop."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ansible.module_utils.tenant_resource import NotOwned, ReplacementRequired, ResourceKind, converge
+from ansible.module_utils.tenant_waiters import WaitFailed, WaitTimeout
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code  # noqa: F401
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+# JSON-protocol services (AppStream, DS, FSx) name their throttling and transient errors
+# differently from EC2; AWSRetry only knows EC2's names by default.
+RETRY_CODES = [
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "InternalServerError",
+    "InternalServerException",
+    "ServiceUnavailableException",
+    "ServiceException",
+]
+
+
+def retry_decorator(extra: list[str] | None = None) -> Any:
+    return AWSRetry.jittered_backoff(
+        retries=10, delay=1, max_delay=30, catch_extra_error_codes=RETRY_CODES + (extra or [])
+    )
+
+
+def tenant_argument_spec(wait_timeout: int = 1800) -> dict[str, Any]:
+    """Options every tenant-owned resource takes: its owner, tags and waiting."""
+    return dict(
+        tenant=dict(type="str", required=True),
+        environment=dict(type="str"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=wait_timeout),
+    )
+
+
+def client_token(*parts: Any) -> str:
+    """A deterministic idempotency token: the same request after an interruption reuses it."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return digest[:64]
+
+
+def run(module: Any, kind: ResourceKind, state: str, allow_recreate: bool = False) -> None:
+    """Converge `kind` and exit the module, turning every known failure into a clear message."""
+    try:
+        result = converge(kind, state, module.check_mode, allow_recreate=allow_recreate)
+    except (NotOwned, ReplacementRequired) as err:
+        module.fail_json(msg=str(err))
+    except WaitFailed as err:
+        module.fail_json(msg=str(err), **{kind.kind: kind.result(err.resource)})
+    except WaitTimeout as err:
+        module.fail_json(msg=str(err), **{kind.kind: kind.result(err.resource)})
+    except Exception as err:
+        if hasattr(err, "response"):
+            module.fail_json_aws(err, msg=f"{kind.kind} {kind.name!r}: AWS refused the request")
+        raise
+    module.exit_json(**result)

@@ -1,0 +1,104 @@
+"""The shared poller: targets, fail-fast with the service's reason, timeouts, progress lines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.module_utils.tenant_waiters import ABSENT, WaitFailed, WaitTimeout, delays, wait_for
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+def sequence(*states):
+    items = iter(states)
+    return lambda: {"State": next(items)}
+
+
+def test_returns_the_resource_once_it_reaches_a_target():
+    fake = FakeTime()
+    got = wait_for(
+        sequence("STARTING", "STARTING", "RUNNING"),
+        lambda r: r["State"],
+        ["RUNNING"],
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    assert got == {"State": "RUNNING"}
+
+
+def test_fails_fast_with_the_service_reason():
+    fake = FakeTime()
+    with pytest.raises(WaitFailed, match="reached FAILED: IMAGE_UNAVAILABLE: no such image") as caught:
+        wait_for(
+            sequence("PENDING", "FAILED", "RUNNING"),
+            lambda r: r["State"],
+            ["RUNNING"],
+            ["FAILED"],
+            failure_reason=lambda r: "IMAGE_UNAVAILABLE: no such image",
+            kind="image builder",
+            name="b1",
+            sleep=fake.sleep,
+            clock=fake.clock,
+        )
+    assert caught.value.resource == {"State": "FAILED"}
+    assert fake.now < 1
+
+
+def test_times_out_naming_the_state_it_was_stuck_in():
+    fake = FakeTime()
+    with pytest.raises(WaitTimeout, match="still CREATING after 60 s"):
+        wait_for(
+            lambda: {"State": "CREATING"},
+            lambda r: r["State"],
+            ["AVAILABLE"],
+            timeout=60,
+            kind="file system",
+            sleep=fake.sleep,
+            clock=fake.clock,
+        )
+    assert 60 <= fake.now <= 61
+
+
+def test_absent_is_a_state_for_deletions():
+    fake = FakeTime()
+    answers = iter([{"State": "DELETING"}, None])
+    assert (
+        wait_for(
+            lambda: next(answers), lambda r: r["State"] if r else ABSENT, [ABSENT], sleep=fake.sleep, clock=fake.clock
+        )
+        is None
+    )
+
+
+def test_poll_intervals_grow_to_a_cap():
+    intervals = delays(first=0.2, factor=2, cap=15)
+    assert [next(intervals) for _ in range(9)] == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 15, 15]
+
+
+def test_progress_is_written_for_operators(tmp_path, monkeypatch):
+    progress = tmp_path / "progress.jsonl"
+    monkeypatch.setenv("TENANT_PROGRESS_FILE", str(progress))
+    fake = FakeTime()
+    wait_for(
+        sequence("Creating", "Active"),
+        lambda r: r["State"],
+        ["Active"],
+        kind="directory",
+        name="d-1",
+        expected=1800,
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    lines = [json.loads(line) for line in progress.read_text().splitlines()]
+    assert [line["state"] for line in lines] == ["Creating", "Active"]
+    assert lines[0]["kind"] == "directory" and lines[0]["expected_s"] == 1800
