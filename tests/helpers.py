@@ -1,0 +1,100 @@
+"""Helpers for tests that run playbooks against the sandbox and inspect its request log."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sandbox.client import SandboxClient
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    stdout: str
+    stderr: str
+    log_mark: int
+    client: SandboxClient | None
+
+    @property
+    def recap(self) -> dict[str, dict[str, int]]:
+        """PLAY RECAP counters per host: {"demo": {"ok": 3, "changed": 0, ...}}."""
+        hosts = {}
+        for match in re.finditer(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", self.stdout, re.MULTILINE):
+            hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
+        return hosts
+
+    def stats(self) -> dict[str, Any]:
+        assert self.client is not None
+        return self.client.stats(self.log_mark)
+
+    def calls(self) -> list[dict[str, Any]]:
+        assert self.client is not None
+        return self.client.log(self.log_mark)
+
+
+def write_inventory(
+    directory: Path, tenant: dict[str, Any], sandbox: SandboxClient | None = None, extra_host_vars: dict | None = None
+) -> Path:
+    """A one-tenant inventory in the contract's layout, aimed at `sandbox` when given."""
+    name = tenant["name"]
+    host_vars = directory / "host_vars" / name
+    host_vars.mkdir(parents=True, exist_ok=True)
+    (directory / "hosts.yml").write_text(yaml.safe_dump({"tenants": {"hosts": {name: {}}}}))
+    (host_vars / "tenant.yml").write_text(yaml.safe_dump({"tenant": tenant}, sort_keys=False))
+    aws: dict[str, Any] = {}
+    if sandbox is not None:
+        aws = {"aws_endpoint_url": sandbox.endpoint, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    aws.update(extra_host_vars or {})
+    (host_vars / "aws.yml").write_text(yaml.safe_dump(aws))
+    return directory
+
+
+def run_playbook(
+    playbook: str | Path,
+    inventories: list[Path] | Path,
+    sandbox: SandboxClient | None = None,
+    extra_vars: dict[str, Any] | None = None,
+    check: bool = False,
+    diff: bool = False,
+    env: dict[str, str] | None = None,
+    args: list[str] | None = None,
+    timeout: float = 600,
+) -> PlaybookRun:
+    """Run ansible-playbook from the project root with the project's ansible.cfg."""
+    if isinstance(inventories, Path):
+        inventories = [inventories]
+    command = [str(BIN / "ansible-playbook"), str(playbook)]
+    for inventory in inventories:
+        command += ["-i", str(inventory)]
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    command += args or []
+    environment = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+    }
+    environment.update(env or {})
+    mark = sandbox.log_mark() if sandbox is not None else 0
+    done = subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return PlaybookRun(done.returncode, done.stdout, done.stderr, mark, sandbox)
