@@ -1,0 +1,161 @@
+#!/usr/bin/python
+# Copyright: contributors to the tenant toolkit
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: tenant_validate
+version_added: 0.1.0
+short_description: Validate and normalise a tenant definition before any AWS call
+description:
+  - "Checks a tenant definition (design.md section 4) and the application catalogue, and reports
+    B(every) error at once, each prefixed with the dotted path of the offending field
+    (for example C(tenant.storage.storage_gib: 16 is below the SSD minimum of 32))."
+  - On success returns the definition with every documented default filled in, the install
+    order of the catalogue applications, the catalogue hash and the AppStream image name.
+  - Runs entirely on the controller; it never contacts AWS and never changes anything.
+author: Tenant toolkit maintainers
+options:
+  tenant:
+    description:
+      - The tenant definition, normally the C(tenant) host variable from
+        C(inventories/<tenant>/host_vars/<tenant>/tenant.yml).
+      - Any type is accepted so that a wrong type is reported as a validation error.
+    type: raw
+    required: true
+  catalogue:
+    description:
+      - The application catalogue, normally the C(app_catalogue) variable of
+        C(group_vars/all/catalogue.yml).
+      - Maps an application key to its installer, checksum, version, silent-install arguments,
+        product id, dependencies and optional Image Assistant launch data.
+    type: dict
+    required: true
+attributes:
+  check_mode:
+    support: full
+    description: The module never changes anything; check mode returns the same result.
+  diff_mode:
+    support: none
+notes:
+  - Validation rules live in C(plugins/module_utils/tenant_schema.py) and
+    C(plugins/module_utils/catalogue.py); AWS limits there are quoted from the botocore
+    service models.
+  - The catalogue hash also covers C(tenant.appstream.base_image), so a new AWS base image
+    yields a new image name.
+"""
+
+EXAMPLES = r"""
+- name: Ensure the tenant definition is valid
+  tenant_validate:
+    tenant: "{{ tenant | default(omit) }}"
+    catalogue: "{{ app_catalogue }}"
+  register: validate_result
+
+- name: Use the normalised definition from here on
+  ansible.builtin.set_fact:
+    tenant_spec: "{{ validate_result.tenant }}"
+    tenant_image_name: "{{ validate_result.image_name }}"
+"""
+
+RETURN = r"""
+tenant:
+  description: The tenant definition with every documented default filled in.
+  type: dict
+  returned: success
+  sample:
+    name: demo
+    environment: dev
+    region: eu-west-3
+    auth: saml
+    network:
+      cidr: 10.40.0.0/16
+      availability_zones: 2
+      nat_gateways: single
+    storage:
+      deployment_type: SINGLE_AZ_2
+      home_drive: H
+      project_drive: P
+apps:
+  description: Catalogue keys to install, dependencies first, in a deterministic order.
+  type: list
+  elements: str
+  returned: success
+  sample: [matlab_runtime_r2020b, matlab_runtime_r2021b, vcredist_2015_2022_x64, icobatch, icostudio]
+catalogue_hash:
+  description: Short sha256-based digest of the resolved catalogue entries and the base image.
+  type: str
+  returned: success
+  sample: 3f9c0a1b2c4d
+image_name:
+  description: Name of the AppStream image for this catalogue, C(<tenant>-suite-<catalogue_hash>).
+  type: str
+  returned: success
+  sample: demo-suite-3f9c0a1b2c4d
+errors:
+  description: Every validation error, each starting with the dotted path of the field.
+  type: list
+  elements: str
+  returned: failure
+  sample:
+    - "tenant.storage.storage_gib: 16 is below the SSD minimum of 32"
+    - "tenant.network.nat_gatway: unknown key (did you mean nat_gateways?)"
+"""
+
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.catalogue import (
+    CatalogueError,
+    catalogue_hash,
+    image_name_errors,
+    resolve_catalogue,
+    validate_catalogue,
+    validate_resolved,
+)
+from ansible.module_utils.tenant_schema import normalise_tenant, validate_tenant
+
+ARGUMENT_SPEC = {
+    "tenant": {"type": "raw", "required": True},
+    "catalogue": {"type": "dict", "required": True},
+}
+
+
+def evaluate(tenant: Any, catalogue: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Return ``(result, errors)``; ``result`` is only meaningful without errors."""
+    errors = validate_catalogue(catalogue) + validate_tenant(tenant, catalogue)
+    if errors:
+        return {}, errors
+    spec = normalise_tenant(tenant)
+    try:
+        resolved = resolve_catalogue(catalogue, spec["apps"])
+    except CatalogueError as exc:
+        return {}, [f"tenant.apps: {exc}"]
+    digest = catalogue_hash(resolved, base_image=spec["appstream"]["base_image"])
+    name = f"{spec['name']}-suite-{digest}"
+    errors = validate_resolved(resolved) + image_name_errors(name, "tenant.name")
+    result = {
+        "tenant": spec,
+        "apps": [entry["key"] for entry in resolved],
+        "catalogue_hash": digest,
+        "image_name": name,
+    }
+    return result, errors
+
+
+def format_errors(errors: list[str]) -> str:
+    count = len(errors)
+    header = f"Tenant validation failed with {count} error{'s' if count != 1 else ''}:"
+    return "\n".join([header, *(f"- {error}" for error in errors)])
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result, errors = evaluate(module.params["tenant"], module.params["catalogue"])
+    if errors:
+        module.fail_json(msg=format_errors(errors), errors=errors)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

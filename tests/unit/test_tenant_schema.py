@@ -1,0 +1,961 @@
+"""The tenant definition contract (design.md section 4), one rule per test.
+
+Each rule is shown with values it accepts and values it rejects; a rejection must
+name the offending field by its full dotted path.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
+
+from tenant_schema import (  # noqa: E402
+    derive_username,
+    normalise_ops_vars,
+    normalise_tenant,
+    validate_ops_vars,
+    validate_tenant,
+)
+
+CATALOGUE: dict[str, Any] = {
+    "icostudio": {"dependencies": ["vcredist"]},
+    "icobatch": {"dependencies": ["vcredist"]},
+    "vcredist": {},
+}
+
+BASE: dict[str, Any] = {
+    "name": "acme-neuro",
+    "environment": "prod",
+    "region": "eu-west-3",
+    "auth": "saml",
+    "network": {"cidr": "10.40.0.0/16", "availability_zones": 2, "nat_gateways": "single"},
+    "directory": {"fqdn": "corp.acme-neuro.example", "netbios": "ACMENEURO", "edition": "Standard"},
+    "storage": {
+        "deployment_type": "SINGLE_AZ_2",
+        "storage_type": "SSD",
+        "storage_gib": 64,
+        "throughput_mbps": 32,
+        "backup_retention_days": 7,
+        "home_drive": "H",
+        "project_drive": "P",
+    },
+    "appstream": {
+        "builder_instance_type": "stream.standard.medium",
+        "base_image": "AppStream-WinServer2019-07-16-2024",
+        "fleet": {
+            "type": "ON_DEMAND",
+            "instance_type": "stream.standard.medium",
+            "min_capacity": 1,
+            "max_capacity": 4,
+            "idle_disconnect_seconds": 900,
+            "disconnect_timeout_seconds": 900,
+            "max_user_duration_seconds": 28800,
+            "schedule": {
+                "timezone": "Europe/Paris",
+                "start": "07:30",
+                "stop": "20:00",
+                "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+            },
+        },
+        "stack": {
+            "clipboard_copy_from_local": True,
+            "clipboard_copy_to_local": False,
+            "file_upload": True,
+            "file_download": False,
+            "printing": False,
+            "persist_app_settings": True,
+        },
+    },
+    "apps": ["icostudio", "icobatch"],
+    "users": [
+        {"email": "ada@lab.example", "first_name": "Ada", "last_name": "Lovelace"},
+        {"email": "alan@lab.example", "first_name": "Alan", "last_name": "Turing"},
+    ],
+    "budget": {"monthly_usd": 800, "notify": ["ops@example.com"]},
+}
+
+USERPOOL_BASE: dict[str, Any] = {
+    key: value for key, value in copy.deepcopy(BASE).items() if key not in ("directory", "storage")
+} | {"auth": "userpool"}
+
+
+def tenant_with(changes: dict[str, Any], base: dict[str, Any] = BASE) -> dict[str, Any]:
+    """A copy of ``base`` with dotted paths set (``DELETE`` removes the key)."""
+    tenant = copy.deepcopy(base)
+    for dotted, value in changes.items():
+        *parents, last = dotted.split(".")
+        node: Any = tenant
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if value is DELETE:
+            del node[last]
+        elif isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return tenant
+
+
+DELETE = object()
+
+
+def errors_of(changes: dict[str, Any], base: dict[str, Any] = BASE) -> list[str]:
+    return validate_tenant(tenant_with(changes, base), CATALOGUE)
+
+
+def assert_rejected(changes: dict[str, Any], path: str, fragment: str = "", base: dict[str, Any] = BASE) -> None:
+    errors = errors_of(changes, base)
+    matching = [error for error in errors if error.startswith(f"{path}: ")]
+    assert matching, f"no error for {path} in {errors}"
+    assert any(fragment in error for error in matching), f"{fragment!r} not in {matching}"
+
+
+def assert_accepted(changes: dict[str, Any], base: dict[str, Any] = BASE) -> None:
+    assert errors_of(changes, base) == []
+
+
+# --------------------------------------------------------------------------
+# Whole definition
+# --------------------------------------------------------------------------
+
+
+def test_the_reference_definitions_are_valid() -> None:
+    assert validate_tenant(BASE, CATALOGUE) == []
+    assert validate_tenant(USERPOOL_BASE, CATALOGUE) == []
+
+
+def test_every_error_is_reported_at_once() -> None:
+    errors = errors_of(
+        {
+            "name": "Acme",
+            "environment": "staging",
+            "network.nat_gatway": "single",
+            "storage.storage_gib": 16,
+            "appstream.fleet.min_capacity": 9,
+            "users.1.email": "ADA@lab.example",
+            "budget.notify": [],
+        }
+    )
+    paths = {error.split(": ", 1)[0] for error in errors}
+    assert paths >= {
+        "tenant.name",
+        "tenant.environment",
+        "tenant.network.nat_gatway",
+        "tenant.storage.storage_gib",
+        "tenant.appstream.fleet.min_capacity",
+        "tenant.users[1].email",
+        "tenant.budget.notify",
+    }
+
+
+def test_the_design_example_message_is_exact() -> None:
+    assert "tenant.storage.storage_gib: 16 is below the SSD minimum of 32" in errors_of({"storage.storage_gib": 16})
+
+
+def test_a_tenant_that_is_not_a_mapping_is_rejected() -> None:
+    assert validate_tenant("demo", CATALOGUE) == ['tenant: must be a mapping, got string "demo"']
+    assert validate_tenant(None, CATALOGUE)[0].startswith("tenant: is required")
+
+
+def test_a_catalogue_that_is_not_a_mapping_is_rejected() -> None:
+    assert any(error.startswith("app_catalogue: ") for error in validate_tenant(BASE, ["icostudio"]))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", ["name", "environment", "region", "auth", "network", "appstream", "apps", "budget"])
+def test_required_top_level_keys(key: str) -> None:
+    assert_rejected({key: DELETE}, f"tenant.{key}", "is required but missing")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["network.cidr", "directory.fqdn", "directory.netbios", "appstream.base_image", "budget.monthly_usd"],
+)
+def test_required_nested_keys(path: str) -> None:
+    assert_rejected({path: DELETE}, f"tenant.{path}", "is required but missing")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("network.availability_zones", "2", "must be an integer"),
+        ("network", ["10.0.0.0/16"], "must be a mapping"),
+        ("appstream.fleet.max_capacity", True, "must be an integer"),
+        ("appstream.stack.printing", "no", "must be a boolean"),
+        ("budget.monthly_usd", "800", "must be a number"),
+        ("apps", "icostudio", "must be a list"),
+        ("users.0", "ada@lab.example", "must be a mapping"),
+        ("directory.netbios", 1234, "quote the value in YAML"),
+    ],
+)
+def test_types_are_checked_at_every_level(path: str, value: Any, expected: str) -> None:
+    assert_rejected({path: value}, "tenant." + path.replace(".0", "[0]"), expected)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("network.nat_gatway", "unknown key (did you mean nat_gateways?)"),
+        ("netwrok", "unknown key (did you mean network?)"),
+        ("appstream.fleet.idle_disconect_seconds", "did you mean idle_disconnect_seconds?"),
+        ("storage.zzz", "unknown key (allowed: backup_retention_days,"),
+    ],
+)
+def test_unknown_keys_are_reported_with_a_suggestion(path: str, expected: str) -> None:
+    assert_rejected({path: 1}, f"tenant.{path}", expected)
+
+
+# --------------------------------------------------------------------------
+# Identity
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["abc", "acme-neuro", "lab2", "a" * 24])
+def test_name_pattern_accepts(name: str) -> None:
+    assert_accepted({"name": name})
+
+
+@pytest.mark.parametrize("name", ["ab", "a" * 25, "Acme", "1lab", "acme_neuro", "acme.neuro", ""])
+def test_name_pattern_rejects(name: str) -> None:
+    assert_rejected({"name": name}, "tenant.name", "does not match ^[a-z][a-z0-9-]{2,23}$")
+
+
+@pytest.mark.parametrize("name", ["awslab", "amazon-lab", "appstream-lab"])
+def test_name_must_not_start_like_an_aws_reserved_image_name(name: str) -> None:
+    assert_rejected({"name": name}, "tenant.name", "cannot start with aws, amazon, appstream")
+
+
+@pytest.mark.parametrize(("value", "valid"), [("dev", True), ("test", True), ("prod", True), ("staging", False)])
+def test_environment_choices(value: str, valid: bool) -> None:
+    if valid:
+        assert_accepted({"environment": value})
+    else:
+        assert_rejected({"environment": value}, "tenant.environment", '"staging" is not one of dev, test, prod')
+
+
+@pytest.mark.parametrize("region", ["eu-west-3", "us-east-1", "ap-southeast-2", "us-gov-west-1"])
+def test_region_pattern_accepts(region: str) -> None:
+    assert_accepted({"region": region})
+
+
+@pytest.mark.parametrize("region", ["eu-west", "EU-WEST-3", "euwest3", "eu-west-3a", "paris"])
+def test_region_pattern_rejects(region: str) -> None:
+    assert_rejected({"region": region}, "tenant.region", "an AWS region name")
+
+
+def test_auth_choices() -> None:
+    assert_rejected({"auth": "ldap"}, "tenant.auth", "is not one of saml, userpool")
+
+
+# --------------------------------------------------------------------------
+# Network
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cidr", ["10.40.0.0/16", "172.16.0.0/16", "192.168.0.0/22", "10.255.252.0/22"])
+def test_cidr_accepts_private_networks_from_16_to_22(cidr: str) -> None:
+    assert_accepted({"network.cidr": cidr})
+
+
+@pytest.mark.parametrize(
+    ("cidr", "expected"),
+    [
+        ("10.40.0.0/15", "prefix /15 is outside /16 to /22"),
+        ("10.40.0.0/23", "prefix /23 is outside /16 to /22"),
+        ("10.40.0.1/16", "has host bits set (did you mean 10.40.0.0/16?)"),
+        ("8.8.0.0/16", "not inside an RFC 1918 private range"),
+        ("172.32.0.0/16", "not inside an RFC 1918 private range"),
+        ("10.40.0.0", "has no prefix length"),
+        ("10.400.0.0/16", "is not an IPv4 network"),
+        ("fd00::/16", "is not an IPv4 network"),
+    ],
+)
+def test_cidr_rejects(cidr: str, expected: str) -> None:
+    assert_rejected({"network.cidr": cidr}, "tenant.network.cidr", expected)
+
+
+@pytest.mark.parametrize(("count", "valid"), [(2, True), (3, True), (1, False), (4, False)])
+def test_availability_zones_are_two_or_three(count: int, valid: bool) -> None:
+    if valid:
+        assert_accepted({"network.availability_zones": count})
+    else:
+        assert_rejected({"network.availability_zones": count}, "tenant.network.availability_zones", "not one of 2, 3")
+
+
+@pytest.mark.parametrize(("mode", "valid"), [("single", True), ("per_az", True), ("none", True), ("per-az", False)])
+def test_nat_gateway_modes(mode: str, valid: bool) -> None:
+    if valid:
+        assert_accepted({"network.nat_gateways": mode})
+    else:
+        assert_rejected(
+            {"network.nat_gateways": mode}, "tenant.network.nat_gateways", "not one of single, per_az, none"
+        )
+
+
+# --------------------------------------------------------------------------
+# Sign-in mode
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("section", ["directory", "storage"])
+def test_saml_requires_directory_and_storage(section: str) -> None:
+    assert_rejected({section: DELETE}, f"tenant.{section}", "is required when tenant.auth is saml")
+    assert_rejected({section: None}, f"tenant.{section}", "is required when tenant.auth is saml")
+
+
+@pytest.mark.parametrize("section", ["directory", "storage"])
+def test_userpool_forbids_directory_and_storage(section: str) -> None:
+    assert_rejected(
+        {section: copy.deepcopy(BASE[section])},
+        f"tenant.{section}",
+        "is not allowed when tenant.auth is userpool",
+        base=USERPOOL_BASE,
+    )
+
+
+# --------------------------------------------------------------------------
+# Directory
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fqdn", ["corp.example.com", "ad.lab-7.example", "a.b"])
+def test_directory_fqdn_accepts(fqdn: str) -> None:
+    assert_accepted({"directory.fqdn": fqdn})
+
+
+@pytest.mark.parametrize(
+    ("fqdn", "expected"),
+    [
+        ("corp", "at least two DNS labels"),
+        ("corp..example", "is not a DNS label"),
+        ("-corp.example", "is not a DNS label"),
+        ("corp_ad.example", "is not a DNS label"),
+        ("corp.example.123", "must not be all digits"),
+        ("a" * 40 + "." + "b" * 30, "longer than the 64 allowed for an Active Directory domain name"),
+    ],
+)
+def test_directory_fqdn_rejects(fqdn: str, expected: str) -> None:
+    assert_rejected(
+        {"directory.fqdn": fqdn, "storage.deployment_type": "SINGLE_AZ_1"}, "tenant.directory.fqdn", expected
+    )
+
+
+@pytest.mark.parametrize("netbios", ["DEMO", "ACME-NEURO", "LAB2", "A", "A" * 15])
+def test_directory_netbios_accepts(netbios: str) -> None:
+    assert_accepted({"directory.netbios": netbios})
+
+
+@pytest.mark.parametrize(
+    ("netbios", "expected"),
+    [
+        ("A" * 16, "1-15 upper-case letters"),
+        ("demo", "1-15 upper-case letters"),
+        ("DE MO", "1-15 upper-case letters"),
+        ("DEMO.LAB", "1-15 upper-case letters"),
+        ("", "1-15 upper-case letters"),
+        ("12345", "must not be all digits"),
+    ],
+)
+def test_directory_netbios_rejects(netbios: str, expected: str) -> None:
+    assert_rejected({"directory.netbios": netbios}, "tenant.directory.netbios", expected)
+
+
+def test_directory_edition_choices() -> None:
+    assert_accepted({"directory.edition": "Enterprise"})
+    assert_rejected({"directory.edition": "standard"}, "tenant.directory.edition", "not one of Standard, Enterprise")
+
+
+@pytest.mark.parametrize(("ou", "expected"), [("AppStream Computers", "contains a space"), ("Apps,Lab", '","')])
+def test_appstream_ou_name_is_ad_safe_without_spaces(ou: str, expected: str) -> None:
+    assert_accepted({"directory.appstream_ou": "AppStreamComputers"})
+    assert_rejected({"directory.appstream_ou": ou}, "tenant.directory.appstream_ou", expected)
+
+
+# --------------------------------------------------------------------------
+# Storage (FSx for Windows File Server)
+# --------------------------------------------------------------------------
+
+
+def test_storage_choices() -> None:
+    assert_rejected({"storage.deployment_type": "MULTI_AZ_2"}, "tenant.storage.deployment_type", "is not one of")
+    assert_rejected({"storage.storage_type": "INTELLIGENT_TIERING"}, "tenant.storage.storage_type", "is not one of")
+
+
+@pytest.mark.parametrize("size", [32, 1024, 65536])
+def test_ssd_size_accepts_32_to_65536(size: int) -> None:
+    assert_accepted({"storage.storage_gib": size})
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [(31, "31 is below the SSD minimum of 32"), (65537, "65537 is above the SSD maximum of 65536")],
+)
+def test_ssd_size_rejects(size: int, expected: str) -> None:
+    assert_rejected({"storage.storage_gib": size}, "tenant.storage.storage_gib", expected)
+
+
+def test_ssd_minimum_applies_when_storage_type_is_left_to_its_default() -> None:
+    assert_rejected({"storage.storage_type": DELETE, "storage.storage_gib": 16}, "tenant.storage.storage_gib", "SSD")
+
+
+def test_hdd_size_starts_at_2000() -> None:
+    assert_accepted({"storage.storage_type": "HDD", "storage.storage_gib": 2000})
+    assert_rejected(
+        {"storage.storage_type": "HDD", "storage.storage_gib": 1999},
+        "tenant.storage.storage_gib",
+        "1999 is below the HDD minimum of 2000",
+    )
+
+
+def test_hdd_is_not_available_on_single_az_1() -> None:
+    assert_accepted(
+        {"storage.storage_type": "HDD", "storage.storage_gib": 2000, "storage.deployment_type": "MULTI_AZ_1"}
+    )
+    assert_rejected(
+        {"storage.storage_type": "HDD", "storage.storage_gib": 2000, "storage.deployment_type": "SINGLE_AZ_1"},
+        "tenant.storage.storage_type",
+        "HDD is not available with SINGLE_AZ_1",
+    )
+
+
+@pytest.mark.parametrize("throughput", [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3072, 4608, 6144, 9216, 12288])
+def test_throughput_accepts_the_fsx_levels(throughput: int) -> None:
+    assert_accepted({"storage.throughput_mbps": throughput})
+
+
+@pytest.mark.parametrize("throughput", [0, 4, 30, 100, 4096, 24576])
+def test_throughput_rejects_other_values(throughput: int) -> None:
+    assert_rejected({"storage.throughput_mbps": throughput}, "tenant.storage.throughput_mbps", "is not one of 8, 16")
+
+
+def test_throughput_above_2048_needs_a_second_generation_file_system() -> None:
+    assert_accepted({"storage.throughput_mbps": 2048, "storage.deployment_type": "SINGLE_AZ_1"})
+    assert_rejected(
+        {"storage.throughput_mbps": 3072, "storage.deployment_type": "SINGLE_AZ_1"},
+        "tenant.storage.throughput_mbps",
+        "above the SINGLE_AZ_1 maximum of 2048",
+    )
+
+
+@pytest.mark.parametrize(("days", "valid"), [(0, True), (90, True), (-1, False), (91, False)])
+def test_backup_retention_is_0_to_90_days(days: int, valid: bool) -> None:
+    if valid:
+        assert_accepted({"storage.backup_retention_days": days})
+    else:
+        assert_rejected({"storage.backup_retention_days": days}, "tenant.storage.backup_retention_days", "the m")
+
+
+@pytest.mark.parametrize("deployment", ["SINGLE_AZ_2", "MULTI_AZ_1"])
+def test_domain_name_is_limited_to_47_characters_for_second_generation_fsx(deployment: str) -> None:
+    long_name = "d" * 40 + ".example"  # 48 characters
+    assert_accepted({"directory.fqdn": long_name, "storage.deployment_type": "SINGLE_AZ_1"})
+    assert_accepted({"directory.fqdn": long_name[1:], "storage.deployment_type": deployment})
+    assert_rejected(
+        {"directory.fqdn": long_name, "storage.deployment_type": deployment},
+        "tenant.directory.fqdn",
+        f"48 characters is longer than the 47 that FSx allows with tenant.storage.deployment_type {deployment}",
+    )
+
+
+@pytest.mark.parametrize("letter", ["C", "D", "h", "HH", "1"])
+def test_drive_letters_are_single_letters_e_to_z(letter: str) -> None:
+    assert_accepted({"storage.home_drive": "E", "storage.project_drive": "Z"})
+    assert_rejected({"storage.home_drive": letter}, "tenant.storage.home_drive", "drive letter from E to Z")
+
+
+def test_drive_letters_are_distinct() -> None:
+    assert_rejected(
+        {"storage.home_drive": "P"}, "tenant.storage.project_drive", "same letter as tenant.storage.home_drive"
+    )
+
+
+# --------------------------------------------------------------------------
+# AppStream
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "instance_type", ["stream.standard.medium", "stream.memory.z1d.large", "stream.graphics.g4dn.xlarge"]
+)
+def test_instance_types_follow_the_stream_pattern(instance_type: str) -> None:
+    assert_accepted({"appstream.fleet.instance_type": instance_type, "appstream.builder_instance_type": instance_type})
+
+
+@pytest.mark.parametrize("field", ["appstream.fleet.instance_type", "appstream.builder_instance_type"])
+@pytest.mark.parametrize("instance_type", ["t3.medium", "stream.standard", "Stream.standard.medium", "stream..medium"])
+def test_instance_types_reject_other_names(field: str, instance_type: str) -> None:
+    assert_rejected({field: instance_type}, f"tenant.{field}", "stream.<family>.<size>")
+
+
+@pytest.mark.parametrize(
+    ("image", "valid"),
+    [("AppStream-WinServer2022-01-01-2025", True), ("-image", False), ("my image", False), ("i" * 102, False)],
+)
+def test_base_image_follows_the_appstream_name_rules(image: str, valid: bool) -> None:
+    if valid:
+        assert_accepted({"appstream.base_image": image})
+    else:
+        assert_rejected({"appstream.base_image": image}, "tenant.appstream.base_image", "an AppStream image name")
+
+
+def test_fleet_type_choices() -> None:
+    assert_accepted({"appstream.fleet.type": "ALWAYS_ON"})
+    assert_rejected({"appstream.fleet.type": "SPOT"}, "tenant.appstream.fleet.type", "is not one of ALWAYS_ON")
+
+
+def test_elastic_fleets_only_with_userpool() -> None:
+    elastic = {"appstream.fleet.type": "ELASTIC", "appstream.fleet.schedule": None}
+    assert_accepted(elastic, base=USERPOOL_BASE)
+    assert_rejected(elastic, "tenant.appstream.fleet.type", "ELASTIC fleets cannot be domain-joined")
+
+
+def test_elastic_fleets_cannot_be_scheduled() -> None:
+    assert_rejected(
+        {"appstream.fleet.type": "ELASTIC"}, "tenant.appstream.fleet.schedule", "ELASTIC", base=USERPOOL_BASE
+    )
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "path", "expected"),
+    [
+        (5, 4, "min_capacity", "5 is above tenant.appstream.fleet.max_capacity (4)"),
+        (-1, 4, "min_capacity", "below the minimum of 0"),
+        (0, 0, "max_capacity", "below the minimum of 1"),
+    ],
+)
+def test_capacity_bounds(low: int, high: int, path: str, expected: str) -> None:
+    assert_accepted({"appstream.fleet.min_capacity": 0, "appstream.fleet.max_capacity": 1})
+    assert_accepted({"appstream.fleet.min_capacity": 4, "appstream.fleet.max_capacity": 4})
+    changes = {"appstream.fleet.min_capacity": low, "appstream.fleet.max_capacity": high}
+    assert_rejected(changes, f"tenant.appstream.fleet.{path}", expected)
+
+
+@pytest.mark.parametrize(("seconds", "valid"), [(0, True), (60, True), (36000, True), (59, False), (36001, False)])
+def test_idle_disconnect_is_0_or_60_to_36000(seconds: int, valid: bool) -> None:
+    changes = {"appstream.fleet.idle_disconnect_seconds": seconds}
+    if valid:
+        assert_accepted(changes)
+    else:
+        assert_rejected(changes, "tenant.appstream.fleet.idle_disconnect_seconds", "0 (never) or between 60 and 36000")
+
+
+@pytest.mark.parametrize(("seconds", "valid"), [(60, True), (36000, True), (59, False), (36001, False)])
+def test_disconnect_timeout_is_60_to_36000(seconds: int, valid: bool) -> None:
+    changes = {"appstream.fleet.disconnect_timeout_seconds": seconds}
+    if valid:
+        assert_accepted(changes)
+    else:
+        assert_rejected(changes, "tenant.appstream.fleet.disconnect_timeout_seconds", "the m")
+
+
+@pytest.mark.parametrize(("seconds", "valid"), [(600, True), (432000, True), (599, False), (432001, False)])
+def test_max_user_duration_is_600_to_432000(seconds: int, valid: bool) -> None:
+    changes = {"appstream.fleet.max_user_duration_seconds": seconds}
+    if valid:
+        assert_accepted(changes)
+    else:
+        assert_rejected(changes, "tenant.appstream.fleet.max_user_duration_seconds", "the m")
+
+
+def test_schedule_is_optional() -> None:
+    assert_accepted({"appstream.fleet.schedule": DELETE})
+    assert_accepted({"appstream.fleet.schedule": None})
+
+
+@pytest.mark.parametrize(("zone", "expected"), [("Europe/Pari", "(did you mean Europe/Paris?)"), ("CET+1", "IANA")])
+def test_schedule_timezone_is_an_iana_name(zone: str, expected: str) -> None:
+    assert_accepted({"appstream.fleet.schedule.timezone": "America/New_York"})
+    assert_rejected({"appstream.fleet.schedule.timezone": zone}, "tenant.appstream.fleet.schedule.timezone", expected)
+
+
+@pytest.mark.parametrize("time", ["7:30", "24:00", "07:60", "0730", "07:30:00"])
+def test_schedule_times_are_hh_mm(time: str) -> None:
+    assert_accepted({"appstream.fleet.schedule.start": "00:00", "appstream.fleet.schedule.stop": "23:59"})
+    assert_rejected({"appstream.fleet.schedule.start": time}, "tenant.appstream.fleet.schedule.start", '"HH:MM"')
+
+
+def test_schedule_unquoted_yaml_time_gets_a_hint() -> None:
+    tenant = tenant_with({"appstream.fleet.schedule.stop": yaml.safe_load("stop: 20:00")["stop"]})
+    assert "tenant.appstream.fleet.schedule.stop: must be a string, got integer 1200 (quote the value in YAML)" in (
+        validate_tenant(tenant, CATALOGUE)
+    )
+
+
+@pytest.mark.parametrize(("start", "stop"), [("20:00", "07:30"), ("08:00", "08:00")])
+def test_schedule_start_is_before_stop(start: str, stop: str) -> None:
+    changes = {"appstream.fleet.schedule.start": start, "appstream.fleet.schedule.stop": stop}
+    assert_rejected(changes, "tenant.appstream.fleet.schedule.stop", "must be later than start")
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "path", "expected"),
+    [
+        ([], "weekdays", "must not be empty"),
+        (["mon", "funday"], "weekdays[1]", '"funday" is not one of mon, tue'),
+        (["mon", "Mon"], "weekdays[1]", "duplicate of tenant.appstream.fleet.schedule.weekdays[0]"),
+        (["Monday"], "weekdays[0]", "is not one of"),
+    ],
+)
+def test_schedule_weekdays(weekdays: list[str], path: str, expected: str) -> None:
+    assert_accepted({"appstream.fleet.schedule.weekdays": ["sat", "sun"]})
+    assert_rejected(
+        {"appstream.fleet.schedule.weekdays": weekdays}, f"tenant.appstream.fleet.schedule.{path}", expected
+    )
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "clipboard_copy_from_local",
+        "clipboard_copy_to_local",
+        "file_upload",
+        "file_download",
+        "printing",
+        "persist_app_settings",
+    ],
+)
+def test_stack_settings_are_booleans(setting: str) -> None:
+    assert_accepted({f"appstream.stack.{setting}": True})
+    assert_rejected({f"appstream.stack.{setting}": "yes"}, f"tenant.appstream.stack.{setting}", "must be a boolean")
+
+
+# --------------------------------------------------------------------------
+# Applications
+# --------------------------------------------------------------------------
+
+
+def test_apps_must_exist_in_the_catalogue() -> None:
+    assert_accepted({"apps": ["vcredist"]})
+    assert_rejected(
+        {"apps": ["icostudio", "icostudo"]},
+        "tenant.apps[1]",
+        '"icostudo" is not in app_catalogue (did you mean icostudio?)',
+    )
+
+
+@pytest.mark.parametrize(
+    ("apps", "path", "expected"),
+    [
+        ([], "tenant.apps", "must not be empty"),
+        (["icostudio", "icostudio"], "tenant.apps[1]", "duplicate of tenant.apps[0]"),
+        (["icostudio", 3], "tenant.apps[1]", "must be a string"),
+    ],
+)
+def test_apps_are_a_non_empty_list_of_unique_keys(apps: list[Any], path: str, expected: str) -> None:
+    assert_rejected({"apps": apps}, path, expected)
+
+
+# --------------------------------------------------------------------------
+# Users
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "email", ["ada", "ada@", "@lab.example", "ada@lab", "ada lovelace@lab.example", "ada@lab..example"]
+)
+def test_user_email_format(email: str) -> None:
+    assert_accepted({"users.0.email": "ada.lovelace+lab@sub.lab-1.example"})
+    assert_rejected({"users.0.email": email}, "tenant.users[0].email", "is not an e-mail address")
+
+
+def test_user_emails_are_unique_ignoring_case() -> None:
+    assert_rejected({"users.1.email": "ADA@lab.example"}, "tenant.users[1].email", "duplicate of tenant.users[0].email")
+
+
+@pytest.mark.parametrize("key", ["email", "first_name", "last_name"])
+def test_user_fields_are_required(key: str) -> None:
+    assert_rejected({f"users.0.{key}": DELETE}, f"tenant.users[0].{key}", "is required but missing")
+
+
+@pytest.mark.parametrize(
+    "name", ["Lovelace, Ada", "A+B", 'Ada "Countess"', "Back\\slash", "<Ada>", "a;b", "a=b", "A/B", "#Ada"]
+)
+def test_saml_user_names_are_safe_in_a_distinguished_name(name: str) -> None:
+    assert_accepted({"users.0.last_name": "King-Noel O'Brien Hélène"})
+    assert_rejected({"users.0.last_name": name}, "tenant.users[0].last_name", "would break an AD distinguished name")
+
+
+@pytest.mark.parametrize("name", [" Ada", "Ada "])
+def test_user_names_have_no_leading_or_trailing_spaces(name: str) -> None:
+    assert_rejected({"users.0.first_name": name}, "tenant.users[0].first_name", "leading or trailing spaces")
+    assert_rejected({"users.0.first_name": name}, "tenant.users[0].first_name", "", base=USERPOOL_BASE)
+
+
+def test_userpool_user_names_follow_the_appstream_pattern() -> None:
+    assert_accepted({"users.0.last_name": "King-Noel Byron"}, base=USERPOOL_BASE)
+    assert_rejected(
+        {"users.0.last_name": "Hélène"},
+        "tenant.users[0].last_name",
+        "may only contain ASCII letters",
+        base=USERPOOL_BASE,
+    )
+
+
+def test_saml_common_names_are_unique() -> None:
+    assert_rejected(
+        {"users.1.first_name": "ada", "users.1.last_name": "LOVELACE"},
+        "tenant.users[1]",
+        "same AD common name as tenant.users[0]",
+    )
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [
+        ("a" * 21, "1-20 letters"),
+        ("ada lovelace", "1-20 letters"),
+        ("ada@lab", "1-20 letters"),
+        ("ada.", "must not end with a period"),
+        ("Administrator", "reserved account name"),
+    ],
+)
+def test_saml_username_is_a_valid_sam_account_name(username: str, expected: str) -> None:
+    assert_accepted({"users.0.username": "ada.lovelace"})
+    assert_rejected({"users.0.username": username}, "tenant.users[0].username", expected)
+
+
+def test_usernames_are_unique_including_derived_ones() -> None:
+    assert_rejected({"users.1.username": "ADA"}, "tenant.users[1].username", "already the username of tenant.users[0]")
+    assert_rejected(
+        {"users.1.email": "ada@other.example"}, "tenant.users[1].email", 'derives the username "ada", which is already'
+    )
+    assert_accepted({"users.1.email": "ada@other.example", "users.1.username": "ada2"})
+
+
+def test_a_derived_reserved_username_asks_for_an_explicit_one() -> None:
+    assert_rejected({"users.0.email": "admin@lab.example"}, "tenant.users[0].email", "set tenant.users[0].username")
+    assert_accepted({"users.0.email": "admin@lab.example", "users.0.username": "lab-admin"})
+
+
+def test_username_is_only_for_saml() -> None:
+    assert_rejected(
+        {"users.0.username": "ada"},
+        "tenant.users[0].username",
+        "only allowed when tenant.auth is saml",
+        base=USERPOOL_BASE,
+    )
+
+
+def test_user_enabled_is_a_boolean() -> None:
+    assert_accepted({"users.0.enabled": False})
+    assert_rejected({"users.0.enabled": "no"}, "tenant.users[0].enabled", "must be a boolean")
+
+
+def test_users_may_be_omitted() -> None:
+    assert_accepted({"users": DELETE})
+    assert_accepted({"users": []})
+
+
+@pytest.mark.parametrize(
+    ("email", "username"),
+    [
+        ("Ada.Lovelace@lab.example", "ada.lovelace"),
+        ("o'brien+x@lab.example", "obrienx"),
+        ("a" * 30 + "@x.example", "a" * 20),
+    ],
+)
+def test_derive_username(email: str, username: str) -> None:
+    assert derive_username(email) == username
+
+
+# --------------------------------------------------------------------------
+# Budget
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "valid"), [(0.5, True), (800, True), (0, False), (-10, False), (float("nan"), False)]
+)
+def test_budget_amount_is_a_positive_number(amount: float, valid: bool) -> None:
+    if valid:
+        assert_accepted({"budget.monthly_usd": amount})
+    else:
+        assert_rejected({"budget.monthly_usd": amount}, "tenant.budget.monthly_usd", "greater than 0")
+
+
+@pytest.mark.parametrize(
+    ("notify", "path", "expected"),
+    [
+        ([], "tenant.budget.notify", "must not be empty"),
+        (["ops"], "tenant.budget.notify[0]", "is not an e-mail address"),
+        (["ops@x.example", "OPS@x.example"], "tenant.budget.notify[1]", "duplicate of tenant.budget.notify[0]"),
+        ([f"ops{n}@x.example" for n in range(11)], "tenant.budget.notify", "at most 10 allowed"),
+    ],
+)
+def test_budget_notify_is_a_non_empty_list_of_emails(notify: list[str], path: str, expected: str) -> None:
+    assert_accepted({"budget.notify": [f"ops{n}@x.example" for n in range(10)]})
+    assert_rejected({"budget.notify": notify}, path, expected)
+
+
+# --------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------
+
+MINIMAL_SAML: dict[str, Any] = {
+    "name": "lab",
+    "environment": "dev",
+    "region": "eu-west-3",
+    "auth": "saml",
+    "network": {"cidr": "10.40.0.0/16"},
+    "directory": {"fqdn": "corp.lab.example", "netbios": "LAB"},
+    "storage": {},
+    "appstream": {"base_image": "AppStream-WinServer2019-07-16-2024"},
+    "apps": ["icostudio"],
+    "users": [{"email": "Ada@lab.example", "first_name": "Ada", "last_name": "Lovelace"}],
+    "budget": {"monthly_usd": 100, "notify": ["ops@lab.example"]},
+}
+
+
+def test_normalise_fills_every_documented_default() -> None:
+    assert validate_tenant(MINIMAL_SAML, CATALOGUE) == []
+    spec = normalise_tenant(MINIMAL_SAML)
+    assert spec["network"] == {"cidr": "10.40.0.0/16", "availability_zones": 2, "nat_gateways": "single"}
+    assert spec["directory"]["edition"] == "Standard"
+    assert spec["directory"]["appstream_ou"] == "AppStream"
+    assert spec["storage"] == {
+        "deployment_type": "SINGLE_AZ_2",
+        "storage_type": "SSD",
+        "storage_gib": 32,
+        "throughput_mbps": 32,
+        "backup_retention_days": 7,
+        "home_drive": "H",
+        "project_drive": "P",
+    }
+    assert spec["appstream"]["builder_instance_type"] == "stream.standard.medium"
+    assert spec["appstream"]["fleet"] == {
+        "type": "ON_DEMAND",
+        "instance_type": "stream.standard.medium",
+        "min_capacity": 1,
+        "max_capacity": 2,
+        "idle_disconnect_seconds": 900,
+        "disconnect_timeout_seconds": 900,
+        "max_user_duration_seconds": 28800,
+        "schedule": None,
+    }
+    assert spec["appstream"]["stack"] == {
+        "clipboard_copy_from_local": True,
+        "clipboard_copy_to_local": False,
+        "file_upload": True,
+        "file_download": False,
+        "printing": False,
+        "persist_app_settings": True,
+    }
+    assert spec["users"] == [
+        {"email": "Ada@lab.example", "first_name": "Ada", "last_name": "Lovelace", "enabled": True, "username": "ada"}
+    ]
+
+
+def test_normalise_keeps_given_values_and_does_not_touch_its_input() -> None:
+    before = copy.deepcopy(BASE)
+    spec = normalise_tenant(BASE)
+    assert before == BASE
+    assert spec["storage"]["storage_gib"] == 64
+    assert spec["appstream"]["fleet"]["schedule"]["weekdays"] == ["mon", "tue", "wed", "thu", "fri"]
+    spec["storage"]["storage_gib"] = 1
+    assert BASE["storage"]["storage_gib"] == 64
+
+
+def test_normalise_schedule_weekdays_default_to_working_days() -> None:
+    tenant = tenant_with({"appstream.fleet.schedule.weekdays": DELETE})
+    assert normalise_tenant(tenant)["appstream"]["fleet"]["schedule"]["weekdays"] == ["mon", "tue", "wed", "thu", "fri"]
+
+
+def test_normalise_userpool_has_no_directory_storage_or_usernames() -> None:
+    spec = normalise_tenant(USERPOOL_BASE)
+    assert spec["directory"] is None
+    assert spec["storage"] is None
+    assert {user["username"] for user in spec["users"]} == {None}
+
+
+# --------------------------------------------------------------------------
+# The shipped definitions
+# --------------------------------------------------------------------------
+
+
+def _load(relative: str) -> Any:
+    return yaml.safe_load((ROOT / relative).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["inventories/demo/host_vars/demo/tenant.yml", "inventories/example/host_vars/acme-neuro/tenant.yml"],
+)
+def test_shipped_tenant_definitions_are_valid(relative: str) -> None:
+    catalogue = _load("group_vars/all/catalogue.yml")["app_catalogue"]
+    tenant = _load(relative)["tenant"]
+    assert validate_tenant(tenant, catalogue) == []
+
+
+def test_demo_tenant_matches_the_brief() -> None:
+    tenant = normalise_tenant(_load("inventories/demo/host_vars/demo/tenant.yml")["tenant"])
+    assert (tenant["name"], tenant["environment"], tenant["region"], tenant["auth"]) == (
+        "demo",
+        "dev",
+        "eu-west-3",
+        "saml",
+    )
+    assert tenant["appstream"]["base_image"] == "AppStream-WinServer2019-07-16-2024"
+    assert tenant["storage"]["deployment_type"] == "SINGLE_AZ_2"
+    assert tenant["appstream"]["fleet"]["schedule"] is not None
+    assert len(tenant["users"]) == 3
+
+
+# --------------------------------------------------------------------------
+# Ops playbook variables
+# --------------------------------------------------------------------------
+
+OPS_SPEC: dict[str, Any] = {
+    "desired": {"type": "int", "required": True, "minimum": 0, "maximum": 50},
+    "policy": {"type": "str", "choices": ("restart", "fail")},
+    "image": {"type": "str", "pattern": r"[a-z0-9-]+", "pattern_hint": "lower-case words"},
+    "dry_run": {"type": "bool"},
+}
+
+
+def test_ops_vars_accept_valid_values_and_ignore_unrelated_variables() -> None:
+    values = {"desired": 3, "policy": "fail", "image": "demo-suite-abc", "dry_run": True, "inventory_hostname": "demo"}
+    assert validate_ops_vars(OPS_SPEC, values, "ops") == []
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, "ops.desired: is required but missing (pass -e desired=...)"),
+        ({"desired": None}, "ops.desired: is required but missing"),
+        ({"desired": "three"}, 'ops.desired: must be an integer, got string "three"'),
+        ({"desired": 51}, "ops.desired: 51 is above the maximum of 50"),
+        ({"desired": 1, "policy": "stop"}, 'ops.policy: "stop" is not one of restart, fail'),
+        ({"desired": 1, "image": "Demo"}, 'ops.image: "Demo" does not match lower-case words'),
+        ({"desired": 1, "dry_run": "maybe"}, "ops.dry_run: must be a boolean"),
+    ],
+)
+def test_ops_vars_report_the_broken_rule(values: dict[str, Any], expected: str) -> None:
+    assert any(error.startswith(expected) for error in validate_ops_vars(OPS_SPEC, values, "ops"))
+
+
+def test_ops_vars_can_refuse_unknown_variables() -> None:
+    errors = validate_ops_vars(OPS_SPEC, {"desired": 1, "polcy": "fail"}, allow_unknown=False)
+    assert errors == ["polcy: unknown key (did you mean policy?)"]
+
+
+def test_ops_vars_report_every_error_at_once() -> None:
+    errors = validate_ops_vars(OPS_SPEC, {"policy": "x", "dry_run": 1})
+    assert len(errors) == 3
+
+
+def test_ops_vars_accept_key_value_strings_of_the_right_type() -> None:
+    values = {"desired": "3", "dry_run": "false", "policy": "fail"}
+    assert validate_ops_vars(OPS_SPEC, values) == []
+    assert normalise_ops_vars(OPS_SPEC | {"image": {"type": "str", "default": "latest"}}, values) == {
+        "desired": 3,
+        "policy": "fail",
+        "image": "latest",
+        "dry_run": False,
+    }

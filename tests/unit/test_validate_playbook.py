@@ -1,0 +1,112 @@
+"""playbooks/validate.yml end to end: real ansible-playbook runs, no AWS needed.
+
+Every run points AWS_ENDPOINT_URL at a closed loopback port: a single AWS call
+would fail the run, so a passing demo run shows validation makes none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
+CLOSED_ENDPOINT = "http://127.0.0.1:9"
+
+
+def run_validate(inventory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "AWS_ENDPOINT_URL": CLOSED_ENDPOINT,
+        "AWS_ACCESS_KEY_ID": "not-a-key",
+        "AWS_SECRET_ACCESS_KEY": "not-a-secret",
+        "AWS_MAX_ATTEMPTS": "1",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    return subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "playbooks/validate.yml", "-i", str(inventory), *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def write_inventory(directory: Path, tenants: dict[str, Any]) -> Path:
+    """A tenant inventory laid out as design.md section 4 describes it.
+
+    A value of ``None`` declares the host without any tenant definition.
+    """
+    hosts = {name: {} for name in tenants}
+    (directory / "hosts.yml").write_text(yaml.safe_dump({"tenants": {"hosts": hosts}}), encoding="utf-8")
+    for name, tenant in tenants.items():
+        if tenant is None:
+            continue
+        host_vars = directory / "host_vars" / name
+        host_vars.mkdir(parents=True)
+        (host_vars / "tenant.yml").write_text(yaml.safe_dump({"tenant": tenant}, sort_keys=False), encoding="utf-8")
+    return directory / "hosts.yml"
+
+
+def demo_tenant() -> dict[str, Any]:
+    path = ROOT / "inventories" / "demo" / "host_vars" / "demo" / "tenant.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["tenant"]
+
+
+def output_of(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("inventory", "host"), [("demo", "demo"), ("example", "acme-neuro")])
+def test_shipped_inventories_validate_without_aws(inventory: str, host: str) -> None:
+    result = run_validate(ROOT / "inventories" / inventory, "-v")
+    output = output_of(result)
+    assert result.returncode == 0, output
+    assert re.search(rf"{host}\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(rf'"?image_name"?: "?{host}-suite-[0-9a-f]{{12}}"?', output), output
+
+
+def test_a_broken_tenant_fails_listing_every_error(tmp_path: Path) -> None:
+    broken = demo_tenant()
+    broken["name"] = "Demo_Lab"
+    broken["network"]["nat_gatway"] = broken["network"].pop("nat_gateways")
+    broken["storage"]["storage_gib"] = 16
+    broken["appstream"]["fleet"]["type"] = "ELASTIC"
+    broken["apps"] = ["icostudio", "icostudo"]
+    inventory = write_inventory(tmp_path, {"broken": broken, "good": demo_tenant() | {"name": "good"}})
+
+    result = run_validate(inventory)
+    output = output_of(result)
+
+    assert result.returncode != 0, output
+    assert "Tenant validation failed with 6 errors:" in output, output
+    for expected in (
+        "- tenant.name: ",
+        "- tenant.network.nat_gatway: unknown key (did you mean nat_gateways?)",
+        "- tenant.storage.storage_gib: 16 is below the SSD minimum of 32",
+        "- tenant.appstream.fleet.type: ELASTIC fleets cannot be domain-joined",
+        "- tenant.appstream.fleet.schedule: ELASTIC fleets have no capacity to schedule",
+        '- tenant.apps[1]: "icostudo" is not in app_catalogue (did you mean icostudio?)',
+    ):
+        assert expected in output, f"{expected!r} missing from:\n{output}"
+    # The other tenant of the same run is validated on its own.
+    assert re.search(r"good\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(r"broken\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=1", output), output
+
+
+def test_a_missing_tenant_definition_names_the_tenant_variable(tmp_path: Path) -> None:
+    inventory = write_inventory(tmp_path, {"empty": None})
+    result = run_validate(inventory)
+    output = output_of(result)
+    assert result.returncode != 0, output
+    assert "missing required arguments: tenant" in output, output
