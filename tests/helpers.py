@@ -98,3 +98,34 @@ def run_playbook(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout, check=False
     )
     return PlaybookRun(done.returncode, done.stdout, done.stderr, mark, sandbox)
+
+
+def run_tasks(
+    directory: Path,
+    tasks: list[dict[str, Any]],
+    sandbox: SandboxClient,
+    region: str = "eu-west-3",
+    check: bool = False,
+    diff: bool = False,
+    args: list[str] | None = None,
+) -> PlaybookRun:
+    """Run `tasks` on localhost against the sandbox (one play, AWS settings from the environment)."""
+    play = {
+        "name": "Tasks under test",
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": sys.executable},
+        "environment": {
+            "AWS_ENDPOINT_URL": sandbox.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+        },
+        "tasks": tasks,
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    playbook = directory / "play.yml"
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+    return run_playbook(playbook, Path("localhost,"), sandbox, check=check, diff=diff, args=args)
