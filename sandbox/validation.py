@@ -96,7 +96,7 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         pattern = meta.get("pattern")
         if pattern and (compiled := _compiled(pattern)) is not None and not compiled.search(value):
             errors.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"{_shown(meta, value)}at '{path}' failed to satisfy constraint: "
                 f"Member must satisfy regular expression pattern: {pattern}"
             )
         return
@@ -122,16 +122,23 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         return
 
 
+def _shown(meta: dict[str, Any], value: Any) -> str:
+    # AWS never echoes a value whose shape is marked sensitive (passwords): "Value at 'x' failed ..."
+    if meta.get("sensitive"):
+        return "Value "
+    return f"Value '{value if isinstance(value, str) else '[...]'}' "
+
+
 def _length(meta: dict[str, Any], length: int, value: Any, path: str, errors: list[str]) -> None:
-    shown = value if isinstance(value, str) else "[...]"
+    shown = _shown(meta, value)
     if "min" in meta and length < meta["min"]:
         errors.append(
-            f"Value '{shown}' at '{path}' failed to satisfy constraint: "
+            f"{shown}at '{path}' failed to satisfy constraint: "
             f"Member must have length greater than or equal to {meta['min']}"
         )
     if "max" in meta and length > meta["max"]:
         errors.append(
-            f"Value '{shown}' at '{path}' failed to satisfy constraint: "
+            f"{shown}at '{path}' failed to satisfy constraint: "
             f"Member must have length less than or equal to {meta['max']}"
         )
 
