@@ -28,16 +28,28 @@ def _pid_file(state_dir: Path, port: int) -> Path:
     return state_dir / f"sandbox-{port}.pid"
 
 
+def _alive(pid: int) -> bool:
+    """True while the process runs; a zombie (exited, not yet reaped by a PID 1 that never reaps) is dead."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
 def _running_pid(state_dir: Path, port: int) -> int | None:
     pid_file = _pid_file(state_dir, port)
     if not pid_file.exists():
         return None
     try:
         pid = int(pid_file.read_text().strip())
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError, PermissionError):
+    except ValueError:
         return None
-    return pid
+    return pid if _alive(pid) else None
 
 
 def start(args: argparse.Namespace) -> int:
@@ -94,12 +106,10 @@ def stop(args: argparse.Namespace) -> int:
         print("sandbox is not running")
         return 0
     os.killpg(pid, signal.SIGTERM)
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+    for _ in range(100):
+        if not _alive(pid):
             break
-        time.sleep(0.1)
+        time.sleep(0.05)
     else:
         os.killpg(pid, signal.SIGKILL)
     _pid_file(args.state_dir, args.port).unlink(missing_ok=True)
