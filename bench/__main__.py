@@ -97,6 +97,14 @@ def sandbox_request_latency() -> dict[str, Any]:
     }
 
 
+@benchmark
+def network_vs_chain() -> dict[str, Any]:
+    """Network no-op: aws_network vs the amazon.aws ec2_vpc_* chain (targets: calls <= 1/3, time <= 1/2)."""
+    from bench.network_vs_chain import run
+
+    return run(free_port())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS))

@@ -1,0 +1,135 @@
+"""Network no-op: the aws_network role (one tenant_network task) against the amazon.aws chain.
+
+Both build the same network (VPC, 2 public + 2 private subnets, internet gateway, one NAT
+gateway, public and private route tables, S3 gateway endpoint, three security groups with
+the same rules) on one fresh sandbox, then converge it again with nothing to do. The no-op
+runs alternate between the two so that machine noise hits both alike. Measured: API calls
+from the sandbox's request log (total, by operation, mutating) and the wall time of the
+whole `ansible-playbook` process, which both pay the same interpreter start-up.
+
+Design.md section 8 targets: calls <= 1/3 and time <= 1/2 of the chain's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+REGION = "eu-west-3"
+ZONES = ["eu-west-3a", "eu-west-3b"]
+CASES = {
+    "aws_network": ("bench/playbooks/network_role.yml", "bench-role", "10.60.0.0/16"),
+    "amazon_aws_chain": ("bench/playbooks/network_chain.yml", "bench-chain", "10.61.0.0/16"),
+}
+CALL_TARGET = 1 / 3
+TIME_TARGET = 1 / 2
+
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
+
+from sandbox.client import SandboxClient  # noqa: E402
+
+
+def layout(cidr: str) -> list[dict[str, str]]:
+    """The subnets tenant_network derives, so that the chain builds exactly the same network."""
+    import ansible.module_utils
+
+    ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
+    from ansible.module_utils.tenant_network_plan import derive_subnet_layout
+
+    derived = derive_subnet_layout(cidr, len(ZONES))
+    return [{"role": "public", "cidr": c, "az": z} for c, z in zip(derived.public, ZONES, strict=True)] + [
+        {"role": "private", "cidr": c, "az": z} for c, z in zip(derived.private, ZONES, strict=True)
+    ]
+
+
+def changed_tasks(stdout: str) -> int:
+    match = re.search(r"^localhost\s+:.*\bchanged=(\d+)", stdout, re.MULTILINE)
+    return int(match.group(1)) if match else -1
+
+
+def run_once(client: SandboxClient, case: str, environment: dict[str, str]) -> dict[str, Any]:
+    playbook, tenant, cidr = CASES[case]
+    extra = (
+        f'{{"bench_tenant": "{tenant}", "bench_cidr": "{cidr}", "bench_region": "{REGION}", '
+        f'"bench_zones": {list(ZONES)!r}, "bench_subnets": {layout(cidr)!r}}}'
+    ).replace("'", '"')
+    command = [str(BIN / "ansible-playbook"), playbook, "-i", "localhost,", "-e", extra]
+    mark = client.log_mark()
+    began = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"{playbook} failed:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
+    stats = client.stats(mark)
+    return {
+        "seconds": round(seconds, 3),
+        "calls": stats["total"],
+        "mutating": stats["mutating"],
+        "by_operation": dict(sorted(stats["by_operation"].items())),
+        "changed_tasks": changed_tasks(done.stdout),
+    }
+
+
+def run(port: int, repeats: int = 3) -> dict[str, Any]:
+    """Start a sandbox on `port`, build both networks, measure `repeats` no-op runs of each."""
+    with tempfile.TemporaryDirectory() as state:
+        common = ["--port", str(port), "--state-dir", state]
+        subprocess.run([sys.executable, "-m", "sandbox", "start", *common], cwd=ROOT, check=True, capture_output=True)
+        try:
+            client = SandboxClient(port=port, region=REGION)
+            environment = {
+                **os.environ,
+                "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+                "AWS_ENDPOINT_URL": client.endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+            }
+            created = {case: run_once(client, case, environment) for case in CASES}
+            noop: dict[str, list[dict[str, Any]]] = {case: [] for case in CASES}
+            for _ in range(repeats):
+                for case in CASES:
+                    noop[case].append(run_once(client, case, environment))
+        finally:
+            subprocess.run([sys.executable, "-m", "sandbox", "stop", *common], cwd=ROOT, capture_output=True)
+
+    summary: dict[str, Any] = {}
+    for case, runs in noop.items():
+        summary[case] = {
+            "noop_calls": runs[-1]["calls"],
+            "noop_mutating_calls": runs[-1]["mutating"],
+            "noop_changed_tasks": runs[-1]["changed_tasks"],
+            "noop_seconds_median": round(statistics.median(r["seconds"] for r in runs), 3),
+            "noop_seconds": [r["seconds"] for r in runs],
+            "noop_by_operation": runs[-1]["by_operation"],
+            "create_calls": created[case]["calls"],
+            "create_seconds": created[case]["seconds"],
+        }
+    role, chain = summary["aws_network"], summary["amazon_aws_chain"]
+    calls_ratio = role["noop_calls"] / chain["noop_calls"]
+    time_ratio = role["noop_seconds_median"] / chain["noop_seconds_median"]
+    return {
+        **summary,
+        "ratios": {"calls": round(calls_ratio, 3), "seconds": round(time_ratio, 3)},
+        "targets": {"calls": round(CALL_TARGET, 3), "seconds": TIME_TARGET},
+        "met": {"calls": calls_ratio <= CALL_TARGET, "seconds": time_ratio <= TIME_TARGET},
+        "measured": (
+            f"one fresh sandbox; each network created once, then {repeats} alternating no-op runs of each "
+            "playbook; calls from the request log, time is the wall time of ansible-playbook (median)"
+        ),
+        "reproduce": ".venv/bin/python -m bench --only network_vs_chain",
+    }
