@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from ansible.module_utils.tenant_resource import NotOwned, ReplacementRequired, ResourceKind, converge
+from ansible.module_utils.tenant_resource import NotOwned, PlanRefused, ResourceKind, converge
 from ansible.module_utils.tenant_waiters import WaitFailed, WaitTimeout
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code  # noqa: F401
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -52,8 +52,13 @@ def run(module: Any, kind: ResourceKind, state: str, allow_recreate: bool = Fals
     """Converge `kind` and exit the module, turning every known failure into a clear message."""
     try:
         result = converge(kind, state, module.check_mode, allow_recreate=allow_recreate)
-    except (NotOwned, ReplacementRequired) as err:
+        result = kind.finish(result, state, module.check_mode)
+    except NotOwned as err:
         module.fail_json(msg=str(err))
+    except PlanRefused as err:
+        # Nothing was changed; the refused plan (which fields, why) is part of the failure.
+        refused = {k: v for k, v in err.result.items() if k not in ("changed", "diff", "msg")}
+        module.fail_json(msg=str(err), **refused)
     except WaitFailed as err:
         module.fail_json(msg=str(err), **{kind.kind: kind.result(err.resource)})
     except WaitTimeout as err:

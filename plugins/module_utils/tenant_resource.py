@@ -94,7 +94,15 @@ class NotOwned(Exception):
     pass
 
 
-class ReplacementRequired(Exception):
+class PlanRefused(Exception):
+    """The plan cannot be carried out under the module's policy; `result` still reports it."""
+
+    def __init__(self, message: str, result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.result = result or {}
+
+
+class ReplacementRequired(PlanRefused):
     pass
 
 
@@ -153,8 +161,17 @@ class ResourceKind:
     def result(self, resource: dict[str, Any] | None) -> dict[str, Any]:
         return resource or {}
 
+    def finish(self, result: dict[str, Any], state: str, check_mode: bool) -> dict[str, Any]:
+        """Last word on the module result: extra outputs (a final backup id), or waiting for a
+        resource that an earlier run only started (a no-op converge returns before any wait)."""
+        return result
+
     def classify(self, name: str) -> str:
         return self.field_kinds.get(name, LIVE)
+
+    def annotate(self, result: dict[str, Any], plan: Plan) -> None:
+        """Add kind-specific keys to the result (check mode too); raise PlanRefused to refuse the plan."""
+        return None
 
     # -- the cycle ----------------------------------------------------------------------
     def plan(self, resource: dict[str, Any] | None, state: str) -> Plan:
@@ -222,10 +239,11 @@ def converge(kind: ResourceKind, state: str, check_mode: bool, allow_recreate: b
             "removals": plan.removals,
         },
     }
+    kind.annotate(result, plan)
     if plan.action == "recreate" and not allow_recreate:
         fields = ", ".join(sorted(plan.by_kind[RECREATE]))
         raise ReplacementRequired(
-            f"{kind.kind} {kind.name!r} cannot change {fields} in place; set recreate=true to replace it"
+            f"{kind.kind} {kind.name!r} cannot change {fields} in place; set recreate=true to replace it", result
         )
     if check_mode or not plan.changed:
         result[kind.kind] = kind.result(resource)
