@@ -59,6 +59,12 @@ def start(args: argparse.Namespace) -> int:
             client.set_time_scale(args.time_scale)
         print(f"sandbox already running on {client.endpoint} (time scale {client.health()['time_scale']})")
         return 0
+    if client.healthy():
+        # Something answers on the port but it is not ours (no live pid file in this state dir).
+        print(
+            f"port {args.port} is already served by another sandbox or program; choose another --port", file=sys.stderr
+        )
+        return 1
     args.state_dir.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,

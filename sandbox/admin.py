@@ -63,6 +63,8 @@ def _route(app: SandboxApp, method: str, parts: list[str], query: dict[str, str]
             "time_scale": app.clock.time_scale,
             "uptime_s": round(time.time() - app.started, 3),
             "services": sorted(app.services),
+            # Whether directories are backed by real Samba AD DCs (LDAP/SMB stages can run).
+            "samba": getattr(app.services.get("ds"), "dc_provider", None) is not None,
         }
     if head == "reset" and method == "POST":
         app.reset()

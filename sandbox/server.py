@@ -120,7 +120,7 @@ class SandboxApp:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.clock = SimClock(time_scale)
         self.moto = DomainDispatcherApplication(create_backend_app)
-        self.services: dict[str, JsonService] = build_services(self.clock)
+        self.services: dict[str, JsonService] = build_services(self.clock, self.state_dir)
         self._targets = {svc.target_prefix: name for name, svc in self.services.items()}
         self.faults = Faults()
         self.log = RequestLog(self.state_dir / "requests.jsonl")

@@ -46,8 +46,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]
     state_dir = tmp_path_factory.mktemp("sandbox")
     command = [sys.executable, "-m", "sandbox"]
     common = ["--port", str(port), "--state-dir", str(state_dir)]
+    # The shared sandbox creates many directories at AWS-like timings; real Samba DCs (10-40 s each)
+    # are for the tests that ask for them (tests/integration/test_directory_content.py).
+    env = {**os.environ, "SANDBOX_SAMBA": "0"}
     subprocess.run(
-        [*command, "start", *common, "--time-scale", str(TEST_TIME_SCALE)], cwd=ROOT, check=True, capture_output=True
+        [*command, "start", *common, "--time-scale", str(TEST_TIME_SCALE)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env=env,
     )
     client = SandboxClient(port=port)
     client.state_dir = state_dir  # type: ignore[attr-defined]

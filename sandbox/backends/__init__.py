@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from sandbox.clock import SimClock
 from sandbox.jsonproto import JsonService
 
 
-def build_services(clock: SimClock) -> dict[str, JsonService]:
+def _state_dir(explicit: Path | str | None) -> Path:
+    """The sandbox's state dir: given, else `serve --state-dir`, else SANDBOX_STATE_DIR, else .sandbox."""
+    if explicit is not None:
+        return Path(explicit)
+    argv = sys.argv
+    for index, arg in enumerate(argv):
+        if arg == "--state-dir" and index + 1 < len(argv):
+            return Path(argv[index + 1])
+        if arg.startswith("--state-dir="):
+            return Path(arg.split("=", 1)[1])
+    return Path(os.environ.get("SANDBOX_STATE_DIR", Path(__file__).resolve().parents[2] / ".sandbox"))
+
+
+# SANDBOX_SAMBA: back each Managed AD directory with a real Samba AD DC when Samba is installed
+# ("auto", the default, or 1), or never (0). A DC costs 10-40 s of provisioning and ~400 MB, so the
+# shared test sandbox (tests/conftest.py), which creates many directories, turns it off.
+SAMBA_DEFAULT = "auto"
+
+
+def samba_provider(state_dir: Path | str | None = None) -> object | None:
+    """A Samba AD DC provider when asked for (SANDBOX_SAMBA) and Samba is installed."""
+    if os.environ.get("SANDBOX_SAMBA", SAMBA_DEFAULT).lower() not in ("1", "true", "yes", "on", "auto"):
+        return None
+    from sandbox.samba import SambaDcProvider
+
+    if not SambaDcProvider.available():
+        return None
+    provider = SambaDcProvider(_state_dir(state_dir))
+    provider.stop_stale()
+    return provider
+
+
+def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict[str, JsonService]:
     from sandbox.backends.appstream import AppStreamService
     from sandbox.backends.budgets import BudgetsService
     from sandbox.backends.ds import DirectoryService
@@ -16,6 +52,17 @@ def build_services(clock: SimClock) -> dict[str, JsonService]:
     file_systems = FSxService(clock)
     # FSx resolves ActiveDirectoryId through the DS backend, which in turn refuses to delete a directory in use.
     file_systems.attach_directory_service(directories)
+    provider = samba_provider(state_dir)
+    if provider is not None:
+        # Each directory that becomes Active gets a real Samba AD DC; DnsIpAddrs is its address.
+        directories.dc_provider = provider  # type: ignore[assignment]
+        forget = directories.reset
+
+        def reset() -> None:
+            provider.destroy_all()  # type: ignore[attr-defined]
+            forget()
+
+        directories.reset = reset  # type: ignore[method-assign]
     return {
         "appstream": AppStreamService(clock),
         "budgets": BudgetsService(clock),

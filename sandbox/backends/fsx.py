@@ -267,7 +267,6 @@ class FSxService(JsonService):
         single_az = deployment != "MULTI_AZ_1"
         lifecycle = Lifecycle(self.clock, "CREATING")
         creation = DURATIONS["create_single_az" if single_az else "create_multi_az"]
-        lifecycle.go("CREATING", (creation, "AVAILABLE"))
         item = FileSystem(
             region=region,
             file_system_id=file_system_id,
@@ -300,7 +299,22 @@ class FSxService(JsonService):
             tags=_tags(params.get("Tags", [])),
         )
         item.aliases = [self._alias(name, creation) for name in dict.fromkeys(aliases)]
+        lifecycle.go("CREATING", (creation, "AVAILABLE", lambda: self._serve_share(item)))
         return item
+
+    def _serve_share(self, item: FileSystem) -> None:
+        """With a Samba-backed directory, the share `share` of the file system becomes real (served by its DC)."""
+        provider = getattr(self._directories, "dc_provider", None) if self._directories else None
+        if provider is None or not hasattr(provider, "provision_file_share") or not item.directory_id:
+            return
+        directory = self._directories.region_state(item.region).directories.get(item.directory_id)
+        if directory is None or not directory.provided_addresses:
+            return
+        try:
+            item.addresses[item.preferred_subnet_id] = provider.provision_file_share(directory, item.dns_name)
+        except Exception as err:  # noqa: BLE001 - a Samba failure is reported as the file system's own failure
+            item.lifecycle.set("FAILED")
+            item.failure_message = f"The file share could not be served: {err}"
 
     def _alias(self, name: str, seconds: float) -> Alias:
         lifecycle = Lifecycle(self.clock, "CREATING")

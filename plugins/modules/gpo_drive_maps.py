@@ -1,0 +1,683 @@
+#!/usr/bin/python
+# Copyright: contributors to the tenant toolkit
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: gpo_drive_maps
+version_added: 0.1.0
+short_description: Ensure a GPO with Group Policy Preferences drive maps, linked to OUs
+description:
+  - Ensures a Group Policy Object, found by its display name, whose user side maps network
+    drives with Group Policy Preferences (C(User\Preferences\Drives\Drives.xml), [MS-GPPREF] 2.2.1.4),
+    and links it to the given containers.
+  - Creates the GPO the way C(samba-tool gpo create) and the Group Policy Management Console do,
+    a C(groupPolicyContainer) under C(CN=Policies,CN=System) with its C(User) and C(Machine)
+    containers, and the folder C(\\<dc>\SYSVOL\<domain>\Policies\{GUID}) with C(GPT.INI),
+    C(User) and C(Machine), whose ACL is derived from the AD object's ACL
+    (C(samba-tool gpo aclcheck) finds them consistent).
+  - When the drive maps change, writes C(Drives.xml), adds the drive maps client-side extension to
+    C(gPCUserExtensionNames) and bumps the user version (+65536) in both C(versionNumber) and
+    C(GPT.INI), as [MS-GPOL] requires for clients to pick up the change. Nothing is written when
+    they do not change; C(Drives.xml) is deterministic (each item has a uid derived from the GPO
+    name and drive letter; its C(changed) stamp moves only when that item changes).
+  - Links keep the container's other links and their options; C(order) follows GPMC's link order
+    (1 = highest precedence).
+  - Works against any AD DC with LDAPS and SMB, including AWS Managed Microsoft AD with its delegated
+    C(Admin) account (member of AWS Delegated Group Policy Administrators, which may create and link
+    GPOs in the directory's OU) and a Samba AD DC.
+  - Pure Python on the controller (ldap3 and smbprotocol); the controller needs network access to
+    the DC on TCP 636 and 445.
+author: Tenant toolkit maintainers (@tenant-toolkit)
+requirements:
+  - ldap3
+  - smbprotocol
+options:
+  server:
+    description:
+      - Domain controller to talk to (address or name), for LDAPS and for its C(SYSVOL) share.
+      - With AWS Managed Microsoft AD, one of the directory's C(DnsIpAddrs).
+    type: str
+    required: true
+  port:
+    description: LDAPS port of the domain controller.
+    type: int
+    default: 636
+  username:
+    description:
+      - Account used for LDAP and SMB, as C(user@domain), C(DOMAIN\user) or a DN (LDAP only).
+      - With AWS Managed Microsoft AD, the delegated C(Admin) account.
+    type: str
+    required: true
+  password:
+    description: Password of O(username).
+    type: str
+    required: true
+  domain:
+    description:
+      - DNS name of the domain. Defaults to the one the DC publishes.
+      - When O(server) is an IP address, the DC's certificate must name a host of this domain.
+    type: str
+  ca_file:
+    description:
+      - PEM file of the CA that issued the DC's LDAPS certificate, trusted in addition to the
+        system's CAs (a Samba DC's C(private/tls/ca.pem); the AD CS root for AWS Managed AD with LDAPS).
+    type: path
+  validate_certs:
+    description:
+      - Validate the DC's certificate (chain and name). Only disable for throw-away labs.
+    type: bool
+    default: true
+  connect_timeout:
+    description: Seconds to wait for the LDAP and SMB connections.
+    type: int
+    default: 10
+  smb_auth_protocol:
+    description: SMB authentication to the DC's C(SYSVOL) share.
+    type: str
+    default: negotiate
+    choices: [negotiate, ntlm, kerberos]
+  name:
+    description: Display name of the GPO (what GPMC shows). Must be unique in the domain.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) ensures the GPO, its drive maps and its links.
+      - V(absent) removes every link to the GPO, then the GPO and its SYSVOL folder.
+    type: str
+    default: present
+    choices: [present, absent]
+  drives:
+    description:
+      - The drive maps the GPO holds, exactly (items not listed are removed from C(Drives.xml)).
+      - An empty list removes C(Drives.xml) and the drive maps extension.
+      - Omit it to leave the drive maps as they are.
+    type: list
+    elements: dict
+    suboptions:
+      letter:
+        description: Drive letter, C(H) or C(H:).
+        type: str
+        required: true
+      path:
+        description:
+          - UNC path; C(%LogonUser%) expands to the user name at logon,
+            e.g. C(\\fs-0123.corp.example.com\share\Users\%LogonUser%).
+        type: str
+      label:
+        description: Label shown in Explorer.
+        type: str
+        default: ""
+      action:
+        description: What the client does (GPP C(C)reate, C(R)eplace, C(U)pdate, C(D)elete).
+        type: str
+        default: update
+        choices: [create, replace, update, delete]
+      reconnect:
+        description: Reconnect the drive at logon (GPP C(persistent)).
+        type: bool
+        default: true
+      this_drive:
+        description: Show or hide this drive in Explorer.
+        type: str
+        default: nochange
+        choices: [nochange, show, hide]
+      all_drives:
+        description: Show or hide all drives in Explorer.
+        type: str
+        default: nochange
+        choices: [nochange, show, hide]
+      group:
+        description:
+          - Item-level targeting; only members of this group (name or SID) get the drive.
+        type: str
+  links:
+    description:
+      - Containers (OU or domain DNs) the GPO is linked to. Other GPOs' links on them are kept.
+      - Omit it to leave the links as they are.
+    type: list
+    elements: dict
+    suboptions:
+      target:
+        description: DN of the OU (or of the domain).
+        type: str
+        required: true
+      enabled:
+        description: Whether the link is enabled.
+        type: bool
+        default: true
+      enforced:
+        description: Whether the link is enforced (applies even below a container that blocks inheritance).
+        type: bool
+        default: false
+      order:
+        description:
+          - Link order on the container, 1 being the highest precedence (GPMC's C(Link Order)).
+          - Omitted, an existing link keeps its place and a new one is added last.
+        type: int
+  purge_links:
+    description: Remove this GPO's links from containers not listed in O(links).
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; reports the planned GPO, drive maps, version and links.
+  diff_mode:
+    support: full
+    description: Shows the drive maps, version and links before and after.
+notes:
+  - The GPO version only moves when the drive maps change, so clients reprocess the policy only then.
+  - A failure half way (for example SYSVOL unreachable after the AD object was created) is repaired by the
+    next run, which recreates the missing SYSVOL folder, ACL and C(GPT.INI).
+  - Drive maps do not create the folders they point to; see the smb_folders module.
+seealso:
+  - module: microsoft.ad.ou
+  - name: "[MS-GPPREF] Drive Maps"
+    description: The Drives.xml format.
+    link: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-gppref/
+"""
+
+EXAMPLES = r"""
+- name: Ensure the tenant drive maps GPO is linked to the users' OU
+  gpo_drive_maps:
+    server: "{{ tenant_directory.dns_ip_addrs[0] }}"
+    domain: corp.acme-neuro.example
+    username: Admin@corp.acme-neuro.example
+    password: "{{ directory_admin_password }}"
+    ca_file: files/directory-ca.pem
+    name: acme-neuro drive maps
+    drives:
+      - letter: H
+        path: \\fs-0123.corp.acme-neuro.example\share\Users\%LogonUser%
+        label: Home
+      - letter: P
+        path: \\fs-0123.corp.acme-neuro.example\share\Projects
+        label: Projects
+        group: acme-neuro-users
+    links:
+      - target: OU=Users,OU=ACMENEURO,DC=corp,DC=acme-neuro,DC=example
+  no_log: false
+
+- name: Remove the GPO and its links
+  gpo_drive_maps:
+    server: 10.40.1.10
+    username: Admin@corp.acme-neuro.example
+    password: "{{ directory_admin_password }}"
+    name: acme-neuro drive maps
+    state: absent
+"""
+
+RETURN = r"""
+guid:
+  description: GUID of the GPO (with braces), or null when it does not exist.
+  type: str
+  returned: always
+  sample: "{2B8E6C1A-3D1F-4C55-9F0B-1E6A7C2D9B10}"
+dn:
+  description: DN of the GPO's groupPolicyContainer.
+  type: str
+  returned: when the GPO exists
+  sample: CN={2B8E6C1A-3D1F-4C55-9F0B-1E6A7C2D9B10},CN=Policies,CN=System,DC=corp,DC=example,DC=com
+path:
+  description: UNC path of the GPO's SYSVOL folder (gPCFileSysPath).
+  type: str
+  returned: when the GPO exists
+  sample: \\corp.example.com\SysVol\corp.example.com\Policies\{2B8E6C1A-3D1F-4C55-9F0B-1E6A7C2D9B10}
+version:
+  description: GPO version after the run, and its user and machine halves.
+  type: dict
+  returned: when the GPO exists
+  sample: {number: 131072, user: 2, machine: 0}
+drives:
+  description: The drive maps the GPO holds after the run.
+  type: list
+  elements: dict
+  returned: always
+  sample:
+    - letter: H
+      path: \\fs-0123.corp.example.com\share\Users\%LogonUser%
+      label: Home
+      action: update
+      reconnect: true
+      this_drive: nochange
+      all_drives: nochange
+links:
+  description: The containers the GPO is linked to after the run, with the link's options and order.
+  type: list
+  elements: dict
+  returned: always
+  sample:
+    - {target: "OU=Users,OU=CORP,DC=corp,DC=example,DC=com", enabled: true, enforced: false, order: 1}
+actions:
+  description: What was (or in check mode would be) done.
+  type: list
+  elements: str
+  returned: always
+  sample: [create GPO, write Drives.xml, bump version to 65536, link to OU=Users,OU=CORP,DC=corp,DC=example,DC=com]
+"""
+
+import uuid
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.tenant_ad import (
+    DRIVE_MAPS_EXTENSIONS,
+    AdError,
+    Directory,
+    FileShare,
+    SecurityDescriptor,
+    ad_argument_spec,
+    bump_user_version,
+    directory_params,
+    drives_from_xml,
+    escape_filter,
+    fail,
+    gpo_folder_sd,
+    gpt_version,
+    merge_extension_names,
+    merge_gplink,
+    parse_gplink,
+    remove_gplink,
+    render_drives_xml,
+    render_gplink,
+    same_dn,
+    split_version,
+    with_gpt_version,
+)
+
+DRIVES_PATH = "User\\Preferences\\Drives\\Drives.xml"
+GPO_ATTRIBUTES = ["cn", "displayName", "versionNumber", "gPCFileSysPath", "gPCUserExtensionNames", "flags"]
+
+
+def sysvol_location(file_sys_path: str, domain: str, guid: str) -> tuple[str, str]:
+    """(share, path inside it) of a GPO folder from its gPCFileSysPath."""
+    parts = [part for part in (file_sys_path or "").split("\\") if part]
+    if len(parts) >= 3:
+        return parts[1], "\\".join(parts[2:])
+    return "sysvol", f"{domain}\\Policies\\{guid}"
+
+
+def folder_acl_matches(current: SecurityDescriptor, wanted: SecurityDescriptor) -> bool:
+    return (
+        (current.owner or "").upper() == (wanted.owner or "").upper()
+        and current.dacl == wanted.dacl
+        and current.protected
+    )
+
+
+class GpoDriveMaps:
+    def __init__(self, module: AnsibleModule) -> None:
+        self.module = module
+        self.params = module.params
+        self.check = module.check_mode
+        self.actions: list[str] = []
+        self.directory = Directory(directory_params(self.params))
+        self.policies_dn = f"CN=Policies,CN=System,{self.directory.domain_dn}"
+        self._share: FileShare | None = None
+
+    # -- connections --
+    def share(self, name: str = "sysvol") -> FileShare:
+        if self._share is None:
+            self._share = FileShare(
+                self.params["server"],
+                name,
+                self.params["username"],
+                self.params["password"],
+                auth_protocol=self.params["smb_auth_protocol"],
+                connect_timeout=self.params["connect_timeout"],
+            )
+        return self._share
+
+    def close(self) -> None:
+        if self._share is not None:
+            self._share.close()
+        self.directory.close()
+
+    # -- reads --
+    def find_gpo(self) -> dict[str, Any] | None:
+        found = self.directory.search(
+            self.policies_dn,
+            f"(&(objectClass=groupPolicyContainer)(displayName={escape_filter(self.params['name'])}))",
+            GPO_ATTRIBUTES,
+            scope="LEVEL",
+        )
+        if len(found) > 1:
+            raise AdError(
+                f"{len(found)} GPOs are named {self.params['name']!r}: "
+                + ", ".join(_first(entry["attributes"]["cn"]) for entry in found),
+                "ambiguous",
+            )
+        return found[0] if found else None
+
+    def linked_containers(self, guid: str) -> list[dict[str, Any]]:
+        return self.directory.search(
+            self.directory.domain_dn, f"(gPLink=*{escape_filter(guid)}*)", ["gPLink", "distinguishedName"]
+        )
+
+    def link_view(self, guid: str) -> list[dict[str, Any]]:
+        view = []
+        for entry in self.linked_containers(guid):
+            links = parse_gplink(_first(entry["attributes"].get("gPLink")))
+            for order, link in enumerate(links, start=1):
+                if link.guid == guid.upper():
+                    view.append(
+                        {"target": entry["dn"], "enabled": link.enabled, "enforced": link.enforced, "order": order}
+                    )
+        return sorted(view, key=lambda item: item["target"].lower())
+
+    # -- present --
+    def present(self) -> dict[str, Any]:
+        entry = self.find_gpo()
+        name = self.params["name"]
+        domain = self.directory.domain
+        if entry is None:
+            guid = "{" + str(uuid.uuid4()).upper() + "}"
+            gpo_dn = f"CN={guid},{self.policies_dn}"
+            file_sys_path = f"\\\\{domain}\\SysVol\\{domain}\\Policies\\{guid}"
+            version, extensions, existing_xml, gpt_text = 0, "", None, None
+            before: dict[str, Any] = {"exists": False, "drives": [], "links": [], "version": 0}
+            self.actions.append("create GPO")
+            if not self.check:
+                self.create_gpo(gpo_dn, file_sys_path)
+        else:
+            gpo_dn = entry["dn"]
+            guid = _first(entry["attributes"]["cn"]).upper()
+            file_sys_path = _first(entry["attributes"].get("gPCFileSysPath")) or ""
+            version = int(_first(entry["attributes"].get("versionNumber")) or 0)
+            extensions = _first(entry["attributes"].get("gPCUserExtensionNames")) or ""
+            share_name, folder = sysvol_location(file_sys_path, domain, guid)
+            share = self.share(share_name)
+            gpt_text = share.read_text(f"{folder}\\GPT.INI")
+            existing_xml = share.read_text(f"{folder}\\{DRIVES_PATH}")
+            before = {
+                "exists": True,
+                "drives": drives_from_xml(existing_xml),
+                "links": self.link_view(guid),
+                "version": version,
+            }
+            self.repair_sysvol(gpo_dn, folder, gpt_text, version)
+        share_name, folder = sysvol_location(file_sys_path, domain, guid)
+
+        # Drive maps: compare the rendered file with what is there; version moves only on change.
+        drives_after = before["drives"]
+        new_version = version
+        if self.params["drives"] is not None:
+            drives = [self.drive_spec(item) for item in self.params["drives"]]
+            wanted_xml = render_drives_xml(name, drives, existing_xml) if drives else None
+            if (wanted_xml or None) != (existing_xml or None):
+                new_version = bump_user_version(max(version, gpt_version(gpt_text or "")))
+                self.actions.append("write Drives.xml" if wanted_xml else "remove Drives.xml")
+                self.actions.append(f"bump version to {new_version}")
+                new_extensions = merge_extension_names(extensions, DRIVE_MAPS_EXTENSIONS, present=bool(wanted_xml))
+                if not self.check:
+                    self.write_drives(gpo_dn, share_name, folder, wanted_xml, new_version, new_extensions)
+            elif wanted_xml and merge_extension_names(extensions, DRIVE_MAPS_EXTENSIONS) != extensions:
+                self.actions.append("register the drive maps extension")
+                if not self.check:
+                    self.directory.modify(
+                        gpo_dn,
+                        {
+                            "gPCUserExtensionNames": [
+                                ("MODIFY_REPLACE", [merge_extension_names(extensions, DRIVE_MAPS_EXTENSIONS)])
+                            ]
+                        },
+                    )
+            drives_after = drives_from_xml(wanted_xml) if wanted_xml else []
+
+        links_after = self.ensure_links(gpo_dn, guid, before["links"])
+        after = {"exists": True, "drives": drives_after, "links": links_after, "version": new_version}
+        return {
+            "changed": bool(self.actions),
+            "guid": guid,
+            "dn": gpo_dn,
+            "path": file_sys_path,
+            "version": {"number": new_version, **split_version(new_version)},
+            "drives": drives_after,
+            "links": links_after,
+            "actions": self.actions,
+            "diff": {"before": before, "after": after},
+        }
+
+    def drive_spec(self, item: dict[str, Any]) -> dict[str, Any]:
+        drive = {key: value for key, value in item.items() if value is not None}
+        group = drive.pop("group", None)
+        if group:
+            try:
+                drive["group_sid"] = self.directory.resolve_sid(group)
+            except AdError as err:
+                if not (self.check and err.kind == "missing"):
+                    raise
+                drive["group_sid"] = f"<SID of {group}>"  # check mode: an earlier task would create the group
+            drive["group_name"] = group
+        return drive
+
+    def create_gpo(self, gpo_dn: str, file_sys_path: str) -> None:
+        directory = self.directory
+        directory.add(
+            gpo_dn,
+            ["top", "container", "groupPolicyContainer"],
+            {
+                "displayName": self.params["name"],
+                "gPCFileSysPath": file_sys_path,
+                "versionNumber": "0",
+                "gPCFunctionalityVersion": "2",
+                "flags": "0",
+            },
+        )
+        for child in ("User", "Machine"):
+            directory.add(f"CN={child},{gpo_dn}", ["top", "container"], {})
+        guid = gpo_dn.split(",", 1)[0].split("=", 1)[1]
+        share_name, folder = sysvol_location(file_sys_path, directory.domain, guid)
+        self.repair_sysvol(gpo_dn, folder, None, 0, share_name=share_name, quiet=True)
+
+    def repair_sysvol(
+        self,
+        gpo_dn: str,
+        folder: str,
+        gpt_text: str | None,
+        version: int,
+        share_name: str = "sysvol",
+        quiet: bool = False,
+    ) -> None:
+        """Make the SYSVOL side match the AD object: folder, ACL, User/Machine and GPT.INI."""
+        share = self.share(share_name)
+        ds_sd = self.directory.read_sd(gpo_dn, flags=0x7)
+        wanted = gpo_folder_sd(ds_sd)
+        missing_folder = not share.exists(folder)
+        if missing_folder:
+            if not quiet:
+                self.actions.append(f"recreate the SYSVOL folder {folder}")
+            if self.check:
+                return
+            share.makedirs(folder)
+        current = share.get_sd(folder)
+        if not folder_acl_matches(current, wanted):
+            if not quiet and not missing_folder:
+                self.actions.append("restore the SYSVOL folder ACL from the GPO's AD ACL")
+            if not self.check:
+                share.set_sd(folder, wanted, set_owner=True, set_group=True)
+        for child in ("Machine", "User"):
+            if not share.exists(f"{folder}\\{child}"):
+                if not quiet and not missing_folder:
+                    self.actions.append(f"recreate {folder}\\{child}")
+                if not self.check:
+                    share.mkdir(f"{folder}\\{child}")
+        if gpt_text is None and not share.exists(f"{folder}\\GPT.INI"):
+            if not quiet and not missing_folder:
+                self.actions.append("recreate GPT.INI")
+            if not self.check:
+                share.write_text(f"{folder}\\GPT.INI", with_gpt_version("", version), encoding="ascii")
+
+    def write_drives(
+        self, gpo_dn: str, share_name: str, folder: str, xml: str | None, version: int, extensions: str
+    ) -> None:
+        share = self.share(share_name)
+        path = f"{folder}\\{DRIVES_PATH}"
+        if xml:
+            share.makedirs(path.rsplit("\\", 1)[0])
+            share.write_text(path, xml)
+        elif share.exists(path):
+            share.remove_tree(path) if share.is_dir(path) else self._remove_file(share, path)
+        gpt = share.read_text(f"{folder}\\GPT.INI") or ""
+        # Files first, AD last: a client that sees the new AD version must find the new files.
+        share.write_text(f"{folder}\\GPT.INI", with_gpt_version(gpt, version), encoding="ascii")
+        changes: dict[str, Any] = {"versionNumber": [("MODIFY_REPLACE", [str(version)])]}
+        changes["gPCUserExtensionNames"] = [("MODIFY_REPLACE", [extensions] if extensions else [])]
+        self.directory.modify(gpo_dn, changes)
+
+    @staticmethod
+    def _remove_file(share: FileShare, path: str) -> None:
+        from smbprotocol.exceptions import SMBException
+
+        try:
+            share.smbclient.remove(share.unc(path), port=share.port)
+        except (OSError, SMBException) as exc:
+            raise AdError(f"cannot delete {share.unc(path)}: {exc}", "smb") from exc
+
+    def ensure_links(self, gpo_dn: str, guid: str, current_view: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        wanted = self.params["links"]
+        if wanted is None:
+            return current_view
+        view: dict[str, dict[str, Any]] = {}
+        for link in wanted:
+            target = link["target"]
+            entry = self.directory.get(target, ["gPLink"])
+            if entry is None:
+                raise AdError(f"cannot link to {target}: no such container", "missing")
+            raw = _first(entry["attributes"].get("gPLink")) or ""
+            links = parse_gplink(raw)
+            merged = merge_gplink(
+                links, gpo_dn, enabled=link["enabled"], enforced=link["enforced"], order=link.get("order")
+            )
+            if merged != links:
+                existing = next((item for item in links if item.guid == guid.upper()), None)
+                self.actions.append(f"{'update link on' if existing else 'link to'} {target}")
+                if not self.check:
+                    self.directory.modify(target, {"gPLink": [("MODIFY_REPLACE", [render_gplink(merged)])]})
+            order = next(index for index, item in enumerate(merged, start=1) if item.guid == guid.upper())
+            view[target.lower()] = {
+                "target": target,
+                "enabled": link["enabled"],
+                "enforced": link["enforced"],
+                "order": order,
+            }
+        for item in current_view:
+            if any(same_dn(item["target"], link["target"]) for link in wanted):
+                continue
+            if self.params["purge_links"]:
+                self.unlink(item["target"], guid)
+            else:
+                view[item["target"].lower()] = item
+        return sorted(view.values(), key=lambda item: item["target"].lower())
+
+    def unlink(self, target: str, guid: str) -> None:
+        entry = self.directory.get(target, ["gPLink"])
+        links = parse_gplink(_first((entry or {}).get("attributes", {}).get("gPLink")) or "")
+        kept = remove_gplink(links, guid)
+        if kept != links:
+            self.actions.append(f"unlink from {target}")
+            if not self.check:
+                self.directory.modify(target, {"gPLink": [("MODIFY_REPLACE", [render_gplink(kept)] if kept else [])]})
+
+    # -- absent --
+    def absent(self) -> dict[str, Any]:
+        entry = self.find_gpo()
+        if entry is None:
+            empty = {"exists": False, "drives": [], "links": [], "version": 0}
+            return {
+                "changed": False,
+                "guid": None,
+                "drives": [],
+                "links": [],
+                "actions": [],
+                "diff": {"before": empty, "after": empty},
+            }
+        guid = _first(entry["attributes"]["cn"]).upper()
+        version = int(_first(entry["attributes"].get("versionNumber")) or 0)
+        file_sys_path = _first(entry["attributes"].get("gPCFileSysPath")) or ""
+        share_name, folder = sysvol_location(file_sys_path, self.directory.domain, guid)
+        share = self.share(share_name)
+        before = {
+            "exists": True,
+            "drives": drives_from_xml(share.read_text(f"{folder}\\{DRIVES_PATH}")),
+            "links": self.link_view(guid),
+            "version": version,
+        }
+        for item in before["links"]:
+            self.unlink(item["target"], guid)
+        self.actions.append(f"delete the SYSVOL folder {folder}")
+        self.actions.append(f"delete GPO {guid}")
+        if not self.check:
+            share.remove_tree(folder)
+            for child in sorted(
+                self.directory.search(entry["dn"], "(objectClass=*)", ["distinguishedName"]),
+                key=lambda item: -len(item["dn"]),
+            ):
+                self.directory.delete(child["dn"])
+        after = {"exists": False, "drives": [], "links": [], "version": 0}
+        return {
+            "changed": True,
+            "guid": guid,
+            "drives": [],
+            "links": [],
+            "actions": self.actions,
+            "diff": {"before": before, "after": after},
+        }
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def main() -> None:
+    drive_spec = dict(
+        letter=dict(type="str", required=True),
+        path=dict(type="str"),
+        label=dict(type="str", default=""),
+        action=dict(type="str", default="update", choices=["create", "replace", "update", "delete"]),
+        reconnect=dict(type="bool", default=True),
+        this_drive=dict(type="str", default="nochange", choices=["nochange", "show", "hide"]),
+        all_drives=dict(type="str", default="nochange", choices=["nochange", "show", "hide"]),
+        group=dict(type="str"),
+    )
+    link_spec = dict(
+        target=dict(type="str", required=True),
+        enabled=dict(type="bool", default=True),
+        enforced=dict(type="bool", default=False),
+        order=dict(type="int"),
+    )
+    argument_spec = dict(
+        **ad_argument_spec(),
+        smb_auth_protocol=dict(type="str", default="negotiate", choices=["negotiate", "ntlm", "kerberos"]),
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        drives=dict(type="list", elements="dict", options=drive_spec),
+        links=dict(type="list", elements="dict", options=link_spec),
+        purge_links=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    for drive in module.params["drives"] or []:
+        if drive["action"] != "delete" and not drive.get("path"):
+            module.fail_json(msg=f"drives: {drive['letter']}: path is required unless action is delete")
+    runner = None
+    try:
+        runner = GpoDriveMaps(module)
+        result = runner.present() if module.params["state"] == "present" else runner.absent()
+    except AdError as err:
+        fail(module, err)
+    except ValueError as err:
+        module.fail_json(msg=str(err))
+    finally:
+        if runner is not None:
+            runner.close()
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
