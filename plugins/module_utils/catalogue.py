@@ -59,7 +59,8 @@ LAUNCH_NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}")
 LAUNCH_DISPLAY_NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_. -]{0,99}")
 LAUNCH_PARAMETERS_MAX_LENGTH = 1024
 # Drive-letter absolute Windows path; no characters Windows forbids in names.
-WINDOWS_ABSOLUTE_PATH = re.compile(r'[A-Za-z]:\\(?:[^<>:"/\\|?*\x00-\x1f]+\\?)*')
+# Segments separated by single backslashes; written so that a near-miss cannot backtrack exponentially.
+WINDOWS_ABSOLUTE_PATH = re.compile(r'[A-Za-z]:\\(?:[^<>:"/\\|?*\x00-\x1f]+\\)*[^<>:"/\\|?*\x00-\x1f]*')
 
 ENTRY_FIELDS = (
     "description",

@@ -253,7 +253,10 @@ DOMAIN_CONTROLLER_PORTS: tuple[tuple[str, int, int, str], ...] = (
     ("tcp", 49152, 65535, "RPC dynamic ports"),
 )
 SMB = ("tcp", 445, 445)
-WINRM = ("tcp", 5985, 5985)
+# Image builders are configured over WinRM on HTTPS only (5986); FSx's remote PowerShell endpoint is
+# the AWS-defined 5985 (facts.md), reached only from inside the VPC.
+WINRM_HTTPS = ("tcp", 5986, 5986)
+FSX_REMOTE_POWERSHELL = ("tcp", 5985, 5985)
 HTTPS = ("tcp", 443, 443)
 
 
@@ -285,7 +288,7 @@ def security_group_rules(vpc_cidr: str) -> dict[str, frozenset[Rule]]:
         ]
 
     streaming = [
-        rule("ingress", WINRM, "cidr", vpc_cidr, "WinRM for image setup from inside the VPC"),
+        rule("ingress", WINRM_HTTPS, "cidr", vpc_cidr, "WinRM over HTTPS for image setup from inside the VPC"),
         rule("egress", HTTPS, "cidr", ANYWHERE, "HTTPS to AWS endpoints, S3 and licence servers"),
         *dc_rules("egress", "cidr", vpc_cidr, "to the domain controllers"),
     ]
@@ -296,7 +299,9 @@ def security_group_rules(vpc_cidr: str) -> dict[str, frozenset[Rule]]:
     ]
     fsx = [
         rule("ingress", SMB, "role", "streaming", "SMB from streaming instances"),
-        rule("ingress", WINRM, "cidr", vpc_cidr, "Remote PowerShell administration from inside the VPC"),
+        rule(
+            "ingress", FSX_REMOTE_POWERSHELL, "cidr", vpc_cidr, "Remote PowerShell administration from inside the VPC"
+        ),
         *dc_rules("egress", "cidr", vpc_cidr, "to the domain controllers"),
     ]
     return {"streaming": frozenset(streaming), "directory": frozenset(directory), "fsx": frozenset(fsx)}

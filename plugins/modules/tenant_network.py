@@ -119,7 +119,7 @@ attributes:
     description: The diff shows the network before and after, with ids replaced by logical keys.
 notes:
   - Security group rules are converged to the exact set; rules added by hand are revoked.
-    C(<tenant>-streaming) accepts only WinRM (TCP 5985) from the VPC and sends HTTPS anywhere and
+    C(<tenant>-streaming) accepts only WinRM over HTTPS (TCP 5986) from the VPC and sends HTTPS anywhere and
     the domain controller ports (SMB included) to the VPC; C(<tenant>-directory) accepts the
     domain controller ports from the streaming and file-system groups; C(<tenant>-fsx) accepts SMB
     from the streaming group and WinRM from the VPC and sends the domain controller ports to the VPC.

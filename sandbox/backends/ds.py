@@ -619,6 +619,18 @@ class DirectoryService(JsonService):
             directory.password_hashes.setdefault(user.lower(), hash_password(secrets.token_urlsafe(24)))
             return {"directory_id": directory.directory_id, "user": user}
 
+    def admin_dc_certificate(self, region: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Where the CA of a Samba-backed directory's DC is, so clients can keep LDAPS validation on.
+
+        On AWS the operator supplies the CA of the certificate they installed for LDAPS."""
+        with self._lock:
+            directory = self._get(self.region_state(region), payload["directory_id"])
+            info = getattr(self.dc_provider, "info", None)
+            dc = info(directory.directory_id) if info is not None else None
+            if dc is None:
+                raise KeyError(f"directory {directory.directory_id} has no Samba DC")
+            return {"directory_id": directory.directory_id, "ca_file": str(dc.ca_file)}
+
     def admin_set_limits(self, region: str, payload: dict[str, Any]) -> dict[str, int]:
         with self._lock:
             state = self.region_state(region)

@@ -232,7 +232,7 @@ def test_security_groups_hold_only_the_needed_rules(network: Network) -> None:
 
     for group in groups.values():
         assert not any(rule[3] == "0.0.0.0/0" for rule in rules(group, "ingress"))
-    assert rules(groups["streaming"], "ingress") == {("tcp", 5985, 5985, vpc_cidr)}
+    assert rules(groups["streaming"], "ingress") == {("tcp", 5986, 5986, vpc_cidr)}
     assert rules(groups["streaming"], "egress") == {("tcp", 443, 443, "0.0.0.0/0")} | {(*p, vpc_cidr) for p in DC_PORTS}
     assert rules(groups["directory"], "ingress") == {(*p, ids["streaming"]) for p in DC_PORTS} | {
         (*p, ids["fsx"]) for p in DC_PORTS

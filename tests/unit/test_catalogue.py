@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
 
 from catalogue import (  # noqa: E402
+    WINDOWS_ABSOLUTE_PATH,
     CatalogueError,
     catalogue_hash,
     find_cycle,
@@ -476,3 +477,11 @@ def test_filters_raise_ansible_errors(filters: dict[str, Any]) -> None:
         filters["catalogue_resolve"](CATALOGUE, "studio")
     with pytest.raises(AnsibleFilterError, match="must not start with 'aws'"):
         filters["catalogue_image_name"]("aws", "0123456789ab")
+
+
+def test_a_near_miss_windows_path_is_rejected_without_backtracking() -> None:
+    # A trailing quote on a long path used to make the path pattern backtrack exponentially
+    # (minutes for 40 characters); the pattern now fails in linear time.
+    near_miss = 'C:\\Program Files\\Iconeus\\IcoStudio\\Release 2024\\bin\\IcoStudio.exe"'
+    assert WINDOWS_ABSOLUTE_PATH.fullmatch(near_miss) is None
+    assert WINDOWS_ABSOLUTE_PATH.fullmatch(near_miss[:-1]) is not None

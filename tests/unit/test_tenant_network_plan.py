@@ -412,7 +412,7 @@ def test_no_group_accepts_anything_from_anywhere() -> None:
 
 def test_streaming_group_accepts_only_winrm_from_the_vpc() -> None:
     streaming = security_group_rules(VPC_CIDR)["streaming"]
-    assert {r for r in streaming if r.direction == "ingress"} == {Rule("ingress", "tcp", 5985, 5985, "cidr", VPC_CIDR)}
+    assert {r for r in streaming if r.direction == "ingress"} == {Rule("ingress", "tcp", 5986, 5986, "cidr", VPC_CIDR)}
 
 
 def test_streaming_group_sends_https_anywhere_and_domain_traffic_to_the_vpc() -> None:

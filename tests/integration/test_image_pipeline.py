@@ -1,0 +1,303 @@
+"""playbooks/image.yml on the sandbox, through its create-image hook (image_build_mode=sandbox_hook).
+
+Each tenant here has its own name and network, so the tests share the session's sandbox safely.
+The module builds one tenant's first image once; the tests after it read that state in file order.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from catalogue import catalogue_hash, image_name, resolve_catalogue
+
+from sandbox.client import SandboxClient
+from tests.helpers import BIN, ROOT, PlaybookRun, run_playbook, write_inventory
+
+PLAYBOOK = "playbooks/image.yml"
+REGION = "eu-west-3"
+DEMO_TENANT = yaml.safe_load((ROOT / "inventories/demo/host_vars/demo/tenant.yml").read_text())["tenant"]
+CATALOGUE = yaml.safe_load((ROOT / "group_vars/all/catalogue.yml").read_text())["app_catalogue"]
+BUILDER_ACTIONS = {"appstream:CreateImageBuilder", "appstream:StartImageBuilder"}
+
+
+@dataclass
+class Tenant:
+    name: str
+    definition: dict[str, Any]
+    inventory: Path
+
+
+def new_tenant(prefix: str, cidr: str, auth: str = "userpool") -> dict[str, Any]:
+    tenant = copy.deepcopy(DEMO_TENANT)
+    tenant["name"] = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    tenant["auth"] = auth
+    tenant["network"] = {"cidr": cidr, "availability_zones": 2, "nat_gateways": "none"}
+    if auth == "userpool":
+        tenant.pop("directory")
+        tenant.pop("storage")
+        tenant["users"] = [{k: v for k, v in user.items() if k != "username"} for user in tenant["users"]]
+    else:
+        tenant["directory"]["fqdn"] = f"corp.{tenant['name']}.example"
+    return tenant
+
+
+def expected_image_name(tenant: dict[str, Any], catalogue: dict[str, Any] = CATALOGUE) -> str:
+    resolved = resolve_catalogue(catalogue, tenant["apps"])
+    return image_name(tenant["name"], catalogue_hash(resolved, base_image=tenant["appstream"]["base_image"]))
+
+
+def changed_catalogue(version: str) -> dict[str, Any]:
+    catalogue = copy.deepcopy(CATALOGUE)
+    catalogue["icostudio"]["version"] = version
+    return catalogue
+
+
+def appstream(sandbox: SandboxClient) -> Any:
+    return sandbox.boto3("appstream", region=REGION)
+
+
+def images_of(sandbox: SandboxClient, tenant: str) -> dict[str, dict[str, Any]]:
+    images = appstream(sandbox).describe_images(Type="PRIVATE")["Images"]
+    return {image["Name"]: image for image in images if image["Name"].startswith(f"{tenant}-suite-")}
+
+
+def builder_of(sandbox: SandboxClient, name: str) -> dict[str, Any]:
+    return appstream(sandbox).describe_image_builders(Names=[name])["ImageBuilders"][0]
+
+
+def tags_of(sandbox: SandboxClient, arn: str) -> dict[str, str]:
+    return appstream(sandbox).list_tags_for_resource(ResourceArn=arn)["Tags"]
+
+
+def private_network(sandbox: SandboxClient, tenant: str) -> tuple[str, str]:
+    ec2 = sandbox.boto3("ec2", region=REGION)
+    subnets = ec2.describe_subnets(
+        Filters=[{"Name": "tag:tenant", "Values": [tenant]}, {"Name": "tag:Name", "Values": [f"{tenant}-private-*"]}]
+    )["Subnets"]
+    groups = ec2.describe_security_groups(
+        Filters=[{"Name": "tag:tenant", "Values": [tenant]}, {"Name": "group-name", "Values": [f"{tenant}-streaming"]}]
+    )["SecurityGroups"]
+    return sorted(s["SubnetId"] for s in subnets)[0], groups[0]["GroupId"]
+
+
+def ok(run: PlaybookRun) -> PlaybookRun:
+    assert run.rc == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    return run
+
+
+def prepared_tenant(sandbox: SandboxClient, directory: Path, definition: dict[str, Any], **host_vars: Any) -> Tenant:
+    inventory = write_inventory(directory, definition, sandbox, {"image_build_mode": "sandbox_hook", **host_vars})
+    ok(run_playbook("playbooks/network.yml", inventory, sandbox))
+    return Tenant(definition["name"], definition, inventory)
+
+
+@pytest.fixture(scope="module")
+def tenant(sandbox: SandboxClient, tmp_path_factory: pytest.TempPathFactory) -> Tenant:
+    return prepared_tenant(
+        sandbox, tmp_path_factory.mktemp("image-tenant"), new_tenant("img", "10.231.0.0/16"), image_keep=2
+    )
+
+
+@pytest.fixture(scope="module")
+def first_build(sandbox: SandboxClient, tenant: Tenant) -> PlaybookRun:
+    return ok(run_playbook(PLAYBOOK, tenant.inventory, sandbox))
+
+
+def test_first_run_makes_the_catalogue_image_and_leaves_the_builder_stopped(sandbox, tenant, first_build):
+    name = expected_image_name(tenant.definition)
+    image = images_of(sandbox, tenant.name)[name]
+    assert image["State"] == "AVAILABLE"
+    assert {app["Name"] for app in image["Applications"]} == {"IcoStudio", "IcoBatch"}
+    assert image["DisplayName"] == f"{tenant.name} suite {name.rsplit('-', 1)[1]}"
+    assert "icostudio 3.2.0" in image["Description"]
+    tags = tags_of(sandbox, image["Arn"])
+    assert tags["tenant"] == tenant.name and tags["managed-by"] == "appstream-tenant-toolkit"
+    assert tags["catalogue-hash"] == name.rsplit("-", 1)[1]
+
+    builder = builder_of(sandbox, f"{tenant.name}-builder")
+    assert builder["State"] == "STOPPED"
+    assert builder["ImageArn"].endswith(f"/{tenant.definition['appstream']['base_image']}")
+    assert "DomainJoinInfo" not in builder
+    assert tags_of(sandbox, builder["Arn"])["tenant"] == tenant.name
+    assert first_build.stats()["by_operation"].get("appstream:CreateImageBuilder") == 1
+
+
+def test_second_run_reuses_the_image_and_starts_no_builder(sandbox, tenant, first_build):
+    again = ok(run_playbook(PLAYBOOK, tenant.inventory, sandbox))
+    stats = again.stats()
+    assert stats["mutating"] == 0, stats["mutating_operations"]
+    assert not BUILDER_ACTIONS & set(stats["by_operation"])
+    assert again.recap[tenant.name]["changed"] == 0
+    assert builder_of(sandbox, f"{tenant.name}-builder")["State"] == "STOPPED"
+    assert "reused, no image builder started" in again.stdout
+
+
+def test_check_mode_plans_a_new_image_without_any_mutating_call(sandbox, tenant, first_build):
+    catalogue = changed_catalogue("3.2.5")
+    plan = ok(run_playbook(PLAYBOOK, tenant.inventory, sandbox, extra_vars={"app_catalogue": catalogue}, check=True))
+    assert plan.stats()["mutating"] == 0, plan.stats()["mutating_operations"]
+    assert expected_image_name(tenant.definition, catalogue) not in images_of(sandbox, tenant.name)
+    assert plan.recap[tenant.name]["changed"] >= 1  # the builder would start
+
+
+def test_catalogue_changes_make_new_images_and_old_ones_follow_retention(sandbox, tenant, first_build):
+    first = expected_image_name(tenant.definition)
+
+    catalogue_b = changed_catalogue("3.2.1")
+    second = expected_image_name(tenant.definition, catalogue_b)
+    run_b = ok(run_playbook(PLAYBOOK, tenant.inventory, sandbox, extra_vars={"app_catalogue": catalogue_b}))
+    images = images_of(sandbox, tenant.name)
+    assert images[second]["State"] == "AVAILABLE"
+    assert images[first]["State"] == "AVAILABLE", "image_keep=2 keeps the previous image"
+    operations = run_b.stats()["by_operation"]
+    assert operations.get("appstream:StartImageBuilder") == 1 and "appstream:CreateImageBuilder" not in operations
+    assert builder_of(sandbox, f"{tenant.name}-builder")["State"] == "STOPPED"
+
+    # A fleet still streams the first image: retention must not delete it.
+    appstream(sandbox).create_fleet(
+        Name=f"{tenant.name}-fleet",
+        ImageName=first,
+        InstanceType="stream.standard.medium",
+        FleetType="ON_DEMAND",
+        ComputeCapacity={"DesiredInstances": 1},
+        Tags={"tenant": tenant.name},
+    )
+    catalogue_c = changed_catalogue("3.2.2")
+    third = expected_image_name(tenant.definition, catalogue_c)
+    run_c = ok(
+        run_playbook(PLAYBOOK, tenant.inventory, sandbox, extra_vars={"app_catalogue": catalogue_c, "image_keep": 1})
+    )
+    images = images_of(sandbox, tenant.name)
+    assert images[third]["State"] == "AVAILABLE"
+    assert second not in images or images[second]["State"] == "DELETING"
+    assert images[first]["State"] == "AVAILABLE"
+    assert f"in use by fleet {tenant.name}-fleet" in run_c.stdout
+    assert run_c.stats()["by_operation"].get("appstream:DeleteImage") == 1
+
+
+def test_saml_tenant_builder_is_domain_joined_by_appstream_and_can_be_deleted_after(sandbox, tmp_path):
+    definition = new_tenant("imgsaml", "10.232.0.0/16", auth="saml")
+    fqdn, netbios = definition["directory"]["fqdn"], definition["directory"]["netbios"]
+    ou = f"OU=AppStream,OU=Computers,OU={netbios}," + ",".join(f"DC={part}" for part in fqdn.split("."))
+    appstream(sandbox).create_directory_config(
+        DirectoryName=fqdn,
+        OrganizationalUnitDistinguishedNames=[ou],
+        ServiceAccountCredentials={"AccountName": f"{netbios}\\svc-appstream", "AccountPassword": "Placeholder-1"},
+    )
+    saml = prepared_tenant(sandbox, tmp_path / "inventory", definition)
+    ok(run_playbook(PLAYBOOK, saml.inventory, sandbox))
+    builder = builder_of(sandbox, f"{saml.name}-builder")
+    assert builder["DomainJoinInfo"] == {"DirectoryName": fqdn, "OrganizationalUnitDistinguishedName": ou}
+    assert images_of(sandbox, saml.name)[expected_image_name(definition)]["State"] == "AVAILABLE"
+
+    # The next image, with image_delete_builder: the stopped builder starts again, then is deleted.
+    catalogue = changed_catalogue("3.3.0")
+    rebuilt = ok(
+        run_playbook(
+            PLAYBOOK, saml.inventory, sandbox, extra_vars={"app_catalogue": catalogue, "image_delete_builder": True}
+        )
+    )
+    assert images_of(sandbox, saml.name)[expected_image_name(definition, catalogue)]["State"] == "AVAILABLE"
+    operations = rebuilt.stats()["by_operation"]
+    assert operations.get("appstream:StartImageBuilder") == 1 and operations.get("appstream:DeleteImageBuilder") == 1
+    remaining = {b["Name"] for b in appstream(sandbox).describe_image_builders()["ImageBuilders"]}
+    assert f"{saml.name}-builder" not in remaining
+
+
+def wait_running(sandbox: SandboxClient, name: str, seconds: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        builder = builder_of(sandbox, name)
+        if builder["State"] == "RUNNING" or time.monotonic() > deadline:
+            return builder
+        time.sleep(0.2)
+
+
+def plain(value: Any) -> Any:
+    """ansible-inventory --list marks untrusted strings as {"__ansible_unsafe": ...}: the values."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def graph_members(graph: str) -> dict[str, list[str]]:
+    """Group -> direct hosts, read from `ansible-inventory --graph` (three characters per level)."""
+    members: dict[str, list[str]] = {}
+    stack: list[tuple[int, str]] = []
+    for line in graph.splitlines():
+        depth = line.find("|--") if "|--" in line else line.find("@")
+        label = line[depth:].removeprefix("|--")
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if label.startswith("@"):
+            group = label[1:].rstrip(":")
+            members.setdefault(group, [])
+            stack.append((depth, group))
+        elif stack:
+            members[stack[-1][1]].append(label)
+    return members
+
+
+def test_inventory_plugin_lists_a_running_builder_under_its_tenant_group(sandbox, tenant, first_build, tmp_path):
+    subnet, group = private_network(sandbox, tenant.name)
+    name = f"{tenant.name}-inv"
+    appstream(sandbox).create_image_builder(
+        Name=name,
+        ImageName=tenant.definition["appstream"]["base_image"],
+        InstanceType="stream.standard.medium",
+        VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [group]},
+        Tags={"tenant": tenant.name},
+    )
+    builder = wait_running(sandbox, name)
+    assert builder["State"] == "RUNNING"
+    address = builder["NetworkAccessConfiguration"]["EniPrivateIpAddress"]
+
+    source = tmp_path / "x.appstream_image_builders.yml"
+    source.write_text(
+        yaml.safe_dump(
+            {
+                "plugin": "appstream_image_builders",
+                "regions": [REGION],
+                "endpoint_url": sandbox.endpoint,
+                "access_key": "testing",
+                "secret_key": "testing",
+                "tenants": [tenant.name],
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+    }
+    command = [str(BIN / "ansible-inventory"), "-i", str(source)]
+    graph = subprocess.run([*command, "--graph"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert graph.returncode == 0, graph.stderr
+    members = graph_members(graph.stdout)
+    assert name in members["tenant_" + tenant.name.replace("-", "_")]
+    assert name in members["state_running"]
+
+    listed = subprocess.run([*command, "--list"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert listed.returncode == 0, listed.stderr
+    hostvars = plain(json.loads(listed.stdout))["_meta"]["hostvars"]
+    assert hostvars[name]["ansible_host"] == address
+    assert hostvars[name]["ansible_connection"] == "winrm" and hostvars[name]["ansible_port"] == 5986
+    assert hostvars[name]["appstream_tenant"] == tenant.name
+    # The first image's builder (STOPPED) is listed too, in its state group.
+    assert f"{tenant.name}-builder" in hostvars
+    assert name in json.loads(listed.stdout)["state_running"]["hosts"]

@@ -1,0 +1,695 @@
+"""The image pipeline's pure parts: Image Assistant command lines and answers, session scripts,
+catalogue identity through the filters, and the image builder inventory plugin (botocore Stubber)."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+from botocore.stub import Stubber
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = yaml.safe_load((ROOT / "group_vars/all/catalogue.yml").read_text())["app_catalogue"]
+DEMO_TENANT = yaml.safe_load((ROOT / "inventories/demo/host_vars/demo/tenant.yml").read_text())["tenant"]
+
+
+def load_plugin(relative: str, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ia = load_plugin("plugins/filter/image_assistant.py", "test_filter_image_assistant")
+scripts = load_plugin("plugins/filter/session_scripts.py", "test_filter_session_scripts")
+catalogue_filters = load_plugin("plugins/filter/catalogue.py", "test_filter_catalogue")
+inventory_plugin = load_plugin("plugins/inventory/appstream_image_builders.py", "test_inventory_builders")
+
+
+def command_line_to_argv(line: str) -> list[str]:
+    """Windows' CommandLineToArgvW / MSVC runtime rules (2008+), to read back what Windows receives."""
+    argv: list[str] = []
+    index, length = 0, len(line)
+    while index < length:
+        while index < length and line[index] in " \t":
+            index += 1
+        if index >= length:
+            break
+        current: list[str] = []
+        quoted = False
+        while index < length:
+            char = line[index]
+            if char == "\\":
+                start = index
+                while index < length and line[index] == "\\":
+                    index += 1
+                count = index - start
+                if index < length and line[index] == '"':
+                    current.append("\\" * (count // 2))
+                    if count % 2:
+                        current.append('"')
+                        index += 1
+                else:
+                    current.append("\\" * count)
+                continue
+            if char == '"':
+                if quoted and index + 1 < length and line[index + 1] == '"':
+                    current.append('"')
+                    index += 2
+                    continue
+                quoted = not quoted
+                index += 1
+                continue
+            if char in " \t" and not quoted:
+                break
+            current.append(char)
+            index += 1
+        argv.append("".join(current))
+    return argv
+
+
+# --------------------------------------------------------------------------
+# Image Assistant command lines
+# --------------------------------------------------------------------------
+
+ICOSTUDIO = CATALOGUE["icostudio"]["launch"]
+
+
+def test_add_application_argv_keeps_a_path_with_spaces_as_one_argument():
+    argv = ia.image_assistant_argv("add-application", ICOSTUDIO)
+    assert argv == [
+        "Image-Assistant.exe",
+        "add-application",
+        "--name",
+        "IcoStudio",
+        "--absolute-app-path",
+        r"C:\Program Files\Iconeus\IcoStudio\IcoStudio.exe",
+        "--display-name",
+        "IcoStudio",
+        "--working-directory",
+        r"C:\Program Files\Iconeus\IcoStudio",
+    ]
+
+
+def test_add_application_command_line_quotes_paths_with_spaces():
+    line = ia.windows_command_line(ia.image_assistant_argv("add-application", ICOSTUDIO))
+    assert line == (
+        "Image-Assistant.exe add-application --name IcoStudio "
+        r'--absolute-app-path "C:\Program Files\Iconeus\IcoStudio\IcoStudio.exe" '
+        r'--display-name IcoStudio --working-directory "C:\Program Files\Iconeus\IcoStudio"'
+    )
+
+
+def test_launch_parameters_with_quotes_and_spaces_are_escaped_for_windows():
+    launch = {
+        **ICOSTUDIO,
+        "launch_parameters": r'--project "C:\Data\My Project" --mode fast',
+        "absolute_icon_path": r"C:\Program Files\Iconeus\icon.png",
+    }
+    argv = ia.image_assistant_argv("add-application", launch)
+    line = ia.windows_command_line(argv)
+    assert r'--launch-parameters "--project \"C:\Data\My Project\" --mode fast"' in line
+    assert command_line_to_argv(line) == argv
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        r"C:\Data\\",
+        r"C:\Path With Space\\",
+        'say "hi"',
+        r"\"already escaped\"",
+        r"trailing backslash \\",
+        "",
+        "tab\tseparated",
+        r"\\server\share\Users\%USERNAME%",
+    ],
+)
+def test_every_argument_survives_the_windows_round_trip(value):
+    argv = ia.image_assistant_argv(
+        "add-application", {"name": "App", "absolute_app_path": r"C:\A b\app.exe", "launch_parameters": value or None}
+    )
+    assert command_line_to_argv(ia.windows_command_line(argv)) == argv
+
+
+def test_windows_command_line_matches_ansible_windows_escaping():
+    # ConvertTo-EscapedArgument (ansible.windows Process.psm1) on the same inputs.
+    assert ia.windows_command_line(["a", "", "b c", 'd"e', "f\\", "g h\\", 'i\\"j']) == (
+        'a "" "b c" "d\\"e" f\\ "g h\\\\" "i\\\\\\"j"'
+    )
+
+
+def test_remove_and_list_applications_argv():
+    assert ia.image_assistant_argv("remove-application", {"name": "Old App"}) == [
+        "Image-Assistant.exe",
+        "remove-application",
+        "--name",
+        "Old App",
+    ]
+    assert ia.image_assistant_argv("list-applications") == ["Image-Assistant.exe", "list-applications"]
+    assert ia.image_assistant_argv("update-default-profile", {}, r"C:\Program Files\Amazon\IA.exe")[0] == (
+        r"C:\Program Files\Amazon\IA.exe"
+    )
+
+
+def test_create_image_argv_has_name_description_tags_and_flags_in_a_stable_order():
+    argv = ia.image_assistant_argv(
+        "create-image",
+        {
+            "name": "demo-suite-0123456789ab",
+            "description": "Analysis suite: icostudio 3.2.0, icobatch 3.2.0",
+            "display_name": "demo suite 0123456789ab",
+            "tags": {"tenant": "demo", "environment": "dev", "base-image": "AppStream-WinServer2019-07-16-2024"},
+            "use_latest_agent_version": True,
+            "dry_run": False,
+        },
+    )
+    assert argv == [
+        "Image-Assistant.exe",
+        "create-image",
+        "--name",
+        "demo-suite-0123456789ab",
+        "--display-name",
+        "demo suite 0123456789ab",
+        "--description",
+        "Analysis suite: icostudio 3.2.0, icobatch 3.2.0",
+        "--tags",
+        "base-image",
+        "AppStream-WinServer2019-07-16-2024",
+        "environment",
+        "dev",
+        "tenant",
+        "demo",
+        "--use-latest-agent-version",
+    ]
+    line = ia.windows_command_line(argv)
+    assert '--description "Analysis suite: icostudio 3.2.0, icobatch 3.2.0"' in line
+    assert command_line_to_argv(line) == argv
+
+
+def test_dry_run_flag_is_given_only_when_true():
+    assert "--dry-run" in ia.image_assistant_argv("create-image", {"name": "x-suite-1", "dry_run": "true"})
+    assert "--dry-run" not in ia.image_assistant_argv("create-image", {"name": "x-suite-1", "dry_run": False})
+
+
+def test_unknown_command_option_and_missing_name_are_refused():
+    with pytest.raises(AnsibleFilterError, match="unknown command"):
+        ia.image_assistant_argv("delete-image", {})
+    with pytest.raises(AnsibleFilterError, match="does not take launch_parameters"):
+        ia.image_assistant_argv("remove-application", {"name": "a", "launch_parameters": "-x"})
+    with pytest.raises(AnsibleFilterError, match="needs name, absolute_app_path"):
+        ia.image_assistant_argv("add-application", {"display_name": "App"})
+
+
+# --------------------------------------------------------------------------
+# Image Assistant answers and the registration plan
+# --------------------------------------------------------------------------
+
+
+def test_status_of_a_successful_answer_is_ok_with_its_message():
+    status = ia.image_assistant_status({"rc": 0, "stdout": '{"status": 0, "message": "Success"}\r\n', "stderr": ""})
+    assert status["ok"] is True and status["status"] == 0 and status["message"] == "Success"
+
+
+def test_status_of_an_error_carries_image_assistants_message():
+    result = {"rc": 1, "stdout": '{"status": 1, "message": "Application name already exists: IcoStudio"}'}
+    status = ia.image_assistant_status(result)
+    assert status["ok"] is False
+    assert status["message"] == "Application name already exists: IcoStudio"
+
+
+def test_status_finds_the_json_among_other_output_lines():
+    stdout = 'Loading...\r\n{"status": 0, "message": "Image creation started"}\r\n'
+    assert ia.image_assistant_status({"rc": 0, "stdout": stdout})["message"] == "Image creation started"
+
+
+def test_status_without_json_or_with_an_exit_code_is_a_failure():
+    assert ia.image_assistant_status({"rc": 255, "stdout": "", "stderr": "Unhandled exception"}) == {
+        "ok": False,
+        "skipped": False,
+        "status": None,
+        "message": "Image Assistant gave no JSON answer (exit code 255): Unhandled exception",
+        "rc": 255,
+        "data": {},
+    }
+    assert ia.image_assistant_status({"rc": 1, "stdout": '{"status": 0, "message": "?"}'})["ok"] is False
+
+
+def test_status_of_a_task_skipped_in_check_mode_is_ok():
+    assert ia.image_assistant_status({"skipped": True, "changed": False})["ok"] is True
+
+
+def list_answer(*apps: dict[str, Any]) -> dict[str, Any]:
+    stdout = json.dumps({"status": 0, "message": "Success", "applications": list(apps)})
+    return ia.image_assistant_status({"rc": 0, "stdout": stdout})
+
+
+def test_registered_applications_are_read_whatever_the_key_style():
+    answer = list_answer(
+        {"Name": "IcoStudio", "AbsoluteAppPath": ICOSTUDIO["absolute_app_path"], "DisplayName": "IcoStudio"},
+        {"name": "notepad", "absolute_app_path": r"C:\Windows\notepad.exe"},
+    )
+    registered = ia.image_assistant_registered(answer)
+    assert [app["name"] for app in registered] == ["IcoStudio", "notepad"]
+    assert registered[0]["absolute_app_path"] == ICOSTUDIO["absolute_app_path"]
+    assert registered[1]["display_name"] is None
+
+
+def test_plan_removes_strangers_adds_missing_and_keeps_matching():
+    desired = ia.image_assistant_launchable(CATALOGUE, ["vcredist_2015_2022_x64", "icostudio", "icobatch"])
+    registered = ia.image_assistant_registered(
+        list_answer(
+            {
+                "Name": "IcoStudio",
+                "AbsoluteAppPath": ICOSTUDIO["absolute_app_path"].upper(),
+                "DisplayName": "IcoStudio",
+                "WorkingDirectory": ICOSTUDIO["working_directory"] + "\\",
+                "AbsoluteIconPath": r"C:\ProgramData\Amazon\Photon\AppCatalogHelper\AppIcons\IcoStudio.png",
+            },
+            {"Name": "notepad", "AbsoluteAppPath": r"C:\Windows\notepad.exe"},
+        )
+    )
+    plan = ia.image_assistant_plan(registered, desired)
+    assert plan == {"remove": ["notepad"], "add": [desired[1]], "keep": ["IcoStudio"]}
+
+
+def test_plan_replaces_an_application_registered_with_other_launch_parameters():
+    desired = [{**ICOSTUDIO, "launch_parameters": "--safe"}]
+    registered = ia.image_assistant_registered(
+        list_answer({"Name": "IcoStudio", "AbsoluteAppPath": ICOSTUDIO["absolute_app_path"], "LaunchParameters": "-x"})
+    )
+    plan = ia.image_assistant_plan(registered, [ia.image_assistant_launchable({"a": {"launch": desired[0]}}, ["a"])[0]])
+    assert plan["remove"] == ["IcoStudio"] and [app["name"] for app in plan["add"]] == ["IcoStudio"]
+
+
+def test_plan_of_an_identical_registration_changes_nothing():
+    desired = ia.image_assistant_launchable(CATALOGUE, ["icostudio", "icobatch"])
+    registered = ia.image_assistant_registered(
+        list_answer(
+            *[
+                {
+                    "Name": app["name"],
+                    "AbsoluteAppPath": app["absolute_app_path"],
+                    "DisplayName": app["display_name"],
+                    "WorkingDirectory": app["working_directory"],
+                }
+                for app in desired
+            ]
+        )
+    )
+    assert ia.image_assistant_plan(registered, desired) == {"remove": [], "add": [], "keep": ["IcoStudio", "IcoBatch"]}
+
+
+def test_launchable_apps_follow_the_install_order_and_skip_libraries():
+    order = [e["key"] for e in catalogue_filters.catalogue_resolve(CATALOGUE, ["icobatch", "icostudio"])]
+    assert [app["name"] for app in ia.image_assistant_launchable(CATALOGUE, order)] == ["IcoBatch", "IcoStudio"]
+
+
+# --------------------------------------------------------------------------
+# The image: name, description, tags, and the sandbox hook
+# --------------------------------------------------------------------------
+
+
+def demo_image(**overrides: Any) -> dict[str, Any]:
+    tenant = {**DEMO_TENANT, **overrides}
+    resolved = catalogue_filters.catalogue_resolve(CATALOGUE, tenant["apps"])
+    digest = catalogue_filters.catalogue_hash(resolved, tenant["appstream"]["base_image"])
+    name = catalogue_filters.catalogue_image_name(tenant["name"], digest)
+    return ia.image_assistant_image(tenant, name, digest, CATALOGUE, [e["key"] for e in resolved])
+
+
+def test_image_carries_the_catalogue_name_and_ownership_tags():
+    image = demo_image()
+    assert image["name"].startswith("demo-suite-") and len(image["name"]) == len("demo-suite-") + 12
+    digest = image["name"].rsplit("-", 1)[1]
+    assert image["tags"] == {
+        "base-image": "AppStream-WinServer2019-07-16-2024",
+        "catalogue-hash": digest,
+        "environment": "dev",
+        "managed-by": "appstream-tenant-toolkit",
+        "tenant": "demo",
+    }
+    assert "icostudio 3.2.0" in image["description"] and len(image["description"]) <= 256
+    assert len(image["display_name"]) <= 100
+
+
+def test_image_names_aws_refuses_are_rejected():
+    with pytest.raises(AnsibleFilterError, match="must not start with 'aws'"):
+        ia.image_assistant_image(DEMO_TENANT, "aws-suite-1", "1", CATALOGUE, [])
+    with pytest.raises(AnsibleFilterError, match="longer than 100"):
+        ia.image_assistant_image(DEMO_TENANT, "a" * 101, "1", CATALOGUE, [])
+    with pytest.raises(AnsibleFilterError, match="may only contain"):
+        ia.image_assistant_image(DEMO_TENANT, "demo suite", "1", CATALOGUE, [])
+
+
+def test_long_descriptions_are_cut_to_the_api_limit():
+    many = {f"app{i}": {"version": "1.0.0-really-long-version-string"} for i in range(40)}
+    image = ia.image_assistant_image(DEMO_TENANT, "demo-suite-1", "1", many, list(many))
+    assert len(image["description"]) == 256 and image["description"].endswith("...")
+
+
+def test_hook_payload_mirrors_create_image():
+    image = demo_image()
+    apps = ia.image_assistant_launchable(CATALOGUE, ["icostudio"])
+    apps[0]["absolute_icon_path"] = r"C:\icons\IcoStudio.png"
+    payload = ia.image_assistant_hook_payload(image, "demo-builder", "eu-west-3", apps, True)
+    assert payload == {
+        "region": "eu-west-3",
+        "builder_name": "demo-builder",
+        "image_name": image["name"],
+        "description": image["description"],
+        "display_name": image["display_name"],
+        "tags": image["tags"],
+        "applications": [
+            {
+                "name": "IcoStudio",
+                "display_name": "IcoStudio",
+                "absolute_app_path": ICOSTUDIO["absolute_app_path"],
+                "working_directory": ICOSTUDIO["working_directory"],
+            }
+        ],
+        "use_latest_agent_version": True,
+    }
+
+
+# --------------------------------------------------------------------------
+# Catalogue identity through the filters
+# --------------------------------------------------------------------------
+
+
+def digest_of(
+    catalogue: dict[str, Any], apps: list[str], base_image: str = "AppStream-WinServer2019-07-16-2024"
+) -> str:
+    return catalogue_filters.catalogue_hash(catalogue_filters.catalogue_resolve(catalogue, apps), base_image)
+
+
+def test_same_catalogue_gives_the_same_hash_whatever_the_order():
+    reordered = dict(reversed(list(copy.deepcopy(CATALOGUE).items())))
+    assert digest_of(CATALOGUE, ["icostudio", "icobatch"]) == digest_of(reordered, ["icobatch", "icostudio"])
+
+
+@pytest.mark.parametrize(
+    ("key", "field", "value"),
+    [
+        ("icostudio", "version", "3.2.1"),
+        ("vcredist_2015_2022_x64", "sha256", "0" * 63 + "1"),
+        ("matlab_runtime_r2021b", "install_args", ["-mode", "silent"]),
+    ],
+)
+def test_any_version_or_checksum_change_gives_a_new_hash(key, field, value):
+    changed = copy.deepcopy(CATALOGUE)
+    changed[key][field] = value
+    assert digest_of(changed, ["icostudio", "icobatch"]) != digest_of(CATALOGUE, ["icostudio", "icobatch"])
+
+
+def test_description_and_unrequested_apps_do_not_change_the_hash():
+    changed = copy.deepcopy(CATALOGUE)
+    changed["icostudio"]["description"] = "new words"
+    changed["matlab_runtime_r2020b"]["version"] = "9.9 (R2020b Update 9)"
+    assert digest_of(changed, ["icostudio"]) == digest_of(CATALOGUE, ["icostudio"])
+
+
+def test_a_new_base_image_gives_a_new_hash():
+    assert digest_of(CATALOGUE, ["icostudio"]) != digest_of(
+        CATALOGUE, ["icostudio"], "AppStream-WinServer2019-10-08-2024"
+    )
+
+
+def test_dependencies_install_first():
+    order = [e["key"] for e in catalogue_filters.catalogue_resolve(CATALOGUE, ["icostudio", "icobatch"])]
+    assert set(order) == {
+        "icostudio",
+        "icobatch",
+        "vcredist_2015_2022_x64",
+        "matlab_runtime_r2020b",
+        "matlab_runtime_r2021b",
+    }
+    for app in ("icostudio", "icobatch"):
+        for dependency in CATALOGUE[app]["dependencies"]:
+            assert order.index(dependency) < order.index(app)
+
+
+# --------------------------------------------------------------------------
+# Session scripts configuration
+# --------------------------------------------------------------------------
+
+
+def session_config(**start: Any) -> dict[str, Any]:
+    event = {
+        "executables": [
+            {"context": "system", "filename": r"C:\AppStream\SessionScripts\TenantToolkit\session-log.bat"},
+            {
+                "context": "user",
+                "filename": r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+                "arguments": r'-NoProfile -File "C:\AppStream\SessionScripts\Tenant Toolkit\map-drives.ps1"',
+                "s3LogEnabled": False,
+            },
+        ],
+        "waitingTime": 30,
+    }
+    event.update(start)
+    return {"SessionStart": event}
+
+
+def test_session_scripts_render_as_json_with_escaped_backslashes():
+    rendered = json.dumps(scripts.session_scripts_config(session_config()), indent=2, sort_keys=True)
+    assert r'"filename": "C:\\AppStream\\SessionScripts\\TenantToolkit\\session-log.bat"' in rendered
+    assert r'"arguments": "-NoProfile -File \"C:\\AppStream\\SessionScripts\\Tenant Toolkit\\map-drives.ps1\""' in (
+        rendered
+    )
+    config = json.loads(rendered)
+    assert config["SessionStart"]["executables"][1]["filename"].endswith("powershell.exe")
+    assert config["SessionStart"]["executables"][0] == {
+        "context": "system",
+        "filename": r"C:\AppStream\SessionScripts\TenantToolkit\session-log.bat",
+        "arguments": "",
+        "s3LogEnabled": True,
+    }
+
+
+def test_an_event_left_out_gets_awss_default():
+    config = scripts.session_scripts_config(session_config())
+    assert config["SessionTermination"] == {
+        "executables": [
+            {"context": "system", "filename": "", "arguments": "", "s3LogEnabled": True},
+            {"context": "user", "filename": "", "arguments": "", "s3LogEnabled": True},
+        ],
+        "waitingTime": 30,
+    }
+
+
+def test_waiting_time_above_sixty_seconds_is_rejected():
+    with pytest.raises(AnsibleFilterError, match=r"SessionStart.waitingTime: 61 is outside 1..60"):
+        scripts.session_scripts_config(session_config(waitingTime=61))
+
+
+def test_two_user_executables_in_one_event_are_rejected():
+    config = session_config()
+    config["SessionStart"]["executables"].append({"context": "user", "filename": r"C:\x\second.bat"})
+    with pytest.raises(AnsibleFilterError, match="2 user executables"):
+        scripts.session_scripts_config(config)
+
+
+@pytest.mark.parametrize(
+    ("filename", "message"),
+    [
+        (r"C:\scripts\map-drives.ps1", "must be an .exe or a .bat"),
+        (r"scripts\logon.bat", "is not an absolute Windows path"),
+        ("C:/scripts/logon.bat", "is not an absolute Windows path"),
+    ],
+)
+def test_executables_other_than_absolute_exe_or_bat_are_rejected(filename, message):
+    config = session_config()
+    config["SessionStart"]["executables"][0]["filename"] = filename
+    with pytest.raises(AnsibleFilterError, match=message):
+        scripts.session_scripts_config(config)
+
+
+def test_every_broken_rule_is_named_at_once():
+    errors = scripts.session_scripts_errors(
+        {
+            "SessionLogon": {},
+            "SessionStart": {"executables": [{"context": "admin", "filename": "x.exe", "s3LogEnabled": "yes"}]},
+            "SessionTermination": {"executables": [], "waitingTime": "30"},
+        }
+    )
+    assert errors == [
+        "SessionLogon: unknown event (allowed: SessionStart, SessionTermination)",
+        "SessionStart.executables[0].context: must be one of system, user, got 'admin'",
+        "SessionStart.executables[0].filename: 'x.exe' is not an absolute Windows path",
+        "SessionStart.executables[0].s3LogEnabled: must be true or false, got 'yes'",
+        "SessionTermination.waitingTime: must be a whole number of seconds, got '30'",
+    ]
+
+
+# --------------------------------------------------------------------------
+# The image builder inventory plugin
+# --------------------------------------------------------------------------
+
+REGION = "eu-west-3"
+ARN = "arn:aws:appstream:eu-west-3:123456789012:image-builder/{}"
+
+
+def described_builder(name: str, state: str, ip: str | None) -> dict[str, Any]:
+    builder: dict[str, Any] = {
+        "Name": name,
+        "Arn": ARN.format(name),
+        "State": state,
+        "ImageArn": "arn:aws:appstream:eu-west-3::image/AppStream-WinServer2019-07-16-2024",
+        "InstanceType": "stream.standard.medium",
+        "Platform": "WINDOWS_SERVER_2019",
+        "CreatedTime": datetime.datetime(2024, 11, 28, 16, 0, tzinfo=datetime.UTC),
+    }
+    if ip:
+        builder["NetworkAccessConfiguration"] = {"EniPrivateIpAddress": ip, "EniId": "eni-0123"}
+    return builder
+
+
+@pytest.fixture
+def stubbed_appstream():
+    client = boto3.client("appstream", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    with Stubber(client) as stubber:
+        yield client, stubber
+
+
+def stub_region(stubber: Stubber, builders: list[tuple[dict[str, Any], dict[str, str]]]) -> None:
+    first, second = builders[:2], builders[2:]
+    stubber.add_response("describe_image_builders", {"ImageBuilders": [b for b, _ in first], "NextToken": "page2"}, {})
+    stubber.add_response("describe_image_builders", {"ImageBuilders": [b for b, _ in second]}, {"NextToken": "page2"})
+    for builder, tags in builders:
+        stubber.add_response("list_tags_for_resource", {"Tags": tags}, {"ResourceArn": builder["Arn"]})
+
+
+BUILDERS = [
+    (described_builder("acme-neuro-builder", "RUNNING", "10.40.10.37"), {"tenant": "acme-neuro"}),
+    (described_builder("demo-builder", "STOPPED", None), {"tenant": "demo"}),
+    (described_builder("handmade", "RUNNING", "10.9.0.5"), {}),
+]
+
+
+def builders_inventory_plugin() -> Any:
+    """The plugin as Ansible loads it (through the loader, which registers its documented options)."""
+    from ansible.plugins.loader import inventory_loader
+
+    inventory_loader.add_directory(str(ROOT / "plugins" / "inventory"))
+    plugin = inventory_loader.get("appstream_image_builders")
+    assert plugin is not None
+    return plugin
+
+
+def parse_inventory(tmp_path: Path, client: Any, config: dict[str, Any]) -> Any:
+    from ansible.inventory.data import InventoryData
+    from ansible.parsing.dataloader import DataLoader
+
+    source = tmp_path / "lab.appstream_image_builders.yml"
+    source.write_text(yaml.safe_dump({"plugin": "appstream_image_builders", "regions": [REGION], **config}))
+    plugin = builders_inventory_plugin()
+    assert plugin.verify_file(str(source))
+    plugin._client_factory = lambda: lambda region: client  # type: ignore[method-assign]
+    inventory = InventoryData()
+    plugin.parse(inventory, DataLoader(), str(source), cache=False)
+    return inventory
+
+
+def test_inventory_groups_builders_by_tenant_and_state(tmp_path, stubbed_appstream):
+    client, stubber = stubbed_appstream
+    stub_region(stubber, BUILDERS)
+    inventory = parse_inventory(tmp_path, client, {})
+    stubber.assert_no_pending_responses()
+    groups = {name: sorted(h.name for h in group.get_hosts()) for name, group in inventory.groups.items()}
+    assert groups["appstream_image_builders"] == ["acme-neuro-builder", "demo-builder", "handmade"]
+    assert groups["tenant_acme_neuro"] == ["acme-neuro-builder"]
+    assert groups["tenant_demo"] == ["demo-builder"]
+    assert groups["state_running"] == ["acme-neuro-builder", "handmade"]
+    assert groups["state_stopped"] == ["demo-builder"]
+
+
+def test_inventory_host_is_a_winrm_https_target_on_the_private_ip(tmp_path, stubbed_appstream):
+    client, stubber = stubbed_appstream
+    stub_region(stubber, BUILDERS)
+    inventory = parse_inventory(tmp_path, client, {"transport": "kerberos", "ca_path": "/etc/pki/lab-ca.pem"})
+    host = inventory.get_host("acme-neuro-builder").get_vars()
+    assert host["ansible_host"] == "10.40.10.37"
+    assert host["ansible_connection"] == "winrm"
+    assert host["ansible_port"] == 5986
+    assert host["ansible_winrm_scheme"] == "https"
+    assert host["ansible_winrm_transport"] == "kerberos"
+    assert host["ansible_winrm_server_cert_validation"] == "validate"
+    assert host["ansible_winrm_ca_trust_path"] == "/etc/pki/lab-ca.pem"
+    assert host["appstream_tenant"] == "acme-neuro"
+    assert host["appstream_image_builder"]["state"] == "RUNNING"
+    assert host["appstream_image_builder"]["created_time"] == "2024-11-28T16:00:00+00:00"
+    assert "ansible_host" not in inventory.get_host("demo-builder").get_vars()
+
+
+def test_inventory_filters_on_tenant_tag_and_state(tmp_path, stubbed_appstream):
+    client, stubber = stubbed_appstream
+    stub_region(stubber, BUILDERS)
+    inventory = parse_inventory(tmp_path, client, {"tenants": ["acme-neuro", "demo"], "states": ["running"]})
+    assert sorted(inventory.hosts) == ["acme-neuro-builder"]
+
+
+def test_inventory_turns_off_certificate_validation_only_when_asked(tmp_path, stubbed_appstream):
+    client, stubber = stubbed_appstream
+    stub_region(stubber, BUILDERS)
+    inventory = parse_inventory(tmp_path, client, {"validate_certs": False})
+    assert inventory.get_host("handmade").get_vars()["ansible_winrm_server_cert_validation"] == "ignore"
+
+
+def test_inventory_compose_and_keyed_groups(tmp_path, stubbed_appstream):
+    client, stubber = stubbed_appstream
+    stub_region(stubber, BUILDERS)
+    inventory = parse_inventory(
+        tmp_path,
+        client,
+        {
+            "compose": {"builder_type": "appstream_image_builder.instance_type"},
+            "keyed_groups": [{"key": "appstream_image_builder.platform", "prefix": "platform"}],
+        },
+    )
+    assert inventory.get_host("handmade").get_vars()["builder_type"] == "stream.standard.medium"
+    assert "platform_WINDOWS_SERVER_2019" in inventory.groups
+
+
+def test_inventory_only_reads_its_own_config_files(tmp_path):
+    plugin = builders_inventory_plugin()
+    other = tmp_path / "hosts.yml"
+    other.write_text("all: {}\n")
+    assert not plugin.verify_file(str(other))
+
+
+def test_inventory_reports_aws_errors_with_the_region(tmp_path, stubbed_appstream):
+    from ansible.errors import AnsibleParserError
+
+    client, stubber = stubbed_appstream
+    stubber.add_client_error("describe_image_builders", "AccessDeniedException", "not allowed")
+    with pytest.raises(AnsibleParserError, match="cannot list the image builders of eu-west-3"):
+        parse_inventory(tmp_path, client, {})
+
+
+def test_group_names_are_safe_for_ansible():
+    assert inventory_plugin.tenant_group("acme-neuro") == "tenant_acme_neuro"
+    assert inventory_plugin.state_group("PENDING_QUALIFICATION") == "state_pending_qualification"
+
+
+def test_a_doubled_backslash_is_rejected_at_once():
+    # A YAML slip such as 'C:\\AppStream\\x.bat' in a block scalar; the check must stay linear.
+    config = session_config()
+    config["SessionStart"]["executables"][0]["filename"] = "C:\\AppStream\\" + "a" * 40 + "\\\\log.bat"
+    started = time.monotonic()
+    with pytest.raises(AnsibleFilterError, match="is not an absolute Windows path"):
+        scripts.session_scripts_config(config)
+    assert time.monotonic() - started < 0.5
