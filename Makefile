@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 SANDBOX_PORT ?= 4566
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox lint syntax bench lock clean sandbox-start sandbox-stop
+.PHONY: help setup demo test test-unit test-sandbox lint sanity syntax bench lock clean sandbox-start sandbox-stop
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,7 +25,10 @@ setup: $(STAMP) ## Create or refresh .venv from the pinned requirements
 demo: $(STAMP) ## Converge the demo tenant on the local sandbox
 	@bash scripts/demo.sh
 
-lint: $(STAMP) ## ruff, yamllint, ansible-lint (production profile)
+sanity: $(STAMP) ## ansible-test sanity on plugins/ (scripts/sanity.sh)
+	bash scripts/sanity.sh
+
+lint: $(STAMP) sanity ## ansible-test sanity, ruff, yamllint, ansible-lint (production profile)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint --strict .
@@ -40,8 +43,14 @@ syntax: $(STAMP) ## ansible-playbook --syntax-check on every playbook
 test-unit: $(STAMP) ## Unit tests only
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test: $(STAMP) lint syntax ## Everything CI runs
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+# Two workers, each with its own sandbox; a test file stays on one worker (module-scoped fixtures).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
+
+test: $(STAMP) lint syntax ## Lint, syntax checks, unit and integration tests (what CI runs, with test-slow)
+	$(BIN)/python -m pytest tests -m "not slow" $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+test-slow: $(STAMP) ## The long reliability and molecule cases (CI runs them too)
+	$(BIN)/python -m pytest tests -m slow $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Benchmarks; JSON results in bench/results/
 	$(BIN)/python -m bench
@@ -53,4 +62,4 @@ lock: ## Regenerate constraints.txt from a fresh venv
 	  /tmp/lock-venv/bin/pip freeze; } > constraints.txt
 
 clean: ## Remove the venv and generated files
-	rm -rf $(VENV) .pytest_cache .ruff_cache reports/*.html
+	rm -rf $(VENV) .pytest_cache .ruff_cache reports/

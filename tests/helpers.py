@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -53,9 +54,19 @@ def write_inventory(
     host_vars.mkdir(parents=True, exist_ok=True)
     (directory / "hosts.yml").write_text(yaml.safe_dump({"tenants": {"hosts": {name: {}}}}))
     (host_vars / "tenant.yml").write_text(yaml.safe_dump({"tenant": tenant}, sort_keys=False))
+    if tenant.get("auth") == "saml":
+        # A SAML tenant needs its IdP's metadata next to the inventory (checked by validation).
+        (directory / "files").mkdir(exist_ok=True)
+        shutil.copy(ROOT / "inventories" / "demo" / "files" / "saml-metadata.xml", directory / "files")
     aws: dict[str, Any] = {}
     if sandbox is not None:
-        aws = {"aws_endpoint_url": sandbox.endpoint, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        aws = {
+            "aws_endpoint_url": sandbox.endpoint,
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+            # No Windows on the sandbox: the image pipeline uses its create-image hook.
+            "image_build_mode": "sandbox_hook",
+        }
     aws.update(extra_host_vars or {})
     (host_vars / "aws.yml").write_text(yaml.safe_dump(aws))
     return directory

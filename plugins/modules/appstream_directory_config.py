@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: appstream_directory_config
@@ -329,6 +331,10 @@ class DirectoryConfig(ResourceKind):
             return
         if self.params["verify_directory_owner"]:
             owned, why = self.directory_owner()
+            if not owned and self.module.check_mode and plan.action == "create" and why.startswith("no Directory"):
+                # The plan of a new tenant: its directory is itself still to be created by an earlier stage.
+                result["msg"] = f"directory config {self.name!r} would be created once its directory exists"
+                owned = True
             if not owned:
                 message = (
                     f"directory config {self.name!r} is not provably owned by tenant {self.tenant!r}: {why}; the "

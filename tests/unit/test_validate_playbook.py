@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,10 @@ def write_inventory(directory: Path, tenants: dict[str, Any]) -> Path:
             continue
         host_vars = directory / "host_vars" / name
         host_vars.mkdir(parents=True)
+        if isinstance(tenant, dict) and tenant.get("auth") == "saml":
+            # SAML tenants need their IdP's metadata beside the inventory (checked by validation).
+            (directory / "files").mkdir(exist_ok=True)
+            shutil.copy(ROOT / "inventories" / "demo" / "files" / "saml-metadata.xml", directory / "files")
         (host_vars / "tenant.yml").write_text(yaml.safe_dump({"tenant": tenant}, sort_keys=False), encoding="utf-8")
     return directory / "hosts.yml"
 
@@ -72,7 +77,7 @@ def test_shipped_inventories_validate_without_aws(inventory: str, host: str) -> 
     result = run_validate(ROOT / "inventories" / inventory, "-v")
     output = output_of(result)
     assert result.returncode == 0, output
-    assert re.search(rf"{host}\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(rf"{host}\s+: ok=3\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(rf'"?image_name"?: "?{host}-suite-[0-9a-f]{{12}}"?', output), output
 
 
@@ -100,7 +105,7 @@ def test_a_broken_tenant_fails_listing_every_error(tmp_path: Path) -> None:
     ):
         assert expected in output, f"{expected!r} missing from:\n{output}"
     # The other tenant of the same run is validated on its own.
-    assert re.search(r"good\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(r"good\s+: ok=3\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(r"broken\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=1", output), output
 
 
@@ -110,3 +115,12 @@ def test_a_missing_tenant_definition_names_the_tenant_variable(tmp_path: Path) -
     output = output_of(result)
     assert result.returncode != 0, output
     assert "missing required arguments: tenant" in output, output
+
+
+def test_a_saml_tenant_without_idp_metadata_fails_validation(tmp_path: Path) -> None:
+    inventory = write_inventory(tmp_path, {"nometa": {**demo_tenant(), "name": "nometa"}})
+    (tmp_path / "files" / "saml-metadata.xml").unlink()
+    result = run_validate(inventory)
+    output = output_of(result)
+    assert result.returncode != 0
+    assert "tenant.auth: saml needs the customer's SAML 2.0 IdP metadata" in output, output

@@ -1,0 +1,106 @@
+"""site.yml end to end on the sandbox: two tenants in one run, idempotence, and the plan (check mode)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from tests.helpers import ROOT, run_playbook, write_inventory
+
+
+def demo_tenant() -> dict:
+    return yaml.safe_load((ROOT / "inventories/demo/host_vars/demo/tenant.yml").read_text())["tenant"]
+
+
+def saml_tenant(name: str, cidr: str) -> dict:
+    tenant = copy.deepcopy(demo_tenant())
+    tenant.update(name=name)
+    tenant["network"]["cidr"] = cidr
+    tenant["directory"]["fqdn"] = f"corp.{name}.example"
+    tenant["directory"]["netbios"] = name.upper().replace("-", "")[:15]
+    return tenant
+
+
+def userpool_tenant(name: str, cidr: str) -> dict:
+    tenant = copy.deepcopy(demo_tenant())
+    tenant.update(name=name, auth="userpool")
+    tenant["network"]["cidr"] = cidr
+    tenant.pop("directory")
+    tenant.pop("storage")
+    tenant["users"] = [{k: v for k, v in user.items() if k != "username"} for user in tenant["users"]]
+    return tenant
+
+
+@pytest.fixture(scope="module")
+def two_tenants(sandbox, tmp_path_factory):
+    base = tmp_path_factory.mktemp("site")
+    inventories = [
+        write_inventory(base / "lab-saml", saml_tenant("lab-saml", "10.61.0.0/16"), sandbox),
+        write_inventory(base / "lab-pool", userpool_tenant("lab-pool", "10.62.0.0/16"), sandbox),
+    ]
+    first = run_playbook("site.yml", inventories, sandbox, timeout=900)
+    return inventories, first
+
+
+def tagged(client_call, key: str, tenant: str) -> list:
+    return [item for item in client_call if {"Key": "tenant", "Value": tenant} in item.get(key, [])]
+
+
+def test_two_tenants_converge_in_one_run(two_tenants, sandbox):
+    _, first = two_tenants
+    assert first.rc == 0, first.stdout[-4000:]
+    assert set(first.recap) == {"lab-saml", "lab-pool"}
+    assert all(counts["failed"] == 0 for counts in first.recap.values())
+
+    ec2 = sandbox.boto3("ec2")
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:tenant", "Values": ["lab-saml", "lab-pool"]}])["Vpcs"]
+    assert sorted(v["CidrBlock"] for v in vpcs) == ["10.61.0.0/16", "10.62.0.0/16"]
+
+    appstream = sandbox.boto3("appstream")
+    fleets = {f["Name"]: f for f in appstream.describe_fleets(Names=["lab-saml-fleet", "lab-pool-fleet"])["Fleets"]}
+    assert fleets["lab-saml-fleet"]["State"] == fleets["lab-pool-fleet"]["State"] == "RUNNING"
+    assert fleets["lab-saml-fleet"]["DomainJoinInfo"]["DirectoryName"] == "corp.lab-saml.example"
+    assert not fleets["lab-pool-fleet"].get("DomainJoinInfo")
+    for name, fleet in fleets.items():
+        tags = appstream.list_tags_for_resource(ResourceArn=fleet["Arn"])["Tags"]
+        assert tags["tenant"] == name.removesuffix("-fleet")
+        assert appstream.list_associated_stacks(FleetName=name)["Names"] == [name.replace("-fleet", "-stack")]
+
+    directories = sandbox.boto3("ds").describe_directories()["DirectoryDescriptions"]
+    assert [d["Name"] for d in directories if d["Name"].endswith("lab-saml.example")] == ["corp.lab-saml.example"]
+    assert not [d for d in directories if "lab-pool" in d["Name"]]
+    users = appstream.describe_users(AuthenticationType="USERPOOL")["Users"]
+    pool_users = appstream.describe_user_stack_associations(StackName="lab-pool-stack")["UserStackAssociations"]
+    assert {u["UserName"] for u in pool_users} == {u["email"] for u in demo_tenant()["users"]}
+    assert {u["UserName"] for u in users} >= {u["UserName"] for u in pool_users}
+
+
+def test_a_second_run_changes_nothing_and_only_reads(two_tenants, sandbox):
+    inventories, _ = two_tenants
+    second = run_playbook("site.yml", inventories, sandbox, timeout=900)
+    assert second.rc == 0, second.stdout[-4000:]
+    assert {host: counts["changed"] for host, counts in second.recap.items()} == {"lab-saml": 0, "lab-pool": 0}
+    stats = second.stats()
+    assert stats["mutating"] == 0, stats["mutating_operations"]
+    assert stats["total"] > 0
+
+
+def test_check_mode_on_converged_tenants_plans_nothing(two_tenants, sandbox):
+    inventories, _ = two_tenants
+    plan = run_playbook("site.yml", inventories, sandbox, check=True, diff=True, timeout=900)
+    assert plan.rc == 0, plan.stdout[-4000:]
+    assert all(counts["changed"] == 0 for counts in plan.recap.values())
+    assert plan.stats()["mutating"] == 0
+
+
+def test_check_mode_from_nothing_is_the_plan_and_touches_nothing(sandbox, tmp_path):
+    inventory = write_inventory(tmp_path / "lab-plan", saml_tenant("lab-plan", "10.63.0.0/16"), sandbox)
+    plan = run_playbook("site.yml", inventory, sandbox, check=True, diff=True, timeout=900)
+    assert plan.rc == 0, plan.stdout[-4000:]
+    assert plan.recap["lab-plan"]["changed"] > 0
+    assert plan.stats()["mutating"] == 0
+    assert "would be created" in plan.stdout or "+++ after" in plan.stdout
+    vpcs = sandbox.boto3("ec2").describe_vpcs(Filters=[{"Name": "tag:tenant", "Values": ["lab-plan"]}])["Vpcs"]
+    assert vpcs == []
