@@ -105,6 +105,30 @@ def network_vs_chain() -> dict[str, Any]:
     return run(free_port())
 
 
+@benchmark
+def demo_noop() -> dict[str, Any]:
+    """Whole-tenant no-op of the demo tenant (target: <= 40 API calls, all reads)."""
+    from bench.demo_noop import run
+
+    return run()
+
+
+@benchmark
+def bringup_critical_path() -> dict[str, Any]:
+    """Demo-like bring-up from nothing vs its critical path (target: wall <= 1.15 x critical path)."""
+    from bench.bringup_critical_path import run
+
+    return run()
+
+
+@benchmark
+def tenants_parallel() -> dict[str, Any]:
+    """No-op of 1, 5 and 10 tenants in one run each (target: 10 tenants <= 6 x one tenant), peak memory."""
+    from bench.tenants_parallel import run
+
+    return run()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS))

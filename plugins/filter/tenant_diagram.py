@@ -603,7 +603,8 @@ def render_svg(resources: Mapping[str, Any], users: Any = None) -> str:
         outer = channel(zones[0], "left", -LANE) if zones else vpc_x - PANEL_GAP / 2
         for subnet_id, slot in fleet_slots:
             fleet = slot.fleet
-            assert fleet is not None and fleet.box is not None
+            if fleet is None or fleet.box is None:
+                raise AssertionError("a placed fleet slot has a fleet with a box")
             inner = channel(str(slot.subnet.get("availability_zone", "")), "left", -LANE)
             route = [(stack_box.right, stack_box.cy), (outer, stack_box.cy)]
             if inner != outer:
@@ -649,7 +650,8 @@ def render_svg(resources: Mapping[str, Any], users: Any = None) -> str:
 
 
 def _place_chips(canvas: Canvas, model: Model, slot: SubnetSlot, tier: str) -> None:
-    assert slot.box is not None
+    if slot.box is None:
+        raise AssertionError("chips are placed in a subnet slot that has a box")
     box = slot.box
     inner_x = box.x + SUBNET_PAD
     inner_w = box.w - 2 * SUBNET_PAD
@@ -748,7 +750,8 @@ def _draw_vpc_edges(
     # Fleets to the file system: straight down in the same subnet, through the bus otherwise.
     fsx_chips = [s.fsx for s in model.slots.values() if s.fsx and s.fsx.box and not s.fsx.key.endswith(":standby")]
     for target in fsx_chips:
-        assert target.box is not None
+        if target.box is None:
+            raise AssertionError("file system chips were filtered on having a box")
         target_zone = next(zone_of[sid] for sid, s in model.slots.items() if s.fsx is target)
         for subnet_id, slot in model.slots.items():
             fleet = slot.fleet

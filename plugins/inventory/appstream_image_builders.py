@@ -3,21 +3,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-
-from ansible.errors import AnsibleParserError
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
-
-try:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # reported by parse(), so that ansible-doc still renders
-    boto3 = None
-    BotoCoreError = ClientError = Exception
-
 DOCUMENTATION = r"""
 ---
 name: appstream_image_builders
@@ -41,7 +26,7 @@ description:
     group_vars or a vault.
   - The configuration file name must end with C(.appstream_image_builders.yml) or
     C(.appstream_image_builders.yaml).
-author: Tenant toolkit maintainers
+author: Tenant toolkit maintainers (@tenant-toolkit)
 requirements:
   - boto3
 extends_documentation_fragment:
@@ -145,6 +130,22 @@ ca_path: /etc/pki/acme-neuro/winrm-ca.pem
 #   - key: appstream_image_builder.image_arn.split('/')[-1]
 #     prefix: base
 """
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ansible.errors import AnsibleParserError
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+
+try:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # reported by parse(), so that ansible-doc still renders
+    boto3 = None
+    BotoCoreError = ClientError = Exception
+
 
 NAME = "appstream_image_builders"
 CONFIG_SUFFIXES = (f".{NAME}.yml", f".{NAME}.yaml")

@@ -304,7 +304,7 @@ def parse_acl(data: bytes, offset: int = 0) -> list[Ace]:
     _revision, _sbz, _size, count, _sbz2 = struct.unpack_from("<BBHHH", data, offset)
     cursor = offset + 8
     aces = []
-    for _ in range(count):
+    for _attempt in range(count):
         ace, size = _parse_ace(data, cursor)
         aces.append(ace)
         cursor += size
@@ -921,7 +921,7 @@ def split_dn(dn: str) -> list[str]:
 def normalise_dn(dn: str) -> str:
     parts = []
     for part in split_dn(dn):
-        key, _, value = part.partition("=")
+        key, _separator, value = part.partition("=")
         parts.append(f"{key.strip().upper()}={value.strip()}")
     return ",".join(parts)
 

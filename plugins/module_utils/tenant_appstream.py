@@ -134,8 +134,10 @@ def is_empty(value: Any) -> bool:
 
 
 def scaling_is_empty(option: Mapping[str, Any] | None) -> bool:
-    """`scaling: {}`: every sub-option unset (purge_schedule has a default, so it does not count)."""
-    return option is not None and is_empty({k: v for k, v in option.items() if k != "purge_schedule"})
+    """`scaling: {}`: every sub-option unset (purge_schedule and capacity_now have defaults, so they do not count)."""
+    return option is not None and is_empty(
+        {k: v for k, v in option.items() if k not in ("purge_schedule", "capacity_now")}
+    )
 
 
 def domain_join_option(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -269,7 +271,7 @@ def fleet_changes_requiring_stop(
 ) -> list[str]:
     return sorted(
         name
-        for name, (_, after) in changes.items()
+        for name, (_before, after) in changes.items()
         if fleet_field_kind(name, fleet_type, fleet_state, after == REMOVE) == STOP
     )
 
@@ -380,7 +382,7 @@ def _vpc_member(changes: Mapping[str, tuple[Any, Any]], current: Mapping[str, An
 
 def attributes_to_delete(changes: Mapping[str, tuple[Any, Any]]) -> list[str]:
     """AttributesToDelete for the removals in `changes` (VPC_CONFIGURATION covers its security groups)."""
-    attributes = {FLEET_ATTRIBUTES_TO_DELETE[name] for name, (_, after) in changes.items() if after == REMOVE}
+    attributes = {FLEET_ATTRIBUTES_TO_DELETE[name] for name, (_before, after) in changes.items() if after == REMOVE}
     if "VPC_CONFIGURATION" in attributes:
         attributes.discard("VPC_CONFIGURATION_SECURITY_GROUP_IDS")
     return sorted(attributes)
@@ -425,7 +427,7 @@ def update_fleet_request(
     relevant = {k: v for k, v in changes.items() if k not in FLEET_OUTSIDE_UPDATE}
     if not relevant:
         return None
-    request: dict[str, Any] = {"Name": name, **_fleet_members({k: after for k, (_, after) in relevant.items()})}
+    request: dict[str, Any] = {"Name": name, **_fleet_members({k: after for k, (_before, after) in relevant.items()})}
     vpc = _vpc_member(relevant, current)
     if vpc:
         request["VpcConfig"] = vpc
@@ -722,7 +724,8 @@ def scaling_desired(
     with `purge_schedule: false` unlisted scheduled actions are kept. When a schedule exists,
     the target's min/max belong to it once registered: later runs change them through the
     scheduled actions only, so a run at night does not undo the night's capacity 0. A new
-    target is registered with the capacity the schedule gives right now.
+    target is registered with the capacity the schedule gives right now; so is an existing one
+    with `capacity_now` (an operator changing the capacity or the hours now, not tomorrow).
     """
     if option is None:
         return None
@@ -752,7 +755,7 @@ def scaling_desired(
     else:
         desired["scale_in_cooldown"] = desired["scale_out_cooldown"] = None
     if actions:
-        if current.get("min_capacity") is not None:
+        if current.get("min_capacity") is not None and not option.get("capacity_now"):
             desired["min_capacity"], desired["max_capacity"] = current["min_capacity"], current["max_capacity"]
         elif hours and now is not None and not within_working_hours(hours, now):
             desired["min_capacity"] = desired["max_capacity"] = 0

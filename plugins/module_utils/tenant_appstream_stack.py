@@ -60,7 +60,7 @@ def user_settings_wanted(options: Mapping[str, Any] | None) -> dict[str, Any]:
     """
     options = options or {}
     wanted: dict[str, Any] = {}
-    for option, (_, default) in USER_SETTING_ACTIONS.items():
+    for option, (_action, default) in USER_SETTING_ACTIONS.items():
         value = options.get(option)
         wanted[option] = default if value is None else bool(value)
     for option, length_option in CLIPBOARD_MAX_LENGTH_OPTIONS.items():
@@ -88,7 +88,7 @@ def user_settings_check(options: Mapping[str, Any] | None) -> list[str]:
 def user_settings_request(wanted: Mapping[str, Any]) -> list[dict[str, Any]]:
     """UserSettings for CreateStack/UpdateStack: every action of the model, explicitly."""
     request = []
-    for option, (action, _) in USER_SETTING_ACTIONS.items():
+    for option, (action, _default) in USER_SETTING_ACTIONS.items():
         enabled = bool(wanted[option])
         setting: dict[str, Any] = {"Action": action, "Permission": "ENABLED" if enabled else "DISABLED"}
         length_option = CLIPBOARD_MAX_LENGTH_OPTIONS.get(option)
@@ -102,7 +102,7 @@ def user_settings_view(settings: Iterable[Mapping[str, Any]] | None) -> dict[str
     """The comparable form of a stack's UserSettings; an action the stack omits is the API's ENABLED."""
     by_action = {s["Action"]: s for s in settings or []}
     view: dict[str, Any] = {}
-    for option, (action, _) in USER_SETTING_ACTIONS.items():
+    for option, (action, _default) in USER_SETTING_ACTIONS.items():
         setting = by_action.get(action, {})
         view[option] = setting.get("Permission", API_DEFAULT_PERMISSION) == "ENABLED"
         length_option = CLIPBOARD_MAX_LENGTH_OPTIONS.get(option)
@@ -384,7 +384,7 @@ def member_value(name: str, value: Any) -> Any:
 
 def create_stack_request(name: str, wanted: Mapping[str, Any], tags: Mapping[str, str]) -> dict[str, Any]:
     request: dict[str, Any] = {"Name": name}
-    for field_name, (member, _) in STACK_FIELDS.items():
+    for field_name, (member, _attribute_to_delete) in STACK_FIELDS.items():
         value = wanted.get(field_name)
         if value is None or value == REMOVE:
             continue

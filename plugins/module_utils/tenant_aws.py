@@ -9,7 +9,6 @@ from typing import Any
 
 from ansible.module_utils.tenant_resource import NotOwned, PlanRefused, ResourceKind, converge
 from ansible.module_utils.tenant_waiters import WaitFailed, WaitTimeout
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code  # noqa: F401
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # JSON-protocol services (AppStream, DS, FSx) name their throttling and transient errors

@@ -1469,6 +1469,6 @@ def network_diff(spec: NetworkSpec, discovered: Discovered, plan: NetworkPlan) -
     before = summary_of_discovered(spec, discovered)
     after = summary_of_spec(spec) if plan.changed else dict(before)
     if plan.tag_drift:
-        before["tags"] = {key: old for key, (old, _) in sorted(plan.tag_drift.items())}
-        after = {**after, "tags": {key: new for key, (_, new) in sorted(plan.tag_drift.items())}}
+        before["tags"] = {key: old for key, (old, _new) in sorted(plan.tag_drift.items())}
+        after = {**after, "tags": {key: new for key, (_old, new) in sorted(plan.tag_drift.items())}}
     return {"before": before, "after": after}

@@ -55,7 +55,7 @@ class Plan:
 
     @property
     def removals(self) -> list[str]:
-        return sorted(k for k, (_, after) in self.changes.items() if after == REMOVE)
+        return sorted(k for k, (_before, after) in self.changes.items() if after == REMOVE)
 
     @property
     def tags_changed(self) -> bool:
@@ -197,8 +197,8 @@ class ResourceKind:
 
 
 def diff_of(plan: Plan, resource_name: str, current_tags: dict[str, str] | None = None) -> dict[str, Any]:
-    before = {k: b for k, (b, _) in plan.changes.items()}
-    after = {k: (None if a == REMOVE else a) for k, (_, a) in plan.changes.items()}
+    before = {k: b for k, (b, _after) in plan.changes.items()}
+    after = {k: (None if a == REMOVE else a) for k, (_before, a) in plan.changes.items()}
     if plan.action == "delete":
         return {
             "before": {"name": resource_name, "state": "present"},

@@ -963,7 +963,9 @@ def normalise_tenant(tenant: Mapping[str, Any]) -> dict[str, Any]:
     return normalised
 
 
-OpsSpec = Mapping[str, Mapping[str, Any] | Field]
+# The union is quoted: module_utils are also checked against the oldest Python a module
+# target may have (ansible-test's pylint), where `|` between types fails at import time.
+OpsSpec = Mapping[str, "Mapping[str, Any] | Field"]
 
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "0"})

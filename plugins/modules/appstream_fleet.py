@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: appstream_fleet
@@ -221,6 +223,15 @@ options:
         description: Delete scheduled actions of the fleet that are not listed.
         type: bool
         default: true
+      capacity_now:
+        description:
+          - With scheduled actions and a registered target, also register the target's capacity in this run
+            instead of leaving it to the next scheduled action; with O(scaling.working_hours), the capacity the
+            hours give at this moment (min..max inside, 0 outside), otherwise min..max.
+          - For runbooks that change the capacity or the hours now (C(playbooks/ops/fleet_scale.yml),
+            C(playbooks/ops/fleet_schedule.yml)).
+        type: bool
+        default: false
   tenant:
     description: The tenant that owns the fleet; written to the C(tenant) tag and checked before any change.
     type: str
@@ -510,6 +521,7 @@ def argument_spec() -> dict[str, Any]:
                     ),
                 ),
                 purge_schedule=dict(type="bool", default=True),
+                capacity_now=dict(type="bool", default=False),
             ),
         ),
     )

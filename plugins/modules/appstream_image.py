@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: appstream_image
@@ -388,7 +390,10 @@ class Image(ResourceKind):
         if self.params.get("destination_image_description"):
             request["DestinationImageDescription"] = self.params["destination_image_description"]
         self.client.copy_image(aws_retry=True, **request)
-        fetch = lambda: describe_one(self.copy_client, "describe_images", "Images", Names=[self.copy_name])  # noqa: E731
+
+        def fetch() -> dict[str, Any] | None:
+            return describe_one(self.copy_client, "describe_images", "Images", Names=[self.copy_name])
+
         copied = fetch()
         if copied is not None:
             # AWS does not copy tags: the copy gets the tenant's ownership tags in its region.

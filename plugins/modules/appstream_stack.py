@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: appstream_stack
@@ -626,7 +628,7 @@ def argument_spec() -> dict[str, Any]:
     spec.pop("wait")
     spec.pop("wait_timeout")
     user_settings = {
-        option: dict(type="bool", default=default) for option, (_, default) in USER_SETTING_ACTIONS.items()
+        option: dict(type="bool", default=default) for option, (_action, default) in USER_SETTING_ACTIONS.items()
     }
     user_settings.update(
         clipboard_copy_from_local_max_length=dict(type="int"),

@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: appstream_user
@@ -499,7 +501,7 @@ def run(module: Any, pool: UserPool, managed: list[str]) -> None:
         module.warn(f"user {email}: first or last name differs from the user pool; AWS cannot rename a user")
 
     requested = {u["email"]: u for u in params["users"]}
-    purged = sorted({u for u, _ in plan.disassociate} - set(requested))
+    purged = sorted({u for u, _stack in plan.disassociate} - set(requested))
     created = {u["email"] for u in plan.create}
     failed_assoc: list[tuple[str, str]] = []
     failed_disassoc: list[tuple[str, str]] = []
@@ -513,7 +515,7 @@ def run(module: Any, pool: UserPool, managed: list[str]) -> None:
         failed_assoc = pool.associate(plan.associate, params["send_welcome_email"], created)
         failed_disassoc = pool.disassociate(plan.disassociate)
         for email in plan.delete:
-            if not any(u == email for u, _ in failed_disassoc):
+            if not any(u == email for u, _stack in failed_disassoc):
                 pool.delete(email)
 
     # The state after the run (or the planned one in check mode).

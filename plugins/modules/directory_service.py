@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: directory_service
@@ -19,7 +21,7 @@ description:
   - Creation takes 20 to 40 minutes. O(wait_for=created) starts it and returns at once, so that other
     work can overlap; a later task with O(wait_for=active) waits for the stage C(Active), failing as soon
     as the directory reaches C(Failed) with the service's C(StageReason).
-author: Tenant toolkit maintainers
+author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   name:
     description:
@@ -129,9 +131,10 @@ notes:
 attributes:
   check_mode:
     support: full
-    description: Read calls only; RV(changed) and the diff show what would be done.
+    description: Read calls only; C(changed) and the diff show what would be done.
   diff_mode:
     support: full
+    description: Before and after values of the options that would change.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: fsx_windows_file_system
@@ -21,7 +23,7 @@ description:
   - Creation uses a deterministic C(ClientRequestToken), so an interrupted run never creates a second file
     system. Waiting fails as soon as the file system reaches C(FAILED), with FSx's C(FailureDetails).
   - Deletion takes a final backup by default, tagged with the ownership tags, and returns its id.
-author: Tenant toolkit maintainers
+author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   name:
     description:
@@ -146,9 +148,10 @@ notes:
 attributes:
   check_mode:
     support: full
-    description: Read calls only; RV(changed) and the diff show what would be done.
+    description: Read calls only; C(changed) and the diff show what would be done.
   diff_mode:
     support: full
+    description: Before and after values of the options that would change.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: smb_folders
@@ -227,7 +229,9 @@ def normalise_path(path: str) -> str:
 
 
 def aces_equal(current: list[Ace], wanted: list[Ace]) -> bool:
-    key = lambda ace: (ace.type, ace.flags, ace.mask, ace.sid.upper(), ace.object_type or "")  # noqa: E731
+    def key(ace: Ace) -> tuple[Any, ...]:
+        return (ace.type, ace.flags, ace.mask, ace.sid.upper(), ace.object_type or "")
+
     return sorted(map(key, current)) == sorted(map(key, wanted))
 
 

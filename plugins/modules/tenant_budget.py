@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: tenant_budget
@@ -12,7 +14,7 @@ description:
     alert on actual spend above a percentage of the limit and one on forecast spend above another.
   - Only a budget tagged with the tenant's ownership tags is changed or deleted.
   - No Ansible collection ships a module for AWS Budgets.
-author: Tenant toolkit maintainers
+author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   name:
     description: Budget name. Defaults to C(<tenant>-monthly).
@@ -67,8 +69,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    description: Read calls only; C(changed) and the diff show what would be done.
   diff_mode:
     support: full
+    description: Before and after values of the settings that would change.
 notes:
   - The C(tenant) tag must be activated as a cost allocation tag in the billing console for the filter to
     match spend.

@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: tenant_cost_estimate
@@ -15,7 +17,7 @@ description:
     (region priced with the default region, provisional prices, demand above the fleet's capacity, estimate
     above C(tenant.budget.monthly_usd)).
   - Makes no AWS call and changes nothing; the rules live in C(plugins/module_utils/tenant_cost.py).
-author: Tenant toolkit maintainers
+author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   tenant:
     description:
@@ -50,6 +52,7 @@ attributes:
     description: The module never changes anything; check mode returns the same estimate.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
 notes:
   - The prices are indicative on-demand list prices; re-check them on the AWS pricing pages (C(sources) in the
     table) before quoting a customer.

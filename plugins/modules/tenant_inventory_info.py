@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: tenant_inventory_info
@@ -20,7 +22,7 @@ description:
     their associations and the users associated with the stack. Budgets: the tenant's monthly budget."
   - A tenant part-way built is normal; missing resources are empty lists or null, never an error. Access
     denied on one service is reported in RV(unreadable) and the rest is still read.
-author: Tenant toolkit maintainers
+author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   tenant:
     description: Name of the tenant (value of the C(tenant) tag, prefix of the resource names).
@@ -53,6 +55,12 @@ options:
         tenants. SAML users are not AppStream users; their stack associations are still listed.
     type: bool
     default: false
+  secrets:
+    description:
+      - Also list the tenant's secrets in Secrets Manager (names starting with C(<tenant>/)) with their tags and
+        scheduled deletion, in one paged C(ListSecrets) call. Secret values are never read.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -63,6 +71,7 @@ attributes:
     description: The module only reads; check mode returns the same result.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
 notes:
   - About 25 calls for a whole tenant, plus one per image and per directory of the tenant's VPC (their
     tags); about 10 when the tenant has nothing yet. Calls that depend on a missing resource (subnets of
@@ -194,6 +203,14 @@ resources:
       description: The tenant's budget, or null.
       type: dict
       sample: {name: demo-monthly, limit: 300.0, unit: USD, actual_spend: 12.5, forecasted_spend: 250.0}
+    secrets:
+      description:
+        - Secrets named C(<tenant>/...) (with O(secrets); empty otherwise). C(owned) is false when the secret's
+          C(tenant) tag does not name the tenant; C(deletion_date) is set once a deletion is scheduled.
+      type: list
+      elements: dict
+      sample: [{name: demo/directory/admin, tags: {tenant: demo}, owned: true, deletion_date: null,
+                arn: "arn:aws:secretsmanager:eu-west-3:123456789012:secret:demo/directory/admin-AbCdEf"}]
 calls:
   description: Number of AWS API calls made (retries not counted).
   type: int
@@ -467,6 +484,17 @@ def shape_backup(backup: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def shape_secret(secret: Mapping[str, Any], tenant: str) -> dict[str, Any]:
+    tags = ec2_tags(secret)
+    return {
+        "name": secret["Name"],
+        "arn": secret.get("ARN", ""),
+        "tags": tags,
+        "owned": tags.get("tenant") == tenant,
+        "deletion_date": iso(secret.get("DeletedDate")),
+    }
+
+
 def vpc_subnets(resource: Mapping[str, Any]) -> list[str]:
     return list((resource.get("VpcConfig") or {}).get("SubnetIds") or [])
 
@@ -582,6 +610,7 @@ class TenantInventory:
             "stacks": [],
             "users": [],
             "budget": None,
+            "secrets": [],
         }
 
     def name(self, option: str, suffix: str) -> str:
@@ -594,6 +623,8 @@ class TenantInventory:
         section(self.read_file_systems)
         section(self.read_appstream)
         section(self.read_budget)
+        if self.params["secrets"]:
+            section(self.read_secrets)
         return self.resources
 
     # -- network ------------------------------------------------------------------------------
@@ -793,6 +824,20 @@ class TenantInventory:
         if response and response.get("Budget"):
             self.resources["budget"] = shape_budget(response["Budget"])
 
+    # -- Secrets Manager ----------------------------------------------------------------------------
+    def read_secrets(self) -> None:
+        prefix = f"{self.tenant}/"
+        listed = self.reader.pages(
+            "secretsmanager",
+            "list_secrets",
+            "SecretList",
+            Filters=[{"Key": "name", "Values": [prefix]}],
+            IncludePlannedDeletion=True,
+        )
+        # The name filter also matches words inside names: keep only the tenant's own prefix.
+        secrets = [shape_secret(s, self.tenant) for s in listed if s.get("Name", "").startswith(prefix)]
+        self.resources["secrets"] = sorted(secrets, key=lambda s: s["name"])
+
 
 def main() -> None:
     argument_spec = dict(
@@ -804,6 +849,7 @@ def main() -> None:
         image_prefix=dict(type="str"),
         budget_name=dict(type="str"),
         user_pool=dict(type="bool", default=False),
+        secrets=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     inventory = TenantInventory(module)

@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: tenant_network

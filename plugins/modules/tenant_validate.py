@@ -2,6 +2,8 @@
 # Copyright: contributors to the tenant toolkit
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: tenant_validate
@@ -14,7 +16,7 @@ description:
   - On success returns the definition with every documented default filled in, the install
     order of the catalogue applications, the catalogue hash and the AppStream image name.
   - Runs entirely on the controller; it never contacts AWS and never changes anything.
-author: Tenant toolkit maintainers
+author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   tenant:
     description:
@@ -37,6 +39,7 @@ attributes:
     description: The module never changes anything; check mode returns the same result.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
 notes:
   - Validation rules live in C(plugins/module_utils/tenant_schema.py) and
     C(plugins/module_utils/catalogue.py); AWS limits there are quoted from the botocore

@@ -434,6 +434,28 @@ def test_registered_target_with_a_schedule_is_left_to_the_schedule():
     assert changes.put_actions[0]["max_capacity"] == 8
 
 
+def test_capacity_now_registers_the_capacity_the_schedule_gives_at_this_moment():
+    night = datetime.datetime(2024, 12, 2, 23, 0, tzinfo=datetime.UTC)
+    day = datetime.datetime(2024, 12, 2, 10, 0, tzinfo=datetime.UTC)
+    current = scaling_desired("f", scaling_option(working_hours=HOURS), None, now=day)
+    bigger = scaling_option(max_capacity=8, working_hours=HOURS, capacity_now=True)
+    assert scaling_changes(current, scaling_desired("f", bigger, current, now=day)).register_target == {
+        "MinCapacity": 1,
+        "MaxCapacity": 8,
+    }
+    assert scaling_changes(current, scaling_desired("f", bigger, current, now=night)).register_target == {
+        "MinCapacity": 0,
+        "MaxCapacity": 0,
+    }
+
+
+def test_scaling_with_only_its_defaults_is_still_a_removal():
+    assert (
+        scaling_desired("f", dict.fromkeys(scaling_option()) | {"purge_schedule": True, "capacity_now": False}, None)
+        == REMOVE
+    )
+
+
 def test_scaling_from_nothing_registers_puts_policy_and_actions():
     desired = scaling_desired("f", scaling_option(target_utilization=75, working_hours=HOURS), None)
     changes = scaling_changes(None, desired)
