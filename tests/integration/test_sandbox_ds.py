@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,55 +18,19 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sandbox.client import SandboxClient
+from tests.integration.aws_helpers import (
+    PASSWORD,
+    create_directory,
+    error_code,
+    make_network,
+    unique,
+    wait_for,
+)
 
-PASSWORD = "Sandbox-Adm1n-Secret"
 FAST_SCALE = 0.00005  # 25 modelled minutes in 75 ms
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def wait_for(
-    fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 15.0, interval: float = 0.05
-) -> Any:
-    """Poll `fetch` until `done(value)`; fail with the last value after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    value = fetch()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached within {timeout}s; last value: {value!r}")
-        time.sleep(interval)
-        value = fetch()
-    return value
-
-
-def error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
-    return excinfo.value.response["Error"]["Code"]
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
-
-
-def make_network(ec2: Any, region_zones: tuple[str, str] = ("eu-west-3a", "eu-west-3b")) -> dict[str, Any]:
-    """A VPC with two subnets in different AZs and a third one in the first AZ."""
-    octet = random.randint(0, 255)
-    vpc_id = ec2.create_vpc(CidrBlock=f"10.{octet}.0.0/16")["Vpc"]["VpcId"]
-    cidrs = [f"10.{octet}.1.0/24", f"10.{octet}.2.0/24", f"10.{octet}.3.0/24"]
-    zones = [region_zones[0], region_zones[1], region_zones[0]]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
-        for cidr, zone in zip(cidrs, zones, strict=True)
-    ]
-    return {"vpc": vpc_id, "subnets": subnets, "cidrs": dict(zip(subnets, cidrs, strict=True)), "zones": zones}
-
-
-def create_directory(ds: Any, network: dict[str, Any], **overrides: Any) -> str:
-    params: dict[str, Any] = {
-        "Name": f"{unique('corp')}.example.com",
-        "Password": PASSWORD,
-        "VpcSettings": {"VpcId": network["vpc"], "SubnetIds": network["subnets"][:2]},
-    }
-    params.update(overrides)
-    return ds.create_microsoft_ad(**params)["DirectoryId"]
 
 
 def describe(ds: Any, directory_id: str) -> dict[str, Any]:
@@ -115,14 +78,6 @@ def unvalidated_client(sandbox: SandboxClient, service: str) -> Any:
 
 
 # -- fixtures ------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ds(sandbox: SandboxClient) -> Any:
-    return sandbox.boto3("ds")
-
-
-@pytest.fixture(scope="module")
-def ec2(sandbox: SandboxClient) -> Any:
-    return sandbox.boto3("ec2")
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import random
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,56 +17,20 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox.client import SandboxClient
+from tests.integration.aws_helpers import (  # noqa: F401
+    PASSWORD,
+    create_directory,
+    error_code,
+    make_network,
+    unique,
+    wait_for,
+)
 
 FAST_SCALE = 0.00005  # 30 modelled minutes in 90 ms
 SetScale = Callable[[float], None]
-PASSWORD = "Sandbox-Adm1n-Secret"
 
 
 # -- helpers (the same small ones as test_sandbox_ds.py, so each module stands alone) ----------------
-def wait_for(
-    fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 15.0, interval: float = 0.05
-) -> Any:
-    """Poll `fetch` until `done(value)`; fail with the last value after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    value = fetch()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached within {timeout}s; last value: {value!r}")
-        time.sleep(interval)
-        value = fetch()
-    return value
-
-
-def error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
-    return excinfo.value.response["Error"]["Code"]
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
-
-
-def make_network(ec2: Any) -> dict[str, Any]:
-    """A VPC with two subnets in different AZs and a third one in the first AZ."""
-    octet = random.randint(0, 255)
-    vpc_id = ec2.create_vpc(CidrBlock=f"10.{octet}.0.0/16")["Vpc"]["VpcId"]
-    cidrs = [f"10.{octet}.1.0/24", f"10.{octet}.2.0/24", f"10.{octet}.3.0/24"]
-    zones = ["eu-west-3a", "eu-west-3b", "eu-west-3a"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
-        for cidr, zone in zip(cidrs, zones, strict=True)
-    ]
-    return {"vpc": vpc_id, "subnets": subnets, "cidrs": dict(zip(subnets, cidrs, strict=True)), "zones": zones}
-
-
-def create_directory(ds: Any, network: dict[str, Any], **overrides: Any) -> str:
-    params: dict[str, Any] = {
-        "Name": f"{unique('corp')}.example.com",
-        "Password": PASSWORD,
-        "VpcSettings": {"VpcId": network["vpc"], "SubnetIds": network["subnets"][:2]},
-    }
-    params.update(overrides)
-    return ds.create_microsoft_ad(**params)["DirectoryId"]
 
 
 def windows(directory_id: str, **overrides: Any) -> dict[str, Any]:
@@ -140,16 +102,6 @@ def with_scale(sandbox: SandboxClient, scale: float, action: Callable[[], Any]) 
 @pytest.fixture(scope="module")
 def fsx(sandbox: SandboxClient) -> Any:
     return sandbox.boto3("fsx")
-
-
-@pytest.fixture(scope="module")
-def ds(sandbox: SandboxClient) -> Any:
-    return sandbox.boto3("ds")
-
-
-@pytest.fixture(scope="module")
-def ec2(sandbox: SandboxClient) -> Any:
-    return sandbox.boto3("ec2")
 
 
 @pytest.fixture(scope="module")
