@@ -134,6 +134,7 @@ def main() -> int:
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS))
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    rows: list[tuple[str, dict[str, Any]]] = []
     for name in args.only or list(BENCHMARKS):
         began = time.monotonic()
         result = BENCHMARKS[name]()
@@ -145,11 +146,50 @@ def main() -> int:
                 "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
         )
+        result.setdefault("summary", summary_of(name, result))
         (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-        figures = {k: v for k, v in result.items() if k not in ("measured", "reproduce", "host", "when", "benchmark")}
-        print(f"{name:32s} {json.dumps(figures)}")
+        rows.extend((name, row) for row in result["summary"])
+        print(f"{name}: done in {result['elapsed_s']} s")
+    print_table(rows)
     print(f"results in {RESULTS.relative_to(ROOT)}/")
     return 0
+
+
+def summary_of(name: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table rows of a benchmark that gives none: its target checks, or its figures."""
+    if name == "sandbox_startup":
+        return [
+            {"figure": "start, max of 3 (s)", "value": result["seconds"]["max"], "target": "< 5", "met": result["met"]}
+        ]
+    if name == "network_vs_chain":
+        return [
+            {
+                "figure": "no-op calls, role/chain",
+                "value": result["ratios"]["calls"],
+                "target": "<= 0.333",
+                "met": result["met"]["calls"],
+            },
+            {
+                "figure": "no-op time, role/chain",
+                "value": result["ratios"]["seconds"],
+                "target": "<= 0.5",
+                "met": result["met"]["seconds"],
+            },
+        ]
+    if name == "sandbox_request_latency":
+        return [{"figure": f"{op} median (ms)", "value": ms} for op, ms in result["median_ms"].items()]
+    return [{"figure": key, "value": value} for key, value in result.items() if isinstance(value, (int, float))]
+
+
+def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
+    def met(row: dict[str, Any]) -> str:
+        return "" if "met" not in row else ("yes" if row["met"] else "NO")
+
+    lines = [("benchmark", "figure", "value", "target", "met")]
+    lines += [(name, row["figure"], str(row["value"]), str(row.get("target", "")), met(row)) for name, row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(5)]
+    for line in lines:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
 
 
 if __name__ == "__main__":

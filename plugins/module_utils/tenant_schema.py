@@ -105,7 +105,7 @@ _TYPE_NAMES = {
 def show(value: Any) -> str:
     """Render a value the way it would be written in YAML/JSON."""
     if isinstance(value, str | bool | int | float) or value is None:
-        return json.dumps(value)
+        return json.dumps(value, ensure_ascii=False)
     return repr(value)
 
 

@@ -61,6 +61,13 @@ options:
         scheduled deletion, in one paged C(ListSecrets) call. Secret values are never read.
     type: bool
     default: false
+  retained_backups:
+    description:
+      - Also list the FSx backups tagged for the tenant that outlive their file system (the final backup taken
+        when it was deleted, user-initiated backups), in one paged C(DescribeBackups) call over the region's
+        backups.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -211,6 +218,14 @@ resources:
       elements: dict
       sample: [{name: demo/directory/admin, tags: {tenant: demo}, owned: true, deletion_date: null,
                 arn: "arn:aws:secretsmanager:eu-west-3:123456789012:secret:demo/directory/admin-AbCdEf"}]
+    retained_backups:
+      description:
+        - Backups tagged for the tenant whose file system no longer exists, newest first (with
+          O(retained_backups); empty otherwise).
+      type: list
+      elements: dict
+      sample: [{id: backup-1, file_system_id: fs-1, lifecycle: AVAILABLE, type: USER_INITIATED,
+                created: "2026-11-28T18:02:11+00:00", tags: {tenant: demo, Name: demo-fsx-final}}]
 calls:
   description: Number of AWS API calls made (retries not counted).
   type: int
@@ -611,6 +626,7 @@ class TenantInventory:
             "users": [],
             "budget": None,
             "secrets": [],
+            "retained_backups": [],
         }
 
     def name(self, option: str, suffix: str) -> str:
@@ -625,6 +641,8 @@ class TenantInventory:
         section(self.read_budget)
         if self.params["secrets"]:
             section(self.read_secrets)
+        if self.params["retained_backups"]:
+            section(self.read_retained_backups)
         return self.resources
 
     # -- network ------------------------------------------------------------------------------
@@ -838,6 +856,17 @@ class TenantInventory:
         secrets = [shape_secret(s, self.tenant) for s in listed if s.get("Name", "").startswith(prefix)]
         self.resources["secrets"] = sorted(secrets, key=lambda s: s["name"])
 
+    def read_retained_backups(self) -> None:
+        # DescribeBackups cannot filter by tag, and the file system of such a backup is gone.
+        live = {fs["id"] for fs in self.resources["file_systems"]}
+        retained = [
+            {**shape_backup(backup), "tags": ec2_tags(backup)}
+            for backup in self.reader.pages("fsx", "describe_backups", "Backups")
+            if ec2_tags(backup).get("tenant") == self.tenant
+            and (backup.get("FileSystem") or {}).get("FileSystemId") not in live
+        ]
+        self.resources["retained_backups"] = newest_first(retained)
+
 
 def main() -> None:
     argument_spec = dict(
@@ -850,6 +879,7 @@ def main() -> None:
         budget_name=dict(type="str"),
         user_pool=dict(type="bool", default=False),
         secrets=dict(type="bool", default=False),
+        retained_backups=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     inventory = TenantInventory(module)

@@ -1,0 +1,83 @@
+"""Whole-tenant no-op: the second `site.yml` run on the demo tenant.
+
+A fresh sandbox (no Samba, time scale 0.001), a copy of inventories/demo aimed at it,
+one converge from nothing, then `repeats` no-op runs. Measured on each no-op run: the
+API calls from the sandbox's request log (by service and by operation, mutating ones),
+the wall time of the whole `ansible-playbook` process, the tasks from the run's own
+timeline callback (bench/callback_plugins/bench_timeline.py) and its PLAY RECAP.
+
+Design.md section 8 target: at most 40 API calls, all reads.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.tenant_runs import changed_total, run_site, sandbox, tenant_inventory
+
+CALL_TARGET = 40
+TIME_SCALE = 0.001
+
+
+def run(port: int | None = None, repeats: int = 2) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-demo-noop-") as scratch:
+        work = Path(scratch)
+        with sandbox(TIME_SCALE, work / "sandbox", port) as box:
+            inventory = tenant_inventory(work / "inventory", box)
+            converge = run_site([inventory], work, label="converge")
+            noops = []
+            for index in range(repeats):
+                mark = box.client.log_mark()
+                done = run_site([inventory], work, label=f"noop{index}")
+                noops.append((done, box.client.stats(mark)))
+
+    last_run, last_stats = noops[-1]
+    recap = last_run.recap.get("demo", {})
+    calls = last_stats["total"]
+    mutating = last_stats["mutating"]
+    seconds = [done.seconds for done, _ in noops]
+    tasks = last_run.tasks()
+    summary = [
+        {"figure": "no-op API calls", "value": calls, "target": f"<= {CALL_TARGET}", "met": calls <= CALL_TARGET},
+        {"figure": "no-op mutating calls", "value": mutating, "target": "0", "met": mutating == 0},
+        {"figure": "no-op wall time, median (s)", "value": round(statistics.median(seconds), 2)},
+        {"figure": "no-op CPU time, last run (s)", "value": last_run.cpu_seconds},
+        {
+            "figure": "no-op tasks: started / ok / skipped",
+            "value": f"{tasks['task_starts']} / {recap.get('ok')} / {recap.get('skipped')}",
+        },
+    ]
+    return {
+        "summary": summary,
+        "noop_calls": calls,
+        "noop_mutating_calls": mutating,
+        "noop_mutating_operations": last_stats["mutating_operations"],
+        "noop_changed_tasks": changed_total(last_run),
+        "noop_seconds_median": round(statistics.median(seconds), 3),
+        "noop_seconds": seconds,
+        "noop_cpu_seconds": [done.cpu_seconds for done, _ in noops],
+        "noop_calls_each_run": [stats["total"] for _, stats in noops],
+        "noop_tasks": {
+            **tasks,
+            "recap_ok": recap.get("ok"),
+            "recap_skipped": recap.get("skipped"),
+            "recap_changed": recap.get("changed"),
+        },
+        "noop_by_service": last_stats["by_service"],
+        "noop_by_operation": last_stats["by_operation"],
+        "noop_slowest_tasks": last_run.slowest_tasks(8),
+        "converge_seconds": converge.seconds,
+        "converge_changed_tasks": changed_total(converge),
+        "target": {"calls": CALL_TARGET, "mutating_calls": 0},
+        "met": {"calls": calls <= CALL_TARGET, "all_reads": mutating == 0},
+        "measured": (
+            f"one fresh sandbox (SANDBOX_SAMBA=0, time scale {TIME_SCALE}); a copy of inventories/demo aimed "
+            f"at it converged once, then {repeats} no-op runs of site.yml; calls and mutating calls from the "
+            "sandbox request log of the last no-op run, time is the wall time of ansible-playbook (median), "
+            "tasks from the bench_timeline callback (task starts, per-host results) and the PLAY RECAP"
+        ),
+        "reproduce": ".venv/bin/python -m bench --only demo_noop",
+    }

@@ -1,0 +1,129 @@
+"""Documentation: every module renders with ansible-doc, its EXAMPLES are YAML that use it, every
+role documents itself (README.md and meta/argument_specs.yml)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
+ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if (path / "tasks").is_dir())
+ANSIBLE_DOC = Path(sys.executable).parent / "ansible-doc"
+
+
+def _ansible_doc(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    # One ansible-doc process for all modules: each start costs about a second of CPU.
+    return subprocess.run(
+        [str(ANSIBLE_DOC), "-t", "module", *args, *MODULES],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, str]:
+    """The text ansible-doc renders for each module, keyed by module name."""
+    result = _ansible_doc()
+    assert result.returncode == 0, result.stderr
+    sections = re.split(r"^> MODULE ", result.stdout, flags=re.MULTILINE)[1:]
+    return {section.split()[0]: section for section in sections}
+
+
+@pytest.fixture(scope="module")
+def documented() -> dict[str, dict[str, Any]]:
+    """ansible-doc's parsed documentation (doc, examples, return) for each module."""
+    result = _ansible_doc("--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _keys(data: Any) -> Iterator[str]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield str(key)
+            yield from _keys(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _keys(item)
+
+
+def test_the_project_has_modules_and_roles_to_document() -> None:
+    assert len(MODULES) >= 10
+    assert len(ROLES) >= 10
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_module_renders_with_ansible_doc(module: str, rendered: dict[str, str]) -> None:
+    assert module in rendered, f"ansible-doc -t module {module} rendered nothing"
+    text = rendered[module]
+    assert f"plugins/modules/{module}.py" in text.splitlines()[0]
+    for heading in ("OPTIONS", "AUTHOR", "EXAMPLES", "RETURN VALUES"):
+        assert heading in text, f"{module}: no {heading} section"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_module_examples_are_yaml_tasks_that_use_it(module: str, documented: dict[str, dict[str, Any]]) -> None:
+    examples = yaml.safe_load(documented[module]["examples"])
+    assert isinstance(examples, list) and examples, f"{module}: EXAMPLES is not a YAML list of tasks"
+    uses = set(_keys(examples)) & {module, f"tenant.toolkit.{module}"}
+    assert uses, f"{module}: no example calls the module"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_module_documents_its_author_with_a_handle(module: str, documented: dict[str, dict[str, Any]]) -> None:
+    authors = documented[module]["doc"]["author"]
+    authors = [authors] if isinstance(authors, str) else authors
+    assert all(re.search(r"\(@[\w-]+\)", author) for author in authors), authors
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_role_has_a_readme(role: str) -> None:
+    readme = ROOT / "roles" / role / "README.md"
+    assert readme.is_file(), f"roles/{role}/README.md is missing"
+    assert role in readme.read_text(encoding="utf-8"), f"roles/{role}/README.md does not name the role"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_role_has_an_argument_spec_for_its_entry_point(role: str) -> None:
+    spec_file = ROOT / "roles" / role / "meta" / "argument_specs.yml"
+    assert spec_file.is_file(), f"roles/{role}/meta/argument_specs.yml is missing"
+    specs = yaml.safe_load(spec_file.read_text(encoding="utf-8"))["argument_specs"]
+    assert "main" in specs, f"roles/{role}: no argument spec for tasks/main.yml"
+    for entry_point, spec in specs.items():
+        for option, definition in (spec.get("options") or {}).items():
+            assert definition.get("description"), f"roles/{role} {entry_point}: {option} has no description"
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/operator-guide.md", "docs/awx.md"])
+def test_relative_links_of_the_operator_documentation_resolve(page: str) -> None:
+    path = ROOT / page
+    text = path.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        resolved = (path.parent / target).resolve()
+        if ROOT not in resolved.parents and resolved != ROOT:
+            continue  # outside the repository (the shared design notes)
+        assert resolved.exists(), f"{page}: broken link {target}"
+
+
+def test_the_operator_guide_covers_every_runbook() -> None:
+    guide = (ROOT / "docs" / "operator-guide.md").read_text(encoding="utf-8")
+    for runbook in sorted((ROOT / "playbooks" / "ops").glob("*.yml")):
+        assert runbook.name in guide, f"docs/operator-guide.md does not mention playbooks/ops/{runbook.name}"
+    assert "playbooks/teardown.yml" in guide
