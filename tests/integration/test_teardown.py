@@ -269,7 +269,8 @@ def test_teardown_leaves_the_decoys_intact(world: World) -> None:
     assert "DeletedDate" not in world.secret(world.decoys.secret)
     kept = teardown_report(world.runs[A], A)["kept"]
     reasons = " | ".join(f"{k['resource']}: {k['reason']}" for k in kept)
-    assert world.decoys.vpc_untagged in reasons
+    assert world.decoys.vpc_untagged in reasons and world.decoys.vpc_other_tenant in reasons
+    assert f"secret {world.decoys.secret}: not tagged for the tenant" in reasons
 
 
 def test_teardown_takes_a_final_backup_tagged_for_the_tenant_and_reports_it(world: World) -> None:
