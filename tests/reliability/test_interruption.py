@@ -2,13 +2,14 @@
 
 For each kill point a fresh copy of the demo tenant starts `ansible-playbook site.yml`; the test follows
 the sandbox's request log file and, as soon as the run's Nth successful call of one operation is logged
-(the first CreateVpc, CreateNatGateway, CreateMicrosoftAD, ...), kills the playbook and every process
+(the first CreateVpc, CreateSecret, CreateMicrosoftAD, ...), kills the playbook and every process
 below it (the module in flight included), as `kill -9` of the controller or a lost CI runner would.
 The kill points cover every stage, from the network to the guardrails.
 
-Then one run converges all the interrupted tenants together (`-i a -i b ...`). Each must converge, and
-its resources must equal those of the clean reference run (same kinds, counts, names, states, tags),
-and nothing created meanwhile may be left without an owner.
+Then one run converges all the interrupted tenants together (`-i a -i b ...`). Each must converge, its
+resources must equal those of the clean reference run (same kinds, counts, names, states, tags), its
+directory must use the Admin password kept in Secrets Manager (a password generated before the kill is
+reused, not replaced), and nothing created meanwhile may be left without an owner.
 """
 
 from __future__ import annotations
@@ -56,17 +57,13 @@ class KillPoint:
 
 KILL_POINTS = [
     KillPoint("vpc", "ec2", "CreateVpc"),
-    KillPoint("nat", "ec2", "CreateNatGateway"),
-    KillPoint("sg", "ec2", "CreateSecurityGroup", 2),
     KillPoint("admin-secret", "secretsmanager", "CreateSecret"),
     KillPoint("directory", "ds", "CreateMicrosoftAD"),
     KillPoint("file-system", "fsx", "CreateFileSystem"),
-    KillPoint("dir-config", "appstream", "CreateDirectoryConfig"),
     KillPoint("builder", "appstream", "CreateImageBuilder"),
     # The first successful DescribeImages follows the create-image hook: the builder is snapshotting.
     KillPoint("snapshot", "appstream", "DescribeImages"),
     KillPoint("fleet", "appstream", "CreateFleet"),
-    KillPoint("fleet-start", "appstream", "StartFleet"),
     KillPoint("stack", "appstream", "CreateStack"),
     KillPoint("saml-role", "iam", "CreateRole"),
     KillPoint("budget", "budgets", "CreateBudget"),
@@ -88,6 +85,8 @@ class Recovery:
     rerun: PlaybookRun
     resources: list[footprint.Resource]
     orphans: list[footprint.Resource]
+    # Per tenant: whether its directory's Admin password is the one kept in <tenant>/directory/admin.
+    admin_password_kept: dict[str, bool]
 
 
 class RequestLogFollower:
@@ -162,7 +161,20 @@ def recovery(reliability_sandbox: SandboxClient, tmp_path_factory: pytest.TempPa
     inventories = [i.inventory for i in interruptions.values() if i.killed]
     rerun = run_playbook("site.yml", inventories, reliability_sandbox, timeout=1800)
     resources = footprint.collect(reliability_sandbox, REGION)
-    return Recovery(interruptions, rerun, resources, footprint.unattributed(resources, known))
+    kept = {point.tenant: _admin_password_kept(reliability_sandbox, resources, point.tenant) for point in KILL_POINTS}
+    return Recovery(interruptions, rerun, resources, footprint.unattributed(resources, known), kept)
+
+
+def _admin_password_kept(sandbox: SandboxClient, resources: list[footprint.Resource], tenant: str) -> bool:
+    """Whether the tenant's directory was created with the password its secret holds (not a later one)."""
+    directories = [r.id for r in resources if r.kind == "directory" and r.owner == tenant]
+    if len(directories) != 1:
+        return False
+    secret = sandbox.boto3("secretsmanager", REGION).get_secret_value(SecretId=f"{tenant}/directory/admin")
+    password = json.loads(secret["SecretString"])["password"]
+    return sandbox.hook("ds", "check-password", region=REGION, directory_id=directories[0], password=password)[
+        "matches"
+    ]
 
 
 @pytest.mark.parametrize("point", KILL_POINTS, ids=[p.id for p in KILL_POINTS])
@@ -184,6 +196,11 @@ def test_a_rerun_after_a_kill_converges_to_the_clean_end_state(
     )
 
 
+@pytest.mark.parametrize("point", KILL_POINTS, ids=[p.id for p in KILL_POINTS])
+def test_the_directory_keeps_the_admin_password_stored_before_the_kill(point: KillPoint, recovery: Recovery) -> None:
+    assert recovery.admin_password_kept[point.tenant]
+
+
 def test_no_interrupted_run_leaves_an_orphan(recovery: Recovery) -> None:
     assert recovery.orphans == []
 
@@ -195,9 +212,8 @@ def test_the_kill_points_span_every_stage() -> None:
 
 
 def _host_output(run: PlaybookRun, host: str) -> str:
-    """The failure lines of one host (the whole re-run output is too long to read)."""
-    lines = [line for line in run.stdout.splitlines() if f"[{host}]" in line or host in line[:40]]
-    failed = [i for i, line in enumerate(run.stdout.splitlines()) if line.startswith(f"fatal: [{host}]")]
-    all_lines = run.stdout.splitlines()
-    context = [line for i in failed for line in all_lines[max(i - 3, 0) : i + 25]]
-    return "\n".join(context or lines[-40:])
+    """The failures of one host with some context (the whole re-run output is too long to read)."""
+    lines = run.stdout.splitlines()
+    failed = [index for index, line in enumerate(lines) if line.startswith((f"fatal: [{host}]", f"failed: [{host}]"))]
+    context = [line for index in failed for line in lines[max(index - 3, 0) : index + 25]]
+    return "\n".join(context) or f"{host} is not in the recap:\n" + "\n".join(lines[-40:])
