@@ -638,7 +638,7 @@ def test_users_role_for_a_saml_tenant_sets_up_the_federation(sandbox: SandboxCli
     tenant = tenant_name("sml")
     definition = tenant_definition(tenant, auth="saml")
     inventory = write_inventory(tmp_path / "inventory", definition, sandbox)
-    (inventory / "files").mkdir()
+    (inventory / "files").mkdir(exist_ok=True)  # write_inventory already adds it for SAML tenants
     shutil.copy(SAML_METADATA, inventory / "files" / "saml-metadata.xml")
     iam = sandbox.boto3("iam")
 
