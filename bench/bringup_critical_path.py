@@ -161,12 +161,14 @@ def run(scale: float = SCALE) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-bringup-") as scratch:
         work = Path(scratch)
         slow, events = bring_up(scale, work, "scaled", durations)
-        fast, _ = bring_up(PURE_WORK_SCALE, work, "pure-work", durations)
+        fast, fast_events = bring_up(PURE_WORK_SCALE, work, "pure-work", durations)
     load_after = os.getloadavg()
 
     gaps = segments(slow, events, waits)
-    for gap in gaps:
+    fast_waits = {link: seconds * PURE_WORK_SCALE for link, seconds in durations.items()}
+    for gap, fast_gap in zip(gaps, segments(fast, fast_events, fast_waits), strict=True):
         gap["work_by_play_s"] = work_by_play(slow, gap["began"], gap["began"] + gap["gap_s"])
+        gap["ansible_work_pure_run_s"] = fast_gap["ansible_work_s"]
         gap.pop("began")
     chain_wait = sum(waits[link] for link in LINKS)
     overshoot = sum(gap["waiter_overshoot_s"] for gap in gaps)

@@ -6,8 +6,8 @@ with a message naming the offending field, no later stage may run, and the sandb
 show no AWS call at all. Each case changes one thing in a copy of the demo tenant (a few need two, e.g.
 a user-pool tenant), so the errors of a host are exactly the expected ones: one mistake, one message.
 
-Vault variables: what validation could check offline (a supplied secret must be usable) and does not
-yet; those cases are strict xfails naming the gap.
+Vault variables and rules across the tenants of one run: what validation could check offline (a
+supplied secret must be usable; one tenant name per run) and does not yet; strict xfails naming the gap.
 
 Runbook variables (slow: one run per case): each ops runbook given broken extra variables, as an
 operator types them, fails naming the variable before any AWS call.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +27,10 @@ import pytest
 
 from sandbox.client import SandboxClient
 from tests.helpers import PlaybookRun, run_playbook
-from tests.reliability.tenants import DEMO_TENANT, demo_tenant, write_demo_inventory, write_tenants
+from tests.reliability.tenants import DEMO, DEMO_TENANT, demo_tenant, write_demo_inventory, write_tenants
 
 DELETE = object()
+DEMO_FILES = DEMO / "files"
 VALIDATE_PLAY = "Validate the tenant definitions"
 
 
@@ -522,3 +524,20 @@ def test_broken_runbook_variables_fail_naming_the_variable(case: OpsCase, ops_ma
     messages = [m for failure in failures for m in (failure.get("errors") or [failure.get("msg", "")])]
     for expected in case.expected:
         assert any(expected in message for message in messages), f"{expected!r} not in {messages}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "validation checks each tenant alone: two hosts of one run defining the same tenant.name both pass, "
+        "and the run would then converge one tenant's resources twice, concurrently"
+    ),
+)
+def test_two_hosts_of_one_run_with_the_same_tenant_name_fail_validation(sandbox: SandboxClient, tmp_path: Path) -> None:
+    tenant = demo_tenant("bad-twice")
+    inventory = write_tenants(tmp_path, {"twice-a": tenant, "twice-b": tenant}, sandbox)
+    shutil.copytree(DEMO_FILES, tmp_path / "files")
+    run = run_playbook("playbooks/validate.yml", inventory, sandbox)
+    assert run.stats()["total"] == 0
+    assert run.rc != 0
+    assert "tenant.name" in run.stdout
