@@ -47,11 +47,11 @@ def client_token(*parts: Any) -> str:
     return digest[:64]
 
 
-def run(module: Any, kind: ResourceKind, state: str, allow_recreate: bool = False) -> None:
-    """Converge `kind` and exit the module, turning every known failure into a clear message."""
+def converge_or_fail(module: Any, kind: ResourceKind, state: str, allow_recreate: bool = False) -> dict[str, Any]:
+    """Converge `kind` and return the result, turning every known failure into a clear module failure."""
     try:
         result = converge(kind, state, module.check_mode, allow_recreate=allow_recreate)
-        result = kind.finish(result, state, module.check_mode)
+        return kind.finish(result, state, module.check_mode)
     except NotOwned as err:
         module.fail_json(msg=str(err))
     except PlanRefused as err:
@@ -66,4 +66,9 @@ def run(module: Any, kind: ResourceKind, state: str, allow_recreate: bool = Fals
         if hasattr(err, "response"):
             module.fail_json_aws(err, msg=f"{kind.kind} {kind.name!r}: AWS refused the request")
         raise
-    module.exit_json(**result)
+    raise AssertionError("unreachable: fail_json exits")  # pragma: no cover
+
+
+def run(module: Any, kind: ResourceKind, state: str, allow_recreate: bool = False) -> None:
+    """Converge `kind` and exit the module with its result."""
+    module.exit_json(**converge_or_fail(module, kind, state, allow_recreate=allow_recreate))

@@ -670,10 +670,27 @@ def test_users_role_for_a_saml_tenant_sets_up_the_federation(sandbox: SandboxCli
     assert relay in first.stdout
     assert not any(name.endswith(f"@{tenant}.example") for name in users_of(sandbox))
 
+    provider_tags = {t["Key"]: t["Value"] for t in provider["Tags"]}
+    assert provider_tags["tenant"] == tenant and provider_tags["managed-by"] == "appstream-tenant-toolkit"
+
     second = run_playbook("playbooks/users.yml", inventory, sandbox)
     assert second.rc == 0
     assert second.recap[tenant]["changed"] == 0
     assert second.stats()["mutating"] == 0
+    # The whole federation is read with four calls: who am I, the provider, the role, its stream policy.
+    calls = sorted(f"{c['service']}:{c['operation']}" for c in sandbox.log(second.log_mark))
+    assert calls == ["iam:GetRole", "iam:GetRolePolicy", "iam:GetSAMLProvider", "sts:GetCallerIdentity"]
+
+    # Drift made by hand (a wider trust policy) is put back.
+    iam.update_assume_role_policy(
+        RoleName=f"{tenant}-appstream-saml",
+        PolicyDocument=json.dumps({**trust, "Statement": [{**statement, "Condition": {}}]}),
+    )
+    repaired = run_playbook("playbooks/users.yml", inventory, sandbox)
+    assert repaired.rc == 0 and repaired.recap[tenant]["changed"] == 1, repaired.stdout
+    trust = iam.get_role(RoleName=f"{tenant}-appstream-saml")["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"SAML:sub_type": "persistent"}}
 
     gone = run_playbook("playbooks/users.yml", inventory, sandbox, extra_vars={"appstream_users_state": "absent"})
     assert gone.rc == 0, gone.stdout + gone.stderr
