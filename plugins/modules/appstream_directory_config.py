@@ -175,6 +175,7 @@ from typing import Any
 from ansible.module_utils.tenant_appstream import describe_all, describe_one
 from ansible.module_utils.tenant_aws import retry_decorator, run
 from ansible.module_utils.tenant_resource import NotOwned, Plan, PlanRefused, ResourceKind
+from ansible.module_utils.tenant_secrets import SecretError, read_owned_secret
 from ansible.module_utils.tenant_tags import is_owned, list_to_dict, owner_of
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
@@ -225,7 +226,12 @@ class DirectoryConfig(ResourceKind):
         if self._secret is None:
             secret_id = self.params["service_account_secret_id"]
             client = self.module.client("secretsmanager", retry_decorator=retry_decorator())
-            raw = client.get_secret_value(SecretId=secret_id, aws_retry=True).get("SecretString") or ""
+            try:
+                raw = read_owned_secret(client, secret_id, self.tenant)
+            except SecretError as err:
+                self.module.fail_json(msg=str(err))
+            if raw is None:
+                self.module.fail_json(msg=f"service_account_secret_id: secret {secret_id!r} does not exist")
             try:
                 document = json.loads(raw)
             except ValueError:

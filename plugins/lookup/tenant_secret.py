@@ -1,0 +1,111 @@
+# Copyright: contributors to the tenant toolkit
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: tenant_secret
+short_description: Read a tenant's secret from AWS Secrets Manager, only if it is the tenant's
+version_added: 0.1.0
+description:
+  - Returns the value of each named secret, or one field of its JSON document, after checking that the
+    secret carries the tenant's C(tenant) tag. A secret of that name owned by another tenant, or untagged,
+    fails the lookup with a message naming the secret and its owner; its value is never read.
+  - Two calls per secret (DescribeSecret, then GetSecretValue by ARN).
+  - A refused secret is also reported as an C([ERROR]) line naming the host, because the tasks that read
+    secrets are C(no_log) and Ansible censors their whole failure.
+  - Unlike C(amazon.aws.secretsmanager_secret), which reads any secret that has the name.
+author: Tenant toolkit maintainers (@tenant-toolkit)
+options:
+  _terms:
+    description: Names (or ARNs) of the secrets.
+    required: true
+  tenant:
+    description: The tenant whose C(tenant) tag each secret must carry.
+    type: str
+    required: true
+  field:
+    description:
+      - Return this key of the secret's JSON document instead of the whole string. With C(password), a
+        secret that is a plain string is returned as it is.
+    type: str
+  on_missing:
+    description: What to do when a secret does not exist. C(skip) returns an empty string for it.
+    type: str
+    choices: [error, skip]
+    default: error
+extends_documentation_fragment:
+  - amazon.aws.boto3
+  - amazon.aws.common.plugins
+  - amazon.aws.region.plugins
+"""
+
+EXAMPLES = r"""
+- name: Read the directory admin password of the tenant
+  ansible.builtin.set_fact:
+    admin_password: "{{ lookup('tenant_secret', 'acme-neuro/directory/admin', tenant='acme-neuro', field='password') }}"
+  no_log: true
+"""
+
+RETURN = r"""
+_raw:
+  description: The value (or field) of each secret, an empty string for a missing one with I(on_missing=skip).
+  type: list
+  elements: str
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ansible.errors import AnsibleLookupError
+from ansible.utils.display import Display
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
+
+_MODULE_NAME = "appstream_tenant_toolkit_tenant_secrets"
+
+
+def _load_secret_utils() -> ModuleType:
+    # Controller-side plugins cannot import project module_utils as `ansible.module_utils.*`
+    # (that path only feeds AnsiballZ): load the file by path, once per process.
+    if _MODULE_NAME in sys.modules:
+        return sys.modules[_MODULE_NAME]
+    path = Path(__file__).resolve().parent.parent / "module_utils" / "tenant_secrets.py"
+    spec = importlib.util.spec_from_file_location(_MODULE_NAME, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the secret helpers from {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_MODULE_NAME] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class LookupModule(AWSLookupBase):
+    def run(self, terms: list[str], variables: Any = None, **kwargs: Any) -> list[str]:
+        super().run(terms, variables, **kwargs)
+        secrets = _load_secret_utils()
+        tenant = self.get_option("tenant")
+        field = self.get_option("field")
+        on_missing = self.get_option("on_missing")
+        client = self.client("secretsmanager", AWSRetry.jittered_backoff())
+        values = []
+        for term in terms:
+            try:
+                value = secrets.read_owned_secret(client, term, tenant, field)
+            except secrets.SecretError as err:
+                # Secrets are read in no_log tasks, whose failure Ansible censors whole: say why first.
+                # The message names the secret and its owner, never a value.
+                host = (variables or {}).get("inventory_hostname", "")
+                Display().error(f"{host}: {err}" if host else str(err), wrap_text=False)
+                raise AnsibleLookupError(str(err)) from None
+            except Exception as err:  # noqa: BLE001 - botocore errors carry the AWS message
+                raise AnsibleLookupError(f"secret {term!r}: {err}") from None
+            if value is None:
+                if on_missing == "error":
+                    raise AnsibleLookupError(f"secret {term!r} does not exist")
+                value = ""
+            values.append(value)
+        return values

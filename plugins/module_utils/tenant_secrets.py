@@ -1,0 +1,80 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading a tenant's secret only when the secret is the tenant's.
+
+Secrets Manager names are unique per account and region, and the toolkit names a tenant's secrets
+`<tenant>/directory/admin`, `<tenant>/users/<sam>`, ... A secret of that name created by someone
+else (another tenant's tag, or none) must never be used: the directory would be created with a
+password its owner knows, or the toolkit would later overwrite it. Every read therefore looks at
+the secret's tags first (DescribeSecret), then reads the value of exactly that secret (by ARN).
+
+Self-contained (no project imports): the `tenant_secret` lookup loads this file by path on the
+controller, modules import it as `ansible.module_utils.tenant_secrets`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+TENANT_TAG = "tenant"
+
+
+class SecretError(Exception):
+    """A secret exists but cannot be used; the message names it and says why (never its value)."""
+
+
+class SecretNotOwned(SecretError):
+    pass
+
+
+def _error_code(err: Exception) -> str:
+    return str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def field_of(secret_string: str, field: str | None, secret_id: str) -> str:
+    """The whole string, or one key of its JSON document (a plain string counts as the password)."""
+    if not field:
+        return secret_string
+    text = secret_string.strip()
+    if not text.startswith("{"):
+        if field == "password":
+            return secret_string
+        raise SecretError(f"secret {secret_id!r} is a plain string, not a JSON document with a {field!r} key")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise SecretError(f"secret {secret_id!r} is not valid JSON") from None
+    value = document.get(field, document.get(field.capitalize())) if isinstance(document, dict) else None
+    if value in (None, ""):
+        raise SecretError(f"secret {secret_id!r} has no {field!r} key")
+    return str(value)
+
+
+def read_owned_secret(client: Any, secret_id: str, tenant: str, field: str | None = None) -> str | None:
+    """The secret's value (or one field of it); None when there is no such secret.
+
+    `client` is a boto3 Secrets Manager client wrapped with AWSRetry (calls take `aws_retry`).
+    Raises SecretNotOwned when the secret is not tagged for `tenant`, SecretError when it is
+    scheduled for deletion or holds no such field.
+    """
+    try:
+        described = client.describe_secret(SecretId=secret_id, aws_retry=True)
+    except Exception as err:
+        if _error_code(err) == "ResourceNotFoundException":
+            return None
+        raise
+    if described.get("DeletedDate"):
+        raise SecretError(
+            f"secret {secret_id!r} is scheduled for deletion: restore it (aws secretsmanager restore-secret) "
+            "or wait until it is deleted, then run again"
+        )
+    tags = {tag["Key"]: tag.get("Value", "") for tag in described.get("Tags") or []}
+    if tags.get(TENANT_TAG) != tenant:
+        raise SecretNotOwned(
+            f"secret {secret_id!r} exists but is not owned by tenant {tenant!r} (its tenant tag is "
+            f"{tags.get(TENANT_TAG)!r}); the toolkit never reads, uses or changes it"
+        )
+    value = client.get_secret_value(SecretId=described["ARN"], aws_retry=True)
+    if "SecretString" not in value:
+        raise SecretError(f"secret {secret_id!r} holds binary data, not a string")
+    return field_of(value["SecretString"], field, secret_id)

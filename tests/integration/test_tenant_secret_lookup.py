@@ -1,0 +1,109 @@
+"""The tenant_secret lookup reads a tenant's secret only when the secret is tagged for that tenant."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sandbox.client import SandboxClient
+from tests.helpers import run_tasks
+
+REGION = "eu-west-3"
+
+
+def _connection(sandbox: SandboxClient) -> str:
+    return f"endpoint_url='{sandbox.endpoint}', region='{REGION}', access_key='testing', secret_key='testing'"
+
+
+def _read(sandbox: SandboxClient, tmp_path: Path, expression: str) -> tuple[int, str, list[dict]]:
+    """Evaluate `expression` (a lookup call) in a play; return rc, output (stdout and stderr), AWS calls."""
+    run = run_tasks(
+        tmp_path,
+        [
+            {"name": "Read", "ansible.builtin.set_fact": {"got": "{{ " + expression + " }}"}},
+            {"name": "Show", "ansible.builtin.debug": {"msg": "GOT={{ got | to_json }}"}},
+        ],
+        sandbox,
+        region=REGION,
+    )
+    return run.rc, run.stdout + run.stderr, sandbox.log(run.log_mark)
+
+
+@pytest.fixture
+def secrets(sandbox: SandboxClient) -> dict[str, str]:
+    client = sandbox.boto3("secretsmanager", REGION)
+    tenant = f"sec-{uuid.uuid4().hex[:6]}"
+    names = {
+        "json": f"{tenant}/directory/admin",
+        "plain": f"{tenant}/users/plain",
+        "foreign": f"{tenant}/users/foreign",
+        "untagged": f"{tenant}/users/untagged",
+        "deleted": f"{tenant}/users/deleted",
+    }
+    owned = [{"Key": "tenant", "Value": tenant}, {"Key": "managed-by", "Value": "appstream-tenant-toolkit"}]
+    client.create_secret(
+        Name=names["json"], SecretString=json.dumps({"username": "Admin", "password": "J-1"}), Tags=owned
+    )
+    client.create_secret(Name=names["plain"], SecretString="P-2", Tags=owned)
+    client.create_secret(Name=names["foreign"], SecretString="F-3", Tags=[{"Key": "tenant", "Value": "someone-else"}])
+    client.create_secret(Name=names["untagged"], SecretString="U-4")
+    client.create_secret(Name=names["deleted"], SecretString="D-5", Tags=owned)
+    client.delete_secret(SecretId=names["deleted"], RecoveryWindowInDays=7)
+    return {"tenant": tenant, **names}
+
+
+def test_an_owned_secret_is_read_whole_or_by_field(sandbox: SandboxClient, tmp_path: Path, secrets: dict) -> None:
+    tenant, conn = secrets["tenant"], _connection(sandbox)
+    rc, out, calls = _read(
+        sandbox,
+        tmp_path,
+        f"[lookup('tenant_secret', '{secrets['json']}', tenant='{tenant}', field='password', {conn}),"
+        f" lookup('tenant_secret', '{secrets['plain']}', tenant='{tenant}', field='password', {conn}),"
+        f" lookup('tenant_secret', '{secrets['json']}', tenant='{tenant}', field='username', {conn})]",
+    )
+    assert rc == 0, out
+    assert 'GOT=[\\"J-1\\", \\"P-2\\", \\"Admin\\"]' in out or 'GOT=["J-1", "P-2", "Admin"]' in out, out
+    operations = [c["operation"] for c in calls]
+    assert operations == ["DescribeSecret", "GetSecretValue"] * 3
+
+
+def test_a_missing_secret_is_empty_with_skip_and_an_error_otherwise(
+    sandbox: SandboxClient, tmp_path: Path, secrets: dict
+) -> None:
+    tenant, conn = secrets["tenant"], _connection(sandbox)
+    missing = f"{tenant}/users/nobody"
+    rc, out, _ = _read(
+        sandbox, tmp_path, f"lookup('tenant_secret', '{missing}', tenant='{tenant}', on_missing='skip', {conn})"
+    )
+    assert rc == 0 and 'GOT=""' in out.replace('\\"', '"'), out
+    rc, out, _ = _read(sandbox, tmp_path / "b", f"lookup('tenant_secret', '{missing}', tenant='{tenant}', {conn})")
+    assert rc != 0 and f"secret '{missing}' does not exist" in out, out
+
+
+@pytest.mark.parametrize(("which", "owner"), [("foreign", "'someone-else'"), ("untagged", "None")])
+def test_a_secret_of_another_owner_is_refused_without_reading_its_value(
+    sandbox: SandboxClient, tmp_path: Path, secrets: dict, which: str, owner: str
+) -> None:
+    tenant, conn = secrets["tenant"], _connection(sandbox)
+    rc, out, calls = _read(
+        sandbox, tmp_path, f"lookup('tenant_secret', '{secrets[which]}', tenant='{tenant}', on_missing='skip', {conn})"
+    )
+    assert rc != 0
+    refusal = f"secret '{secrets[which]}' exists but is not owned by tenant '{tenant}' (its tenant tag is {owner})"
+    assert refusal in out
+    # Said again on its own line naming the host: the tasks that read secrets are no_log, which censors the failure.
+    assert f"[ERROR]: localhost: {refusal}" in out, out
+    assert [c["operation"] for c in calls] == ["DescribeSecret"]
+    assert "F-3" not in out and "U-4" not in out
+
+
+def test_a_secret_scheduled_for_deletion_is_refused_with_the_way_out(
+    sandbox: SandboxClient, tmp_path: Path, secrets: dict
+) -> None:
+    tenant, conn = secrets["tenant"], _connection(sandbox)
+    rc, out, _ = _read(sandbox, tmp_path, f"lookup('tenant_secret', '{secrets['deleted']}', tenant='{tenant}', {conn})")
+    assert rc != 0 and "is scheduled for deletion: restore it" in out, out
+    assert "D-5" not in out
