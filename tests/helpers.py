@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -140,3 +142,14 @@ def run_tasks(
     playbook = directory / "play.yml"
     playbook.write_text(yaml.safe_dump([play], sort_keys=False))
     return run_playbook(playbook, Path("localhost,"), sandbox, check=check, diff=diff, args=args)
+
+
+def load_plugin(relative: str, name: str | None = None) -> ModuleType:
+    """Import a project plugin or module by path (``plugins/filter/x.py``), as Ansible would load it."""
+    name = name or "test_" + relative.replace("/", "_").removesuffix(".py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module

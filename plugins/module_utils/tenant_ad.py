@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime
 import errno
-import hashlib
 import ipaddress
 import re
 import ssl
@@ -941,13 +940,6 @@ def escape_rdn(value: str) -> str:
 
 def escape_filter(value: str) -> str:
     return "".join(f"\\{ord(char):02x}" if char in "*()\\\0" else char for char in value)
-
-
-def sam_from_email(email: str, max_length: int = 20) -> str:
-    """sAMAccountName from an e-mail's local part: lower case, [a-z0-9._-] only, at most 20 characters."""
-    local = email.split("@", 1)[0].lower()
-    cleaned = re.sub(r"[^a-z0-9._-]", "", local).strip(".")
-    return cleaned[:max_length].rstrip(".") or hashlib.sha256(email.encode()).hexdigest()[:max_length]
 
 
 def _missing(exc: BaseException) -> bool:

@@ -9,6 +9,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from ansible.module_utils import tenant_ad as ad
 
+from tests.helpers import load_plugin
+
+tenant_username = load_plugin("plugins/filter/tenant_users.py").tenant_username
+
 DOMAIN_SID = "S-1-5-21-879202128-1980320757-513276899"
 ADMIN = f"{DOMAIN_SID}-1127"
 SERVICE = f"{DOMAIN_SID}-1128"
@@ -311,17 +315,20 @@ def test_invalid_drive_maps_are_refused(drive: dict, message: str) -> None:
 
 # -- names and certificates -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("email", "sam"),
+    ("user", "sam"),
     [
-        ("ada@lab.example", "ada"),
-        ("Grace.Hopper@lab.example", "grace.hopper"),
-        ("a.very.long.first.name.last@lab.example", "a.very.long.first.na"),
-        ("o'brien+lab@x.example", "obrienlab"),
+        ({"email": "ada@lab.example"}, "ada"),
+        ({"email": "Grace.Hopper@lab.example"}, "grace.hopper"),
+        ({"email": "Grace.Hopper@lab.example", "username": "ghopper"}, "ghopper"),
+        ({"email": "a.very.long.first.name.last@lab.example"}, "a.very.long.first.na"),
+        ({"email": "o'brien+lab@x.example"}, "obrienlab"),
+        ({"email": ".dot.first.@x.example"}, "dot.first"),
     ],
 )
-def test_sam_account_name_comes_from_the_email_local_part(email: str, sam: str) -> None:
-    assert ad.sam_from_email(email) == sam
-    assert len(ad.sam_from_email(email)) <= 20
+def test_the_account_name_is_the_username_or_comes_from_the_email_local_part(user: dict, sam: str) -> None:
+    """The filter the directory and share roles use gives the name validation checked (tenant_schema)."""
+    assert tenant_username(user) == sam
+    assert len(tenant_username(user)) <= 20
 
 
 def test_domain_dn_conversions() -> None:

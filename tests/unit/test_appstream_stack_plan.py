@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,8 @@ from ansible.module_utils.tenant_appstream_stack import (
     user_settings_wanted,
 )
 from ansible.module_utils.tenant_resource import REMOVE, field_changes
+
+from tests.helpers import load_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_ACTIONS = {
@@ -131,15 +132,8 @@ def test_a_stack_left_with_the_api_defaults_is_corrected() -> None:
     assert after["clipboard_copy_to_local"] is False
 
 
-def load_module(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"{name}_module", ROOT / "plugins" / "modules" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_module_documentation_states_the_same_secure_defaults() -> None:
-    module = load_module("appstream_stack")
+    module = load_plugin("plugins/modules/appstream_stack.py")
     documented = yaml.safe_load(module.DOCUMENTATION)["options"]["user_settings"]["suboptions"]
     for option, (_, default) in USER_SETTING_ACTIONS.items():
         assert documented[option]["default"] is default, option
@@ -467,7 +461,7 @@ def test_batch_errors_name_the_user_and_the_stack() -> None:
 
 
 def test_stack_input_errors_are_found_before_any_call() -> None:
-    errors = load_module("appstream_stack").input_errors(
+    errors = load_plugin("plugins/modules/appstream_stack.py").input_errors(
         {
             "description": "",
             "storage_connectors": [
@@ -484,7 +478,7 @@ def test_stack_input_errors_are_found_before_any_call() -> None:
 
 
 def test_user_input_errors_follow_the_create_user_model() -> None:
-    errors = load_module("appstream_user").user_errors(
+    errors = load_plugin("plugins/modules/appstream_user.py").user_errors(
         [
             {"email": "zoe@lab.example", "first_name": "Zoë", "last_name": "Brun"},
             {"email": "zoe@lab.example", "first_name": "Zoe", "last_name": "Brun"},

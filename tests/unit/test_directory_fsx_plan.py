@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib.util
 import string
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,19 +40,14 @@ from ansible.module_utils.tenant_fsx import (
 from ansible.module_utils.tenant_fsx import unchangeable_changes as fsx_unchangeable
 from ansible.module_utils.tenant_resource import PlanRefused, converge, field_changes
 
+from tests.helpers import load_plugin
+
 ROOT = Path(__file__).resolve().parents[2]
 OWNED = [
     {"Key": "tenant", "Value": "acme"},
     {"Key": "environment", "Value": "prod"},
     {"Key": "managed-by", "Value": "appstream-tenant-toolkit"},
 ]
-
-
-def load_module(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "plugins" / "modules" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Failed(Exception):
@@ -145,7 +139,7 @@ def directory_params(**overrides: Any) -> dict[str, Any]:
 
 
 def directory_kind(params: dict[str, Any], described: dict[str, Any] | None = None, tags: list | None = None):
-    plugin = load_module("directory_service")
+    plugin = load_plugin("plugins/modules/directory_service.py")
     pages = {
         "describe_directories": {"DirectoryDescriptions": [described] if described else []},
         "list_tags_for_resource": {"Tags": OWNED if tags is None else tags},
@@ -364,7 +358,7 @@ def fsx_params(**overrides: Any) -> dict[str, Any]:
 
 
 def fsx_kind(params: dict[str, Any], described: dict[str, Any] | None = None):
-    plugin = load_module("fsx_windows_file_system")
+    plugin = load_plugin("plugins/modules/fsx_windows_file_system.py")
     systems = [described] if described else []
     pages = {"describe_file_systems": {"FileSystems": systems}}
     answers = {

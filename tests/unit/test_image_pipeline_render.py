@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import copy
 import datetime
-import importlib.util
 import json
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -19,18 +16,11 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from botocore.stub import Stubber
 
+from tests.helpers import load_plugin
+
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = yaml.safe_load((ROOT / "group_vars/all/catalogue.yml").read_text())["app_catalogue"]
 DEMO_TENANT = yaml.safe_load((ROOT / "inventories/demo/host_vars/demo/tenant.yml").read_text())["tenant"]
-
-
-def load_plugin(relative: str, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 ia = load_plugin("plugins/filter/image_assistant.py", "test_filter_image_assistant")
