@@ -1021,7 +1021,9 @@ def validate_ops_vars(
         value = values.get(name)
         if value is None:
             if rule.required:
-                errors.append(f"{path}: is required but missing (pass -e {name}=...)")
+                # A short list of choices is spelt out: the operator sees every accepted form.
+                forms = [f"-e {name}={choice}" for choice in rule.choices] if 0 < len(rule.choices) <= 4 else []
+                errors.append(f"{path}: is required but missing (pass {' or '.join(forms or [f'-e {name}=...'])})")
             continue
         errors.extend(check_value(rule, coerce_scalar(rule, value), path))
     return errors

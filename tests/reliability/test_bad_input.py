@@ -451,8 +451,13 @@ OPS_CASES = [
         "scale-not-a-number", "fleet_scale", ("desired=lots",), ('desired: must be an integer, got string "lots"',)
     ),
     OpsCase("scale-min-above-max", "fleet_scale", ("min_capacity=5", "max_capacity=2"), ("min_capacity",)),
-    # A missing schedule must be named; today the runbook's own expression fails on it ('schedule' is undefined).
-    OpsCase("schedule-missing", "fleet_schedule", (), ("schedule",)),
+    # Without -e schedule the check names it (not a template error of the runbook's own expression).
+    OpsCase(
+        "schedule-missing",
+        "fleet_schedule",
+        (),
+        ("schedule: is required but missing (pass -e schedule=on or -e schedule=off)",),
+    ),
     OpsCase("schedule-choice", "fleet_schedule", ("schedule=maybe",), ('schedule: "maybe" is not one of on, off',)),
     OpsCase("schedule-hours-when-off", "fleet_schedule", ("schedule=off", "start=08:00"), ("start",)),
     OpsCase("schedule-bad-time", "fleet_schedule", ("schedule=on", "start=25:00"), ("start",)),

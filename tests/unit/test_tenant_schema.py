@@ -959,3 +959,8 @@ def test_ops_vars_accept_key_value_strings_of_the_right_type() -> None:
         "image": "latest",
         "dry_run": False,
     }
+
+
+def test_a_required_variable_with_few_choices_names_each_accepted_form() -> None:
+    spec = {"schedule": {"type": "str", "required": True, "choices": ("on", "off")}}
+    assert validate_ops_vars(spec, {}) == ["schedule: is required but missing (pass -e schedule=on or -e schedule=off)"]
