@@ -13,6 +13,8 @@ Public API:
   starting with the dotted path of the offending field and stating the rule.
 * ``normalise_tenant(tenant)`` returns a copy with every documented default
   filled in, so later roles read one complete structure.
+* ``validate_run_tenants(host, run_tenants)`` checks one host's tenant against
+  the other tenant hosts of the run (one tenant name per host; VPC ranges).
 * ``validate_ops_vars(spec, values, prefix)`` checks the extra variables of the
   ops playbooks with the same vocabulary (type, required, choices, pattern,
   minimum/maximum, ...).
@@ -47,6 +49,7 @@ __all__ = [
     "normalise_ops_vars",
     "normalise_tenant",
     "validate_ops_vars",
+    "validate_run_tenants",
     "validate_tenant",
 ]
 
@@ -921,6 +924,32 @@ CROSS_FIELD_RULES: tuple[Callable[[Mapping[str, Any]], list[str]], ...] = (
 
 
 # --------------------------------------------------------------------------
+# Rules across the tenants of one run
+# --------------------------------------------------------------------------
+
+# How many other hosts a message names before it says "and N more".
+RUN_HOSTS_SHOWN = 5
+
+
+def _hosts_phrase(hosts: list[str]) -> str:
+    """Hosts in a sentence: "host a", "hosts a and b", "hosts a, b, c, d, e and 3 more"."""
+    if len(hosts) == 1:
+        return f"host {hosts[0]}"
+    shown = hosts[:RUN_HOSTS_SHOWN]
+    rest = len(hosts) - len(shown)
+    if rest:
+        return f"hosts {', '.join(shown)} and {rest} more"
+    return f"hosts {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _vpc_network(value: Any) -> ipaddress.IPv4Network | None:
+    """The network of a valid tenant.network.cidr, else ``None`` (its errors are reported on its own)."""
+    if not isinstance(value, str) or check_vpc_cidr(value):
+        return None
+    return ipaddress.IPv4Network(value)
+
+
+# --------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------
 
@@ -961,6 +990,55 @@ def normalise_tenant(tenant: Mapping[str, Any]) -> dict[str, Any]:
         elif user.get("username") is None:
             user["username"] = derive_username(user["email"])
     return normalised
+
+
+def validate_run_tenants(host: str, run_tenants: Iterable[Iterable[Any]]) -> tuple[list[str], list[str]]:
+    """Rules across the tenant hosts of one run, seen from ``host``: ``(errors, warnings)``.
+
+    ``run_tenants`` holds ``(host, tenant.name, tenant.network.cidr)`` for every
+    tenant host of the run, ``host`` included; values that are missing or
+    invalid are skipped (each host reports its own). Two hosts naming the same
+    tenant would converge one tenant's resources twice, concurrently: an error.
+    Overlapping VPC ranges are legal in AWS, since every tenant has a VPC of its
+    own, but a controller cannot route to both at once, nor can the VPCs ever be
+    peered or share a transit gateway: a warning (operator-guide, section 1,
+    "Network reach from the controller into the tenant VPC").
+    """
+    entries = [tuple(entry) for entry in run_tenants]
+    mine = [entry for entry in entries if len(entry) == 3 and entry[0] == host]
+    if not mine:
+        return [], []
+    _, name, cidr = mine[0]
+    others = [entry for entry in entries if len(entry) == 3 and entry[0] != host]
+    errors: list[str] = []
+    warnings: list[str] = []
+    if isinstance(name, str) and name:
+        twins = sorted({str(other) for other, other_name, _ in others if other_name == name})
+        if twins:
+            errors.append(
+                f"tenant.name: {show(name)} is also the tenant.name of {_hosts_phrase(twins)} in this run; "
+                f"{_hosts_phrase(sorted([host, *twins]))} would converge the same tenant's resources at "
+                "once (they are named after tenant.name): give each tenant host a name of its own, or drop the "
+                "duplicate inventory"
+            )
+    network = _vpc_network(cidr)
+    if network is not None:
+        overlapping = []
+        for other, other_name, other_cidr in others:
+            other_network = _vpc_network(other_cidr)
+            # A host of the same tenant name already fails; its range says nothing more.
+            if other_name != name and other_network is not None and network.overlaps(other_network):
+                overlapping.append(f"{other} ({other_network})")
+        overlapping.sort()
+        if overlapping:
+            warnings.append(
+                f"tenant.network.cidr: {network} of host {host} overlaps the VPC range of "
+                f"{_hosts_phrase(overlapping)} in this run. AWS accepts it, since each tenant has a VPC of its own, "
+                "but one controller cannot reach both VPCs at once (bastion and sshuttle, Client VPN, peering or a "
+                "transit gateway) and the two can never be peered: give each tenant its own range unless the "
+                "overlap is deliberate"
+            )
+    return errors, warnings
 
 
 # The union is quoted: module_utils are also checked against the oldest Python a module

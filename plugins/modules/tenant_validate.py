@@ -15,6 +15,9 @@ description:
     (for example C(tenant.storage.storage_gib: 16 is below the SSD minimum of 32))."
   - On success returns the definition with every documented default filled in, the install
     order of the catalogue applications, the catalogue hash and the AppStream image name.
+  - With O(host) and O(run_tenants) it also checks the tenant against the other tenant hosts of the
+    run. Two hosts naming the same C(tenant.name) fail; overlapping C(tenant.network.cidr) ranges
+    give a warning.
   - Runs entirely on the controller; it never contacts AWS and never changes anything.
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
@@ -33,6 +36,20 @@ options:
         product id, dependencies and optional Image Assistant launch data.
     type: dict
     required: true
+  host:
+    description:
+      - The tenant host being validated (C(inventory_hostname)), to find it in O(run_tenants).
+      - Required with O(run_tenants).
+    type: str
+  run_tenants:
+    description:
+      - "C([host, tenant.name, tenant.network.cidr]) of every tenant host of the run, this one
+        included, as written in their definitions; missing values are empty strings."
+      - A C(tenant.name) given by another host too is an error naming both hosts; a VPC range
+        overlapping another host's is a warning (AWS accepts it, but one controller cannot reach
+        both VPCs at once and they can never be peered).
+    type: list
+    elements: list
 attributes:
   check_mode:
     support: full
@@ -54,6 +71,16 @@ EXAMPLES = r"""
     tenant: "{{ tenant | default(omit) }}"
     catalogue: "{{ app_catalogue }}"
   register: validate_result
+
+- name: Ensure the tenant name is unique in the run
+  tenant_validate:
+    tenant: "{{ tenant | default(omit) }}"
+    catalogue: "{{ app_catalogue }}"
+    host: "{{ inventory_hostname }}"
+    run_tenants: "{{ ansible_play_hosts_all | zip(names, cidrs) | list }}"
+  vars:
+    names: "{{ ansible_play_hosts_all | map('extract', hostvars) | map(attribute='tenant.name', default='') }}"
+    cidrs: "{{ ansible_play_hosts_all | map('extract', hostvars) | map(attribute='tenant.network.cidr', default='') }}"
 
 - name: Use the normalised definition from here on
   ansible.builtin.set_fact:
@@ -116,11 +143,17 @@ from ansible.module_utils.catalogue import (
     validate_catalogue,
     validate_resolved,
 )
-from ansible.module_utils.tenant_schema import normalise_tenant, validate_tenant
+from ansible.module_utils.tenant_schema import (
+    normalise_tenant,
+    validate_run_tenants,
+    validate_tenant,
+)
 
 ARGUMENT_SPEC = {
     "tenant": {"type": "raw", "required": True},
     "catalogue": {"type": "dict", "required": True},
+    "host": {"type": "str"},
+    "run_tenants": {"type": "list", "elements": "list"},
 }
 
 
@@ -146,6 +179,17 @@ def evaluate(tenant: Any, catalogue: dict[str, Any]) -> tuple[dict[str, Any], li
     return result, errors
 
 
+def evaluate_run(
+    tenant: Any, catalogue: dict[str, Any], host: str | None, run_tenants: list[list[Any]] | None
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """``evaluate`` plus the rules across the run's tenant hosts: ``(result, errors, warnings)``."""
+    result, errors = evaluate(tenant, catalogue)
+    run_errors, warnings = validate_run_tenants(host or "", run_tenants or [])
+    errors = errors + run_errors
+    # A host with errors of its own gets no warning about its neighbours' ranges.
+    return result, errors, [] if errors else warnings
+
+
 def format_errors(errors: list[str]) -> str:
     count = len(errors)
     header = f"Tenant validation failed with {count} error{'s' if count != 1 else ''}:"
@@ -153,8 +197,17 @@ def format_errors(errors: list[str]) -> str:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    result, errors = evaluate(module.params["tenant"], module.params["catalogue"])
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        required_by={"run_tenants": "host"},
+        supports_check_mode=True,
+    )
+    params = module.params
+    result, errors, warnings = evaluate_run(
+        params["tenant"], params["catalogue"], params["host"], params["run_tenants"]
+    )
+    for warning in warnings:
+        module.warn(warning)
     if errors:
         module.fail_json(msg=format_errors(errors), errors=errors)
     module.exit_json(changed=False, **result)

@@ -22,6 +22,7 @@ from tenant_schema import (  # noqa: E402
     normalise_ops_vars,
     normalise_tenant,
     validate_ops_vars,
+    validate_run_tenants,
     validate_tenant,
 )
 
@@ -964,3 +965,55 @@ def test_ops_vars_accept_key_value_strings_of_the_right_type() -> None:
 def test_a_required_variable_with_few_choices_names_each_accepted_form() -> None:
     spec = {"schedule": {"type": "str", "required": True, "choices": ("on", "off")}}
     assert validate_ops_vars(spec, {}) == ["schedule: is required but missing (pass -e schedule=on or -e schedule=off)"]
+
+
+# --------------------------------------------------------------------------
+# Rules across the tenants of one run
+# --------------------------------------------------------------------------
+
+
+def test_tenants_of_one_run_with_their_own_names_and_ranges_pass() -> None:
+    run = [["a", "lab-a", "10.40.0.0/16"], ["b", "lab-b", "10.41.0.0/16"]]
+    assert validate_run_tenants("a", run) == ([], [])
+
+
+def test_two_hosts_with_the_same_tenant_name_fail_naming_the_field_and_both_hosts() -> None:
+    run = [["a", "lab", "10.40.0.0/16"], ["b", "lab", "10.41.0.0/16"], ["c", "other", "10.42.0.0/16"]]
+    errors, _ = validate_run_tenants("b", run)
+    assert len(errors) == 1
+    assert errors[0].startswith('tenant.name: "lab" is also the tenant.name of host a in this run; hosts a and b ')
+    assert validate_run_tenants("c", run) == ([], [])
+
+
+def test_a_long_list_of_hosts_is_shortened() -> None:
+    run = [[f"h{index}", "lab", f"10.{40 + index}.0.0/16"] for index in range(9)]
+    errors, _ = validate_run_tenants("h0", run)
+    assert "of hosts h1, h2, h3, h4, h5 and 3 more in this run" in errors[0]
+
+
+def test_overlapping_vpc_ranges_of_one_run_are_a_warning_naming_both_hosts() -> None:
+    run = [["a", "lab-a", "10.40.0.0/16"], ["b", "lab-b", "10.40.4.0/22"], ["c", "lab-c", "10.41.0.0/16"]]
+    errors, warnings = validate_run_tenants("a", run)
+    assert errors == []
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "tenant.network.cidr: 10.40.0.0/16 of host a overlaps the VPC range of host b (10.40.4.0/22) in this run."
+    )
+    assert validate_run_tenants("c", run) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        ["b", "", ""],  # no definition
+        ["b", 42, ["10.40.0.0/16"]],  # wrong types
+        ["b", "lab-b", "10.40.0.0"],  # an invalid range: reported by that host itself
+        ["b", "lab-b"],  # malformed entry
+    ],
+)
+def test_missing_or_invalid_values_of_other_hosts_are_left_to_them(other: list[Any]) -> None:
+    assert validate_run_tenants("a", [["a", "lab-a", "10.40.0.0/16"], other]) == ([], [])
+
+
+def test_a_host_missing_from_the_run_list_is_not_checked() -> None:
+    assert validate_run_tenants("z", [["a", "lab", "10.40.0.0/16"], ["b", "lab", "10.40.0.0/16"]]) == ([], [])
