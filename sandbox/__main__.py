@@ -1,6 +1,8 @@
 """python -m sandbox start|stop|status|reset|serve
 
 start   runs the endpoint in the background and returns once it answers
+        (--enforce-iam, or SANDBOX_ENFORCE_IAM=1: authorise every request against the caller's IAM
+        policies, see sandbox/iam_enforce.py)
 stop    stops it
 status  prints its health (exit 1 when it is not running)
 reset   forgets every resource
@@ -57,6 +59,8 @@ def start(args: argparse.Namespace) -> int:
     if _running_pid(args.state_dir, args.port) and client.healthy():
         if args.time_scale is not None:
             client.set_time_scale(args.time_scale)
+        if args.enforce_iam:
+            client.call("PUT", "iam-enforcement", {"enabled": True})
         print(f"sandbox already running on {client.endpoint} (time scale {client.health()['time_scale']})")
         return 0
     if client.healthy():
@@ -79,6 +83,7 @@ def start(args: argparse.Namespace) -> int:
         str(args.state_dir),
         "--time-scale",
         str(args.time_scale or 1.0),
+        *(["--enforce-iam"] if args.enforce_iam else []),
     ]
     log = (args.state_dir / f"server-{args.port}.log").open("ab")
     process = subprocess.Popen(
@@ -96,9 +101,11 @@ def start(args: argparse.Namespace) -> int:
             print(f"sandbox failed to start; see {log.name}", file=sys.stderr)
             return 1
         if client.healthy():
+            health = client.health()
             print(
                 f"sandbox running on {client.endpoint} (pid {process.pid}, time scale "
-                f"{client.health()['time_scale']}, state {args.state_dir})"
+                f"{health['time_scale']}, state {args.state_dir}"
+                f"{', IAM enforced' if health.get('enforce_iam') else ''})"
             )
             return 0
         time.sleep(0.1)
@@ -144,7 +151,8 @@ def serve(args: argparse.Namespace) -> int:
 
     from sandbox.server import SandboxApp
 
-    app = SandboxApp(args.state_dir, time_scale=args.time_scale or 1.0)
+    # Without --enforce-iam, SANDBOX_ENFORCE_IAM decides (off when unset).
+    app = SandboxApp(args.state_dir, time_scale=args.time_scale or 1.0, enforce_iam=args.enforce_iam or None)
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: (server.server_close(), sys.exit(0)))
     print(f"serving on http://{args.host}:{args.port}", flush=True)
@@ -166,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         help="multiply every modelled AWS duration by this factor (1 = real time)",
     )
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    parser.add_argument(
+        "--enforce-iam",
+        action="store_true",
+        help="authorise every request against the caller's IAM policies (also SANDBOX_ENFORCE_IAM=1)",
+    )
     parser.add_argument("--wait", type=float, default=30.0, help="seconds `start` waits for the endpoint")
     args = parser.parse_args(argv)
     if args.time_scale is not None and args.time_scale <= 0:

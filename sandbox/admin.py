@@ -3,6 +3,8 @@
 GET  /_sandbox/health                      status, time scale, uptime
 POST /_sandbox/reset                       forget every resource (moto's and the project's backends)
 GET  /_sandbox/time-scale                  current scale; PUT/POST {"time_scale": S} sets it
+GET  /_sandbox/iam-enforcement             whether IAM is enforced, and the latest denials;
+                                           PUT/POST {"enabled": true|false} switches it
 GET  /_sandbox/faults                      current rules; POST adds one
                                            {"service", "operation", "throttle_rate", "error_rate",
                                             "latency_ms", "seed"}; DELETE clears them
@@ -65,6 +67,8 @@ def _route(app: SandboxApp, method: str, parts: list[str], query: dict[str, str]
             "services": sorted(app.services),
             # Whether directories are backed by real Samba AD DCs (LDAP/SMB stages can run).
             "samba": getattr(app.services.get("ds"), "dc_provider", None) is not None,
+            # Whether requests are authorised against the caller's IAM policies (sandbox/iam_enforce.py).
+            "enforce_iam": app.iam.enabled,
         }
     if head == "reset" and method == "POST":
         app.reset()
@@ -73,6 +77,13 @@ def _route(app: SandboxApp, method: str, parts: list[str], query: dict[str, str]
         if method in ("PUT", "POST"):
             app.set_time_scale(float(payload["time_scale"]))
         return {"time_scale": app.clock.time_scale}
+    if head == "iam-enforcement":
+        if method in ("PUT", "POST"):
+            enabled = payload["enabled"]
+            if not isinstance(enabled, bool):
+                raise ValueError("enabled must be true or false")
+            app.iam.set_enabled(enabled)
+        return app.iam.status()
     if head == "faults":
         if method == "POST":
             app.faults.configure(payload)

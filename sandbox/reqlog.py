@@ -85,6 +85,8 @@ class RequestLog:
         error: str | None,
         began: float,
         body: bytes,
+        principal: str | None = None,
+        denied_action: str | None = None,
         injected: bool = False,
     ) -> None:
         entry = {
@@ -98,6 +100,10 @@ class RequestLog:
             "mutating": is_mutating(operation),
             "tenant": tenant_of(body),
         }
+        if principal is not None:  # only while IAM is enforced (sandbox/iam_enforce.py): the ARN, or "root"
+            entry["principal"] = principal
+        if denied_action is not None:
+            entry["denied_action"] = denied_action
         if injected:
             entry["injected"] = True
         with self._lock:

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 import botocore.session
 
 from sandbox.clock import SimClock
+from sandbox.iam_enforce import IamEnforcer
 from sandbox.jsonproto import JsonService
 from sandbox.reqlog import RequestLog, is_mutating
 
@@ -111,7 +112,7 @@ def fault_response(service: str, kind: str) -> tuple[int, str, bytes]:
 
 
 class SandboxApp:
-    def __init__(self, state_dir: Path, time_scale: float = 1.0) -> None:
+    def __init__(self, state_dir: Path, time_scale: float = 1.0, enforce_iam: bool | None = None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         from sandbox.backends import build_services
@@ -124,6 +125,8 @@ class SandboxApp:
         self._targets = {svc.target_prefix: name for name, svc in self.services.items()}
         self.faults = Faults()
         self.log = RequestLog(self.state_dir / "requests.jsonl")
+        # Opt-in IAM authorisation of every request (None: as SANDBOX_ENFORCE_IAM says; off by default).
+        self.iam = IamEnforcer(self.services, enforce_iam)
         self.started = time.time()
 
     # -- routing -------------------------------------------------------------------------
@@ -166,13 +169,22 @@ class SandboxApp:
         environ["CONTENT_LENGTH"] = str(len(body))
         service, region, operation = self.identify(environ, body)
         began = time.time()
+        verdict = self.iam.check(environ, service, region, operation, body)
+        principal = verdict.principal if verdict is not None else None
+        if verdict is not None and not verdict.allowed:
+            self.log.write(
+                service, operation, region, verdict.status, verdict.code, began, body, principal, verdict.action
+            )
+            headers = [("Content-Type", verdict.content_type), ("Content-Length", str(len(verdict.body)))]
+            start_response(f"{verdict.status} Error", headers + verdict.headers)
+            return [verdict.body]
         fault, latency = self.faults.decide(service, operation)
         if latency:
             time.sleep(latency)
         if fault is not None:
             status, content_type, payload = fault_response(service, fault)
             error = "ThrottlingException" if fault == "throttle" else "InternalServerError"
-            self.log.write(service, operation, region, status, error, began, body, injected=True)
+            self.log.write(service, operation, region, status, error, began, body, principal, injected=True)
             start_response(f"{status} Error", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
             return [payload]
         own = self.services.get(service)
@@ -180,7 +192,7 @@ class SandboxApp:
             status, document = own.handle(operation, body, region)
             payload = json.dumps(document).encode()
             error = document.get("__type") if status >= 400 else None
-            self.log.write(service, operation, region, status, error, began, body)
+            self.log.write(service, operation, region, status, error, began, body, principal)
             headers = [
                 ("Content-Type", "application/x-amz-json-1.1"),
                 ("Content-Length", str(len(payload))),
@@ -188,7 +200,7 @@ class SandboxApp:
             ]
             start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
             return [payload]
-        return self._moto(environ, start_response, service, region, operation, body, began)
+        return self._moto(environ, start_response, service, region, operation, body, began, principal)
 
     def _moto(
         self,
@@ -199,6 +211,7 @@ class SandboxApp:
         operation: str,
         body: bytes,
         began: float,
+        principal: str | None = None,
     ) -> Any:
         captured: dict[str, Any] = {}
 
@@ -213,7 +226,7 @@ class SandboxApp:
             text = b"".join(chunks)[:4096].decode("utf-8", "replace")
             found = re.search(r"<Code>([^<]+)</Code>", text) or re.search(r'"__type"\s*:\s*"(?:[^#"]*#)?([^"]+)"', text)
             error = found.group(1) if found else f"HTTP{status}"
-        self.log.write(service, operation, region, status, error, began, body)
+        self.log.write(service, operation, region, status, error, began, body, principal)
         return chunks
 
     # -- admin helpers -------------------------------------------------------------------------

@@ -1,0 +1,486 @@
+"""The sandbox's opt-in IAM enforcement (sandbox/iam_enforce.py).
+
+First the evaluator alone (condition operators, ARN and action matching, explicit deny, failing closed),
+then a sandbox started with `--enforce-iam`: the root key is allowed everything, an IAM user only what
+its policies allow, each refusal shaped as its service answers one, tag conditions read from moto's and
+the sandbox's own backends, and every refusal in the request log without the request's body.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from sandbox import iam_enforce
+from sandbox.client import SandboxClient
+from sandbox.iam_enforce import Authorisation, arn_matches, condition_holds, evaluate
+from tests.conftest import TEST_TIME_SCALE
+from tests.helpers import ROOT
+from tests.reliability.tenants import free_port
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-3"
+TOOLKIT = {"managed-by": "appstream-tenant-toolkit", "tenant": "alpha"}
+
+
+def context(**values: str | list[str]) -> dict[str, list[str]]:
+    """A request context from key=value pairs (`aws_RequestTag__tenant` spells aws:RequestTag/tenant)."""
+    return {
+        key.replace("__", "/").replace("_", ":", 1).lower(): [value] if isinstance(value, str) else value
+        for key, value in values.items()
+    }
+
+
+# --- condition operators -----------------------------------------------------------------------------------
+def test_string_equals_is_exact_and_case_sensitive() -> None:
+    assert condition_holds("StringEquals", "aws:RequestTag/tenant", "alpha", context(aws_RequestTag__tenant="alpha"))
+    assert not condition_holds(
+        "StringEquals", "aws:RequestTag/tenant", "alpha", context(aws_RequestTag__tenant="Alpha")
+    )
+
+
+def test_several_values_of_a_positive_operator_are_ored() -> None:
+    assert condition_holds(
+        "StringEquals", "ec2:CreateAction", ["CreateVpc", "CreateSubnet"], context(ec2_CreateAction="CreateSubnet")
+    )
+
+
+def test_several_values_of_a_negated_operator_must_all_differ() -> None:
+    values = ["alpha", "beta"]
+    assert condition_holds(
+        "StringNotEquals", "aws:ResourceTag/tenant", values, context(aws_ResourceTag__tenant="gamma")
+    )
+    assert not condition_holds(
+        "StringNotEquals", "aws:ResourceTag/tenant", values, context(aws_ResourceTag__tenant="beta")
+    )
+
+
+def test_a_missing_key_fails_a_positive_operator_and_passes_a_negated_one() -> None:
+    assert not condition_holds("StringEquals", "aws:ResourceTag/managed-by", "appstream-tenant-toolkit", {})
+    assert not condition_holds("StringLike", "kms:ViaService", "fsx.*.amazonaws.com", {})
+    assert condition_holds("StringNotEquals", "aws:ResourceTag/tenant", "other", {})
+
+
+def test_if_exists_only_tests_a_key_that_is_present() -> None:
+    assert condition_holds("StringEqualsIfExists", "aws:RequestTag/tenant", "alpha", {})
+    assert not condition_holds(
+        "StringEqualsIfExists", "aws:RequestTag/tenant", "alpha", context(aws_RequestTag__tenant="beta")
+    )
+
+
+def test_string_like_takes_star_and_question_mark_wildcards() -> None:
+    via = context(kms_ViaService="fsx.eu-west-3.amazonaws.com")
+    assert condition_holds("StringLike", "kms:ViaService", "fsx.*.amazonaws.com", via)
+    assert condition_holds("StringLike", "kms:ViaService", "fsx.eu-west-?.amazonaws.com", via)
+    assert not condition_holds("StringLike", "kms:ViaService", "ds.*.amazonaws.com", via)
+    assert condition_holds("StringNotLike", "kms:ViaService", "ds.*", via)
+
+
+def test_null_tests_whether_the_key_is_present() -> None:
+    tagged = context(aws_RequestTag__tenant="alpha")
+    assert condition_holds("Null", "aws:RequestTag/tenant", "false", tagged)
+    assert not condition_holds("Null", "aws:RequestTag/tenant", "false", {})
+    assert condition_holds("Null", "aws:RequestTag/tenant", "true", {})
+
+
+def test_condition_key_names_are_case_insensitive() -> None:
+    assert condition_holds("StringEquals", "AWS:RequestTag/Tenant", "alpha", context(aws_RequestTag__tenant="alpha"))
+
+
+def test_for_all_values_holds_for_every_tag_key_and_for_none() -> None:
+    protected = ["tenant", "environment", "managed-by"]
+    operator = "ForAllValues:StringNotEquals"
+    assert condition_holds(operator, "aws:TagKeys", protected, context(aws_TagKeys=["Name", "owner"]))
+    assert not condition_holds(operator, "aws:TagKeys", protected, context(aws_TagKeys=["Name", "tenant"]))
+    assert condition_holds(operator, "aws:TagKeys", protected, {})
+
+
+def test_for_any_value_holds_when_one_tag_key_matches() -> None:
+    operator = "ForAnyValue:StringEquals"
+    assert condition_holds(operator, "aws:TagKeys", "tenant", context(aws_TagKeys=["Name", "tenant"]))
+    assert not condition_holds(operator, "aws:TagKeys", "tenant", context(aws_TagKeys=["Name"]))
+    assert not condition_holds(operator, "aws:TagKeys", "tenant", {})
+
+
+def test_bool_compares_true_and_false_whatever_their_spelling() -> None:
+    assert condition_holds("Bool", "aws:ViaAWSService", "true", context(aws_ViaAWSService="true"))
+    assert condition_holds("Bool", "aws:ViaAWSService", True, context(aws_ViaAWSService="true"))
+    assert not condition_holds("Bool", "aws:ViaAWSService", "true", context(aws_ViaAWSService="false"))
+
+
+def test_arn_like_matches_each_part_of_the_arn() -> None:
+    role = context(aws_PrincipalArn="arn:aws:iam::123456789012:role/alpha-appstream-saml")
+    assert condition_holds("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:role/*-appstream-saml", role)
+    assert not condition_holds("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:user/*", role)
+    assert condition_holds("ArnNotLike", "aws:PrincipalArn", "arn:aws:iam::*:user/*", role)
+
+
+def test_an_operator_the_sandbox_does_not_implement_is_refused() -> None:
+    with pytest.raises(iam_enforce.UnknownOperator, match="NumericLessThan"):
+        condition_holds("NumericLessThan", "s3:max-keys", "10", {})
+
+
+# --- ARNs and actions --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("pattern", "arn", "matches"),
+    [
+        ("*", "arn:aws:ec2:eu-west-3:123456789012:vpc/vpc-1", True),
+        ("arn:aws:ec2:*:*:vpc/*", "arn:aws:ec2:eu-west-3:123456789012:vpc/vpc-1", True),
+        ("arn:aws:ec2:*:*:vpc/*", "arn:aws:ec2:eu-west-3:123456789012:subnet/subnet-1", False),
+        ("arn:aws:ec2:*:*:*/*", "arn:aws:ec2:eu-west-3:123456789012:route-table/rtb-1", True),
+        # A wildcard stays inside its part: the account part cannot swallow the region.
+        ("arn:aws:ec2:*:vpc/*", "arn:aws:ec2:eu-west-3:123456789012:vpc/vpc-1", False),
+        # The resource part may hold colons (Secrets Manager's `secret:<name>-<suffix>`).
+        (
+            "arn:aws:secretsmanager:*:*:secret:*/directory/*",
+            "arn:aws:secretsmanager:eu-west-3:123456789012:secret:alpha/directory/admin-AbCdEf",
+            True,
+        ),
+        ("arn:aws:budgets::*:budget/*-monthly", "arn:aws:budgets::123456789012:budget/alpha-monthly", True),
+        # Only a statement on "*" covers an action without resource-level permissions.
+        ("arn:aws:appstream:*:*:fleet/*", "*", False),
+        # ARNs are case-sensitive.
+        ("arn:aws:iam::*:role/*-appstream-saml", "arn:aws:iam::123456789012:role/alpha-AppStream-SAML", False),
+    ],
+)
+def test_resource_patterns(pattern: str, arn: str, matches: bool) -> None:
+    assert arn_matches(pattern, arn) is matches
+
+
+def test_actions_match_case_insensitively_with_wildcards() -> None:
+    assert iam_enforce.action_matches("ec2:describe*", "ec2:DescribeVpcs")
+    assert not iam_enforce.action_matches("ec2:Describe*", "ec2:DeleteVpc")
+
+
+def test_api_calls_map_to_iam_actions() -> None:
+    assert iam_enforce.action_of("budgets", "CreateBudget") == "budgets:ModifyBudget"
+    assert iam_enforce.action_of("budgets", "DescribeNotificationsForBudget") == "budgets:ViewBudget"
+    assert iam_enforce.action_of("ec2", "CreateVpc") == "ec2:CreateVpc"
+    assert iam_enforce.action_of("sts", "GetCallerIdentity") is None
+
+
+# --- evaluation --------------------------------------------------------------------------------------------
+VPC = "arn:aws:ec2:eu-west-3:123456789012:vpc/vpc-1"
+ALLOW_VPCS = {"Effect": "Allow", "Action": "ec2:DeleteVpc", "Resource": "arn:aws:ec2:*:*:vpc/*"}
+
+
+def test_an_allow_statement_grants_its_action_on_its_resources() -> None:
+    assert evaluate([ALLOW_VPCS], [Authorisation("ec2:DeleteVpc", VPC)]).allowed
+    assert not evaluate([ALLOW_VPCS], [Authorisation("ec2:DeleteSubnet", VPC)]).allowed
+
+
+def test_an_explicit_deny_wins_over_any_allow() -> None:
+    deny = {"Sid": "NoVpcDeletion", "Effect": "Deny", "Action": "ec2:Delete*", "Resource": "*"}
+    decision = evaluate([ALLOW_VPCS, deny], [Authorisation("ec2:DeleteVpc", VPC)])
+    assert not decision.allowed and decision.explicit
+    assert "NoVpcDeletion" in decision.reason
+
+
+def test_every_resource_of_a_call_needs_an_allow() -> None:
+    subnet = "arn:aws:ec2:eu-west-3:123456789012:subnet/subnet-1"
+    allow_subnets = {"Effect": "Allow", "Action": "ec2:CreateSubnet", "Resource": "arn:aws:ec2:*:*:subnet/*"}
+    checks = [Authorisation("ec2:CreateSubnet", subnet), Authorisation("ec2:CreateSubnet", VPC)]
+    decision = evaluate([allow_subnets], checks)
+    assert not decision.allowed and decision.denied is not None
+    assert decision.denied.resource == VPC
+
+
+def test_not_action_and_not_resource_exclude() -> None:
+    statement = {"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:ec2:*:*:vpc/vpc-protected"}
+    assert evaluate([statement], [Authorisation("ec2:DeleteVpc", VPC)]).allowed
+    assert not evaluate([statement], [Authorisation("iam:DeleteRole", VPC)]).allowed
+    protected = "arn:aws:ec2:eu-west-3:123456789012:vpc/vpc-protected"
+    assert not evaluate([statement], [Authorisation("ec2:DeleteVpc", protected)]).allowed
+
+
+def test_an_unknown_operator_fails_closed_and_is_named() -> None:
+    allow = {**ALLOW_VPCS, "Condition": {"NumericLessThan": {"ec2:VolumeSize": "10"}}}
+    decision = evaluate([allow], [Authorisation("ec2:DeleteVpc", VPC)])
+    assert not decision.allowed
+    assert "NumericLessThan" in decision.reason
+    deny = {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "x"}}}
+    assert not evaluate([ALLOW_VPCS, deny], [Authorisation("ec2:DeleteVpc", VPC)]).allowed
+
+
+# --- a sandbox that enforces IAM -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def enforcing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]:
+    """A sandbox of this module's own, started with --enforce-iam."""
+    state_dir = tmp_path_factory.mktemp("enforcing-sandbox")
+    command = [sys.executable, "-m", "sandbox"]
+    common = ["--port", str(free_port()), "--state-dir", str(state_dir)]
+    environment = {**os.environ, "SANDBOX_SAMBA": "0"}
+    environment.pop(iam_enforce.ENV_VAR, None)
+    subprocess.run(
+        [*command, "start", *common, "--time-scale", str(TEST_TIME_SCALE), "--enforce-iam"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env=environment,
+    )
+    client = SandboxClient(port=int(common[1]), region=REGION)
+    client.state_dir = state_dir  # type: ignore[attr-defined]
+    try:
+        yield client
+    finally:
+        subprocess.run([*command, "stop", *common], cwd=ROOT, check=False, capture_output=True)
+
+
+_users = itertools.count()
+
+
+@pytest.fixture
+def user_with(enforcing: SandboxClient) -> Callable[..., Callable[[str], Any]]:
+    """Make an IAM user holding the given statements (as root); returns a boto3 client factory for it."""
+
+    def make(*statements: dict[str, Any]) -> Callable[[str], Any]:
+        name = f"user{next(_users)}"
+        iam = enforcing.boto3("iam")
+        iam.create_user(UserName=name)
+        document = {"Version": "2012-10-17", "Statement": list(statements)}
+        arn = iam.create_policy(PolicyName=f"{name}-policy", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+
+        def client(service: str) -> Any:
+            return boto3.client(
+                service,
+                region_name=REGION,
+                endpoint_url=enforcing.endpoint,
+                aws_access_key_id=key["AccessKeyId"],
+                aws_secret_access_key=key["SecretAccessKey"],
+                config=Config(retries={"mode": "standard", "max_attempts": 1}),
+            )
+
+        client.user_arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"  # type: ignore[attr-defined]
+        return client
+
+    return make
+
+
+def _tag_spec(kind: str, tags: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"ResourceType": kind, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+
+
+def test_health_says_whether_iam_is_enforced(enforcing: SandboxClient) -> None:
+    assert enforcing.health()["enforce_iam"] is True
+
+
+def test_the_root_key_is_allowed_everything(enforcing: SandboxClient) -> None:
+    ec2 = enforcing.boto3("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+    ec2.delete_vpc(VpcId=vpc)
+    entries = enforcing.log(enforcing.log_mark() - 2)
+    assert [(e["operation"], e["principal"], e["error"]) for e in entries] == [
+        ("CreateVpc", "root", None),
+        ("DeleteVpc", "root", None),
+    ]
+
+
+def test_a_user_is_allowed_what_its_policy_allows(user_with: Callable[..., Any]) -> None:
+    client = user_with({"Effect": "Allow", "Action": ["ec2:DescribeVpcs", "appstream:DescribeFleets"], "Resource": "*"})
+    assert "Vpcs" in client("ec2").describe_vpcs()
+    assert "Fleets" in client("appstream").describe_fleets()
+    assert client("sts").get_caller_identity()["Arn"] == client.user_arn  # needs no permission
+
+
+# (service, call, arguments, HTTP status, error code, action named) of refusals, one per protocol family.
+REFUSALS = [
+    ("ec2", "delete_vpc", {"VpcId": "vpc-0123456789abcdef0"}, 403, "UnauthorizedOperation", "ec2:DeleteVpc"),
+    ("iam", "delete_role", {"RoleName": "alpha-appstream-saml"}, 403, "AccessDenied", "iam:DeleteRole"),
+    ("sts", "assume_role", {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r", "RoleSessionName": "session"}, 403,
+     "AccessDenied", "sts:AssumeRole"),
+    ("s3", "get_object", {"Bucket": "alpha-artifacts", "Key": "installers/a.msi"}, 403, "AccessDenied", "s3:GetObject"),
+    ("appstream", "delete_fleet", {"Name": "alpha-fleet"}, 400, "AccessDeniedException", "appstream:DeleteFleet"),
+    ("ds", "delete_directory", {"DirectoryId": "d-1234567890"}, 400, "AccessDeniedException", "ds:DeleteDirectory"),
+    ("fsx", "delete_file_system", {"FileSystemId": "fs-0123456789abcdef0"}, 400, "AccessDeniedException",
+     "fsx:DeleteFileSystem"),
+    ("budgets", "delete_budget", {"AccountId": ACCOUNT, "BudgetName": "alpha-monthly"}, 400, "AccessDeniedException",
+     "budgets:ModifyBudget"),
+    ("secretsmanager", "get_secret_value", {"SecretId": "alpha/directory/admin"}, 400, "AccessDeniedException",
+     "secretsmanager:GetSecretValue"),
+    ("application-autoscaling", "describe_scalable_targets", {"ServiceNamespace": "appstream"}, 400,
+     "AccessDeniedException", "application-autoscaling:DescribeScalableTargets"),
+    ("kms", "describe_key", {"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}, 400, "AccessDeniedException",
+     "kms:DescribeKey"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "arguments", "status", "code", "action"), REFUSALS, ids=[r[0] for r in REFUSALS]
+)
+def test_a_refusal_is_answered_as_the_service_answers_it(
+    user_with: Callable[..., Any], service: str, call: str, arguments: dict, status: int, code: str, action: str
+) -> None:
+    client = user_with({"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"})
+    with pytest.raises(ClientError) as refused:
+        getattr(client(service), call)(**arguments)
+    response = refused.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert response["Error"]["Code"] == code
+    message = response["Error"]["Message"]
+    assert f"User: {client.user_arn} is not authorized to perform: {action} on resource: " in message
+    if service in ("iam", "sts"):
+        assert response["Error"]["Type"] == "Sender"
+
+
+def test_a_tag_scoped_policy_deletes_the_toolkit_s_vpc_and_not_a_decoy(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    root = enforcing.boto3("ec2")
+    owned = root.create_vpc(CidrBlock="10.61.0.0/16", TagSpecifications=_tag_spec("vpc", TOOLKIT))["Vpc"]["VpcId"]
+    other = {"managed-by": "someone-else", "tenant": "alpha"}
+    decoy = root.create_vpc(CidrBlock="10.62.0.0/16", TagSpecifications=_tag_spec("vpc", other))["Vpc"]["VpcId"]
+    untagged = root.create_vpc(CidrBlock="10.63.0.0/16")["Vpc"]["VpcId"]
+    ec2 = user_with(
+        {
+            "Effect": "Allow",
+            "Action": "ec2:DeleteVpc",
+            "Resource": "arn:aws:ec2:*:*:vpc/*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/managed-by": "appstream-tenant-toolkit"}},
+        }
+    )("ec2")
+    ec2.delete_vpc(VpcId=owned)
+    for vpc in (decoy, untagged):
+        with pytest.raises(ClientError, match="UnauthorizedOperation"):
+            ec2.delete_vpc(VpcId=vpc)
+    remaining = {v["VpcId"] for v in root.describe_vpcs(VpcIds=[decoy, untagged])["Vpcs"]}
+    assert remaining == {decoy, untagged}
+    assert not root.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [owned]}])["Vpcs"]
+
+
+def test_tagging_while_creating_also_needs_create_tags_for_that_create_action(user_with: Callable[..., Any]) -> None:
+    create = {
+        "Effect": "Allow",
+        "Action": "ec2:CreateVpc",
+        "Resource": "arn:aws:ec2:*:*:vpc/*",
+        "Condition": {"StringEquals": {"aws:RequestTag/managed-by": "appstream-tenant-toolkit"}},
+    }
+    tag_while_creating = {
+        "Effect": "Allow",
+        "Action": "ec2:CreateTags",
+        "Resource": "arn:aws:ec2:*:*:*/*",
+        "Condition": {"StringEquals": {"ec2:CreateAction": "CreateVpc"}},
+    }
+    without = user_with(create)("ec2")
+    with pytest.raises(ClientError, match="perform: ec2:CreateTags on resource: arn:aws:ec2:eu-west-3:"):
+        without.create_vpc(CidrBlock="10.64.0.0/16", TagSpecifications=_tag_spec("vpc", TOOLKIT))
+    with_tagging = user_with(create, tag_while_creating)("ec2")
+    with_tagging.create_vpc(CidrBlock="10.64.0.0/16", TagSpecifications=_tag_spec("vpc", TOOLKIT))
+    with pytest.raises(ClientError, match="ec2:CreateVpc"):
+        with_tagging.create_vpc(CidrBlock="10.65.0.0/16", TagSpecifications=_tag_spec("vpc", {"tenant": "alpha"}))
+
+
+def test_resource_tags_come_from_the_sandbox_s_own_backends(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    root = enforcing.boto3("appstream")
+    for name, tags in (("iam-owned-fleet", TOOLKIT), ("iam-decoy-fleet", {"tenant": "alpha"})):
+        root.create_fleet(
+            Name=name,
+            ImageName="AppStream-WinServer2019-07-16-2024",
+            InstanceType="stream.standard.small",
+            FleetType="ON_DEMAND",
+            ComputeCapacity={"DesiredInstances": 1},
+            Tags=tags,
+        )
+    appstream = user_with(
+        {
+            "Effect": "Allow",
+            "Action": "appstream:DeleteFleet",
+            "Resource": "arn:aws:appstream:*:*:fleet/*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/managed-by": "appstream-tenant-toolkit"}},
+        }
+    )("appstream")
+    appstream.delete_fleet(Name="iam-owned-fleet")
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        appstream.delete_fleet(Name="iam-decoy-fleet")
+    assert [f["Name"] for f in root.describe_fleets(Names=["iam-decoy-fleet"])["Fleets"]] == ["iam-decoy-fleet"]
+
+
+def test_ownership_tags_cannot_be_removed_under_a_for_all_values_condition(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    root = enforcing.boto3("ec2")
+    vpc = root.create_vpc(CidrBlock="10.66.0.0/16", TagSpecifications=_tag_spec("vpc", {**TOOLKIT, "Name": "a"}))
+    vpc_id = vpc["Vpc"]["VpcId"]
+    ec2 = user_with(
+        {
+            "Effect": "Allow",
+            "Action": "ec2:DeleteTags",
+            "Resource": "arn:aws:ec2:*:*:*/*",
+            "Condition": {"ForAllValues:StringNotEquals": {"aws:TagKeys": ["tenant", "managed-by"]}},
+        }
+    )("ec2")
+    ec2.delete_tags(Resources=[vpc_id], Tags=[{"Key": "Name"}])
+    with pytest.raises(ClientError, match="ec2:DeleteTags"):
+        ec2.delete_tags(Resources=[vpc_id], Tags=[{"Key": "Name"}, {"Key": "tenant"}])
+
+
+def test_a_refusal_is_logged_with_its_code_and_action_and_never_the_body(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    secret = "Never-In-The-Log-7f3a!"
+    secrets = user_with({"Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"})
+    mark = enforcing.log_mark()
+    with pytest.raises(ClientError):
+        secrets("secretsmanager").create_secret(Name="alpha/directory/admin", SecretString=secret)
+    (entry,) = enforcing.log(mark)
+    assert entry["error"] == "AccessDeniedException" and entry["status"] == 400
+    assert entry["denied_action"] == "secretsmanager:CreateSecret"
+    assert entry["principal"] == secrets.user_arn
+    state_dir = Path(enforcing.state_dir)  # type: ignore[attr-defined]
+    for written in state_dir.glob("*.log*"):
+        assert secret not in written.read_text(errors="replace")
+    assert secret not in (state_dir / "requests.jsonl").read_text()
+
+
+def test_an_unknown_condition_operator_is_named_in_the_denial(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    ec2 = user_with(
+        {
+            "Effect": "Allow",
+            "Action": "ec2:DescribeVpcs",
+            "Resource": "*",
+            "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
+        }
+    )("ec2")
+    with pytest.raises(ClientError, match="UnauthorizedOperation"):
+        ec2.describe_vpcs()
+    latest = enforcing.call("GET", "iam-enforcement")["denials"][-1]
+    assert latest["action"] == "ec2:DescribeVpcs"
+    assert "DateGreaterThan" in latest["reason"]
+
+
+def test_enforcement_can_be_switched_off_and_on_at_runtime(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    ec2 = user_with({"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"})("ec2")
+    try:
+        assert enforcing.call("PUT", "iam-enforcement", {"enabled": False})["enabled"] is False
+        assert enforcing.health()["enforce_iam"] is False
+        vpc = ec2.create_vpc(CidrBlock="10.67.0.0/16")["Vpc"]["VpcId"]
+    finally:
+        enforcing.call("PUT", "iam-enforcement", {"enabled": True})
+    with pytest.raises(ClientError, match="UnauthorizedOperation"):
+        ec2.delete_vpc(VpcId=vpc)
+
+
+def test_enforcement_is_off_unless_asked_for(sandbox: SandboxClient) -> None:
+    assert sandbox.health()["enforce_iam"] is False
+    mark = sandbox.log_mark()
+    sandbox.boto3("ec2").describe_vpcs()
+    (entry,) = sandbox.log(mark)
+    assert "principal" not in entry and entry["error"] is None
