@@ -128,14 +128,6 @@ def test_each_user_has_an_initial_password_in_secrets_manager(secrets_run: Secre
     assert len(_user_secrets(secrets_run)) == len(demo_tenant(TENANT)["users"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "roles/ad_structure/vars/main.yml (ad_structure_accounts) and roles/file_share_folders/vars/main.yml "
-        "derive every sAMAccountName from the e-mail and ignore tenant.users[].username: the demo's "
-        "username ghopper becomes the account, home folder and secret grace.hopper"
-    ),
-)
 def test_user_passwords_are_kept_under_the_username_of_the_definition(secrets_run: SecretsRun) -> None:
     assert _user_secrets(secrets_run) == {f"{TENANT}/users/{sam}" for sam in ("ada", "alan", "ghopper")}
 
