@@ -15,6 +15,9 @@ Public API:
   filled in, so later roles read one complete structure.
 * ``validate_run_tenants(host, run_tenants)`` checks one host's tenant against
   the other tenant hosts of the run (one tenant name per host; VPC ranges).
+* ``validate_vault_variables(secrets, set_names, auth)`` checks the secrets an
+  operator supplies through ansible-vault (``VAULT_VARIABLES``), naming the
+  variable and the rule, never the value.
 * ``validate_ops_vars(spec, values, prefix)`` checks the extra variables of the
   ops playbooks with the same vocabulary (type, required, choices, pattern,
   minimum/maximum, ...).
@@ -42,6 +45,7 @@ from typing import Any
 __all__ = [
     "FSX_THROUGHPUT_LEVELS",
     "TENANT_SCHEMA",
+    "VAULT_VARIABLES",
     "Field",
     "check_value",
     "coerce_scalar",
@@ -51,6 +55,7 @@ __all__ = [
     "validate_ops_vars",
     "validate_run_tenants",
     "validate_tenant",
+    "validate_vault_variables",
 ]
 
 MISSING: Any = object()
@@ -950,6 +955,99 @@ def _vpc_network(value: Any) -> ipaddress.IPv4Network | None:
 
 
 # --------------------------------------------------------------------------
+# Secrets supplied through ansible-vault (design.md section 4)
+# --------------------------------------------------------------------------
+
+# botocore ds CreateMicrosoftAD.Password (shape Password): 8-64 characters and
+# characters of at least three of four classes; whitespace is no "special"
+# character there ([^A-Za-z0-9\s]), and "." matches no line break.
+AD_ADMIN_PASSWORD_MIN = 8
+AD_ADMIN_PASSWORD_MAX = 64
+_PASSWORD_CLASSES = (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9\s]")
+# Microsoft, "Password must meet complexity requirements": a password must not
+# contain the account's whole sAMAccountName (case-insensitive) when that name
+# has three characters or more; the Managed AD account is "Admin" (facts.md).
+AD_ADMIN_ACCOUNT = "Admin"
+# botocore appstream ServiceAccountCredentials.AccountPassword: 1-127 characters.
+APPSTREAM_SERVICE_PASSWORD_MAX = 127
+AD_ADMIN_RULE_SOURCE = "CreateMicrosoftAD password policy"
+
+
+def check_directory_admin_password(value: str) -> list[str]:
+    """The Admin password of a Managed Microsoft AD; messages state rules, never the value."""
+    errors: list[str] = []
+    if "\n" in value or "\r" in value:
+        errors.append(f"must not contain a line break ({AD_ADMIN_RULE_SOURCE})")
+    if not AD_ADMIN_PASSWORD_MIN <= len(value) <= AD_ADMIN_PASSWORD_MAX:
+        errors.append(
+            f"must be {AD_ADMIN_PASSWORD_MIN} to {AD_ADMIN_PASSWORD_MAX} characters long ({AD_ADMIN_RULE_SOURCE})"
+        )
+    if sum(1 for pattern in _PASSWORD_CLASSES if re.search(pattern, value)) < 3:
+        errors.append(
+            "must contain characters of at least three of these four kinds: lower-case letters, "
+            f"upper-case letters, digits, other characters such as !-_#% ({AD_ADMIN_RULE_SOURCE})"
+        )
+    if AD_ADMIN_ACCOUNT.casefold() in value.casefold():
+        errors.append(
+            f'must not contain the account name "{AD_ADMIN_ACCOUNT}" in any case (Active Directory password complexity)'
+        )
+    return errors
+
+
+def check_appstream_service_password(value: str) -> list[str]:
+    if not 1 <= len(value) <= APPSTREAM_SERVICE_PASSWORD_MAX:
+        return [
+            f"must be 1 to {APPSTREAM_SERVICE_PASSWORD_MAX} characters long "
+            "(AppStream ServiceAccountCredentials.AccountPassword)"
+        ]
+    return []
+
+
+def check_not_empty(value: str) -> list[str]:
+    return [] if value else ["must not be empty"]
+
+
+@dataclass(frozen=True)
+class VaultVariable:
+    """A secret the roles read from an ansible-vault variable when the operator supplies it."""
+
+    check: Check
+    # What the run does when the variable is unset, i.e. what a variable that
+    # cannot be resolved would silently turn into.
+    fallback: str
+    # Only SAML tenants use it (they have the directory it belongs to).
+    saml_only: bool
+
+
+VAULT_VARIABLES: dict[str, VaultVariable] = {
+    # roles aws_directory, ad_structure, gpo_drive_mapping, file_share_folders; domain_join's fallback.
+    "vault_directory_admin_password": VaultVariable(
+        check_directory_admin_password,
+        "the directory stage would generate a new Admin password and keep it in Secrets Manager",
+        saml_only=True,
+    ),
+    # role appstream_directory (directory config of AppStream).
+    "vault_appstream_service_password": VaultVariable(
+        check_appstream_service_password,
+        "AppStream would get the service account password kept in Secrets Manager",
+        saml_only=True,
+    ),
+    # role domain_join.
+    "vault_domain_join_password": VaultVariable(
+        check_not_empty,
+        "domain joins would use vault_directory_admin_password",
+        saml_only=True,
+    ),
+    # playbooks/image.yml with image_build_mode=winrm.
+    "vault_image_winrm_password": VaultVariable(
+        check_not_empty,
+        "the image stage would stop, after the network was built, for want of a WinRM password",
+        saml_only=False,
+    ),
+}
+
+
+# --------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------
 
@@ -1038,6 +1136,45 @@ def validate_run_tenants(host: str, run_tenants: Iterable[Iterable[Any]]) -> tup
                 "transit gateway) and the two can never be peered: give each tenant its own range unless the "
                 "overlap is deliberate"
             )
+    return errors, warnings
+
+
+def validate_vault_variables(
+    secrets: Mapping[str, Any],
+    set_names: Iterable[str] = (),
+    auth: str | None = None,
+) -> tuple[list[str], list[str]]:
+    """Check the secrets supplied through ansible-vault: ``(errors, warnings)``.
+
+    ``secrets`` maps each variable of ``VAULT_VARIABLES`` that is set for the
+    tenant host to its value; ``None`` stands for a variable that is set but
+    resolves to nothing (null, or a reference to an undefined variable such as
+    one of a vault file that was not loaded), which the roles would take for
+    unset. ``set_names`` lists every ``vault_*`` variable set, to point out
+    misspelt ones. ``auth`` is the tenant's sign-in mode. Messages name the
+    variable and the rule, never the value.
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    for name, value in secrets.items():
+        rule = VAULT_VARIABLES.get(name)
+        if rule is None:
+            continue
+        if value is None:
+            errors.append(
+                f"{name}: is set but resolves to nothing (null, or a reference to an undefined variable: "
+                f"is the vault file that defines it loaded?); without it {rule.fallback}"
+            )
+        elif not isinstance(value, str):
+            errors.append(f"{name}: must be a string, got {_type_label(value)}")
+        else:
+            errors.extend(f"{name}: {message}" for message in rule.check(value))
+        if rule.saml_only and auth == "userpool":
+            warnings.append(f"{name}: is not used: user-pool tenants have no directory")
+    for name in sorted(set(set_names) - set(VAULT_VARIABLES)):
+        close = suggest(name, VAULT_VARIABLES)
+        if close:
+            warnings.append(f"{name}: is not a variable the toolkit reads (did you mean {close}?); it is ignored")
     return errors, warnings
 
 

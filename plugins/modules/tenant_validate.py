@@ -18,6 +18,8 @@ description:
   - With O(host) and O(run_tenants) it also checks the tenant against the other tenant hosts of the
     run. Two hosts naming the same C(tenant.name) fail; overlapping C(tenant.network.cidr) ranges
     give a warning.
+  - With O(secrets) it checks B(only) the secrets the operator supplies through ansible-vault,
+    in a task of their own (see the notes); O(tenant) is then the normalised definition.
   - Runs entirely on the controller; it never contacts AWS and never changes anything.
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
@@ -34,8 +36,8 @@ options:
         C(group_vars/all/catalogue.yml).
       - Maps an application key to its installer, checksum, version, silent-install arguments,
         product id, dependencies and optional Image Assistant launch data.
+      - Needed to validate the definition; not used with O(secrets).
     type: dict
-    required: true
   host:
     description:
       - The tenant host being validated (C(inventory_hostname)), to find it in O(run_tenants).
@@ -50,6 +52,26 @@ options:
         both VPCs at once and they can never be peered).
     type: list
     elements: list
+  secrets:
+    description:
+      - The vault variables the toolkit reads (V(vault_directory_admin_password),
+        V(vault_appstream_service_password), V(vault_domain_join_password),
+        V(vault_image_winrm_password)) that are set for the tenant host, by name.
+      - "V(null) stands for a variable that is set but resolves to nothing (null, or a reference
+        to an undefined variable, e.g. of a vault file that was not loaded): an error, since the
+        roles would take it for unset and, for instance, generate a new directory password."
+      - Each one present is checked against what AWS or Active Directory accepts (for the directory
+        Admin password, the CreateMicrosoftAD password policy). Errors name the variable and the
+        rule, never the value.
+    type: dict
+  vault_variables:
+    description:
+      - The names of every C(vault_*) variable set for the tenant host, with O(secrets); a name
+        close to one the toolkit reads gives a warning (a misspelt secret is silently ignored
+        otherwise).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -63,6 +85,10 @@ notes:
     service models.
   - The catalogue hash also covers C(tenant.appstream.base_image), so a new AWS base image
     yields a new image name.
+  - O(secrets) is C(no_log). Ansible masks every occurrence of a C(no_log) value anywhere in a
+    module's result, so the secrets are checked in a task of their own, whose result carries
+    nothing but messages; given with the definition, a short secret could garble the normalised
+    definition returned.
 """
 
 EXAMPLES = r"""
@@ -82,6 +108,13 @@ EXAMPLES = r"""
     names: "{{ ansible_play_hosts_all | map('extract', hostvars) | map(attribute='tenant.name', default='') }}"
     cidrs: "{{ ansible_play_hosts_all | map('extract', hostvars) | map(attribute='tenant.network.cidr', default='') }}"
 
+- name: Ensure the secrets supplied through ansible-vault are usable
+  tenant_validate:
+    tenant: "{{ validate_result.tenant }}"
+    secrets:
+      vault_directory_admin_password: "{{ vault_directory_admin_password | default(none) }}"
+    vault_variables: [vault_directory_admin_password]
+
 - name: Use the normalised definition from here on
   ansible.builtin.set_fact:
     tenant_spec: "{{ validate_result.tenant }}"
@@ -92,7 +125,7 @@ RETURN = r"""
 tenant:
   description: The tenant definition with every documented default filled in.
   type: dict
-  returned: success
+  returned: success, without O(secrets)
   sample:
     name: demo
     environment: dev
@@ -110,20 +143,20 @@ apps:
   description: Catalogue keys to install, dependencies first, in a deterministic order.
   type: list
   elements: str
-  returned: success
+  returned: success, without O(secrets)
   sample: [matlab_runtime_r2020b, matlab_runtime_r2021b, vcredist_2015_2022_x64, icobatch, icostudio]
 catalogue_hash:
   description: Short sha256-based digest of the resolved catalogue entries and the base image.
   type: str
-  returned: success
+  returned: success, without O(secrets)
   sample: 3f9c0a1b2c4d
 image_name:
   description: Name of the AppStream image for this catalogue, C(<tenant>-suite-<catalogue_hash>).
   type: str
-  returned: success
+  returned: success, without O(secrets)
   sample: demo-suite-3f9c0a1b2c4d
 errors:
-  description: Every validation error, each starting with the dotted path of the field.
+  description: Every validation error, each starting with the dotted path of the field or the variable name.
   type: list
   elements: str
   returned: failure
@@ -132,6 +165,7 @@ errors:
     - "tenant.network.nat_gatway: unknown key (did you mean nat_gateways?)"
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -147,17 +181,20 @@ from ansible.module_utils.tenant_schema import (
     normalise_tenant,
     validate_run_tenants,
     validate_tenant,
+    validate_vault_variables,
 )
 
 ARGUMENT_SPEC = {
     "tenant": {"type": "raw", "required": True},
-    "catalogue": {"type": "dict", "required": True},
+    "catalogue": {"type": "dict"},
     "host": {"type": "str"},
     "run_tenants": {"type": "list", "elements": "list"},
+    "secrets": {"type": "dict", "no_log": True},
+    "vault_variables": {"type": "list", "elements": "str", "default": []},
 }
 
 
-def evaluate(tenant: Any, catalogue: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def evaluate(tenant: Any, catalogue: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
     """Return ``(result, errors)``; ``result`` is only meaningful without errors."""
     errors = validate_catalogue(catalogue) + validate_tenant(tenant, catalogue)
     if errors:
@@ -180,7 +217,7 @@ def evaluate(tenant: Any, catalogue: dict[str, Any]) -> tuple[dict[str, Any], li
 
 
 def evaluate_run(
-    tenant: Any, catalogue: dict[str, Any], host: str | None, run_tenants: list[list[Any]] | None
+    tenant: Any, catalogue: dict[str, Any] | None, host: str | None, run_tenants: list[list[Any]] | None
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """``evaluate`` plus the rules across the run's tenant hosts: ``(result, errors, warnings)``."""
     result, errors = evaluate(tenant, catalogue)
@@ -188,6 +225,12 @@ def evaluate_run(
     errors = errors + run_errors
     # A host with errors of its own gets no warning about its neighbours' ranges.
     return result, errors, [] if errors else warnings
+
+
+def evaluate_secrets(tenant: Any, secrets: dict[str, Any], vault_variables: list[str]) -> tuple[list[str], list[str]]:
+    """Return ``(errors, warnings)`` of the vault variables, given the (normalised) definition."""
+    auth = tenant.get("auth") if isinstance(tenant, Mapping) else None
+    return validate_vault_variables(secrets, [*vault_variables, *secrets], auth)
 
 
 def format_errors(errors: list[str]) -> str:
@@ -203,9 +246,13 @@ def main() -> None:
         supports_check_mode=True,
     )
     params = module.params
-    result, errors, warnings = evaluate_run(
-        params["tenant"], params["catalogue"], params["host"], params["run_tenants"]
-    )
+    if params["secrets"] is not None:
+        errors, warnings = evaluate_secrets(params["tenant"], params["secrets"], params["vault_variables"])
+        result: dict[str, Any] = {}
+    else:
+        result, errors, warnings = evaluate_run(
+            params["tenant"], params["catalogue"], params["host"], params["run_tenants"]
+        )
     for warning in warnings:
         module.warn(warning)
     if errors:

@@ -6,8 +6,8 @@ with a message naming the offending field, no later stage may run, and the sandb
 show no AWS call at all. Each case changes one thing in a copy of the demo tenant (a few need two, e.g.
 a user-pool tenant), so the errors of a host are exactly the expected ones: one mistake, one message.
 
-Vault variables: what validation could check offline (a supplied secret must be usable) and does not yet;
-a strict xfail naming the gap. Rules across the tenants of one run: one tenant name per run; overlapping VPC
+Vault variables and rules across the tenants of one run: a secret supplied through ansible-vault must be
+usable (it fails naming the variable, never printing the value); one tenant name per run; overlapping VPC
 ranges of one run are legal in AWS and only warned about.
 
 Runbook variables (slow: one run per case): each ops runbook given broken extra variables, as an
@@ -393,31 +393,59 @@ def test_the_matrix_covers_every_section_of_the_definition() -> None:
 # ---------------------------------------------------------------------------------------------------
 # What validation can check without AWS: a vault variable that is set must be usable. Whether a secret
 # exists in Secrets Manager is not checkable offline, and need not be: it is generated on the first run.
-VAULT_CASES = {
-    # CreateMicrosoftAD's password policy (8-64 characters, three of four classes).
-    "vault-weak-password": {"vault_directory_admin_password": "short"},
-    # The vault file holding the value was not loaded: the variable exists but cannot be resolved.
-    "vault-undefined-reference": {"vault_directory_admin_password": "{{ vault_file_not_loaded }}"},
-}
+@dataclass(frozen=True)
+class VaultCase:
+    """Vault variables given to the demo tenant host and the errors they must cause, each a message's start."""
+
+    id: str
+    host_vars: dict[str, Any]
+    expected: tuple[str, ...]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "validation does not look at vault variables: a weak vault_directory_admin_password fails only in "
-        "the directory stage, after the network was created; an unresolvable one counts as undefined and the "
-        "run silently generates and stores a new password instead (roles/aws_directory/tasks/present.yml)"
+VAULT_CASES = [
+    # CreateMicrosoftAD's password policy: 8-64 characters, three of four kinds of characters.
+    VaultCase(
+        "vault-weak-password",
+        {"vault_directory_admin_password": "short"},
+        (
+            "vault_directory_admin_password: must be 8 to 64 characters long",
+            "vault_directory_admin_password: must contain characters of at least three of these four kinds",
+        ),
     ),
-)
-@pytest.mark.parametrize("host_vars", VAULT_CASES.values(), ids=VAULT_CASES.keys())
-def test_an_unusable_vault_secret_fails_validation_naming_the_variable(
-    host_vars: dict[str, str], sandbox: SandboxClient, tmp_path: Path
-) -> None:
-    inventory = write_demo_inventory(tmp_path, demo_tenant("bad-vault"), sandbox, host_vars)
-    run = run_playbook("playbooks/validate.yml", inventory, sandbox)
-    assert run.stats()["total"] == 0
-    assert run.rc != 0
-    assert "vault_directory_admin_password" in run.stdout
+    VaultCase(
+        "vault-two-kinds-of-characters",
+        {"vault_directory_admin_password": "qwertyuiop1234"},
+        ("vault_directory_admin_password: must contain characters of at least three of these four kinds",),
+    ),
+    # Active Directory's complexity rule: never the account name (Admin), in any case.
+    VaultCase(
+        "vault-account-name-in-password",
+        {"vault_directory_admin_password": "Lab-ADMIN-2024!"},
+        ('vault_directory_admin_password: must not contain the account name "Admin"',),
+    ),
+    # The vault file holding the value was not loaded: the variable exists but cannot be resolved.
+    VaultCase(
+        "vault-undefined-reference",
+        {"vault_directory_admin_password": "{{ vault_file_not_loaded }}"},
+        ("vault_directory_admin_password: is set but resolves to nothing",),
+    ),
+    VaultCase(
+        "vault-service-password-not-a-string",
+        {"vault_appstream_service_password": 12345678},
+        ("vault_appstream_service_password: must be a string, got integer",),
+    ),
+    VaultCase(
+        "vault-service-password-too-long",
+        {"vault_appstream_service_password": "Svc-" + "x" * 124},
+        ("vault_appstream_service_password: must be 1 to 127 characters long",),
+    ),
+    VaultCase(
+        "vault-join-password-empty",
+        {"vault_domain_join_password": ""},
+        ("vault_domain_join_password: must not be empty",),
+    ),
+]
+VAULT_CASE_IDS = [case.id for case in VAULT_CASES]
 
 
 def _json_run(playbook: str, inventory: Path, sandbox: SandboxClient) -> tuple[PlaybookRun, dict[str, Any]]:
@@ -425,6 +453,37 @@ def _json_run(playbook: str, inventory: Path, sandbox: SandboxClient) -> tuple[P
     run = run_playbook(playbook, inventory, sandbox, env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"})
     document, _ = json.JSONDecoder().raw_decode(run.stdout)
     return run, _host_results(document)
+
+
+@pytest.mark.parametrize("case", VAULT_CASES, ids=VAULT_CASE_IDS)
+def test_an_unusable_vault_secret_fails_validation_naming_the_variable(
+    case: VaultCase, sandbox: SandboxClient, tmp_path: Path
+) -> None:
+    inventory = write_demo_inventory(tmp_path, demo_tenant("bad-vault"), sandbox, case.host_vars)
+    run, results = _json_run("playbooks/validate.yml", inventory, sandbox)
+    assert run.stats()["total"] == 0
+    assert run.rc != 0
+    failed = [result for result in results["bad-vault"] if result.get("failed")]
+    assert [result["task"] for result in failed] == ["Ensure the secrets supplied through ansible-vault are usable"]
+    errors = failed[0]["errors"]
+    assert len(errors) == len(case.expected), errors
+    for expected in case.expected:
+        assert any(error.startswith(expected) for error in errors), f"{expected!r} not in {errors}"
+    # The message names the variable and the rule; the value never shows, whatever the verbosity.
+    for value in case.host_vars.values():
+        if isinstance(value, str) and len(value) >= 5 and "{{" not in value:
+            assert value not in run.stdout + run.stderr
+
+
+def test_a_usable_vault_secret_passes_validation_unseen(sandbox: SandboxClient, tmp_path: Path) -> None:
+    password = "Lab-Vault-Passw0rd!"
+    inventory = write_demo_inventory(
+        tmp_path, demo_tenant("good-vault"), sandbox, {"vault_directory_admin_password": password}
+    )
+    run = run_playbook("playbooks/validate.yml", inventory, sandbox, args=["-vvv"])
+    assert run.rc == 0, run.stdout[-3000:]
+    assert run.stats()["total"] == 0
+    assert password not in run.stdout + run.stderr
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ name the offending field by its full dotted path.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
 
 from tenant_schema import (  # noqa: E402
+    VAULT_VARIABLES,
     derive_username,
     normalise_ops_vars,
     normalise_tenant,
     validate_ops_vars,
     validate_run_tenants,
     validate_tenant,
+    validate_vault_variables,
 )
 
 CATALOGUE: dict[str, Any] = {
@@ -1017,3 +1020,114 @@ def test_missing_or_invalid_values_of_other_hosts_are_left_to_them(other: list[A
 
 def test_a_host_missing_from_the_run_list_is_not_checked() -> None:
     assert validate_run_tenants("z", [["a", "lab", "10.40.0.0/16"], ["b", "lab", "10.40.0.0/16"]]) == ([], [])
+
+
+# --------------------------------------------------------------------------
+# Secrets supplied through ansible-vault
+# --------------------------------------------------------------------------
+
+ADMIN = "vault_directory_admin_password"
+
+
+def vault_errors(name: str, value: Any) -> list[str]:
+    errors, _ = validate_vault_variables({name: value}, [name], "saml")
+    return errors
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Lab-Vault-2024",  # upper, lower, digit, other
+        "labvault2024!",  # lower, digit, other
+        "LABVAULT2024!",  # upper, digit, other
+        "LabVault2024",  # upper, lower, digit
+        "Lab Vault #",  # upper, lower, other (a space alone is no "other" character)
+        "Ab1!" * 16,  # 64 characters
+    ],
+)
+def test_a_directory_admin_password_of_the_createmicrosoftad_policy_passes(password: str) -> None:
+    assert vault_errors(ADMIN, password) == []
+
+
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        ("Ab1!xyz", "must be 8 to 64 characters long (CreateMicrosoftAD password policy)"),
+        ("Ab1!" * 16 + "x", "must be 8 to 64 characters long"),
+        ("labvault2024", "must contain characters of at least three of these four kinds"),
+        ("lab vault 2024", "must contain characters of at least three of these four kinds"),
+        ("Lab-aDmIn-2024", 'must not contain the account name "Admin" in any case'),
+        ("Lab-Vault\n2024", "must not contain a line break"),
+    ],
+)
+def test_a_directory_admin_password_breaking_the_policy_fails_naming_the_rule_not_the_value(
+    password: str, rule: str
+) -> None:
+    errors = vault_errors(ADMIN, password)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{ADMIN}: {rule}"), errors
+    assert password not in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (ADMIN, None, f"{ADMIN}: is set but resolves to nothing"),
+        (ADMIN, 12345678, f"{ADMIN}: must be a string, got integer"),
+        ("vault_appstream_service_password", "", "vault_appstream_service_password: must be 1 to 127 characters"),
+        ("vault_appstream_service_password", "x" * 128, "vault_appstream_service_password: must be 1 to 127"),
+        ("vault_domain_join_password", "", "vault_domain_join_password: must not be empty"),
+        ("vault_image_winrm_password", None, "vault_image_winrm_password: is set but resolves to nothing"),
+        ("vault_image_winrm_password", ["a"], "vault_image_winrm_password: must be a string, got list"),
+    ],
+)
+def test_an_unusable_vault_variable_fails_naming_it(name: str, value: Any, message: str) -> None:
+    errors = vault_errors(name, value)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(message), errors
+
+
+def test_an_unresolvable_secret_says_what_the_run_would_do_instead() -> None:
+    (error,) = vault_errors(ADMIN, None)
+    assert "is the vault file that defines it loaded?" in error
+    assert "would generate a new Admin password" in error
+
+
+@pytest.mark.parametrize("value", ["x", "Svc-Passw0rd", "x" * 127])
+def test_any_service_password_appstream_accepts_passes(value: str) -> None:
+    assert vault_errors("vault_appstream_service_password", value) == []
+
+
+def test_a_misspelt_vault_variable_is_pointed_out() -> None:
+    errors, warnings = validate_vault_variables({}, ["vault_directory_admin_pasword", "vault_aws_notes"], "saml")
+    assert errors == []
+    assert warnings == [
+        "vault_directory_admin_pasword: is not a variable the toolkit reads "
+        "(did you mean vault_directory_admin_password?); it is ignored"
+    ]
+
+
+def test_directory_secrets_of_a_user_pool_tenant_are_checked_and_said_unused() -> None:
+    errors, warnings = validate_vault_variables({ADMIN: "short", "vault_image_winrm_password": "x"}, [], "userpool")
+    assert [error.split(":")[0] for error in errors] == [ADMIN, ADMIN]
+    assert warnings == [f"{ADMIN}: is not used: user-pool tenants have no directory"]
+
+
+def _vault_variables_read_by(paths: list[Path]) -> set[str]:
+    found: set[str] = set()
+    for root in paths:
+        for path in root.rglob("*.yml"):
+            found.update(re.findall(r"\bvault_[a-z0-9_]+", path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_vault_variable_the_roles_and_playbooks_read_has_a_rule() -> None:
+    read = _vault_variables_read_by([ROOT / "roles", ROOT / "playbooks"])
+    # validate.yml names them itself; "vault_file_not_loaded"-like examples never appear in YAML.
+    assert read - {"vault_variables"} == set(VAULT_VARIABLES)
+
+
+def test_the_validate_playbook_passes_every_vault_variable_with_a_rule() -> None:
+    plays = yaml.safe_load((ROOT / "playbooks" / "validate.yml").read_text(encoding="utf-8"))
+    block = plays[0]["tasks"][0]
+    assert block["vars"]["validate_vault_known"] == list(VAULT_VARIABLES)
