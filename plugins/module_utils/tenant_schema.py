@@ -1106,12 +1106,12 @@ def validate_run_tenants(host: str, run_tenants: Iterable[Iterable[Any]]) -> tup
     mine = [entry for entry in entries if len(entry) == 3 and entry[0] == host]
     if not mine:
         return [], []
-    _, name, cidr = mine[0]
+    name, cidr = mine[0][1:]
     others = [entry for entry in entries if len(entry) == 3 and entry[0] != host]
     errors: list[str] = []
     warnings: list[str] = []
     if isinstance(name, str) and name:
-        twins = sorted({str(other) for other, other_name, _ in others if other_name == name})
+        twins = sorted({str(entry[0]) for entry in others if entry[1] == name})
         if twins:
             errors.append(
                 f"tenant.name: {show(name)} is also the tenant.name of {_hosts_phrase(twins)} in this run; "
