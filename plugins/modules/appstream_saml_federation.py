@@ -11,7 +11,7 @@ version_added: 0.1.0
 short_description: Manage the SAML federation of one AppStream tenant (IAM identity provider and streaming role)
 description:
   - Ensures the IAM SAML identity provider holding the customer IdP's metadata, and the IAM role the IdP's
-    users assume to stream from the tenant's stack: a trust policy for that provider only
+    users assume to stream from the tenant's stack, with a trust policy for that provider only
     (C(sts:AssumeRoleWithSAML), C(sts:TagSession), persistent NameID) and an inline policy allowing
     C(appstream:Stream) on the tenant stack only, for the signed-in user only.
   - Both carry the tenant's ownership tags. A provider or role of that name owned by another tenant, or
