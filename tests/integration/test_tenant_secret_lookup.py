@@ -107,3 +107,35 @@ def test_a_secret_scheduled_for_deletion_is_refused_with_the_way_out(
     rc, out, _ = _read(sandbox, tmp_path, f"lookup('tenant_secret', '{secrets['deleted']}', tenant='{tenant}', {conn})")
     assert rc != 0 and "is scheduled for deletion: restore it" in out, out
     assert "D-5" not in out
+
+
+def _service_secret_play(sandbox: SandboxClient, tenant: str, extra: dict) -> list[dict]:
+    environment = {"AWS_ENDPOINT_URL": sandbox.endpoint, "AWS_ACCESS_KEY_ID": "testing"}
+    environment |= {"AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION}
+    return [
+        {
+            "name": "Read or make the service account password",
+            "ansible.builtin.include_role": {"name": "ad_structure", "tasks_from": "service_secret"},
+            "vars": {
+                "tenant": {"name": tenant},
+                "tenant_directory": {"name": f"corp.{tenant}.example", "netbios": "CORP"},
+                "ad_structure_aws_environment": environment,
+                **extra,
+            },
+        },
+        {"name": "Show", "ansible.builtin.debug": {"msg": "SERVICE={{ ad_structure_service_password | length }}"}},
+    ]
+
+
+def test_a_vault_service_password_is_used_and_nothing_is_stored(sandbox: SandboxClient, tmp_path: Path) -> None:
+    tenant = f"svc-{uuid.uuid4().hex[:6]}"
+    vault = {"vault_appstream_service_password": "Vault-Given-Pass-1"}
+    run = run_tasks(tmp_path, _service_secret_play(sandbox, tenant, vault), sandbox, region=REGION)
+    assert run.rc == 0, run.stdout
+    assert "SERVICE=18" in run.stdout
+    assert sandbox.log(run.log_mark) == []  # neither read nor stored: AppStream gets the same vault value
+
+    run = run_tasks(tmp_path / "b", _service_secret_play(sandbox, tenant, {}), sandbox, region=REGION)
+    assert run.rc == 0, run.stdout
+    stored = sandbox.boto3("secretsmanager", REGION).get_secret_value(SecretId=f"{tenant}/directory/appstream-service")
+    assert json.loads(stored["SecretString"])["password"] != "Vault-Given-Pass-1"
