@@ -457,23 +457,40 @@ class Resolver:
 
     def __init__(self, services: dict[str, Any]) -> None:
         self.services = services
+        self.handlers: dict[str, Callable[[Request], tuple[list[Target], dict[str, list[str]]] | None]] = {
+            "ec2": self._ec2,
+            "iam": self._iam,
+            "sts": self._sts,
+            "secretsmanager": self._secretsmanager,
+            "kms": self._kms,
+            "s3": self._s3,
+            "application-autoscaling": self._application_autoscaling,
+            "appstream": self._appstream,
+            "ds": self._ds,
+            "fsx": self._fsx,
+            "budgets": self._budgets,
+        }
 
     # -- entry point --------------------------------------------------------------------------------
     def authorisations(self, request: Request, action: str) -> list[Authorisation]:
         """Every authorisation the request needs (its own, then its dependent ones)."""
-        handler = getattr(self, "_" + request.service.replace("-", "_"), None)
+        handler = self.handlers.get(request.service)
         targets: list[Target] | None = None
         context: dict[str, list[str]] = {}
         call = f"{IAM_PREFIX.get(request.service, request.service)}:{request.operation}"
         if action in WITHOUT_RESOURCE_LEVEL or call in COLLECTION_READS:
             targets = [Target("*")]
         elif handler is not None:
-            found = handler(request)
+            try:
+                found = handler(request)
+            except Exception:  # a state the resolver did not expect: judged on "*" (fails closed)
+                log.exception("IAM: could not resolve the resources of %s", action)
+                found = None
             if found is not None:
                 targets, context = found
         if targets is None:
             log.warning("IAM: no resource model for %s: evaluated on resource '*'", action)
-            targets = [Target("*")]
+            return [self._check(action, request, Target("*"), {})]
         checks = [self._check(action, request, target, context) for target in targets]
         return checks + self._dependent(request, action, targets, context)
 
@@ -536,7 +553,9 @@ class Resolver:
         if operation == "CreateTags":
             context = tag_context(query_tags(params, "Tag"))
         elif operation == "DeleteTags":
-            context = tag_context(keys=list(query_tags(params, "Tag")))
+            # Without keys, DeleteTags removes every tag: the keys it removes are those the resources have.
+            keys = list(query_tags(params, "Tag")) or sorted({k for target in targets for k in target.tags or {}})
+            context = tag_context(keys=keys)
         return targets, context
 
     def _route_table_of_association(self, request: Request, association_id: str) -> list[Target]:

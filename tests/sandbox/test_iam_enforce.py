@@ -426,6 +426,8 @@ def test_ownership_tags_cannot_be_removed_under_a_for_all_values_condition(
     ec2.delete_tags(Resources=[vpc_id], Tags=[{"Key": "Name"}])
     with pytest.raises(ClientError, match="ec2:DeleteTags"):
         ec2.delete_tags(Resources=[vpc_id], Tags=[{"Key": "Name"}, {"Key": "tenant"}])
+    with pytest.raises(ClientError, match="ec2:DeleteTags"):
+        ec2.delete_tags(Resources=[vpc_id])  # no keys: every tag, the ownership tags too
 
 
 def test_a_refusal_is_logged_with_its_code_and_action_and_never_the_body(
