@@ -1,39 +1,30 @@
 """The deployer's IAM policy (policies/deployer.json) read as data: which actions it allows, on what.
 
-The sandbox does not enforce IAM, so the policy is checked two ways: its shape (no action or resource
-left open, tag conditions on everything that creates, changes or deletes) and its coverage (every call
-that site.yml and teardown.yml made on the sandbox maps to an action some statement allows).
+The policy is checked three ways: its shape (no action or resource left open, tag conditions on
+everything that creates, changes or deletes: test_least_privilege.py), its coverage (every call that
+site.yml and teardown.yml made on the sandbox maps to an action some statement allows:
+test_ownership.py), and its sufficiency, by a converge and a teardown made by an IAM user holding only
+this policy on a sandbox that enforces IAM (test_least_privilege_enforced.py). The mapping of API calls
+to IAM actions is the sandbox's own (sandbox/iam_enforce.py), so the coverage check and the enforcing
+sandbox cannot disagree about it.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+from sandbox.iam_enforce import ACTION_OF_OPERATION, UNAUTHORISED_CALLS, action_of
 from tests.helpers import ROOT
 
 POLICY = ROOT / "policies" / "deployer.json"
+# IAM's quota on one customer managed policy: 6,144 characters, whitespace not counted.
+MANAGED_POLICY_SIZE = 6144
 
-# API operations whose IAM action has another name (AWS Budgets' permissions are coarser than its API).
-ACTION_OF_OPERATION = {
-    "budgets:CreateBudget": "budgets:ModifyBudget",
-    "budgets:UpdateBudget": "budgets:ModifyBudget",
-    "budgets:DeleteBudget": "budgets:ModifyBudget",
-    "budgets:CreateNotification": "budgets:ModifyBudget",
-    "budgets:UpdateNotification": "budgets:ModifyBudget",
-    "budgets:DeleteNotification": "budgets:ModifyBudget",
-    "budgets:CreateSubscriber": "budgets:ModifyBudget",
-    "budgets:UpdateSubscriber": "budgets:ModifyBudget",
-    "budgets:DeleteSubscriber": "budgets:ModifyBudget",
-    "budgets:DescribeBudget": "budgets:ViewBudget",
-    "budgets:DescribeBudgets": "budgets:ViewBudget",
-    "budgets:DescribeNotificationsForBudget": "budgets:ViewBudget",
-    "budgets:DescribeSubscribersForNotification": "budgets:ViewBudget",
-}
-# Calls that need no permission at all.
-UNAUTHORISED_CALLS = {"sts:GetCallerIdentity"}
+__all__ = ["ACTION_OF_OPERATION", "UNAUTHORISED_CALLS", "action_of"]
 
 
 def load(path: Path = POLICY) -> dict[str, Any]:
@@ -42,14 +33,6 @@ def load(path: Path = POLICY) -> dict[str, Any]:
 
 def as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
-
-
-def action_of(service: str, operation: str) -> str | None:
-    """The IAM action a logged call needs (None when it needs none)."""
-    call = f"{service}:{operation}"
-    if call in UNAUTHORISED_CALLS:
-        return None
-    return ACTION_OF_OPERATION.get(call, call)
 
 
 def allowing_statements(policy: dict[str, Any], action: str) -> list[str]:
@@ -65,3 +48,24 @@ def allowing_statements(policy: dict[str, Any], action: str) -> list[str]:
 def is_read_only(action: str) -> bool:
     verb = action.split(":", 1)[1]
     return verb.startswith(("Describe", "List", "Get", "View"))
+
+
+def policy_size(document: dict[str, Any]) -> int:
+    """The size IAM counts against its quotas: the JSON text without whitespace."""
+    return len(re.sub(r"\s", "", json.dumps(document)))
+
+
+def managed_policy_parts(document: dict[str, Any], limit: int = MANAGED_POLICY_SIZE) -> list[dict[str, Any]]:
+    """The policy cut into managed policies IAM accepts (whole statements, each part within `limit`).
+
+    One document of the deployer's size exceeds IAM's quota on a managed policy (and far exceeds the
+    2,048 characters of a user's inline policies), so it is attached to the deployer as these parts.
+    """
+    parts: list[list[dict[str, Any]]] = [[]]
+    for statement in document["Statement"]:
+        candidate = {"Version": document["Version"], "Statement": [*parts[-1], statement]}
+        if parts[-1] and policy_size(candidate) > limit:
+            parts.append([statement])
+        else:
+            parts[-1].append(statement)
+    return [{"Version": document["Version"], "Statement": statements} for statements in parts]

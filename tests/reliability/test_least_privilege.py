@@ -1,8 +1,8 @@
 """The deployer's IAM policy: nothing left open, every change conditioned on the toolkit's tags.
 
 policies/deployer.json is what the identity running site.yml and teardown.yml needs. These checks are
-structural (the sandbox does not evaluate IAM); test_ownership.py checks its coverage against every
-call a converge and a teardown really made.
+structural; test_ownership.py checks its coverage against every call a converge and a teardown really
+made, and test_least_privilege_enforced.py proves it sufficient on a sandbox that enforces IAM.
 """
 
 from __future__ import annotations
@@ -11,20 +11,16 @@ import re
 
 import pytest
 
+from sandbox import iam_enforce
 from tests.reliability import policy
 
 DOCUMENT = policy.load()
 STATEMENTS = DOCUMENT["Statement"]
-# Actions AWS offers no resource-level permission for: they can only be granted on "*".
-WITHOUT_RESOURCE_LEVEL = {
-    "appstream:CreateDirectoryConfig",
-    "appstream:UpdateDirectoryConfig",
-    "appstream:DeleteDirectoryConfig",
-    "appstream:CreateUser",
-    "appstream:DeleteUser",
-    "appstream:DisableUser",
-    "appstream:EnableUser",
-}
+# Actions AWS offers no resource-level permission for: they can only be granted on "*" (the sandbox's
+# IAM enforcement evaluates them on "*" too).
+WITHOUT_RESOURCE_LEVEL = iam_enforce.WITHOUT_RESOURCE_LEVEL
+# IAM's default quota of managed policies attached to one user.
+MANAGED_POLICIES_PER_USER = 10
 # Only these statements create or change resources that carry no toolkit tag yet: the network
 # interfaces and security groups Directory Service and FSx create with the caller's rights, the rules
 # of toolkit security groups, and the service's own objects (budgets, SAML providers, scaling, keys).
@@ -33,7 +29,6 @@ UNTAGGED_MUTATIONS = {
     "Ec2PartsThatDirectoryServiceAndFsxCreateWithTheCallersRights",
     "AppStreamDirectoryConfigsAndUsersHaveNoResourceLevelPermissions",
     "FleetScaling",
-    "SamlProvidersOfTenants",
     "TenantBudgets",
     "PassOnlyBuilderRolesToAppStream",
     "ServiceLinkedRolesOfTheServicesUsed",
@@ -83,6 +78,7 @@ def test_ownership_tags_can_never_be_removed() -> None:
         "appstream:UntagResource",
         "secretsmanager:UntagResource",
         "iam:UntagRole",
+        "iam:UntagSAMLProvider",
         "budgets:UntagResource",
     }
     granting = {action: policy.allowing_statements(DOCUMENT, action) for action in untagging}
@@ -98,3 +94,21 @@ def test_the_mapping_of_calls_to_actions() -> None:
     assert policy.action_of("sts", "GetCallerIdentity") is None
     assert policy.allowing_statements(DOCUMENT, "ec2:CreateVpc") == ["Ec2CreateOnlyResourcesTaggedForATenant"]
     assert policy.allowing_statements(DOCUMENT, "ec2:RunInstances") == []
+
+
+def test_the_policy_fits_in_managed_policies_iam_accepts() -> None:
+    # One document of this size exceeds IAM's 6,144-character quota on a managed policy: it is attached as
+    # parts of whole statements (how test_least_privilege_enforced.py gives it to the deployer).
+    parts = policy.managed_policy_parts(DOCUMENT)
+    assert len(parts) <= MANAGED_POLICIES_PER_USER
+    assert all(policy.policy_size(part) <= policy.MANAGED_POLICY_SIZE for part in parts)
+    assert [s for part in parts for s in part["Statement"]] == STATEMENTS
+
+
+@pytest.mark.parametrize("statement", STATEMENTS, ids=lambda statement: statement["Sid"])
+def test_every_condition_is_one_the_enforcing_sandbox_evaluates(statement: dict) -> None:
+    # An operator the sandbox does not implement would fail closed there, and the enforced proof would
+    # no longer say anything about this statement.
+    for operator, keys in statement.get("Condition", {}).items():
+        for key, values in keys.items():
+            iam_enforce.condition_holds(operator, key, values, {})
