@@ -21,8 +21,9 @@ description:
     C([demo] directory corp.demo.example: Creating, 6m12s elapsed of ~25m expected). Tasks that end
     sooner print nothing. The thread stops when the task ends."
   - A line is attributed to the tenant host running the task; when several hosts run it, to the host
-    whose name appears in the resource name (resource names start with the tenant name), otherwise
-    to C(?).
+    named like the tenant the waiting module reports (the toolkit's modules write it with each line), else
+    to the host whose name appears in the resource name (resource names start with the tenant name),
+    otherwise to C(?).
 author: Tenant toolkit maintainers (@tenant-toolkit)
 requirements:
   - enabled in C(callbacks_enabled) (ansible.cfg of the project)

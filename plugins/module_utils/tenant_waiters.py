@@ -42,12 +42,20 @@ def delays(first: float = 0.2, factor: float = 2.0, cap: float = 15.0) -> Iterab
         delay = min(delay * factor, cap)
 
 
-def report_progress(kind: str, name: str, state: str, elapsed: float, expected: float | None) -> None:
-    """Append a progress line for operators; a callback plugin or `tail -f` shows it."""
+def report_progress(
+    kind: str, name: str, state: str, elapsed: float, expected: float | None, tenant: str | None = None
+) -> None:
+    """Append a progress line for operators; a callback plugin or `tail -f` shows it.
+
+    `tenant` lets the tenant_progress callback attribute the line to its tenant's host for sure
+    when several tenants wait at once (their resources' names need not contain the tenant name).
+    """
     path = os.environ.get(PROGRESS_ENV)
     if not path:
         return
     line = {"time": time.time(), "kind": kind, "name": name, "state": state, "elapsed_s": round(elapsed, 1)}
+    if tenant:
+        line["tenant"] = tenant
     if expected:
         line["expected_s"] = expected
     try:
@@ -67,6 +75,7 @@ def wait_for(
     kind: str = "resource",
     name: str = "",
     expected: float | None = None,
+    tenant: str | None = None,
     poll: Iterable[float] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
@@ -79,7 +88,7 @@ def wait_for(
         resource = fetch()
         state = state_of(resource)
         elapsed = clock() - began
-        report_progress(kind, name, state, elapsed, expected)
+        report_progress(kind, name, state, elapsed, expected, tenant)
         if state in targets:
             return resource
         if state in failures:

@@ -638,6 +638,7 @@ class Fleet(ResourceKind):
             failure_reason=lambda fleet: errors_text(fleet.get("FleetErrors")),
             timeout=self.params["wait_timeout"],
             kind="fleet",
+            tenant=self.tenant,
             name=self.name,
             expected=EXPECTED_SECONDS.get(target),
         )
@@ -658,6 +659,7 @@ class Fleet(ResourceKind):
                 targets=[ABSENT],
                 timeout=self.params["wait_timeout"],
                 kind="fleet",
+                tenant=self.tenant,
                 name=self.name,
                 expected=EXPECTED_SECONDS[ABSENT],
             )

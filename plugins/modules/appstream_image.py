@@ -340,6 +340,7 @@ class Image(ResourceKind):
             failure_reason=lambda image: reason_text(image, "ImageErrors"),
             timeout=self.params["wait_timeout"],
             kind="image",
+            tenant=self.tenant,
             name=name,
             expected=30 * 60,
         )
@@ -352,6 +353,7 @@ class Image(ResourceKind):
                 targets=[ABSENT],
                 timeout=self.params["wait_timeout"],
                 kind="image",
+                tenant=self.tenant,
                 name=self.name,
                 expected=60,
             )

@@ -408,6 +408,7 @@ class ImageBuilder(ResourceKind):
             failure_reason=lambda builder: reason_text(builder, "ImageBuilderErrors"),
             timeout=self.params["wait_timeout"],
             kind="image builder",
+            tenant=self.tenant,
             name=self.name,
             expected=EXPECTED_SECONDS.get(targets[0]),
         )

@@ -494,6 +494,7 @@ class DirectoryKind(ResourceKind):
             failure_reason=lambda item: item.get("StageReason") or "",
             timeout=self.remaining(),
             kind="directory",
+            tenant=self.tenant,
             name=self.name,
             expected=EXPECTED_CREATION,
         )
@@ -513,6 +514,7 @@ class DirectoryKind(ResourceKind):
             failure_reason=lambda item: controllers_state(item["controllers"], desired)[1],
             timeout=self.remaining(),
             kind="directory domain controllers of",
+            tenant=self.tenant,
             name=self.name,
             expected=EXPECTED_CONTROLLER,
         )
@@ -541,6 +543,7 @@ class DirectoryKind(ResourceKind):
             failure_reason=lambda item: item.get("StageReason") or "",
             timeout=self.remaining(),
             kind="directory",
+            tenant=self.tenant,
             name=self.name,
             expected=EXPECTED_DELETION,
         )

@@ -521,6 +521,7 @@ class FileSystemKind(ResourceKind):
                 targets=[AVAILABLE, *FAILED_LIFECYCLES, ABSENT],
                 timeout=self.remaining(),
                 kind="file system",
+                tenant=self.tenant,
                 name=self.name,
                 expected=EXPECTED_CREATION,
             )
@@ -548,6 +549,7 @@ class FileSystemKind(ResourceKind):
             failure_reason=lambda item: settle_state(item, watch_update)[1],
             timeout=self.remaining(),
             kind="file system",
+            tenant=self.tenant,
             name=self.name,
             expected=EXPECTED_UPDATE if watch_update else EXPECTED_CREATION,
         )
@@ -572,6 +574,7 @@ class FileSystemKind(ResourceKind):
             failure_reason=failure_reason,
             timeout=self.remaining(),
             kind="file system",
+            tenant=self.tenant,
             name=self.name,
             expected=EXPECTED_DELETION,
         )

@@ -594,6 +594,7 @@ class NetworkWriter:
                 failure_reason=lambda nat: nat.get("FailureMessage", ""),
                 timeout=self.wait_timeout,
                 kind="NAT gateway",
+                tenant=self.tenant,
                 name=nat_id,
                 expected=120,
             )
@@ -606,6 +607,7 @@ class NetworkWriter:
                 targets=["deleted"],
                 timeout=self.wait_timeout,
                 kind="NAT gateway",
+                tenant=self.tenant,
                 name=nat_id,
                 expected=60,
             )

@@ -96,9 +96,12 @@ def test_progress_is_written_for_operators(tmp_path, monkeypatch):
         kind="directory",
         name="d-1",
         expected=1800,
+        tenant="acme",
         sleep=fake.sleep,
         clock=fake.clock,
     )
     lines = [json.loads(line) for line in progress.read_text().splitlines()]
     assert [line["state"] for line in lines] == ["Creating", "Active"]
     assert lines[0]["kind"] == "directory" and lines[0]["expected_s"] == 1800
+    # The tenant travels with the line: the callback attributes it to that tenant's host for sure.
+    assert {line["tenant"] for line in lines} == {"acme"}
