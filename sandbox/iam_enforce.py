@@ -99,24 +99,18 @@ WITHOUT_RESOURCE_LEVEL = {
     "appstream:DisableUser",
     "appstream:EnableUser",
 }
+# Reads of a collection, naming no single resource (or only as a filter): evaluated on "*".
 COLLECTION_READS = {
     "appstream:DescribeDirectoryConfigs",
     "appstream:DescribeFleets",
     "appstream:DescribeImageBuilders",
-    "appstream:DescribeImagePermissions",
     "appstream:DescribeImages",
     "appstream:DescribeStacks",
     "appstream:DescribeUsers",
-    "appstream:DescribeUserStackAssociations",
-    "appstream:ListAssociatedFleets",
-    "appstream:ListAssociatedStacks",
-    "appstream:ListTagsForResource",
     "ds:DescribeDirectories",
-    "ds:ListTagsForResource",
     "fsx:DescribeBackups",
     "fsx:DescribeFileSystemAliases",
     "fsx:DescribeFileSystems",
-    "fsx:ListTagsForResource",
     "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:DescribeScalingActivities",
     "application-autoscaling:DescribeScalingPolicies",
@@ -488,9 +482,11 @@ class Resolver:
                 found = None
             if found is not None:
                 targets, context = found
-        if targets is None:
-            log.warning("IAM: no resource model for %s: evaluated on resource '*'", action)
-            return [self._check(action, request, Target("*"), {})]
+        if not targets:
+            # Unknown call, or a known one naming no resource (DescribeUserStackAssociations by user name).
+            if targets is None:
+                log.warning("IAM: no resource model for %s: evaluated on resource '*'", action)
+            return [self._check(action, request, Target("*"), context)]
         checks = [self._check(action, request, target, context) for target in targets]
         return checks + self._dependent(request, action, targets, context)
 
@@ -1041,6 +1037,10 @@ APPSTREAM_OPERATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "DeleteImageBuilder": (("Name", "image-builder"),),
     "CreateImageBuilderStreamingURL": (("Name", "image-builder"),),
     "DeleteImage": (("Name", "image"),),
+    "DescribeImagePermissions": (("Name", "image"),),
+    "ListAssociatedFleets": (("StackName", "stack"),),
+    "ListAssociatedStacks": (("FleetName", "fleet"),),
+    "DescribeUserStackAssociations": (("StackName", "stack"),),
     "CopyImage": (("SourceImageName", "image"),),
     "UpdateImagePermissions": (("Name", "image"),),
     "DeleteImagePermissions": (("Name", "image"),),

@@ -448,6 +448,17 @@ def test_a_refusal_is_logged_with_its_code_and_action_and_never_the_body(
     assert secret not in (state_dir / "requests.jsonl").read_text()
 
 
+def test_a_call_without_a_resource_model_is_judged_on_star_never_allowed_silently(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    scoped = {"Effect": "Allow", "Action": "ec2:CreateKeyPair", "Resource": "arn:aws:ec2:*:*:key-pair/*"}
+    with pytest.raises(ClientError, match="perform: ec2:CreateKeyPair on resource: \\*"):
+        user_with(scoped)("ec2").create_key_pair(KeyName="scoped")
+    user_with({**scoped, "Resource": "*"})("ec2").create_key_pair(KeyName="on-star")
+    server_log = next(Path(enforcing.state_dir).glob("server-*.log")).read_text()  # type: ignore[attr-defined]
+    assert "no resource model for ec2:CreateKeyPair" in server_log
+
+
 def test_an_unknown_condition_operator_is_named_in_the_denial(
     enforcing: SandboxClient, user_with: Callable[..., Any]
 ) -> None:
