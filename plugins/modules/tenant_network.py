@@ -471,7 +471,8 @@ class NetworkReader:
 class NetworkWriter:
     """Performs the actions of a plan; each `op` of the planner is one method here."""
 
-    def __init__(self, client: Any, fresh_client: Any, wait: bool, wait_timeout: int) -> None:
+    def __init__(self, client: Any, fresh_client: Any, wait: bool, wait_timeout: int, tenant: str) -> None:
+        self.tenant = tenant  # named in the progress lines of the NAT gateway waits
         self.client = client  # reads and deletes
         self.fresh = fresh_client  # writes naming resources that may have just been created
         self.wait = wait
@@ -852,7 +853,7 @@ def main() -> None:
         )
         client = fresh
     reader = NetworkReader(client, module.params["tenant"])
-    writer = NetworkWriter(client, fresh, module.params["wait"], module.params["wait_timeout"])
+    writer = NetworkWriter(client, fresh, module.params["wait"], module.params["wait_timeout"], module.params["tenant"])
     try:
         if module.params["state"] == "present":
             result = ensure_present(module, reader, writer)
