@@ -49,6 +49,7 @@ options:
     description:
       - C(present) creates or updates the provider and the role; C(absent) deletes the role (its inline and
         attached policies first) and then the provider, each only when owned by the tenant.
+      - The deployer needs C(iam:DetachRolePolicy) on the role only if someone attached managed policies to it.
     type: str
     choices: [present, absent]
     default: present
@@ -378,19 +379,14 @@ class FederatedRole(Found):
             self.iam.tag_role(RoleName=self.name, Tags=dict_to_list(to_set), aws_retry=True)
 
     def delete(self, resource: dict[str, Any]) -> None:
-        # IAM refuses to delete a role that still has policies or instance profiles: the role is the
-        # tenant's own, so everything attached to it goes with it.
+        # IAM refuses to delete a role that still has policies: the role is the tenant's own, so the
+        # policies attached to it go with it. (A federated role has no instance profile.)
         for page in self.iam.get_paginator("list_role_policies").paginate(RoleName=self.name):
             for policy in page["PolicyNames"]:
                 self.iam.delete_role_policy(RoleName=self.name, PolicyName=policy, aws_retry=True)
         for page in self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=self.name):
             for policy in page["AttachedPolicies"]:
                 self.iam.detach_role_policy(RoleName=self.name, PolicyArn=policy["PolicyArn"], aws_retry=True)
-        for page in self.iam.get_paginator("list_instance_profiles_for_role").paginate(RoleName=self.name):
-            for profile in page["InstanceProfiles"]:
-                self.iam.remove_role_from_instance_profile(
-                    InstanceProfileName=profile["InstanceProfileName"], RoleName=self.name, aws_retry=True
-                )
         self.iam.delete_role(RoleName=self.name, aws_retry=True)
 
     def result(self, resource: dict[str, Any] | None) -> dict[str, Any]:

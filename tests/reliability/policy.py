@@ -13,18 +13,27 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from sandbox.iam_enforce import ACTION_OF_OPERATION, UNAUTHORISED_CALLS, action_of
-from tests.helpers import ROOT
+from tests.helpers import ROOT, load_plugin
 
 POLICY = ROOT / "policies" / "deployer.json"
-# IAM's quota on one customer managed policy: 6,144 characters, whitespace not counted.
-MANAGED_POLICY_SIZE = 6144
+# How the policy is cut into managed policies: the script operators run (one implementation).
+_parts = load_plugin("scripts/deployer_policy_parts.py")
+MANAGED_POLICY_SIZE = _parts.MANAGED_POLICY_SIZE
+policy_size = _parts.policy_size
+managed_policy_parts = _parts.managed_policy_parts
 
-__all__ = ["ACTION_OF_OPERATION", "UNAUTHORISED_CALLS", "action_of"]
+__all__ = [
+    "ACTION_OF_OPERATION",
+    "MANAGED_POLICY_SIZE",
+    "UNAUTHORISED_CALLS",
+    "action_of",
+    "managed_policy_parts",
+    "policy_size",
+]
 
 
 def load(path: Path = POLICY) -> dict[str, Any]:
@@ -48,24 +57,3 @@ def allowing_statements(policy: dict[str, Any], action: str) -> list[str]:
 def is_read_only(action: str) -> bool:
     verb = action.split(":", 1)[1]
     return verb.startswith(("Describe", "List", "Get", "View"))
-
-
-def policy_size(document: dict[str, Any]) -> int:
-    """The size IAM counts against its quotas: the JSON text without whitespace."""
-    return len(re.sub(r"\s", "", json.dumps(document)))
-
-
-def managed_policy_parts(document: dict[str, Any], limit: int = MANAGED_POLICY_SIZE) -> list[dict[str, Any]]:
-    """The policy cut into managed policies IAM accepts (whole statements, each part within `limit`).
-
-    One document of the deployer's size exceeds IAM's quota on a managed policy (and far exceeds the
-    2,048 characters of a user's inline policies), so it is attached to the deployer as these parts.
-    """
-    parts: list[list[dict[str, Any]]] = [[]]
-    for statement in document["Statement"]:
-        candidate = {"Version": document["Version"], "Statement": [*parts[-1], statement]}
-        if parts[-1] and policy_size(candidate) > limit:
-            parts.append([statement])
-        else:
-            parts[-1].append(statement)
-    return [{"Version": document["Version"], "Statement": statements} for statements in parts]
