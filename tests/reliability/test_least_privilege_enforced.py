@@ -117,6 +117,8 @@ class Proof:
     converge_calls: list[dict[str, Any]]
     after_converge: list[footprint.Resource]
     federation_tags: dict[str, dict[str, str]]  # tags of the SAML provider and the role, after the converge
+    second: PlaybookRun  # the no-op converge: the reads of an unchanged tenant are allowed too
+    second_calls: list[dict[str, Any]]
     teardown: PlaybookRun
     teardown_calls: list[dict[str, Any]]
     after_teardown: list[footprint.Resource]
@@ -130,6 +132,8 @@ def proof(enforcing: SandboxClient, tmp_path_factory: pytest.TempPathFactory) ->
     converge_calls = converge.calls()
     after_converge = footprint.collect(enforcing, REGION)
     federation_tags = federation_tags_of(enforcing, TENANT) if converge.rc == 0 else {}
+    second = run_playbook("site.yml", inventory, enforcing, env=deployer.environment, timeout=1800)
+    second_calls = second.calls()
     teardown = run_playbook(
         "playbooks/teardown.yml",
         inventory,
@@ -146,6 +150,8 @@ def proof(enforcing: SandboxClient, tmp_path_factory: pytest.TempPathFactory) ->
         converge_calls,
         after_converge,
         federation_tags,
+        second,
+        second_calls,
         teardown,
         teardown_calls,
         after_teardown,
@@ -177,6 +183,14 @@ def test_the_deployer_converges_the_tenant(proof: Proof) -> None:
 def test_the_converge_meets_no_refusal(proof: Proof) -> None:
     assert refusals(proof.converge_calls) == []
     assert {call["operation"] for call in proof.converge_calls} >= {"CreateVpc", "CreateMicrosoftAD", "CreateFleet"}
+
+
+def test_the_second_converge_changes_nothing_and_meets_no_refusal(proof: Proof) -> None:
+    assert proof.second.rc == 0, proof.second.stdout[-5000:]
+    assert proof.second.recap[TENANT]["changed"] == 0
+    assert proof.second_calls and refusals(proof.second_calls) == []
+    mutating = [call["operation"] for call in proof.second_calls if call.get("mutating")]
+    assert mutating == []
 
 
 def test_every_call_of_the_converge_and_the_teardown_is_the_deployer_s(proof: Proof) -> None:
