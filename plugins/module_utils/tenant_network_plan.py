@@ -1406,6 +1406,8 @@ def network_result(discovered: Discovered, tenant: str, zones: list[str] | None 
         "s3_endpoint_id": endpoint.id if endpoint else None,
         "security_groups": groups,
         "dhcp_options_id": dhcp_id,
+        # The settings of that set when it is the toolkit's (read only when DHCP options were looked up).
+        "dhcp_options": next((dict(d.config) for d in index.dhcp if d.id == dhcp_id), None),
         "tags": dict(vpc.tags) if vpc else {},
     }
 

@@ -240,6 +240,10 @@ network:
       description: Id of the DHCP options set associated with the VPC (C(default) for AWS's).
       type: str
       sample: dopt-0a1b2c3d4e5f60718
+    dhcp_options:
+      description: Settings of that set when it is one the toolkit made for the tenant, else null.
+      type: dict
+      sample: {domain-name: [corp.acme-neuro.example], domain-name-servers: [10.40.1.10, 10.40.2.10]}
     tags:
       description: Tags of the VPC.
       type: dict
@@ -776,7 +780,9 @@ def build_spec(module: AnsibleAWSModule, reader: NetworkReader, discovered: Disc
 
 
 def ensure_present(module: AnsibleAWSModule, reader: NetworkReader, writer: NetworkWriter) -> dict[str, Any]:
-    discovered = reader.discover(dhcp=bool(module.params["dhcp_dns_servers"]), teardown=False)
+    # DHCP options are always read (one call, in parallel with the others): the result says what the VPC
+    # hands out, so a later stage knows without another call whether it still has to point it at the directory.
+    discovered = reader.discover(dhcp=True, teardown=False)
     spec = build_spec(module, reader, discovered)
     plan = plan_network(spec, discovered)
     result: dict[str, Any] = {
@@ -788,7 +794,7 @@ def ensure_present(module: AnsibleAWSModule, reader: NetworkReader, writer: Netw
         result["network"] = network_result(discovered, spec.tenant, spec.zones)
         return result
     done = writer.perform(plan)
-    after = reader.discover(dhcp=spec.dhcp is not None, teardown=False)
+    after = reader.discover(dhcp=True, teardown=False)
     result.update(actions=done, network=network_result(after, spec.tenant, spec.zones))
     return result
 

@@ -71,6 +71,17 @@ def test_two_tenants_converge_in_one_run(two_tenants, sandbox):
     directories = sandbox.boto3("ds").describe_directories()["DirectoryDescriptions"]
     assert [d["Name"] for d in directories if d["Name"].endswith("lab-saml.example")] == ["corp.lab-saml.example"]
     assert not [d for d in directories if "lab-pool" in d["Name"]]
+
+    # The SAML tenant's VPC hands out its directory's DNS and domain (instances resolve the domain they join);
+    # the user-pool tenant's VPC keeps AWS's default options.
+    [directory] = [d for d in directories if d["Name"] == "corp.lab-saml.example"]
+    by_tenant = {next(t["Value"] for t in v["Tags"] if t["Key"] == "tenant"): v for v in vpcs}
+    [options] = ec2.describe_dhcp_options(DhcpOptionsIds=[by_tenant["lab-saml"]["DhcpOptionsId"]])["DhcpOptions"]
+    config = {c["Key"]: sorted(v["Value"] for v in c["Values"]) for c in options["DhcpConfigurations"]}
+    assert config["domain-name-servers"] == sorted(directory["DnsIpAddrs"])
+    assert config["domain-name"] == ["corp.lab-saml.example"]
+    assert {"Key": "tenant", "Value": "lab-saml"} in options["Tags"]
+    assert by_tenant["lab-pool"]["DhcpOptionsId"] != options["DhcpOptionsId"]
     users = appstream.describe_users(AuthenticationType="USERPOOL")["Users"]
     pool_users = appstream.describe_user_stack_associations(StackName="lab-pool-stack")["UserStackAssociations"]
     assert {u["UserName"] for u in pool_users} == {u["email"] for u in demo_tenant()["users"]}
