@@ -659,8 +659,11 @@ def test_directory_config_lifecycle_with_the_password_from_secrets_manager(tmp_p
     make_directory(sandbox, network, fqdn, tenant)
     password = f"Svc-{uuid.uuid4().hex}"
     secret = f"{tenant}/directory/appstream-service"
+    # Tagged for the tenant, as the directory-content stage keeps it: a secret of another owner is never read.
     sandbox.boto3("secretsmanager").create_secret(
-        Name=secret, SecretString=json.dumps({"username": "svc-appstream", "password": password})
+        Name=secret,
+        SecretString=json.dumps({"username": "svc-appstream", "password": password}),
+        Tags=[{"Key": "tenant", "Value": tenant}, {"Key": "managed-by", "Value": "appstream-tenant-toolkit"}],
     )
     ou = f"OU=AppStream,OU=Computers,OU={netbios},DC=corp,DC={tenant},DC=example"
     options = {
@@ -816,6 +819,7 @@ def test_roles_and_fleet_playbook_converge_a_saml_tenant(tmp_path, sandbox):
     sandbox.boto3("secretsmanager").create_secret(
         Name=f"{name}/directory/appstream-service",
         SecretString=json.dumps({"username": "svc-appstream", "password": f"Svc-{uuid.uuid4().hex}"}),
+        Tags=[{"Key": "tenant", "Value": name}, {"Key": "managed-by", "Value": "appstream-tenant-toolkit"}],
     )
 
     setup = run_playbook(
