@@ -90,7 +90,10 @@ class LookupModule(AWSLookupBase):
         tenant = self.get_option("tenant")
         field = self.get_option("field")
         on_missing = self.get_option("on_missing")
-        client = self.client("secretsmanager", AWSRetry.jittered_backoff())
+        retry = AWSRetry.jittered_backoff(
+            retries=10, delay=1, max_delay=30, catch_extra_error_codes=secrets.RETRY_CODES
+        )
+        client = self.client("secretsmanager", retry)
         values = []
         for term in terms:
             try:

@@ -17,6 +17,8 @@ import json
 from typing import Any
 
 TENANT_TAG = "tenant"
+# Secrets Manager's throttling and transient errors, retried with backoff (AWSRetry knows EC2's names only).
+RETRY_CODES = ["ThrottlingException", "InternalServiceError", "ServiceUnavailableException"]
 
 
 class SecretError(Exception):

@@ -47,9 +47,9 @@ def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict
     from sandbox.backends.budgets import BudgetsService
     from sandbox.backends.ds import DirectoryService
     from sandbox.backends.fsx import FSxService
-    from sandbox.iam_saml_tags import install as keep_saml_provider_tags
+    from sandbox.moto_gaps import install as fill_moto_gaps
 
-    keep_saml_provider_tags()  # moto's IAM drops the tags of SAML providers
+    fill_moto_gaps()  # SAML provider tags, CreateDhcpOptions TagSpecifications
     directories = DirectoryService(clock)
     file_systems = FSxService(clock)
     # FSx resolves ActiveDirectoryId through the DS backend, which in turn refuses to delete a directory in use.

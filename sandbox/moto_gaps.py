@@ -1,6 +1,9 @@
-"""Tags on IAM SAML providers, which moto 5.2 does not keep.
+"""What AWS does and moto 5.2 does not, where the toolkit depends on it. Installed once per process.
 
-AWS accepts `Tags` on CreateSAMLProvider, returns them from GetSAMLProvider and offers
+- Tags on IAM SAML providers (`install_saml_provider_tags`).
+- TagSpecifications of EC2 CreateDhcpOptions (`install_dhcp_options_tag_specifications`).
+
+Tags on IAM SAML providers: AWS accepts `Tags` on CreateSAMLProvider, returns them from GetSAMLProvider and offers
 TagSAMLProvider, UntagSAMLProvider and ListSAMLProviderTags (botocore's iam model has all five).
 moto drops the tags of CreateSAMLProvider and answers the three tag operations with "not
 implemented", so a toolkit that marks its SAML providers as its own could not be tested. This
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_INSTALLED = "_sandbox_saml_provider_tags"
+_INSTALLED = "_sandbox_fills_moto_gap"
 
 
 def _provider(backend: Any, arn: str) -> Any:
@@ -21,7 +24,7 @@ def _provider(backend: Any, arn: str) -> Any:
     return provider
 
 
-def install() -> None:
+def install_saml_provider_tags() -> None:
     from moto.core.responses import ActionResult, EmptyResult
     from moto.iam.exceptions import TooManyTags
     from moto.iam.responses import IamResponse
@@ -69,3 +72,28 @@ def install() -> None:
     IamResponse.untag_saml_provider = untag_saml_provider
     IamResponse.list_saml_provider_tags = list_saml_provider_tags
     setattr(IamResponse, _INSTALLED, True)
+
+
+def install_dhcp_options_tag_specifications() -> None:
+    """CreateDhcpOptions applies its TagSpecifications in AWS; moto ignores them, so a caller whose IAM
+    policy allows ec2:CreateTags only while creating (ec2:CreateAction) could not tag its options."""
+    from moto.ec2.responses.dhcp_options import DHCPOptions
+
+    if getattr(DHCPOptions, _INSTALLED, False):
+        return
+    original = DHCPOptions.create_dhcp_options
+
+    def create_dhcp_options(self: Any) -> Any:
+        tags = self._parse_tag_specification("dhcp-options").get("dhcp-options", {})
+        result = original(self)
+        if tags:
+            self.ec2_backend.create_tags([result.result["DhcpOptions"].id], tags)
+        return result
+
+    DHCPOptions.create_dhcp_options = create_dhcp_options
+    setattr(DHCPOptions, _INSTALLED, True)
+
+
+def install() -> None:
+    install_saml_provider_tags()
+    install_dhcp_options_tag_specifications()

@@ -1,4 +1,4 @@
-"""SAML providers keep their tags in the sandbox, as in AWS (moto alone drops them)."""
+"""Where the sandbox does what AWS does and moto alone does not (sandbox/moto_gaps.py)."""
 
 from __future__ import annotations
 
@@ -53,3 +53,14 @@ def test_a_provider_created_without_tags_has_none(sandbox: SandboxClient) -> Non
     ]
     assert iam.get_saml_provider(SAMLProviderArn=arn).get("Tags", []) == []
     assert iam.list_saml_provider_tags(SAMLProviderArn=arn)["Tags"] == []
+
+
+def test_dhcp_options_get_the_tags_of_their_creation(sandbox: SandboxClient) -> None:
+    ec2 = sandbox.boto3("ec2", "eu-west-3")
+    created = ec2.create_dhcp_options(
+        DhcpConfigurations=[{"Key": "domain-name", "Values": ["corp.x.example"]}],
+        TagSpecifications=[{"ResourceType": "dhcp-options", "Tags": [{"Key": "tenant", "Value": "x"}]}],
+    )["DhcpOptions"]
+    assert created["Tags"] == [{"Key": "tenant", "Value": "x"}]
+    [described] = ec2.describe_dhcp_options(DhcpOptionsIds=[created["DhcpOptionsId"]])["DhcpOptions"]
+    assert described["Tags"] == [{"Key": "tenant", "Value": "x"}]
