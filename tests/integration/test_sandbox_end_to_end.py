@@ -8,6 +8,7 @@ fleet, stack, users, associations, streaming URL, and the moto-served extras.
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -102,16 +103,16 @@ def test_a_whole_tenant_footprint_in_plain_boto3(sandbox, time_scale):
         appstream.create_streaming_url(StackName="e2e-stack", FleetName="e2e-fleet", UserId="ada")
     assert refused.value.response["Error"]["Code"] == "OperationNotPermittedException"
 
-    appstream.create_user(UserName="ada@lab.example", AuthenticationType="USERPOOL", MessageAction="SUPPRESS")
+    # The user pool is the account's: a name no other test of this sandbox uses.
+    user = f"ada-{uuid.uuid4().hex[:8]}@lab.example"
+    appstream.create_user(UserName=user, AuthenticationType="USERPOOL", MessageAction="SUPPRESS")
     appstream.create_stack(Name="e2e-trial-stack")
     result = appstream.batch_associate_user_stack(
-        UserStackAssociations=[
-            {"StackName": "e2e-trial-stack", "UserName": "ada@lab.example", "AuthenticationType": "USERPOOL"}
-        ]
+        UserStackAssociations=[{"StackName": "e2e-trial-stack", "UserName": user, "AuthenticationType": "USERPOOL"}]
     )
     assert result["errors"] == []
     associations = appstream.describe_user_stack_associations(StackName="e2e-trial-stack")["UserStackAssociations"]
-    assert [a["UserName"] for a in associations] == ["ada@lab.example"]
+    assert [a["UserName"] for a in associations] == [user]
 
     # moto-served services on the same endpoint
     sandbox.boto3("secretsmanager").create_secret(Name="e2e/directory/admin", SecretString="x")
