@@ -34,17 +34,17 @@ CALL_TARGET = 1 / 3
 TIME_TARGET = 1 / 2
 
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
 
 from sandbox.client import SandboxClient  # noqa: E402
 
 
 def layout(cidr: str) -> list[dict[str, str]]:
     """The subnets tenant_network derives, so that the chain builds exactly the same network."""
-    import ansible.module_utils
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
-    ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
-    from ansible.module_utils.tenant_network_plan import derive_subnet_layout
+    # The repository is the collection iconeus.tenant_toolkit (collections/ links it): import by FQCN.
+    _AnsibleCollectionFinder(paths=[str(ROOT / "collections")])._install()
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_network_plan import derive_subnet_layout
 
     derived = derive_subnet_layout(cidr, len(ZONES))
     return [{"role": "public", "cidr": c, "az": z} for c, z in zip(derived.public, ZONES, strict=True)] + [

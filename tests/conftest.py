@@ -13,15 +13,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
 
-import ansible.module_utils  # noqa: E402
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
 
 from sandbox.client import SandboxClient  # noqa: E402
 
-# Project module_utils are imported by modules as ansible.module_utils.<name> (ansible.cfg's
-# module_utils path); make the same names importable in tests.
-ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
+# The repository is the collection iconeus.tenant_toolkit (collections/ansible_collections/iconeus/
+# tenant_toolkit links to the root): tests import its plugins by their FQCN, through Ansible's own
+# collection loader, as ansible-playbook and ansible-test do. The bundled collections (amazon.aws, ...)
+# are found on sys.path.
+_AnsibleCollectionFinder(paths=[str(ROOT / "collections")])._install()
 
 # Fast enough that a 30-minute modelled creation takes under 2 s, slow enough that
 # transitional states (PENDING, STARTING) are still observable right after a call.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -144,8 +145,13 @@ def run_tasks(
     return run_playbook(playbook, Path("localhost,"), sandbox, check=check, diff=diff, args=args)
 
 
+COLLECTION = "ansible_collections.iconeus.tenant_toolkit"
+
+
 def load_plugin(relative: str, name: str | None = None) -> ModuleType:
-    """Import a project plugin or module by path (``plugins/filter/x.py``), as Ansible would load it."""
+    """A plugin of the collection by its FQCN (``plugins/filter/x.py``), or a project script by path."""
+    if relative.startswith("plugins/"):
+        return importlib.import_module(COLLECTION + "." + relative.removesuffix(".py").replace("/", "."))
     name = name or "test_" + relative.replace("/", "_").removesuffix(".py")
     spec = importlib.util.spec_from_file_location(name, ROOT / relative)
     assert spec is not None and spec.loader is not None

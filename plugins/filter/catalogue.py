@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters over the application catalogue: resolution, hash, image name.
 
-    {{ app_catalogue | catalogue_resolve(tenant.apps) }}         -> entries, dependencies first
-    {{ resolved | catalogue_hash(tenant.appstream.base_image) }} -> "3f9c0a1b2c4d"
-    {{ tenant.name | catalogue_image_name(digest) }}            -> "demo-suite-3f9c0a1b2c4d"
+    {{ app_catalogue | iconeus.tenant_toolkit.catalogue_resolve(tenant.apps) }}         -> entries, dependencies first
+    {{ resolved | iconeus.tenant_toolkit.catalogue_hash(tenant.appstream.base_image) }} -> "3f9c0a1b2c4d"
+    {{ tenant.name | iconeus.tenant_toolkit.catalogue_image_name(digest) }}            -> "demo-suite-3f9c0a1b2c4d"
 
 Pass the base image to ``catalogue_hash`` to get the same digest as the
 ``tenant_validate`` module (a new AWS base image must give a new image name).
@@ -15,36 +15,11 @@ The logic lives in ``plugins/module_utils/catalogue.py`` so that the
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-
-_MODULE_NAME = "appstream_tenant_toolkit_catalogue"
-
-
-def _load_catalogue_utils() -> ModuleType:
-    # The `module_utils` setting of ansible.cfg only feeds the module packager
-    # (AnsiballZ): a controller-side plugin cannot import a project module_util
-    # as `ansible.module_utils.catalogue`. Load the file by path instead, under
-    # a private name, once per process.
-    if _MODULE_NAME in sys.modules:
-        return sys.modules[_MODULE_NAME]
-    path = Path(__file__).resolve().parent.parent / "module_utils" / "catalogue.py"
-    spec = importlib.util.spec_from_file_location(_MODULE_NAME, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load the catalogue helpers from {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_MODULE_NAME] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_catalogue = _load_catalogue_utils()
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils import catalogue as _catalogue
 
 
 def catalogue_resolve(catalogue: Mapping[str, Any], app_keys: Iterable[str]) -> list[dict[str, Any]]:

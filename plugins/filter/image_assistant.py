@@ -8,28 +8,25 @@ the Windows (MSVC ``CommandLineToArgvW``) rules, so a path with spaces or launch
 holding quotes reach Image Assistant exactly as written here. These filters only build the
 argv lists, never a command string, so no quoting is done by hand in YAML.
 
-    {{ 'add-application' | image_assistant_argv(launch) }}
-    {{ image_assistant_list | image_assistant_status }}           -> {ok, status, message, data}
-    {{ image_assistant_list | image_assistant_status | image_assistant_registered }}
-    {{ registered | image_assistant_plan(desired) }}              -> {add, remove, keep}
-    {{ app_catalogue | image_assistant_launchable(tenant_apps) }} -> launch entries
-    {{ tenant_spec | image_assistant_image(tenant_image_name, tenant_catalogue_hash,
+    {{ 'add-application' | iconeus.tenant_toolkit.image_assistant_argv(launch) }}
+    {{ image_assistant_list | iconeus.tenant_toolkit.image_assistant_status }}           -> {ok, status, message, data}
+    {{ image_assistant_list | iconeus.tenant_toolkit.image_assistant_status | iconeus.tenant_toolkit.image_assistant_registered }}
+    {{ registered | iconeus.tenant_toolkit.image_assistant_plan(desired) }}              -> {add, remove, keep}
+    {{ app_catalogue | iconeus.tenant_toolkit.image_assistant_launchable(tenant_apps) }} -> launch entries
+    {{ tenant_spec | iconeus.tenant_toolkit.image_assistant_image(tenant_image_name, tenant_catalogue_hash,
                                            app_catalogue, tenant_apps) }}
-    {{ argv | windows_command_line }}                             -> the line win_command runs
+    {{ argv | iconeus.tenant_toolkit.windows_command_line }}                             -> the line win_command runs
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils import catalogue
 
 DEFAULT_EXECUTABLE = "Image-Assistant.exe"
 # facts.md: at most 50 applications per image.
@@ -365,27 +362,9 @@ def image_assistant_plan(
 # --------------------------------------------------------------------------
 
 
-_CATALOGUE_MODULE = "appstream_tenant_toolkit_catalogue"
-
-
-def _catalogue_utils() -> ModuleType:
-    # The create-image name rules live with the catalogue (plugins/module_utils/catalogue.py);
-    # load that file by path under the name the catalogue filter uses, so both share one copy.
-    if _CATALOGUE_MODULE in sys.modules:
-        return sys.modules[_CATALOGUE_MODULE]
-    path = Path(__file__).resolve().parent.parent / "module_utils" / "catalogue.py"
-    spec = importlib.util.spec_from_file_location(_CATALOGUE_MODULE, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load the catalogue helpers from {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_CATALOGUE_MODULE] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def image_name_errors(name: str) -> list[str]:
     """The create-image name rules (facts.md) that ``name`` breaks."""
-    return _catalogue_utils().image_name_errors(name, path="image name")
+    return catalogue.image_name_errors(name, path="image name")
 
 
 def _tag_value(value: Any) -> str:

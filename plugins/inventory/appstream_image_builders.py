@@ -36,7 +36,7 @@ options:
     description: The name of this plugin; it makes the file an C(appstream_image_builders) inventory source.
     type: str
     required: true
-    choices: [appstream_image_builders]
+    choices: [iconeus.tenant_toolkit.appstream_image_builders, appstream_image_builders]
   regions:
     description:
       - Regions whose builders are listed.
@@ -115,7 +115,7 @@ notes:
 EXAMPLES = r"""
 # inventories/builders/eu.appstream_image_builders.yml
 # ansible-inventory -i inventories/builders/eu.appstream_image_builders.yml --graph
-plugin: appstream_image_builders
+plugin: iconeus.tenant_toolkit.appstream_image_builders
 regions: [eu-west-3]
 tenants: [acme-neuro]
 states: [RUNNING]
@@ -123,7 +123,7 @@ transport: kerberos
 ca_path: /etc/pki/acme-neuro/winrm-ca.pem
 
 # Against the local sandbox, every state, plus a group per base image:
-# plugin: appstream_image_builders
+# plugin: iconeus.tenant_toolkit.appstream_image_builders
 # regions: [eu-west-3]
 # endpoint_url: http://127.0.0.1:4566
 # keyed_groups:
@@ -147,8 +147,8 @@ except ImportError:  # reported by parse(), so that ansible-doc still renders
     BotoCoreError = ClientError = Exception
 
 
-NAME = "appstream_image_builders"
-CONFIG_SUFFIXES = (f".{NAME}.yml", f".{NAME}.yaml")
+NAME = "iconeus.tenant_toolkit.appstream_image_builders"
+CONFIG_SUFFIXES = (".appstream_image_builders.yml", ".appstream_image_builders.yaml")
 ALL_GROUP = "appstream_image_builders"
 TENANT_TAG = "tenant"
 GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_]")

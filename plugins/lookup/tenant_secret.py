@@ -43,7 +43,7 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Read the directory admin password of the tenant
   ansible.builtin.set_fact:
-    admin_password: "{{ lookup('tenant_secret', 'acme-neuro/directory/admin', tenant='acme-neuro', field='password') }}"
+    admin_password: "{{ lookup('iconeus.tenant_toolkit.tenant_secret', 'acme-neuro/directory/admin', tenant='acme-neuro', field='password') }}"
   no_log: true
 """
 
@@ -54,39 +54,18 @@ _raw:
   elements: str
 """
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from ansible.errors import AnsibleLookupError
 from ansible.utils.display import Display
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
-
-_MODULE_NAME = "appstream_tenant_toolkit_tenant_secrets"
-
-
-def _load_secret_utils() -> ModuleType:
-    # Controller-side plugins cannot import project module_utils as `ansible.module_utils.*`
-    # (that path only feeds AnsiballZ): load the file by path, once per process.
-    if _MODULE_NAME in sys.modules:
-        return sys.modules[_MODULE_NAME]
-    path = Path(__file__).resolve().parent.parent / "module_utils" / "tenant_secrets.py"
-    spec = importlib.util.spec_from_file_location(_MODULE_NAME, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load the secret helpers from {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_MODULE_NAME] = module
-    spec.loader.exec_module(module)
-    return module
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils import tenant_secrets as secrets
 
 
 class LookupModule(AWSLookupBase):
     def run(self, terms: list[str], variables: Any = None, **kwargs: Any) -> list[str]:
         super().run(terms, variables, **kwargs)
-        secrets = _load_secret_utils()
         tenant = self.get_option("tenant")
         field = self.get_option("field")
         on_missing = self.get_option("on_missing")

@@ -5,9 +5,8 @@
 The catalogue (``app_catalogue`` in ``group_vars/all/catalogue.yml``, design.md
 section 4) maps an application key to the data needed to install it on an
 image builder and to register it with Image Assistant. Pure standard-library
-Python: shipped as ``ansible.module_utils.catalogue`` to the project's modules,
-loaded by path from the ``catalogue`` filter plugin, imported directly by the
-unit tests.
+Python, imported by its FQCN by the modules, the ``catalogue`` filter plugin and
+the unit tests.
 
 The image name carries a short hash of the resolved catalogue, so an unchanged
 catalogue maps to the existing image and no builder is started (design.md

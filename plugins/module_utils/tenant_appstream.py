@@ -28,7 +28,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible.module_utils.tenant_resource import LIVE, RECREATE, REMOVE, STOP, normalise
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+    LIVE,
+    RECREATE,
+    REMOVE,
+    STOP,
+    normalise,
+)
 
 # ---------------------------------------------------------------------------------------------
 # API helpers

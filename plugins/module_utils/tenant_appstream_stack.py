@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible.module_utils.tenant_resource import REMOVE
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import REMOVE
 
 # -- user settings --------------------------------------------------------------------------
 # option name -> (API action, secure default). The AppStream API enables every action that a

@@ -7,9 +7,14 @@ import hashlib
 import json
 from typing import Any
 
-from ansible.module_utils.tenant_resource import NotOwned, PlanRefused, ResourceKind, converge
-from ansible.module_utils.tenant_waiters import WaitFailed, WaitTimeout
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+    NotOwned,
+    PlanRefused,
+    ResourceKind,
+    converge,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import WaitFailed, WaitTimeout
 
 # JSON-protocol services (AppStream, DS, FSx) name their throttling and transient errors
 # differently from EC2; AWSRetry only knows EC2's names by default.

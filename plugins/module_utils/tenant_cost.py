@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ansible.module_utils.tenant_schema import TENANT_SCHEMA, apply_defaults
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import TENANT_SCHEMA, apply_defaults
 
 __all__ = [
     "DEFAULT_BUILD_HOURS",

@@ -24,7 +24,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible.module_utils.tenant_tags import desired_tags, is_owned, list_to_dict, owner_of, tag_changes
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
+    desired_tags,
+    is_owned,
+    list_to_dict,
+    owner_of,
+    tag_changes,
+)
 
 COMPONENT_TAG = "toolkit:component"
 COMPONENT = "network"

@@ -18,7 +18,12 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible.module_utils.tenant_tags import desired_tags, is_owned, owner_of, tag_changes
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
+    desired_tags,
+    is_owned,
+    owner_of,
+    tag_changes,
+)
 
 LIVE = "live"  # applied to the running resource
 STOP = "stop"  # the API accepts it only while the resource is stopped

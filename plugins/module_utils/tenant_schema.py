@@ -4,8 +4,8 @@
 
 Every rule about the tenant definition lives here, so that the playbooks, the
 roles and the tests agree on one contract. The module is pure standard-library
-Python: it is shipped to the controller as an Ansible module_util
-(``ansible.module_utils.tenant_schema``) and imported directly by the unit tests.
+Python, imported by its FQCN by the modules, the filter plugins and the unit
+tests.
 
 Public API:
 

@@ -8,7 +8,7 @@ password its owner knows, or the toolkit would later overwrite it. Every read th
 the secret's tags first (DescribeSecret), then reads the value of exactly that secret (by ARN).
 
 Self-contained (no project imports): the `tenant_secret` lookup loads this file by path on the
-controller, modules import it as `ansible.module_utils.tenant_secrets`.
+controller, modules import it as `ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_secrets`.
 """
 
 from __future__ import annotations

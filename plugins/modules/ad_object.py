@@ -178,7 +178,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Ensure the OU for AppStream computer objects
-  ad_object:
+  iconeus.tenant_toolkit.ad_object:
     server: "{{ tenant_directory.dns_ip_addrs[0] }}"
     username: Admin@corp.example.com
     password: "{{ directory_admin_password }}"
@@ -188,7 +188,7 @@ EXAMPLES = r"""
     path: OU=Computers,OU=CORP,DC=corp,DC=example,DC=com
 
 - name: Ensure the AppStream service account with exactly the rights AppStream needs on that OU
-  ad_object:
+  iconeus.tenant_toolkit.ad_object:
     server: "{{ tenant_directory.dns_ip_addrs[0] }}"
     username: Admin@corp.example.com
     password: "{{ directory_admin_password }}"
@@ -203,7 +203,7 @@ EXAMPLES = r"""
   no_log: true
 
 - name: Ensure the tenant's users group has exactly these members
-  ad_object:
+  iconeus.tenant_toolkit.ad_object:
     server: 10.40.1.10
     username: Admin@corp.example.com
     password: "{{ directory_admin_password }}"
@@ -259,7 +259,7 @@ actions:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.tenant_ad import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ad import (
     AdError,
     Directory,
     SecurityDescriptor,

@@ -100,7 +100,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Ensure AppStream can join computers to the tenant's directory
-  appstream_directory_config:
+  iconeus.tenant_toolkit.appstream_directory_config:
     tenant: acme-neuro
     directory_name: corp.acme-neuro.example
     organizational_unit_distinguished_names:
@@ -109,7 +109,7 @@ EXAMPLES = r"""
     service_account_secret_id: acme-neuro/directory/appstream-service
 
 - name: Rotate the service account password
-  appstream_directory_config:
+  iconeus.tenant_toolkit.appstream_directory_config:
     tenant: acme-neuro
     directory_name: corp.acme-neuro.example
     service_account_name: ACMENEURO\appstream-svc
@@ -117,7 +117,7 @@ EXAMPLES = r"""
     update_password: always
 
 - name: Remove the directory config
-  appstream_directory_config:
+  iconeus.tenant_toolkit.appstream_directory_config:
     tenant: acme-neuro
     directory_name: corp.acme-neuro.example
     state: absent
@@ -172,13 +172,21 @@ diff:
 import json
 from typing import Any
 
-from ansible.module_utils.tenant_appstream import describe_all, describe_one
-from ansible.module_utils.tenant_aws import retry_decorator, run
-from ansible.module_utils.tenant_resource import NotOwned, Plan, PlanRefused, ResourceKind
-from ansible.module_utils.tenant_secrets import SecretError, read_owned_secret
-from ansible.module_utils.tenant_tags import is_owned, list_to_dict, owner_of
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import describe_all, describe_one
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator, run
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+    NotOwned,
+    Plan,
+    PlanRefused,
+    ResourceKind,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_secrets import (
+    SecretError,
+    read_owned_secret,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import is_owned, list_to_dict, owner_of
 
 # Placeholders shown in plans and diffs instead of the password, which AWS never returns.
 PASSWORD_UNKNOWN = "(not returned by AWS)"  # noqa: S105

@@ -266,7 +266,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Ensure the tenant's fleet runs the catalogue image
-  appstream_fleet:
+  iconeus.tenant_toolkit.appstream_fleet:
     name: acme-neuro-fleet
     tenant: acme-neuro
     environment: prod
@@ -293,14 +293,14 @@ EXAMPLES = r"""
         stop: "20:00"
 
 - name: Change the instance type, restarting the fleet if it runs
-  appstream_fleet:
+  iconeus.tenant_toolkit.appstream_fleet:
     name: acme-neuro-fleet
     tenant: acme-neuro
     instance_type: stream.standard.large
     when_running: restart
 
 - name: Leave the domain and drop the IAM role (AttributesToDelete)
-  appstream_fleet:
+  iconeus.tenant_toolkit.appstream_fleet:
     name: acme-neuro-fleet
     tenant: acme-neuro
     state: stopped
@@ -308,7 +308,7 @@ EXAMPLES = r"""
     iam_role_arn: ""
 
 - name: Delete the fleet (detaches its stacks first)
-  appstream_fleet:
+  iconeus.tenant_toolkit.appstream_fleet:
     name: acme-neuro-fleet
     tenant: acme-neuro
     state: absent
@@ -414,7 +414,9 @@ diff:
 import datetime
 from typing import Any
 
-from ansible.module_utils.tenant_appstream import (
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import (
     apply_scaling,
     create_fleet_request,
     describe_all,
@@ -433,12 +435,20 @@ from ansible.module_utils.tenant_appstream import (
     settled_fleet_state,
     update_fleet_request,
 )
-from ansible.module_utils.tenant_aws import retry_decorator, run, tenant_argument_spec
-from ansible.module_utils.tenant_resource import REMOVE, STOP, Plan, PlanRefused, ResourceKind
-from ansible.module_utils.tenant_tags import is_owned
-from ansible.module_utils.tenant_waiters import ABSENT, wait_for
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+    retry_decorator,
+    run,
+    tenant_argument_spec,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+    REMOVE,
+    STOP,
+    Plan,
+    PlanRefused,
+    ResourceKind,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import is_owned
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import ABSENT, wait_for
 
 PLATFORMS = [
     "WINDOWS",

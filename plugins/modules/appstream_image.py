@@ -94,7 +94,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Wait for the catalogue image and share it with the test account
-  appstream_image:
+  iconeus.tenant_toolkit.appstream_image:
     name: acme-neuro-suite-3f9c0a1b2c4d
     tenant: acme-neuro
     shared_accounts:
@@ -103,13 +103,13 @@ EXAMPLES = r"""
         allow_image_builder: false
 
 - name: Copy the image to a second region
-  appstream_image:
+  iconeus.tenant_toolkit.appstream_image:
     name: acme-neuro-suite-3f9c0a1b2c4d
     tenant: acme-neuro
     destination_region: eu-central-1
 
 - name: Delete an old image
-  appstream_image:
+  iconeus.tenant_toolkit.appstream_image:
     name: acme-neuro-suite-0ld0ld0ld0ld
     tenant: acme-neuro
     state: absent
@@ -161,19 +161,27 @@ diff:
 
 from typing import Any
 
-from ansible.module_utils.tenant_appstream import (
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import (
     describe_all,
     describe_one,
     get_tags,
     reason_text,
     set_tags,
 )
-from ansible.module_utils.tenant_aws import retry_decorator, run, tenant_argument_spec
-from ansible.module_utils.tenant_resource import Plan, PlanRefused, ResourceKind
-from ansible.module_utils.tenant_tags import desired_tags, is_owned
-from ansible.module_utils.tenant_waiters import ABSENT, wait_for
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+    retry_decorator,
+    run,
+    tenant_argument_spec,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+    Plan,
+    PlanRefused,
+    ResourceKind,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import desired_tags, is_owned
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import ABSENT, wait_for
 
 IN_PROGRESS = ("PENDING", "CREATING", "COPYING", "IMPORTING", "VALIDATING")
 

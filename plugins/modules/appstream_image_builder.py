@@ -136,7 +136,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Ensure the tenant's image builder runs
-  appstream_image_builder:
+  iconeus.tenant_toolkit.appstream_image_builder:
     name: acme-neuro-builder
     tenant: acme-neuro
     environment: prod
@@ -155,13 +155,13 @@ EXAMPLES = r"""
     msg: "{{ builder.image_builder.private_ip }}"
 
 - name: Stop the builder when the image is done
-  appstream_image_builder:
+  iconeus.tenant_toolkit.appstream_image_builder:
     name: acme-neuro-builder
     tenant: acme-neuro
     state: stopped
 
 - name: Move the builder to a newer base image (a new builder)
-  appstream_image_builder:
+  iconeus.tenant_toolkit.appstream_image_builder:
     name: acme-neuro-builder
     tenant: acme-neuro
     image_name: AppStream-WinServer2019-10-08-2024
@@ -262,7 +262,9 @@ diff:
 
 from typing import Any
 
-from ansible.module_utils.tenant_appstream import (
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import (
     BUILDER_SETTLED,
     builder_comparable,
     builder_desired,
@@ -274,12 +276,19 @@ from ansible.module_utils.tenant_appstream import (
     set_tags,
     settled_builder_state,
 )
-from ansible.module_utils.tenant_aws import retry_decorator, run, tenant_argument_spec
-from ansible.module_utils.tenant_resource import STOP, Plan, PlanRefused, ResourceKind
-from ansible.module_utils.tenant_tags import is_owned
-from ansible.module_utils.tenant_waiters import ABSENT, wait_for
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+    retry_decorator,
+    run,
+    tenant_argument_spec,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+    STOP,
+    Plan,
+    PlanRefused,
+    ResourceKind,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import is_owned
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import ABSENT, wait_for
 
 EXPECTED_SECONDS = {"RUNNING": 10 * 60, "STOPPED": 5 * 60, ABSENT: 3 * 60}
 

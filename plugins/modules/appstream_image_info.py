@@ -56,7 +56,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Find the tenant's newest available catalogue image
-  appstream_image_info:
+  iconeus.tenant_toolkit.appstream_image_info:
     name_prefix: acme-neuro-suite-
     visibility: PRIVATE
     state: [AVAILABLE]
@@ -70,7 +70,7 @@ EXAMPLES = r"""
   when: images.images | length > 0
 
 - name: Latest AWS Windows Server 2019 base image
-  appstream_image_info:
+  iconeus.tenant_toolkit.appstream_image_info:
     name_prefix: AppStream-WinServer2019-
     visibility: PUBLIC
   register: base_images
@@ -116,10 +116,14 @@ images:
 import datetime
 from typing import Any
 
-from ansible.module_utils.tenant_appstream import describe_all, get_tags, is_not_found
-from ansible.module_utils.tenant_aws import retry_decorator
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import (
+    describe_all,
+    get_tags,
+    is_not_found,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator
 
 STATES = ["PENDING", "AVAILABLE", "FAILED", "COPYING", "DELETING", "CREATING", "IMPORTING", "VALIDATING"]
 

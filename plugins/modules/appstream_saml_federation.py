@@ -93,7 +93,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Ensure the tenant's SAML federation
-  appstream_saml_federation:
+  iconeus.tenant_toolkit.appstream_saml_federation:
     tenant: acme-neuro
     environment: prod
     metadata_document: "{{ lookup('ansible.builtin.file', inventory_dir ~ '/files/saml-metadata.xml') }}"
@@ -101,7 +101,7 @@ EXAMPLES = r"""
     region: eu-west-3
 
 - name: Remove the tenant's SAML federation
-  appstream_saml_federation:
+  iconeus.tenant_toolkit.appstream_saml_federation:
     tenant: acme-neuro
     state: absent
 """
@@ -150,11 +150,20 @@ kept:
 import json
 from typing import Any
 
-from ansible.module_utils.tenant_aws import converge_or_fail, retry_decorator, tenant_argument_spec
-from ansible.module_utils.tenant_resource import Plan, ResourceKind
-from ansible.module_utils.tenant_tags import dict_to_list, is_owned, list_to_dict, owner_of
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+    converge_or_fail,
+    retry_decorator,
+    tenant_argument_spec,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import Plan, ResourceKind
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
+    dict_to_list,
+    is_owned,
+    list_to_dict,
+    owner_of,
+)
 
 
 def as_document(value: Any) -> Any:

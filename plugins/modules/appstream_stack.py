@@ -319,7 +319,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Ensure the tenant stack exists with the secure defaults and its fleet
-  appstream_stack:
+  iconeus.tenant_toolkit.appstream_stack:
     name: acme-neuro-stack
     tenant: acme-neuro
     environment: prod
@@ -330,7 +330,7 @@ EXAMPLES = r"""
       settings_group: acme-neuro
 
 - name: Ensure a user-pool stack offers home folders and limits pasted text
-  appstream_stack:
+  iconeus.tenant_toolkit.appstream_stack:
     name: trial-lab-stack
     tenant: trial-lab
     user_settings:
@@ -344,7 +344,7 @@ EXAMPLES = r"""
     fleets: [trial-lab-fleet]
 
 - name: Ensure the stack no longer redirects, embeds or offers storage (AttributesToDelete)
-  appstream_stack:
+  iconeus.tenant_toolkit.appstream_stack:
     name: trial-lab-stack
     tenant: trial-lab
     redirect_url: ""
@@ -352,7 +352,7 @@ EXAMPLES = r"""
     storage_connectors: []
 
 - name: Ensure the stack is gone (its fleets are disassociated first)
-  appstream_stack:
+  iconeus.tenant_toolkit.appstream_stack:
     name: trial-lab-stack
     tenant: trial-lab
     state: absent
@@ -464,9 +464,11 @@ import contextlib
 from typing import Any
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible.module_utils.tenant_appstream import get_tags
-from ansible.module_utils.tenant_appstream import set_tags as apply_tags
-from ansible.module_utils.tenant_appstream_stack import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import get_tags
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import set_tags as apply_tags
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream_stack import (
     USER_SETTING_ACTIONS,
     attributes_to_delete,
     create_stack_request,
@@ -478,11 +480,13 @@ from ansible.module_utils.tenant_appstream_stack import (
     update_stack_requests,
     user_settings_check,
 )
-from ansible.module_utils.tenant_aws import retry_decorator, run, tenant_argument_spec
-from ansible.module_utils.tenant_resource import Plan, ResourceKind
-from ansible.module_utils.tenant_tags import is_owned, owner_of
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+    retry_decorator,
+    run,
+    tenant_argument_spec,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import Plan, ResourceKind
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import is_owned, owner_of
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore

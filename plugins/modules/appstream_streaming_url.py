@@ -68,7 +68,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Create a support session URL on the tenant stack
-  appstream_streaming_url:
+  iconeus.tenant_toolkit.appstream_streaming_url:
     stack_name: trial-lab-stack
     fleet_name: trial-lab-fleet
     user_id: support-ada
@@ -78,7 +78,7 @@ EXAMPLES = r"""
   no_log: true
 
 - name: Open the image builder's administrator session
-  appstream_streaming_url:
+  iconeus.tenant_toolkit.appstream_streaming_url:
     image_builder_name: trial-lab-builder
   register: streaming_url_builder
 """
@@ -105,10 +105,10 @@ import contextlib
 import re
 from typing import Any
 
-from ansible.module_utils.tenant_appstream_stack import paginate
-from ansible.module_utils.tenant_aws import retry_decorator
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream_stack import paginate
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore

@@ -113,7 +113,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Ensure the lab's users can open the tenant stack
-  appstream_user:
+  iconeus.tenant_toolkit.appstream_user:
     tenant: trial-lab
     stacks: [trial-lab-stack]
     users:
@@ -122,7 +122,7 @@ EXAMPLES = r"""
     purge_users: true
 
 - name: Ensure a departed user no longer exists
-  appstream_user:
+  iconeus.tenant_toolkit.appstream_user:
     tenant: trial-lab
     stacks: [trial-lab-stack]
     users:
@@ -241,18 +241,18 @@ import re
 import time
 from typing import Any
 
-from ansible.module_utils.tenant_appstream import get_tags
-from ansible.module_utils.tenant_appstream_stack import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import get_tags
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream_stack import (
     association_request,
     batches,
     describe_batch_errors,
     paginate,
     plan_users,
 )
-from ansible.module_utils.tenant_aws import retry_decorator
-from ansible.module_utils.tenant_tags import is_owned, owner_of
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import is_owned, owner_of
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore

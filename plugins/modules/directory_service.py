@@ -144,7 +144,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Start creating the tenant's directory and return at once
-  directory_service:
+  iconeus.tenant_toolkit.directory_service:
     name: corp.acme-neuro.example
     short_name: ACMENEURO
     edition: Standard
@@ -157,7 +157,7 @@ EXAMPLES = r"""
   no_log: true
 
 - name: Wait until the directory is Active (fails fast on Failed)
-  directory_service:
+  iconeus.tenant_toolkit.directory_service:
     name: corp.acme-neuro.example
     short_name: ACMENEURO
     edition: Standard
@@ -169,7 +169,7 @@ EXAMPLES = r"""
   register: directory
 
 - name: Add a third domain controller
-  directory_service:
+  iconeus.tenant_toolkit.directory_service:
     name: corp.acme-neuro.example
     edition: Standard
     vpc_id: vpc-0123456789abcdef0
@@ -178,7 +178,7 @@ EXAMPLES = r"""
     tenant: acme-neuro
 
 - name: Delete the directory (only with the name repeated)
-  directory_service:
+  iconeus.tenant_toolkit.directory_service:
     name: corp.acme-neuro.example
     tenant: acme-neuro
     state: absent
@@ -283,8 +283,14 @@ not_owned:
 import time
 from typing import Any
 
-from ansible.module_utils.tenant_aws import retry_decorator, run, tenant_argument_spec
-from ansible.module_utils.tenant_ds import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+    retry_decorator,
+    run,
+    tenant_argument_spec,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ds import (
     ACTIVE,
     ADMIN_USER,
     COSMETIC,
@@ -300,11 +306,15 @@ from ansible.module_utils.tenant_ds import (
     refusal_message,
     unchangeable_changes,
 )
-from ansible.module_utils.tenant_resource import LIVE, RECREATE, Plan, PlanRefused, ResourceKind
-from ansible.module_utils.tenant_tags import dict_to_list, list_to_dict
-from ansible.module_utils.tenant_waiters import ABSENT, wait_for
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+    LIVE,
+    RECREATE,
+    Plan,
+    PlanRefused,
+    ResourceKind,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import dict_to_list, list_to_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import ABSENT, wait_for
 
 # Modelled durations (seconds) shown in progress lines next to the elapsed time.
 EXPECTED_CREATION = 25 * 60

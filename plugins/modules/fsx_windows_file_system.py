@@ -161,7 +161,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Ensure the tenant's file system exists and is joined to its directory
-  fsx_windows_file_system:
+  iconeus.tenant_toolkit.fsx_windows_file_system:
     name: acme-neuro-fsx
     tenant: acme-neuro
     environment: prod
@@ -183,7 +183,7 @@ EXAMPLES = r"""
     msg: "{{ file_system.file_system.share_path }}"
 
 - name: Delete it, keeping a final backup
-  fsx_windows_file_system:
+  iconeus.tenant_toolkit.fsx_windows_file_system:
     name: acme-neuro-fsx
     tenant: acme-neuro
     state: absent
@@ -310,8 +310,15 @@ import re
 import time
 from typing import Any
 
-from ansible.module_utils.tenant_aws import client_token, retry_decorator, run, tenant_argument_spec
-from ansible.module_utils.tenant_fsx import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+    client_token,
+    retry_decorator,
+    run,
+    tenant_argument_spec,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_fsx import (
     AVAILABLE,
     DELETING,
     FAILED_LIFECYCLES,
@@ -329,11 +336,18 @@ from ansible.module_utils.tenant_fsx import (
     unchangeable_changes,
     update_request,
 )
-from ansible.module_utils.tenant_resource import RECREATE, Plan, PlanRefused, ResourceKind
-from ansible.module_utils.tenant_tags import dict_to_list, list_to_dict, ownership_tags
-from ansible.module_utils.tenant_waiters import ABSENT, wait_for
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+    RECREATE,
+    Plan,
+    PlanRefused,
+    ResourceKind,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
+    dict_to_list,
+    list_to_dict,
+    ownership_tags,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import ABSENT, wait_for
 
 THROUGHPUT_CHOICES = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3072, 4608, 6144, 9216, 12288]
 STORAGE_LIMITS = {"SSD": (32, 65536), "HDD": (2000, 65536)}

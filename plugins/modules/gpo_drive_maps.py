@@ -183,7 +183,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Ensure the tenant drive maps GPO is linked to the users' OU
-  gpo_drive_maps:
+  iconeus.tenant_toolkit.gpo_drive_maps:
     server: "{{ tenant_directory.dns_ip_addrs[0] }}"
     domain: corp.acme-neuro.example
     username: Admin@corp.acme-neuro.example
@@ -203,7 +203,7 @@ EXAMPLES = r"""
   no_log: false
 
 - name: Remove the GPO and its links
-  gpo_drive_maps:
+  iconeus.tenant_toolkit.gpo_drive_maps:
     server: 10.40.1.10
     username: Admin@corp.acme-neuro.example
     password: "{{ directory_admin_password }}"
@@ -264,7 +264,7 @@ import uuid
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.tenant_ad import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ad import (
     DRIVE_MAPS_EXTENSIONS,
     AdError,
     Directory,

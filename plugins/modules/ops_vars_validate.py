@@ -84,7 +84,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Ensure the extra variables of the runbook are valid
-  ops_vars_validate:
+  iconeus.tenant_toolkit.ops_vars_validate:
     context: playbooks/ops/fleet_scale.yml
     spec:
       desired: {type: int, minimum: 0, description: instances to run now}
@@ -100,7 +100,7 @@ EXAMPLES = r"""
   register: fleet_scale_vars
 
 - name: Ensure the schedule variables are valid
-  ops_vars_validate:
+  iconeus.tenant_toolkit.ops_vars_validate:
     context: playbooks/ops/fleet_schedule.yml
     spec:
       schedule: {type: str, required: true, choices: ["on", "off"]}
@@ -139,7 +139,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.tenant_schema import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import (
     Field,
     check_email,
     check_timezone,

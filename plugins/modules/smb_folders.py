@@ -142,7 +142,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Ensure Ada's private home folder on the tenant share
-  smb_folders:
+  iconeus.tenant_toolkit.smb_folders:
     server: fs-0123456789abcdef0.corp.example.com
     username: Admin@corp.example.com
     password: "{{ directory_admin_password }}"
@@ -209,7 +209,7 @@ actions:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.tenant_ad import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ad import (
     SID_PATTERN,
     WELL_KNOWN_NAMES,
     Ace,

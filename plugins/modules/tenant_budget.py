@@ -80,14 +80,14 @@ notes:
 
 EXAMPLES = r"""
 - name: Ensure the tenant's monthly budget and its alerts
-  tenant_budget:
+  iconeus.tenant_toolkit.tenant_budget:
     tenant: acme-neuro
     environment: prod
     monthly_usd: 800
     notify: [ops@example.com]
 
 - name: Remove the tenant's budget
-  tenant_budget:
+  iconeus.tenant_toolkit.tenant_budget:
     tenant: acme-neuro
     state: absent
 """
@@ -124,11 +124,15 @@ plan:
 
 from typing import Any
 
-from ansible.module_utils.tenant_aws import retry_decorator, run, tenant_argument_spec
-from ansible.module_utils.tenant_resource import ResourceKind
-from ansible.module_utils.tenant_tags import dict_to_list, list_to_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+    retry_decorator,
+    run,
+    tenant_argument_spec,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import ResourceKind
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import dict_to_list, list_to_dict
 
 
 def notification_spec(kind: str, threshold: float) -> dict[str, Any]:

@@ -66,7 +66,7 @@ EXAMPLES = r"""
     name: tenant_prices
 
 - name: Estimate the tenant's monthly cost
-  tenant_cost_estimate:
+  iconeus.tenant_toolkit.tenant_cost_estimate:
     tenant: "{{ tenant_spec }}"
     prices: "{{ tenant_prices }}"
     build_hours: 10
@@ -145,7 +145,7 @@ estimate:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.tenant_cost import CostError, estimate
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_cost import CostError, estimate
 
 ARGUMENT_SPEC = {
     "tenant": {"type": "dict", "required": True},

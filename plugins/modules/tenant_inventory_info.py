@@ -87,7 +87,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Read the tenant's resources
-  tenant_inventory_info:
+  iconeus.tenant_toolkit.tenant_inventory_info:
     tenant: "{{ tenant_spec.name }}"
     directory_name: "{{ (tenant_spec.directory or {}).fqdn | default(omit) }}"
     user_pool: "{{ tenant_spec.auth == 'userpool' }}"
@@ -251,8 +251,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ansible.module_utils.tenant_aws import retry_decorator
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator
 
 NOT_FOUND_CODES = frozenset(
     {

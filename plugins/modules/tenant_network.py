@@ -141,7 +141,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Ensure the network of the tenant exists
-  tenant_network:
+  iconeus.tenant_toolkit.tenant_network:
     tenant: acme-neuro
     environment: prod
     cidr: 10.40.0.0/16
@@ -150,7 +150,7 @@ EXAMPLES = r"""
   register: network
 
 - name: Point the VPC's DHCP options at the directory's DNS servers
-  tenant_network:
+  iconeus.tenant_toolkit.tenant_network:
     tenant: acme-neuro
     environment: prod
     cidr: 10.40.0.0/16
@@ -158,7 +158,7 @@ EXAMPLES = r"""
     dhcp_domain_name: corp.acme-neuro.example
 
 - name: One NAT gateway per zone in three named zones, with explicit subnets
-  tenant_network:
+  iconeus.tenant_toolkit.tenant_network:
     tenant: acme-neuro
     environment: prod
     cidr: 10.40.0.0/20
@@ -170,7 +170,7 @@ EXAMPLES = r"""
       cost-centre: research
 
 - name: Remove everything the tenant's network owns
-  tenant_network:
+  iconeus.tenant_toolkit.tenant_network:
     tenant: acme-neuro
     state: absent
   register: removed
@@ -284,8 +284,15 @@ try:  # noqa: SIM105 - the amazon.aws idiom: AnsibleAWSModule reports a missing 
 except ImportError:
     pass
 
-from ansible.module_utils.tenant_aws import client_token, retry_decorator, tenant_argument_spec
-from ansible.module_utils.tenant_network_plan import (
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+    client_token,
+    retry_decorator,
+    tenant_argument_spec,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_network_plan import (
     COMPONENT,
     COMPONENT_TAG,
     DEFAULT_ROUTE,
@@ -319,11 +326,12 @@ from ansible.module_utils.tenant_network_plan import (
     zone_errors,
     zones_from_existing,
 )
-from ansible.module_utils.tenant_tags import TENANT_TAG, dict_to_list
-from ansible.module_utils.tenant_waiters import WaitFailed, WaitTimeout, wait_for
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import TENANT_TAG, dict_to_list
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import (
+    WaitFailed,
+    WaitTimeout,
+    wait_for,
+)
 
 # Right after a creation EC2 may not know the new id yet (eventual consistency): writes retry these.
 EVENTUAL_CONSISTENCY = [

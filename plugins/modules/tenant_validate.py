@@ -93,13 +93,13 @@ notes:
 
 EXAMPLES = r"""
 - name: Ensure the tenant definition is valid
-  tenant_validate:
+  iconeus.tenant_toolkit.tenant_validate:
     tenant: "{{ tenant | default(omit) }}"
     catalogue: "{{ app_catalogue }}"
   register: validate_result
 
 - name: Ensure the tenant name is unique in the run
-  tenant_validate:
+  iconeus.tenant_toolkit.tenant_validate:
     tenant: "{{ tenant | default(omit) }}"
     catalogue: "{{ app_catalogue }}"
     host: "{{ inventory_hostname }}"
@@ -109,7 +109,7 @@ EXAMPLES = r"""
     cidrs: "{{ ansible_play_hosts_all | map('extract', hostvars) | map(attribute='tenant.network.cidr', default='') }}"
 
 - name: Ensure the secrets supplied through ansible-vault are usable
-  tenant_validate:
+  iconeus.tenant_toolkit.tenant_validate:
     tenant: "{{ validate_result.tenant }}"
     secrets:
       vault_directory_admin_password: "{{ vault_directory_admin_password | default(none) }}"
@@ -169,7 +169,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.catalogue import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.catalogue import (
     CatalogueError,
     catalogue_hash,
     image_name_errors,
@@ -177,7 +177,7 @@ from ansible.module_utils.catalogue import (
     validate_catalogue,
     validate_resolved,
 )
-from ansible.module_utils.tenant_schema import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import (
     normalise_tenant,
     validate_run_tenants,
     validate_tenant,

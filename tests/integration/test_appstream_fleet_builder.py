@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from sandbox.client import SandboxClient
-from tests.helpers import ROOT, PlaybookRun, run_playbook, run_tasks, write_inventory
+from tests.helpers import ROOT, PlaybookRun, load_plugin, run_playbook, run_tasks, write_inventory
 
 REGION = "eu-west-3"
 BASE_IMAGE = "AppStream-WinServer2019-07-16-2024"
@@ -621,7 +621,9 @@ def test_image_info_filters_and_orders_newest_first(tmp_path, sandbox, network, 
         "available": {"name_prefix": f"{tenant}-suite-", "state": ["AVAILABLE"], "visibility": "PRIVATE"},
         "public": {"visibility": "PUBLIC", "name_prefix": "AppStream-WinServer2019-"},
     }
-    tasks = [{"name": query, "appstream_image_info": options} for query, options in queries.items()]
+    tasks = [
+        {"name": query, "iconeus.tenant_toolkit.appstream_image_info": options} for query, options in queries.items()
+    ]
     run = Run(run_tasks(tmp_path / "info", tasks, sandbox, region=REGION))
     found = {query: [i["name"] for i in result["images"]] for query, result in zip(queries, run.results, strict=True)}
 
@@ -778,13 +780,7 @@ def saml_tenant(name: str) -> dict[str, Any]:
 
 def catalogue_image_name(tenant: dict[str, Any]) -> str:
     """The image name the validate play computes (module tenant_validate)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "tenant_validate", ROOT / "plugins" / "modules" / "tenant_validate.py"
-    )
-    validate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(validate)
+    validate = load_plugin("plugins/modules/tenant_validate.py")
     catalogue = yaml.safe_load((ROOT / "group_vars" / "all" / "catalogue.yml").read_text())["app_catalogue"]
     result, errors = validate.evaluate(tenant, catalogue)
     assert not errors, errors

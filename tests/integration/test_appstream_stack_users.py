@@ -130,15 +130,19 @@ def domain_joined_fleet(sandbox: SandboxClient, tenant: str, octet: int) -> str:
 
 
 def stack_task(**options: Any) -> dict[str, Any]:
-    return {"name": "Stack under test", "appstream_stack": options, "register": "stack_result"}
+    return {"name": "Stack under test", "iconeus.tenant_toolkit.appstream_stack": options, "register": "stack_result"}
 
 
 def user_task(**options: Any) -> dict[str, Any]:
-    return {"name": "Users under test", "appstream_user": options, "register": "user_result"}
+    return {"name": "Users under test", "iconeus.tenant_toolkit.appstream_user": options, "register": "user_result"}
 
 
 def url_task(**options: Any) -> dict[str, Any]:
-    return {"name": "URL under test", "appstream_streaming_url": options, "register": "url_result"}
+    return {
+        "name": "URL under test",
+        "iconeus.tenant_toolkit.appstream_streaming_url": options,
+        "register": "url_result",
+    }
 
 
 def show(register: str, directory: Path) -> dict[str, Any]:

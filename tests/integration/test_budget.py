@@ -10,7 +10,7 @@ ACCOUNT = "123456789012"
 
 
 def budget_task(**options):
-    return {"name": "Budget", "tenant_budget": options, "register": "budget_result"}
+    return {"name": "Budget", "iconeus.tenant_toolkit.tenant_budget": options, "register": "budget_result"}
 
 
 def describe(sandbox, name):

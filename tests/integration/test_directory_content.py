@@ -130,7 +130,7 @@ def directory(samba_sandbox: SandboxClient) -> Iterator[dict[str, Any]]:
 
 
 def _ldap(directory: dict[str, Any], password: str = ADMIN_PASSWORD) -> Any:
-    from ansible.module_utils.tenant_ad import Directory
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ad import Directory
 
     return Directory(
         {
@@ -216,11 +216,16 @@ def test_modules_plan_in_check_mode_then_converge_once(tmp_path: Path, directory
     tasks = [
         {
             "name": "OU",
-            "ad_object": {**connection, "type": "ou", "name": "AppStream", "path": f"OU=Computers,OU=SAMBAFLOW,{base}"},
+            "iconeus.tenant_toolkit.ad_object": {
+                **connection,
+                "type": "ou",
+                "name": "AppStream",
+                "path": f"OU=Computers,OU=SAMBAFLOW,{base}",
+            },
         },
         {
             "name": "service account",
-            "ad_object": {
+            "iconeus.tenant_toolkit.ad_object": {
                 **connection,
                 "type": "user",
                 "name": "svc-appstream",
@@ -237,7 +242,7 @@ def test_modules_plan_in_check_mode_then_converge_once(tmp_path: Path, directory
         },
         {
             "name": "GPO",
-            "gpo_drive_maps": {
+            "iconeus.tenant_toolkit.gpo_drive_maps": {
                 **connection,
                 "name": "flow drive maps",
                 "drives": [{"letter": "H", "path": "\\\\fs-1.corp.samba-flow.example\\share\\Users\\%LogonUser%"}],

@@ -18,7 +18,11 @@ from typing import Any
 
 import pytest
 import yaml
-from catalogue import catalogue_hash, image_name, resolve_catalogue
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.catalogue import (
+    catalogue_hash,
+    image_name,
+    resolve_catalogue,
+)
 
 from sandbox.client import SandboxClient
 from tests.helpers import BIN, ROOT, PlaybookRun, run_playbook, write_inventory
@@ -270,7 +274,7 @@ def test_inventory_plugin_lists_a_running_builder_under_its_tenant_group(sandbox
     source.write_text(
         yaml.safe_dump(
             {
-                "plugin": "appstream_image_builders",
+                "plugin": "iconeus.tenant_toolkit.appstream_image_builders",
                 "regions": [REGION],
                 "endpoint_url": sandbox.endpoint,
                 "access_key": "testing",

@@ -11,6 +11,8 @@ import pytest
 from sandbox.client import SandboxClient
 from tests.helpers import run_tasks
 
+LOOKUP = "'iconeus.tenant_toolkit.tenant_secret'"
+
 REGION = "eu-west-3"
 
 
@@ -60,9 +62,9 @@ def test_an_owned_secret_is_read_whole_or_by_field(sandbox: SandboxClient, tmp_p
     rc, out, calls = _read(
         sandbox,
         tmp_path,
-        f"[lookup('tenant_secret', '{secrets['json']}', tenant='{tenant}', field='password', {conn}),"
-        f" lookup('tenant_secret', '{secrets['plain']}', tenant='{tenant}', field='password', {conn}),"
-        f" lookup('tenant_secret', '{secrets['json']}', tenant='{tenant}', field='username', {conn})]",
+        f"[lookup({LOOKUP}, '{secrets['json']}', tenant='{tenant}', field='password', {conn}),"
+        f" lookup({LOOKUP}, '{secrets['plain']}', tenant='{tenant}', field='password', {conn}),"
+        f" lookup({LOOKUP}, '{secrets['json']}', tenant='{tenant}', field='username', {conn})]",
     )
     assert rc == 0, out
     assert 'GOT=[\\"J-1\\", \\"P-2\\", \\"Admin\\"]' in out or 'GOT=["J-1", "P-2", "Admin"]' in out, out
@@ -76,10 +78,10 @@ def test_a_missing_secret_is_empty_with_skip_and_an_error_otherwise(
     tenant, conn = secrets["tenant"], _connection(sandbox)
     missing = f"{tenant}/users/nobody"
     rc, out, _ = _read(
-        sandbox, tmp_path, f"lookup('tenant_secret', '{missing}', tenant='{tenant}', on_missing='skip', {conn})"
+        sandbox, tmp_path, f"lookup({LOOKUP}, '{missing}', tenant='{tenant}', on_missing='skip', {conn})"
     )
     assert rc == 0 and 'GOT=""' in out.replace('\\"', '"'), out
-    rc, out, _ = _read(sandbox, tmp_path / "b", f"lookup('tenant_secret', '{missing}', tenant='{tenant}', {conn})")
+    rc, out, _ = _read(sandbox, tmp_path / "b", f"lookup({LOOKUP}, '{missing}', tenant='{tenant}', {conn})")
     assert rc != 0 and f"secret '{missing}' does not exist" in out, out
 
 
@@ -89,7 +91,7 @@ def test_a_secret_of_another_owner_is_refused_without_reading_its_value(
 ) -> None:
     tenant, conn = secrets["tenant"], _connection(sandbox)
     rc, out, calls = _read(
-        sandbox, tmp_path, f"lookup('tenant_secret', '{secrets[which]}', tenant='{tenant}', on_missing='skip', {conn})"
+        sandbox, tmp_path, f"lookup({LOOKUP}, '{secrets[which]}', tenant='{tenant}', on_missing='skip', {conn})"
     )
     assert rc != 0
     refusal = f"secret '{secrets[which]}' exists but is not owned by tenant '{tenant}' (its tenant tag is {owner})"
@@ -104,7 +106,7 @@ def test_a_secret_scheduled_for_deletion_is_refused_with_the_way_out(
     sandbox: SandboxClient, tmp_path: Path, secrets: dict
 ) -> None:
     tenant, conn = secrets["tenant"], _connection(sandbox)
-    rc, out, _ = _read(sandbox, tmp_path, f"lookup('tenant_secret', '{secrets['deleted']}', tenant='{tenant}', {conn})")
+    rc, out, _ = _read(sandbox, tmp_path, f"lookup({LOOKUP}, '{secrets['deleted']}', tenant='{tenant}', {conn})")
     assert rc != 0 and "is scheduled for deletion: restore it" in out, out
     assert "D-5" not in out
 

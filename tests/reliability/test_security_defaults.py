@@ -84,7 +84,13 @@ def test_the_builder_inventory_plugin_connects_over_https_with_certificate_valid
 ) -> None:
     source = tmp_path / "builders.appstream_image_builders.yml"
     source.write_text(
-        yaml.safe_dump({"plugin": "appstream_image_builders", "regions": [REGION], "tenants": [reference.name]})
+        yaml.safe_dump(
+            {
+                "plugin": "iconeus.tenant_toolkit.appstream_image_builders",
+                "regions": [REGION],
+                "tenants": [reference.name],
+            }
+        )
     )
     environment = {
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),

@@ -7,7 +7,7 @@ import datetime
 import xml.etree.ElementTree as ET
 
 import pytest
-from ansible.module_utils import tenant_ad as ad
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils import tenant_ad as ad
 
 from tests.helpers import load_plugin
 

@@ -7,7 +7,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
-from ansible.module_utils.tenant_appstream import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import (
     ScalingChanges,
     attributes_to_delete,
     builder_comparable,
@@ -32,7 +32,7 @@ from ansible.module_utils.tenant_appstream import (
     within_working_hours,
     working_hours_actions,
 )
-from ansible.module_utils.tenant_resource import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
     LIVE,
     RECREATE,
     REMOVE,

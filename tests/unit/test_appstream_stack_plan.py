@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible.module_utils.tenant_appstream_stack import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream_stack import (
     BATCH_SIZE,
     CLIPBOARD_MAX_LENGTH,
     USER_SETTING_ACTIONS,
@@ -27,7 +27,7 @@ from ansible.module_utils.tenant_appstream_stack import (
     user_settings_view,
     user_settings_wanted,
 )
-from ansible.module_utils.tenant_resource import REMOVE, field_changes
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import REMOVE, field_changes
 
 from tests.helpers import load_plugin
 

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
-
-from catalogue import (  # noqa: E402
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.catalogue import (
     WINDOWS_ABSOLUTE_PATH,
     CatalogueError,
     catalogue_hash,
@@ -25,6 +19,10 @@ from catalogue import (  # noqa: E402
     validate_catalogue,
     validate_resolved,
 )
+
+from tests.helpers import load_plugin
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SHA_A = "a" * 63 + "b"
 SHA_B = "b" * 63 + "c"
@@ -451,13 +449,7 @@ def test_image_name_errors_accepts_the_limit() -> None:
 
 @pytest.fixture(scope="module")
 def filters() -> dict[str, Any]:
-    path = ROOT / "plugins" / "filter" / "catalogue.py"
-    spec = importlib.util.spec_from_file_location("test_catalogue_filter_plugin", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.FilterModule().filters()
+    return load_plugin("plugins/filter/catalogue.py").FilterModule().filters()
 
 
 def test_filters_match_the_module_utils(filters: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible.module_utils.tenant_ds import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ds import (
     comparable_directory,
     controllers_state,
     desired_directory,
@@ -25,7 +25,7 @@ from ansible.module_utils.tenant_ds import (
     refusal_message,
     unchangeable_changes,
 )
-from ansible.module_utils.tenant_fsx import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_fsx import (
     alias_changes,
     comparable_file_system,
     current_aliases,
@@ -37,8 +37,14 @@ from ansible.module_utils.tenant_fsx import (
     storage_change_errors,
     update_request,
 )
-from ansible.module_utils.tenant_fsx import unchangeable_changes as fsx_unchangeable
-from ansible.module_utils.tenant_resource import PlanRefused, converge, field_changes
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_fsx import (
+    unchangeable_changes as fsx_unchangeable,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+    PlanRefused,
+    converge,
+    field_changes,
+)
 
 from tests.helpers import load_plugin
 
@@ -551,7 +557,7 @@ def test_share_path_is_the_default_share():
 # -- the shared run loop ----------------------------------------------------------------------------------
 def test_run_lets_the_kind_finish_the_result():
     """tenant_aws.run hands the converged result to ResourceKind.finish (final backup ids, late waits)."""
-    from ansible.module_utils.tenant_aws import run
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import run
 
     kind, _ = fsx_kind(fsx_params(state="absent"), file_system())
     exited: dict[str, Any] = {}

@@ -19,13 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
 ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if (path / "tasks").is_dir())
 ANSIBLE_DOC = Path(sys.executable).parent / "ansible-doc"
+COLLECTION = "iconeus.tenant_toolkit"
 
 
 def _ansible_doc(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     # One ansible-doc process for all modules: each start costs about a second of CPU.
     return subprocess.run(
-        [str(ANSIBLE_DOC), "-t", "module", *args, *MODULES],
+        [str(ANSIBLE_DOC), "-t", "module", *args, *(f"{COLLECTION}.{module}" for module in MODULES)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -41,7 +42,7 @@ def rendered() -> dict[str, str]:
     result = _ansible_doc()
     assert result.returncode == 0, result.stderr
     sections = re.split(r"^> MODULE ", result.stdout, flags=re.MULTILINE)[1:]
-    return {section.split()[0]: section for section in sections}
+    return {section.split()[0].removeprefix(COLLECTION + "."): section for section in sections}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def documented() -> dict[str, dict[str, Any]]:
     """ansible-doc's parsed documentation (doc, examples, return) for each module."""
     result = _ansible_doc("--json")
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return {name.removeprefix(COLLECTION + "."): doc for name, doc in json.loads(result.stdout).items()}
 
 
 def _keys(data: Any) -> Iterator[str]:
@@ -80,8 +81,7 @@ def test_the_module_renders_with_ansible_doc(module: str, rendered: dict[str, st
 def test_the_module_examples_are_yaml_tasks_that_use_it(module: str, documented: dict[str, dict[str, Any]]) -> None:
     examples = yaml.safe_load(documented[module]["examples"])
     assert isinstance(examples, list) and examples, f"{module}: EXAMPLES is not a YAML list of tasks"
-    uses = set(_keys(examples)) & {module, f"tenant.toolkit.{module}"}
-    assert uses, f"{module}: no example calls the module"
+    assert f"{COLLECTION}.{module}" in set(_keys(examples)), f"{module}: no example calls the module by its FQCN"
 
 
 @pytest.mark.parametrize("module", MODULES)

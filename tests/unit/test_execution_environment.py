@@ -8,15 +8,16 @@ import json
 import re
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
-import ansible_collections
 import pytest
 import yaml
 from bindep.depends import Depends
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = Path(ansible_collections.__path__[0])
+# The collections bundled in the pinned `ansible` package (site-packages), not the project's own.
+BUNDLED = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
 ANSIBLE_BUILDER = Path(sys.executable).parent / "ansible-builder"
 
 

@@ -574,8 +574,7 @@ def builders_inventory_plugin() -> Any:
     """The plugin as Ansible loads it (through the loader, which registers its documented options)."""
     from ansible.plugins.loader import inventory_loader
 
-    inventory_loader.add_directory(str(ROOT / "plugins" / "inventory"))
-    plugin = inventory_loader.get("appstream_image_builders")
+    plugin = inventory_loader.get("iconeus.tenant_toolkit.appstream_image_builders")
     assert plugin is not None
     return plugin
 
@@ -585,7 +584,9 @@ def parse_inventory(tmp_path: Path, client: Any, config: dict[str, Any]) -> Any:
     from ansible.parsing.dataloader import DataLoader
 
     source = tmp_path / "lab.appstream_image_builders.yml"
-    source.write_text(yaml.safe_dump({"plugin": "appstream_image_builders", "regions": [REGION], **config}))
+    source.write_text(
+        yaml.safe_dump({"plugin": "iconeus.tenant_toolkit.appstream_image_builders", "regions": [REGION], **config})
+    )
     plugin = builders_inventory_plugin()
     assert plugin.verify_file(str(source))
     plugin._client_factory = lambda: lambda region: client  # type: ignore[method-assign]

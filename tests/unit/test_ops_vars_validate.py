@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.helpers import load_plugin
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "ops_vars_validate_module", ROOT / "plugins/modules/ops_vars_validate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-OPS = load_module()
+OPS = load_plugin("plugins/modules/ops_vars_validate.py")
 
 SCALE: dict[str, Any] = {
     "spec": {

@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 import pytest
-from ansible.module_utils.tenant_network_plan import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_network_plan import (
     ANYWHERE,
     COMPONENT,
     COMPONENT_TAG,
@@ -49,7 +49,11 @@ from ansible.module_utils.tenant_network_plan import (
     vpc_cidr_errors,
     zones_from_existing,
 )
-from ansible.module_utils.tenant_tags import MANAGED_BY_TAG, MANAGED_BY_VALUE, TENANT_TAG
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
+    MANAGED_BY_TAG,
+    MANAGED_BY_VALUE,
+    TENANT_TAG,
+)
 
 TENANT = "acme"
 ZONES = ["eu-west-3a", "eu-west-3b", "eu-west-3c"]

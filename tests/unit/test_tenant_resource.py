@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from ansible.module_utils.tenant_resource import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
     LIVE,
     RECREATE,
     REMOVE,
@@ -18,7 +18,11 @@ from ansible.module_utils.tenant_resource import (
     field_changes,
     normalise,
 )
-from ansible.module_utils.tenant_tags import desired_tags, is_owned, tag_changes
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
+    desired_tags,
+    is_owned,
+    tag_changes,
+)
 
 
 class FakeKind(ResourceKind):

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import copy
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
-
-from tenant_schema import (  # noqa: E402
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import (
     VAULT_VARIABLES,
     derive_username,
     normalise_ops_vars,
@@ -28,6 +23,8 @@ from tenant_schema import (  # noqa: E402
     validate_tenant,
     validate_vault_variables,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CATALOGUE: dict[str, Any] = {
     "icostudio": {"dependencies": ["vcredist"]},

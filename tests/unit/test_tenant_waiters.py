@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.tenant_waiters import ABSENT, WaitFailed, WaitTimeout, delays, wait_for
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import (
+    ABSENT,
+    WaitFailed,
+    WaitTimeout,
+    delays,
+    wait_for,
+)
 
 
 class FakeTime:
