@@ -44,7 +44,7 @@ def layout(cidr: str) -> list[dict[str, str]]:
 
     # The repository is the collection iconeus.tenant_toolkit (collections/ links it): import by FQCN.
     _AnsibleCollectionFinder(paths=[str(ROOT / "collections")])._install()
-    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_network_plan import derive_subnet_layout
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.layout import derive_subnet_layout
 
     derived = derive_subnet_layout(cidr, len(ZONES))
     return [{"role": "public", "cidr": c, "az": z} for c, z in zip(derived.public, ZONES, strict=True)] + [

@@ -68,7 +68,7 @@ from typing import Any
 
 from ansible.plugins.callback import CallbackBase
 
-PROGRESS_ENV = "TENANT_PROGRESS_FILE"  # the variable plugins/module_utils/tenant_waiters.py reads
+PROGRESS_ENV = "TENANT_PROGRESS_FILE"  # the variable plugins/module_utils/aws/waiters.py reads
 UNKNOWN_HOST = "?"
 
 

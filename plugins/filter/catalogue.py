@@ -2,9 +2,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters over the application catalogue: resolution, hash, image name.
 
-    {{ app_catalogue | iconeus.tenant_toolkit.catalogue_resolve(tenant.apps) }}         -> entries, dependencies first
-    {{ resolved | iconeus.tenant_toolkit.catalogue_hash(tenant.appstream.base_image) }} -> "3f9c0a1b2c4d"
-    {{ tenant.name | iconeus.tenant_toolkit.catalogue_image_name(digest) }}            -> "demo-suite-3f9c0a1b2c4d"
+The filters are called by their FQCN, ``iconeus.tenant_toolkit.<name>``; short names below.
+
+    {{ app_catalogue | catalogue_resolve(tenant.apps) }}         -> entries, dependencies first
+    {{ resolved | catalogue_hash(tenant.appstream.base_image) }} -> "3f9c0a1b2c4d"
+    {{ tenant.name | catalogue_image_name(digest) }}            -> "demo-suite-3f9c0a1b2c4d"
 
 Pass the base image to ``catalogue_hash`` to get the same digest as the
 ``tenant_validate`` module (a new AWS base image must give a new image name).

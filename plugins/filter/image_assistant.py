@@ -2,20 +2,22 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Image Assistant command lines, answers and plans, as pure functions.
 
+The filters are called by their FQCN, ``iconeus.tenant_toolkit.<name>``; short names below.
+
 Image Assistant (``Image-Assistant.exe`` on AppStream image builders, facts.md) is driven
 through ``ansible.windows.win_command`` with ``argv``: win_command quotes each element by
 the Windows (MSVC ``CommandLineToArgvW``) rules, so a path with spaces or launch parameters
 holding quotes reach Image Assistant exactly as written here. These filters only build the
 argv lists, never a command string, so no quoting is done by hand in YAML.
 
-    {{ 'add-application' | iconeus.tenant_toolkit.image_assistant_argv(launch) }}
-    {{ image_assistant_list | iconeus.tenant_toolkit.image_assistant_status }}           -> {ok, status, message, data}
-    {{ image_assistant_list | iconeus.tenant_toolkit.image_assistant_status | iconeus.tenant_toolkit.image_assistant_registered }}
-    {{ registered | iconeus.tenant_toolkit.image_assistant_plan(desired) }}              -> {add, remove, keep}
-    {{ app_catalogue | iconeus.tenant_toolkit.image_assistant_launchable(tenant_apps) }} -> launch entries
-    {{ tenant_spec | iconeus.tenant_toolkit.image_assistant_image(tenant_image_name, tenant_catalogue_hash,
+    {{ 'add-application' | image_assistant_argv(launch) }}
+    {{ image_assistant_list | image_assistant_status }}           -> {ok, status, message, data}
+    {{ image_assistant_list | image_assistant_status | image_assistant_registered }}
+    {{ registered | image_assistant_plan(desired) }}              -> {add, remove, keep}
+    {{ app_catalogue | image_assistant_launchable(tenant_apps) }} -> launch entries
+    {{ tenant_spec | image_assistant_image(tenant_image_name, tenant_catalogue_hash,
                                            app_catalogue, tenant_apps) }}
-    {{ argv | iconeus.tenant_toolkit.windows_command_line }}                             -> the line win_command runs
+    {{ argv | windows_command_line }}                             -> the line win_command runs
 """
 
 from __future__ import annotations

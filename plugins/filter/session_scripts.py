@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """AppStream session scripts: the checked content of ``C:\\AppStream\\SessionScripts\\config.json``.
 
-    {{ appstream_session_scripts_events | iconeus.tenant_toolkit.session_scripts_config }}  -> the config, checked
+The filters are called by their FQCN, ``iconeus.tenant_toolkit.<name>``; short names below.
+
+    {{ appstream_session_scripts_events | session_scripts_config }}  -> the config, checked
     {{ config | to_nice_json(indent=2) }}                            -> the file (backslashes doubled)
 
 AppStream's limits (facts.md): events ``SessionStart`` and ``SessionTermination``, each

@@ -2,8 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Architecture diagrams of a tenant drawn from its real resources (module tenant_inventory_info).
 
-    {{ inventory.resources | iconeus.tenant_toolkit.tenant_diagram_svg(users=tenant_spec.users | length) }}  -> inline SVG
-    {{ inventory.resources | iconeus.tenant_toolkit.tenant_diagram_mermaid(users=3) }}                      -> Mermaid flowchart
+The filters are called by their FQCN, ``iconeus.tenant_toolkit.<name>``; short names below.
+
+    {{ inventory.resources | tenant_diagram_svg(users=tenant_spec.users | length) }}  -> inline SVG
+    {{ inventory.resources | tenant_diagram_mermaid(users=3) }}                      -> Mermaid flowchart
 
 The SVG is built as text, deterministically (same resources, same bytes), with every name
 escaped (``html.escape``). Layout: the users and the stack on the left, outside the VPC; the

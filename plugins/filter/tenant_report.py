@@ -2,12 +2,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rows of the tenant report (playbooks/ops/report.yml), shared by its Markdown and HTML templates.
 
-    {{ resources | iconeus.tenant_toolkit.tenant_report_resources }}                 -> [{kind, name, id, state, details}]
-    {{ resources | iconeus.tenant_toolkit.tenant_report_missing(tenant_spec) }}      -> ["Fleet demo-fleet", ...]
-    {{ resources | iconeus.tenant_toolkit.tenant_report_images(tenant_image_name) }} -> [{name, state, created, in_use, catalogue}]
-    {{ resources | iconeus.tenant_toolkit.tenant_report_users(tenant_spec) }}        -> [{name, email, account, enabled, appstream}]
-    {{ resources | iconeus.tenant_toolkit.tenant_report_budget }}                    -> "limit 300.00 USD · actual 12.50 USD"
-    {{ value | iconeus.tenant_toolkit.tenant_md }}                                   -> text safe in a Markdown table cell
+The filters are called by their FQCN, ``iconeus.tenant_toolkit.<name>``; short names below.
+
+    {{ resources | tenant_report_resources }}                 -> [{kind, name, id, state, details}]
+    {{ resources | tenant_report_missing(tenant_spec) }}      -> ["Fleet demo-fleet", ...]
+    {{ resources | tenant_report_images(tenant_image_name) }} -> [{name, state, created, in_use, catalogue}]
+    {{ resources | tenant_report_users(tenant_spec) }}        -> [{name, email, account, enabled, appstream}]
+    {{ resources | tenant_report_budget }}                    -> "limit 300.00 USD · actual 12.50 USD"
+    {{ value | tenant_md }}                                   -> text safe in a Markdown table cell
 
 ``resources`` is the result of the ``tenant_inventory_info`` module; ``tenant_spec`` the
 normalised tenant definition. The filters only arrange data: escaping for HTML is the

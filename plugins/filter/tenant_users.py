@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The directory account name (sAMAccountName) of a tenant user, as the tenant contract defines it.
 
-    {{ user | iconeus.tenant_toolkit.tenant_username }}   -> user.username when given, else the cleaned e-mail local part
+The filters are called by their FQCN, ``iconeus.tenant_toolkit.<name>``; short names below.
+
+    {{ user | tenant_username }}   -> user.username when given, else the cleaned e-mail local part
 
 One definition for validation (``tenant_validate`` checks that these names are unique and allowed),
 the directory content (ad_structure), the home folders (file_share_folders) and the secrets
-``<tenant>/users/<name>``: the rule lives in ``plugins/module_utils/tenant_schema.py``.
+``<tenant>/users/<name>``: the rule lives in ``plugins/module_utils/schema/``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import derive_username
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.checks import derive_username
 
 
 def tenant_username(user: Mapping[str, Any]) -> str:

@@ -138,6 +138,7 @@ from typing import Any
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
 
 try:
     import boto3
@@ -235,15 +236,7 @@ def builder_host(
 
 def list_builders(client: Any) -> list[dict[str, Any]]:
     """Every builder of the client's region (DescribeImageBuilders pages with NextToken)."""
-    builders: list[dict[str, Any]] = []
-    request: dict[str, Any] = {}
-    while True:
-        response = client.describe_image_builders(**request)
-        builders.extend(response.get("ImageBuilders") or [])
-        token = response.get("NextToken")
-        if not token:
-            return builders
-        request["NextToken"] = token
+    return paginate(client.describe_image_builders, "ImageBuilders")
 
 
 def builder_tags(client: Any, arn: str) -> dict[str, str]:

@@ -43,7 +43,9 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Read the directory admin password of the tenant
   ansible.builtin.set_fact:
-    admin_password: "{{ lookup('iconeus.tenant_toolkit.tenant_secret', 'acme-neuro/directory/admin', tenant='acme-neuro', field='password') }}"
+    admin_password: >-
+      {{ lookup('iconeus.tenant_toolkit.tenant_secret', 'acme-neuro/directory/admin',
+                tenant='acme-neuro', field='password') }}
   no_log: true
 """
 
@@ -60,7 +62,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.utils.display import Display
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils import tenant_secrets as secrets
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws import secrets
 
 
 class LookupModule(AWSLookupBase):

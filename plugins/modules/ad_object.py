@@ -259,20 +259,20 @@ actions:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ad import (
-    AdError,
-    Directory,
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.connection import (
+    ad_argument_spec,
+    directory_params,
+    fail,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.delegation import delegation_aces
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.dn import escape_filter, escape_rdn, same_dn
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import Directory
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.security_descriptor import (
     SecurityDescriptor,
     ace_to_sddl,
-    ad_argument_spec,
-    delegation_aces,
-    directory_params,
-    escape_filter,
-    escape_rdn,
     explicit_aces_of,
-    fail,
     guid_from_bytes,
-    same_dn,
     set_explicit_aces_of,
     sid_from_bytes,
 )

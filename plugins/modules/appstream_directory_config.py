@@ -174,19 +174,19 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import describe_all, describe_one
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator, run
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.api import describe_all, describe_one
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import retry_decorator, run
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
     NotOwned,
     Plan,
     PlanRefused,
     ResourceKind,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_secrets import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.secrets import (
     SecretError,
     read_owned_secret,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import is_owned, list_to_dict, owner_of
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import is_owned, list_to_dict, owner_of
 
 # Placeholders shown in plans and diffs instead of the password, which AWS never returns.
 PASSWORD_UNKNOWN = "(not returned by AWS)"  # noqa: S105

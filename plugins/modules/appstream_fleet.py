@@ -416,39 +416,43 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import (
-    apply_scaling,
-    create_fleet_request,
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.api import (
     describe_all,
     describe_one,
     errors_text,
+    get_tags,
+    set_tags,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.fleet import (
+    create_fleet_request,
     fleet_changes_requiring_stop,
     fleet_comparable,
     fleet_desired,
     fleet_field_kind,
     fleet_option_errors,
-    get_tags,
-    read_scaling,
-    scaling_changes,
-    scaling_desired,
-    set_tags,
     settled_fleet_state,
     update_fleet_request,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.scaling import (
+    apply_scaling,
+    read_scaling,
+    scaling_changes,
+    scaling_desired,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
     retry_decorator,
     run,
     tenant_argument_spec,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
     REMOVE,
     STOP,
     Plan,
     PlanRefused,
     ResourceKind,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import is_owned
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import ABSENT, wait_for
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import is_owned
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import ABSENT, wait_for
 
 PLATFORMS = [
     "WINDOWS",

@@ -163,25 +163,25 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.api import (
     describe_all,
     describe_one,
     get_tags,
     reason_text,
     set_tags,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
     retry_decorator,
     run,
     tenant_argument_spec,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
     Plan,
     PlanRefused,
     ResourceKind,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import desired_tags, is_owned
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import ABSENT, wait_for
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import desired_tags, is_owned
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import ABSENT, wait_for
 
 IN_PROGRESS = ("PENDING", "CREATING", "COPYING", "IMPORTING", "VALIDATING")
 

@@ -118,12 +118,12 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import camel_dict_to_snake_dict
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.api import (
     describe_all,
     get_tags,
     is_not_found,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import retry_decorator
 
 STATES = ["PENDING", "AVAILABLE", "FAILED", "COPYING", "DELETING", "CREATING", "IMPORTING", "VALIDATING"]
 

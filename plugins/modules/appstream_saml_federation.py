@@ -152,13 +152,13 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
     converge_or_fail,
     retry_decorator,
     tenant_argument_spec,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import Plan, ResourceKind
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import Plan, ResourceKind
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
     dict_to_list,
     is_owned,
     list_to_dict,

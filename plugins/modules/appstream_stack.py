@@ -466,27 +466,27 @@ from typing import Any
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import get_tags
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import set_tags as apply_tags
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream_stack import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.api import get_tags
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.api import set_tags as apply_tags
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.stack import (
     USER_SETTING_ACTIONS,
     attributes_to_delete,
     create_stack_request,
     fleet_changes,
     fleets_wanted,
-    paginate,
     stack_view,
     stack_wanted,
     update_stack_requests,
     user_settings_check,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
     retry_decorator,
     run,
     tenant_argument_spec,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import Plan, ResourceKind
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import is_owned, owner_of
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import Plan, ResourceKind
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import is_owned, owner_of
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore
@@ -511,7 +511,9 @@ class Stack(ResourceKind):
         if not stacks:
             return None
         stack = stacks[0]
-        self.current_fleets = sorted(paginate(self.client.list_associated_fleets, "Names", StackName=self.name))
+        self.current_fleets = sorted(
+            paginate(self.client.list_associated_fleets, "Names", aws_retry=True, StackName=self.name)
+        )
         return {"stack": stack, "fleets": self.current_fleets, "tags": get_tags(self.client, stack["Arn"])}
 
     def current_tags(self, resource: dict[str, Any]) -> dict[str, str]:

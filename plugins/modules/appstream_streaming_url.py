@@ -107,8 +107,8 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream_stack import paginate
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import retry_decorator
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore
@@ -153,7 +153,7 @@ def stack_url(module: Any, client: Any) -> dict[str, Any]:
     refusal = fleet_refusal(fleets[0])
     if refusal:
         module.fail_json(msg=refusal, target=target)
-    associated = paginate(client.list_associated_stacks, "Names", FleetName=params["fleet_name"])
+    associated = paginate(client.list_associated_stacks, "Names", aws_retry=True, FleetName=params["fleet_name"])
     if params["stack_name"] not in associated:
         module.fail_json(
             msg=f"fleet {params['fleet_name']!r} is not associated with stack {params['stack_name']!r}", target=target

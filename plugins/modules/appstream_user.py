@@ -243,16 +243,16 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import get_tags
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream_stack import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.api import get_tags
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.users import (
     association_request,
     batches,
     describe_batch_errors,
-    paginate,
     plan_users,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import is_owned, owner_of
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import retry_decorator
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import is_owned, owner_of
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore
@@ -294,7 +294,7 @@ class UserPool:
         return found
 
     def users(self) -> dict[str, dict[str, Any]]:
-        users = paginate(self.client.describe_users, "Users", AuthenticationType=USERPOOL)
+        users = paginate(self.client.describe_users, "Users", aws_retry=True, AuthenticationType=USERPOOL)
         return {u["UserName"]: u for u in users}
 
     def associations(self, stack: str) -> set[str]:
@@ -302,6 +302,7 @@ class UserPool:
         items = paginate(
             self.client.describe_user_stack_associations,
             "UserStackAssociations",
+            aws_retry=True,
             StackName=stack,
         )
         return {a["UserName"] for a in items if a.get("AuthenticationType", USERPOOL) == USERPOOL}
@@ -310,6 +311,7 @@ class UserPool:
         items = paginate(
             self.client.describe_user_stack_associations,
             "UserStackAssociations",
+            aws_retry=True,
             UserName=user,
             AuthenticationType=USERPOOL,
         )

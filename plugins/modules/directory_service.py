@@ -285,36 +285,39 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.password import (
+    ADMIN_ACCOUNT,
+    password_policy_errors,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
     retry_decorator,
     run,
     tenant_argument_spec,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ds import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
+    LIVE,
+    RECREATE,
+    Plan,
+    PlanRefused,
+    ResourceKind,
+    refusal_message,
+    unchangeable_changes,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import dict_to_list, list_to_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import ABSENT, wait_for
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ds import (
     ACTIVE,
-    ADMIN_USER,
     COSMETIC,
     DELETING_STAGES,
     FAILED_STAGES,
+    IN_PLACE_LIMITS,
     MIN_DOMAIN_CONTROLLERS,
     UNCHANGEABLE,
     comparable_directory,
     controllers_state,
     desired_directory,
     directory_summary,
-    password_policy_errors,
-    refusal_message,
-    unchangeable_changes,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
-    LIVE,
-    RECREATE,
-    Plan,
-    PlanRefused,
-    ResourceKind,
-)
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import dict_to_list, list_to_dict
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import ABSENT, wait_for
 
 # Modelled durations (seconds) shown in progress lines next to the elapsed time.
 EXPECTED_CREATION = 25 * 60
@@ -436,9 +439,9 @@ class DirectoryKind(ResourceKind):
                 "cannot be repaired; delete it (state=absent with confirm_name) and run again",
                 result,
             )
-        fixed = unchangeable_changes(plan.changes)
+        fixed = unchangeable_changes(plan.changes, UNCHANGEABLE)
         if fixed:
-            raise PlanRefused(refusal_message(self.name, fixed), result)
+            raise PlanRefused(refusal_message(f"directory {self.name!r}", fixed, IN_PLACE_LIMITS), result)
 
     def create(self, desired: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
         password = self.params.get("password")
@@ -477,7 +480,7 @@ class DirectoryKind(ResourceKind):
             self.controllers_changed = True
         if "admin_password_reset" in plan.changes:
             self.client.reset_user_password(
-                DirectoryId=directory_id, UserName=ADMIN_USER, NewPassword=self.params["password"], aws_retry=True
+                DirectoryId=directory_id, UserName=ADMIN_ACCOUNT, NewPassword=self.params["password"], aws_retry=True
             )
         return resource
 

@@ -312,16 +312,31 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
     client_token,
     retry_decorator,
     run,
     tenant_argument_spec,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_fsx import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
+    RECREATE,
+    Plan,
+    PlanRefused,
+    ResourceKind,
+    refusal_message,
+    unchangeable_changes,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
+    dict_to_list,
+    list_to_dict,
+    ownership_tags,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import ABSENT, wait_for
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.fsx import (
     AVAILABLE,
     DELETING,
     FAILED_LIFECYCLES,
+    IN_PLACE_LIMITS,
     NAME_TAG,
     UNCHANGEABLE,
     alias_changes,
@@ -330,24 +345,10 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_fsx 
     failure_reason,
     file_system_summary,
     kms_key_matches,
-    refusal_message,
     settle_state,
     storage_change_errors,
-    unchangeable_changes,
     update_request,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
-    RECREATE,
-    Plan,
-    PlanRefused,
-    ResourceKind,
-)
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
-    dict_to_list,
-    list_to_dict,
-    ownership_tags,
-)
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import ABSENT, wait_for
 
 THROUGHPUT_CHOICES = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3072, 4608, 6144, 9216, 12288]
 STORAGE_LIMITS = {"SSD": (32, 65536), "HDD": (2000, 65536)}
@@ -449,9 +450,9 @@ class FileSystemKind(ResourceKind):
                 "repaired; delete it (state=absent) and run again",
                 result,
             )
-        fixed = unchangeable_changes(plan.changes)
+        fixed = unchangeable_changes(plan.changes, UNCHANGEABLE)
         if fixed:
-            raise PlanRefused(refusal_message(self.name, fixed), result)
+            raise PlanRefused(refusal_message(f"file system {self.name!r}", fixed, IN_PLACE_LIMITS), result)
         if "storage_capacity" in plan.changes:
             before, after = plan.changes["storage_capacity"]
             throughput = (resource.get("WindowsConfiguration") or {}).get("ThroughputCapacity")

@@ -264,30 +264,33 @@ import uuid
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ad import (
-    DRIVE_MAPS_EXTENSIONS,
-    AdError,
-    Directory,
-    FileShare,
-    SecurityDescriptor,
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.connection import (
     ad_argument_spec,
-    bump_user_version,
     directory_params,
-    drives_from_xml,
-    escape_filter,
     fail,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.dn import escape_filter, same_dn
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo import (
+    bump_user_version,
     gpo_folder_sd,
     gpt_version,
     merge_extension_names,
     merge_gplink,
     parse_gplink,
     remove_gplink,
-    render_drives_xml,
     render_gplink,
-    same_dn,
     split_version,
     with_gpt_version,
 )
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpp_drives import (
+    DRIVE_MAPS_EXTENSIONS,
+    drives_from_xml,
+    render_drives_xml,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import Directory
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.security_descriptor import SecurityDescriptor
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.smb import FileShare
 
 DRIVES_PATH = "User\\Preferences\\Drives\\Drives.xml"
 GPO_ATTRIBUTES = ["cn", "displayName", "versionNumber", "gPCFileSysPath", "gPCUserExtensionNames", "flags"]

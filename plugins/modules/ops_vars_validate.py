@@ -13,7 +13,7 @@ description:
     the name of the offending variable (for example C(desired: 51 is above the maximum of 50))."
   - On success returns the variables converted to their types, with their defaults filled in, so
     the rest of the runbook reads one typed structure.
-  - The rules are those of the tenant definition (C(plugins/module_utils/tenant_schema.py)), namely
+  - The rules are those of the tenant definition (C(plugins/module_utils/schema/)), namely
     type, required, choices, pattern, minimum/maximum, lengths and list items, plus the cross-variable
     rules O(required_one_of), O(mutually_exclusive), O(only_if) and O(ordered).
   - Runs on the controller; it never contacts AWS and never changes anything.
@@ -139,13 +139,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import (
-    Field,
-    check_email,
-    check_timezone,
-    coerce_scalar,
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.checks import check_email, check_timezone
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engine import Field, coerce_scalar, show
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.ops import (
     normalise_ops_vars,
-    show,
     validate_ops_vars,
 )
 
@@ -195,7 +192,7 @@ class SpecError(ValueError):
 
 
 def field_of(rule: Any, path: str) -> Field:
-    """Build a tenant_schema Field from a rule given as YAML data."""
+    """Build a schema engine Field from a rule given as YAML data."""
     if not isinstance(rule, Mapping):
         raise SpecError(f"spec.{path}: a rule must be a mapping, got {show(rule)}")
     unknown = sorted(set(rule) - RULE_KEYS)

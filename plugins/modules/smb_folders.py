@@ -209,19 +209,19 @@ actions:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ad import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.connection import fail
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import Directory
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.security_descriptor import (
     SID_PATTERN,
     WELL_KNOWN_NAMES,
     Ace,
-    AdError,
-    Directory,
-    FileShare,
     SecurityDescriptor,
     ace_to_sddl,
     canonical_aces,
-    fail,
     folder_ace,
 )
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.smb import FileShare
 
 
 def normalise_path(path: str) -> str:

@@ -126,13 +126,13 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
     retry_decorator,
     run,
     tenant_argument_spec,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import ResourceKind
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import dict_to_list, list_to_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import ResourceKind
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import dict_to_list, list_to_dict
 
 
 def notification_spec(kind: str, threshold: float) -> dict[str, Any]:

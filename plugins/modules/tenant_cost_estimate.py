@@ -16,7 +16,7 @@ description:
   - Returns the priced lines, the total, every assumption in words with the figures used, and warnings
     (region priced with the default region, provisional prices, demand above the fleet's capacity, estimate
     above C(tenant.budget.monthly_usd)).
-  - Makes no AWS call and changes nothing; the rules live in C(plugins/module_utils/tenant_cost.py).
+  - Makes no AWS call and changes nothing; the rules live in C(plugins/module_utils/cost.py).
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   tenant:
@@ -145,7 +145,7 @@ estimate:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_cost import CostError, estimate
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.cost import CostError, estimate
 
 ARGUMENT_SPEC = {
     "tenant": {"type": "dict", "required": True},

@@ -252,7 +252,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import retry_decorator
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.errors import error_code
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import retry_decorator
 
 NOT_FOUND_CODES = frozenset(
     {
@@ -271,11 +272,6 @@ NAT_GONE = frozenset({"deleted"})
 
 class Unreadable(Exception):
     """AWS refused a read (access denied); recorded and the reading goes on."""
-
-
-def error_code(err: BaseException) -> str:
-    response = getattr(err, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 def iso(value: Any) -> str | None:

@@ -287,51 +287,54 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
     client_token,
     retry_decorator,
     tenant_argument_spec,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_network_plan import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import TENANT_TAG, dict_to_list
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import (
+    WaitFailed,
+    WaitTimeout,
+    wait_for,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.layout import (
     COMPONENT,
     COMPONENT_TAG,
     DEFAULT_ROUTE,
     VPC_KEY,
     DhcpSpec,
-    Discovered,
-    NetworkPlan,
     NetworkSpec,
     PlanError,
-    Rule,
-    address_from_aws,
     default_domain_name,
-    dhcp_options_from_aws,
-    endpoint_from_aws,
     fill_zones,
-    internet_gateway_from_aws,
-    ip_permission,
-    nat_gateway_from_aws,
-    network_diff,
-    network_result,
+    resource_name,
+    sg_key,
+    subnet_layout,
+    zone_errors,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.plan import (
+    NetworkPlan,
     plan_network,
     plan_teardown,
     resolve,
-    resource_name,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.records import (
+    Discovered,
+    address_from_aws,
+    dhcp_options_from_aws,
+    endpoint_from_aws,
+    internet_gateway_from_aws,
+    nat_gateway_from_aws,
     route_table_from_aws,
     security_group_from_aws,
-    sg_key,
     subnet_from_aws,
-    subnet_layout,
     vpc_from_aws,
-    zone_errors,
     zones_from_existing,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import TENANT_TAG, dict_to_list
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import (
-    WaitFailed,
-    WaitTimeout,
-    wait_for,
-)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.report import network_diff, network_result
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.rules import Rule, ip_permission
 
 # Right after a creation EC2 may not know the new id yet (eventual consistency): writes retry these.
 EVENTUAL_CONSISTENCY = [
@@ -385,14 +388,7 @@ class NetworkReader:
 
     def _all(self, method: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
         """Every item of a Describe call; a single request unless the service pages."""
-        items: list[dict[str, Any]] = []
-        while True:
-            response = getattr(self.client, method)(aws_retry=True, **kwargs)
-            items.extend(response.get(key, []))
-            token = response.get("NextToken")
-            if not token:
-                return items
-            kwargs["NextToken"] = token
+        return paginate(getattr(self.client, method), key, aws_retry=True, **kwargs)
 
     def _in_vpc(self, vpc_id: str) -> list[dict[str, Any]]:
         return [{"Name": "vpc-id", "Values": [vpc_id]}]
@@ -523,10 +519,7 @@ class NetworkWriter:
             TagSpecifications=tag_specifications("dhcp_options", tags),
             aws_retry=True,
         )
-        options = response["DhcpOptions"]
-        if not options.get("Tags"):  # some endpoints ignore TagSpecifications here: tag explicitly
-            self.fresh.create_tags(Resources=[options["DhcpOptionsId"]], Tags=dict_to_list(tags), aws_retry=True)
-        return options["DhcpOptionsId"]
+        return response["DhcpOptions"]["DhcpOptionsId"]
 
     def associate_dhcp_options(self, dhcp_options: str, vpc: str) -> None:
         self.fresh.associate_dhcp_options(DhcpOptionsId=dhcp_options, VpcId=vpc, aws_retry=True)

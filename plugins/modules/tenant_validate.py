@@ -80,7 +80,7 @@ attributes:
     support: none
     description: Nothing is changed, so there is no diff.
 notes:
-  - Validation rules live in C(plugins/module_utils/tenant_schema.py) and
+  - Validation rules live in C(plugins/module_utils/schema/) and
     C(plugins/module_utils/catalogue.py); AWS limits there are quoted from the botocore
     service models.
   - The catalogue hash also covers C(tenant.appstream.base_image), so a new AWS base image
@@ -177,12 +177,12 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.catalogue i
     validate_catalogue,
     validate_resolved,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.tenant import (
     normalise_tenant,
     validate_run_tenants,
     validate_tenant,
-    validate_vault_variables,
 )
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.vault import validate_vault_variables
 
 ARGUMENT_SPEC = {
     "tenant": {"type": "raw", "required": True},

@@ -130,7 +130,7 @@ def directory(samba_sandbox: SandboxClient) -> Iterator[dict[str, Any]]:
 
 
 def _ldap(directory: dict[str, Any], password: str = ADMIN_PASSWORD) -> Any:
-    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ad import Directory
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import Directory
 
     return Directory(
         {

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_cost import estimate
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import normalise_tenant
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.cost import estimate
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.tenant import normalise_tenant
 
 from tests.helpers import ROOT, PlaybookRun, run_playbook, write_inventory
 from tests.integration.report_footprint import Footprint, build_footprint, build_partial_userpool_tenant

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import within_working_hours
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.scaling import within_working_hours
 
 from sandbox.client import SandboxClient
 from tests.helpers import ROOT, PlaybookRun, run_playbook, write_inventory

@@ -7,7 +7,14 @@ import datetime
 import xml.etree.ElementTree as ET
 
 import pytest
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils import tenant_ad as ad
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad import (
+    delegation,
+    dn,
+    gpo,
+    gpp_drives,
+    ldap,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad import security_descriptor as sddl
 
 from tests.helpers import load_plugin
 
@@ -31,28 +38,28 @@ LATER = datetime.datetime(2026, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
 
 # -- SIDs, GUIDs, descriptors ----------------------------------------------------------------------------
 def test_sid_round_trips_through_its_binary_form() -> None:
-    assert ad.sid_from_bytes(ad.sid_to_bytes(ADMIN)) == ADMIN
-    assert ad.sid_to_bytes("S-1-5-32-544") == bytes.fromhex("01020000000000052000000020020000")
+    assert sddl.sid_from_bytes(sddl.sid_to_bytes(ADMIN)) == ADMIN
+    assert sddl.sid_to_bytes("S-1-5-32-544") == bytes.fromhex("01020000000000052000000020020000")
 
 
 def test_guid_uses_ad_mixed_endian_layout() -> None:
-    raw = ad.guid_to_bytes("bf967a86-0de6-11d0-a285-00aa003049e2")
+    raw = sddl.guid_to_bytes("bf967a86-0de6-11d0-a285-00aa003049e2")
     assert raw[:4] == bytes.fromhex("867a96bf")
-    assert ad.guid_from_bytes(raw) == "bf967a86-0de6-11d0-a285-00aa003049e2"
+    assert sddl.guid_from_bytes(raw) == "bf967a86-0de6-11d0-a285-00aa003049e2"
 
 
 def test_security_descriptor_round_trips_with_object_aces() -> None:
-    sddl = (
+    text = (
         f"O:{ADMIN}G:DUD:PAI(A;CI;GA;;;DA)(OA;CIIO;CR;ab721a53-1e2f-11d0-9819-00aa0040529b;"
         f"bf967a86-0de6-11d0-a285-00aa003049e2;{SERVICE})(OA;CIID;RP;4c164200-20c0-11d0-a768-00aa006e0529;;RU)"
     )
-    sd = ad.sd_from_sddl(sddl, DOMAIN_SID)
-    parsed = ad.parse_security_descriptor(ad.pack_security_descriptor(sd))
+    sd = sddl.sd_from_sddl(text, DOMAIN_SID)
+    parsed = sddl.parse_security_descriptor(sddl.pack_security_descriptor(sd))
     assert parsed.owner == ADMIN
     assert parsed.group == f"{DOMAIN_SID}-513"
     assert parsed.dacl == sd.dacl
     assert parsed.protected
-    assert ad.sd_to_sddl(parsed, DOMAIN_SID) == sddl
+    assert sddl.sd_to_sddl(parsed, DOMAIN_SID) == text
 
 
 def test_sddl_renders_like_samba_for_file_and_ds_masks() -> None:
@@ -62,15 +69,15 @@ def test_sddl_renders_like_samba_for_file_and_ds_masks() -> None:
         "(A;OICI;0x001f01ff;;;SY)(A;OICI;0x001200a9;;;AU)(OA;OICI;;edacfd8f-ffb3-11d1-b41d-00a0c968f939;;AU)"
         "(A;OICI;0x001200a9;;;ED)"
     )
-    assert ad.sd_to_sddl(ad.sd_from_sddl(samba, DOMAIN_SID), DOMAIN_SID) == samba
-    assert ad.mask_to_sddl(0x000F01FF) == "RPWPCRCCDCLCLORCWOWDSDDTSW"
+    assert sddl.sd_to_sddl(sddl.sd_from_sddl(samba, DOMAIN_SID), DOMAIN_SID) == samba
+    assert sddl.mask_to_sddl(0x000F01FF) == "RPWPCRCCDCLCLORCWOWDSDDTSW"
 
 
 def test_sddl_rejects_unknown_rights_and_aliases() -> None:
     with pytest.raises(ValueError, match="unknown access right"):
-        ad.ace_from_sddl("(A;;ZZ;;;SY)")
+        sddl.ace_from_sddl("(A;;ZZ;;;SY)")
     with pytest.raises(ValueError, match="needs the domain SID"):
-        ad.sid_from_sddl("DA")
+        sddl.sid_from_sddl("DA")
 
 
 # -- delegations ---------------------------------------------------------------------------------------------
@@ -82,8 +89,8 @@ APPSTREAM_SDDL = [
 ]
 
 
-def ou_sd() -> ad.SecurityDescriptor:
-    return ad.sd_from_sddl(
+def ou_sd() -> sddl.SecurityDescriptor:
+    return sddl.sd_from_sddl(
         "O:DAG:DAD:AI(A;;RPWPCRCCDCLCLORCWOWDSDDTSW;;;DA)(A;;RPLCLORC;;;AU)"
         "(A;CIID;GA;;;S-1-5-21-879202128-1980320757-513276899-1106)",
         DOMAIN_SID,
@@ -91,36 +98,42 @@ def ou_sd() -> ad.SecurityDescriptor:
 
 
 def test_appstream_rights_are_the_four_aces_appstream_needs() -> None:
-    aces = ad.delegation_aces(SERVICE, ad.APPSTREAM_RIGHTS)
-    assert [ad.ace_to_sddl(ace, DOMAIN_SID) for ace in aces] == APPSTREAM_SDDL
+    aces = delegation.delegation_aces(SERVICE, delegation.APPSTREAM_RIGHTS)
+    assert [sddl.ace_to_sddl(ace, DOMAIN_SID) for ace in aces] == APPSTREAM_SDDL
 
 
 def test_granting_adds_explicit_aces_before_inherited_ones() -> None:
-    updated, changed = ad.set_explicit_aces_of(ou_sd(), SERVICE, ad.delegation_aces(SERVICE, ad.APPSTREAM_RIGHTS))
+    updated, changed = sddl.set_explicit_aces_of(
+        ou_sd(), SERVICE, delegation.delegation_aces(SERVICE, delegation.APPSTREAM_RIGHTS)
+    )
     assert changed
-    assert [ad.ace_to_sddl(ace, DOMAIN_SID) for ace in ad.explicit_aces_of(updated, SERVICE)] == APPSTREAM_SDDL
+    assert [sddl.ace_to_sddl(ace, DOMAIN_SID) for ace in sddl.explicit_aces_of(updated, SERVICE)] == APPSTREAM_SDDL
     assert updated.dacl[-1].inherited, "inherited ACEs stay last (canonical order)"
     assert updated.dacl[:2] == ou_sd().dacl[:2], "other trustees' ACEs are untouched"
 
 
 def test_granting_the_same_rights_twice_changes_nothing() -> None:
-    wanted = ad.delegation_aces(SERVICE, ad.APPSTREAM_RIGHTS)
-    once, _ = ad.set_explicit_aces_of(ou_sd(), SERVICE, wanted)
-    again, changed = ad.set_explicit_aces_of(once, SERVICE, list(reversed(wanted)))
+    wanted = delegation.delegation_aces(SERVICE, delegation.APPSTREAM_RIGHTS)
+    once, _ = sddl.set_explicit_aces_of(ou_sd(), SERVICE, wanted)
+    again, changed = sddl.set_explicit_aces_of(once, SERVICE, list(reversed(wanted)))
     assert not changed
     assert again.dacl == once.dacl
 
 
 def test_a_right_dropped_from_the_list_is_revoked() -> None:
-    granted, _ = ad.set_explicit_aces_of(ou_sd(), SERVICE, ad.delegation_aces(SERVICE, ad.APPSTREAM_RIGHTS))
-    fewer, changed = ad.set_explicit_aces_of(granted, SERVICE, ad.delegation_aces(SERVICE, ["create_computer"]))
+    granted, _ = sddl.set_explicit_aces_of(
+        ou_sd(), SERVICE, delegation.delegation_aces(SERVICE, delegation.APPSTREAM_RIGHTS)
+    )
+    fewer, changed = sddl.set_explicit_aces_of(
+        granted, SERVICE, delegation.delegation_aces(SERVICE, ["create_computer"])
+    )
     assert changed
-    assert [ad.ace_to_sddl(ace, DOMAIN_SID) for ace in ad.explicit_aces_of(fewer, SERVICE)] == APPSTREAM_SDDL[:1]
+    assert [sddl.ace_to_sddl(ace, DOMAIN_SID) for ace in sddl.explicit_aces_of(fewer, SERVICE)] == APPSTREAM_SDDL[:1]
 
 
 def test_gpo_folder_acl_is_samba_dsacl2fsacl() -> None:
     # A GPO created by the delegated Admin: its AD ACL and the folder ACL samba-tool gpo create wrote.
-    ds = ad.sd_from_sddl(
+    ds = sddl.sd_from_sddl(
         f"O:{ADMIN}G:DUD:P(A;CI;RPWPCCDCLCLORCWOWDSDDTSW;;;DA)(A;CI;RPWPCCDCLCLORCWOWDSDDTSW;;;EA)"
         f"(A;CIIO;RPWPCCDCLCLORCWOWDSDDTSW;;;CO)(A;;RPWPCCDCLCLORCWOWDSDDTSW;;;{ADMIN})"
         "(A;CI;RPWPCCDCLCLORCWOWDSDDTSW;;;SY)(A;CI;RPLCLORC;;;AU)(OA;CI;CR;edacfd8f-ffb3-11d1-b41d-00a0c968f939;;AU)"
@@ -132,76 +145,76 @@ def test_gpo_folder_acl_is_samba_dsacl2fsacl() -> None:
         f"(A;OICI;0x001f01ff;;;{ADMIN})(A;OICI;0x001f01ff;;;SY)(A;OICI;0x001200a9;;;AU)"
         "(OA;OICI;;edacfd8f-ffb3-11d1-b41d-00a0c968f939;;AU)(A;OICI;0x001200a9;;;ED)"
     )
-    assert ad.sd_to_sddl(ad.gpo_folder_sd(ds), DOMAIN_SID) == expected
+    assert sddl.sd_to_sddl(gpo.gpo_folder_sd(ds), DOMAIN_SID) == expected
 
 
 def test_home_folder_aces_use_explorer_rights() -> None:
-    ace = ad.folder_ace(SERVICE, "modify")
-    assert ad.ace_to_sddl(ace, DOMAIN_SID) == f"(A;OICI;0x001301bf;;;{SERVICE})"
-    only_here = ad.folder_ace("S-1-5-18", "read_execute", "this_folder_only")
-    assert ad.ace_to_sddl(only_here) == "(A;;0x001200a9;;;SY)"
+    ace = sddl.folder_ace(SERVICE, "modify")
+    assert sddl.ace_to_sddl(ace, DOMAIN_SID) == f"(A;OICI;0x001301bf;;;{SERVICE})"
+    only_here = sddl.folder_ace("S-1-5-18", "read_execute", "this_folder_only")
+    assert sddl.ace_to_sddl(only_here) == "(A;;0x001200a9;;;SY)"
 
 
 # -- GPT.INI and versions ------------------------------------------------------------------------------------
 def test_user_version_is_the_upper_16_bits() -> None:
-    assert ad.bump_user_version(0) == 65536
-    assert ad.bump_user_version(65536 + 7) == 131072 + 7, "the machine side is untouched"
-    assert ad.split_version(131079) == {"user": 2, "machine": 7}
+    assert gpo.bump_user_version(0) == 65536
+    assert gpo.bump_user_version(65536 + 7) == 131072 + 7, "the machine side is untouched"
+    assert gpo.split_version(131079) == {"user": 2, "machine": 7}
 
 
 def test_gpt_ini_version_is_replaced_and_other_lines_kept() -> None:
     text = "[General]\r\nVersion=65536\r\ndisplayName=New Group Policy Object\r\n"
-    assert ad.gpt_version(text) == 65536
-    bumped = ad.with_gpt_version(text, 131072)
+    assert gpo.gpt_version(text) == 65536
+    bumped = gpo.with_gpt_version(text, 131072)
     assert bumped == "[General]\r\nVersion=131072\r\ndisplayName=New Group Policy Object\r\n"
 
 
 def test_gpt_ini_is_created_when_missing_or_without_version() -> None:
-    assert ad.with_gpt_version("", 0) == "[General]\r\nVersion=0\r\n"
-    assert ad.gpt_version(ad.with_gpt_version("[General]\r\ndisplayName=x\r\n", 65536)) == 65536
+    assert gpo.with_gpt_version("", 0) == "[General]\r\nVersion=0\r\n"
+    assert gpo.gpt_version(gpo.with_gpt_version("[General]\r\ndisplayName=x\r\n", 65536)) == 65536
 
 
 # -- gPLink ------------------------------------------------------------------------------------------------------
 def test_gplink_lists_links_with_link_order_one_last() -> None:
-    links = ad.parse_gplink(f"[LDAP://{OTHER_DN};0][LDAP://{GPO_DN};2]")
+    links = gpo.parse_gplink(f"[LDAP://{OTHER_DN};0][LDAP://{GPO_DN};2]")
     assert [link.dn for link in links] == [GPO_DN, OTHER_DN]
     assert links[0].enforced and links[0].enabled
-    assert ad.render_gplink(links) == f"[LDAP://{OTHER_DN};0][LDAP://{GPO_DN};2]"
+    assert gpo.render_gplink(links) == f"[LDAP://{OTHER_DN};0][LDAP://{GPO_DN};2]"
 
 
 def test_badly_formed_gplink_is_an_error() -> None:
     with pytest.raises(ValueError, match="badly formed"):
-        ad.parse_gplink("[LDAP://cn=x;0]garbage")
+        gpo.parse_gplink("[LDAP://cn=x;0]garbage")
 
 
 def test_new_link_is_added_with_the_lowest_precedence_and_others_kept() -> None:
-    links = ad.parse_gplink(f"[LDAP://{GPO_DN};2]")
-    merged = ad.merge_gplink(links, NEW_DN)
-    assert ad.render_gplink(merged) == f"[LDAP://{NEW_DN};0][LDAP://{GPO_DN};2]"
+    links = gpo.parse_gplink(f"[LDAP://{GPO_DN};2]")
+    merged = gpo.merge_gplink(links, NEW_DN)
+    assert gpo.render_gplink(merged) == f"[LDAP://{NEW_DN};0][LDAP://{GPO_DN};2]"
 
 
 def test_link_order_one_makes_the_link_win() -> None:
-    links = ad.parse_gplink(f"[LDAP://{OTHER_DN};0][LDAP://{GPO_DN};0]")
-    merged = ad.merge_gplink(links, NEW_DN, enforced=True, order=1)
-    assert merged[0] == ad.GpLink(NEW_DN, 2)
-    assert ad.render_gplink(merged).endswith(f"[LDAP://{NEW_DN};2]")
+    links = gpo.parse_gplink(f"[LDAP://{OTHER_DN};0][LDAP://{GPO_DN};0]")
+    merged = gpo.merge_gplink(links, NEW_DN, enforced=True, order=1)
+    assert merged[0] == gpo.GpLink(NEW_DN, 2)
+    assert gpo.render_gplink(merged).endswith(f"[LDAP://{NEW_DN};2]")
 
 
 def test_merging_an_existing_link_keeps_its_place_and_changes_only_options() -> None:
-    links = ad.parse_gplink(f"[LDAP://{OTHER_DN};0][LDAP://{NEW_DN};0][LDAP://{GPO_DN};0]")
-    assert ad.merge_gplink(links, NEW_DN.lower()) == links, "same link, any DN case: no change"
-    disabled = ad.merge_gplink(links, NEW_DN, enabled=False)
+    links = gpo.parse_gplink(f"[LDAP://{OTHER_DN};0][LDAP://{NEW_DN};0][LDAP://{GPO_DN};0]")
+    assert gpo.merge_gplink(links, NEW_DN.lower()) == links, "same link, any DN case: no change"
+    disabled = gpo.merge_gplink(links, NEW_DN, enabled=False)
     assert [link.options for link in disabled] == [0, 1, 0]
 
 
 def test_unlinking_removes_only_that_gpo() -> None:
-    links = ad.parse_gplink(f"[LDAP://{OTHER_DN};0][LDAP://{NEW_DN};0]")
-    assert ad.remove_gplink(links, "{2B8E6C1A-3D1F-4C55-9F0B-1E6A7C2D9B10}") == [ad.GpLink(OTHER_DN, 0)]
+    links = gpo.parse_gplink(f"[LDAP://{OTHER_DN};0][LDAP://{NEW_DN};0]")
+    assert gpo.remove_gplink(links, "{2B8E6C1A-3D1F-4C55-9F0B-1E6A7C2D9B10}") == [gpo.GpLink(OTHER_DN, 0)]
 
 
 # -- gPCUserExtensionNames ----------------------------------------------------------------------------------------
 def test_drive_maps_extension_names_are_exactly_the_documented_value() -> None:
-    assert ad.merge_extension_names("", ad.DRIVE_MAPS_EXTENSIONS) == (
+    assert gpo.merge_extension_names("", gpp_drives.DRIVE_MAPS_EXTENSIONS) == (
         "[{00000000-0000-0000-0000-000000000000}{2EA1A81B-48E5-45E9-8BB7-A6E3AC170006}]"
         "[{5794DAFD-BE60-433F-88A2-1A31939AC01F}{2EA1A81B-48E5-45E9-8BB7-A6E3AC170006}]"
     )
@@ -212,12 +225,12 @@ def test_other_extensions_are_kept_and_sorted() -> None:
         "[{00000000-0000-0000-0000-000000000000}{A8C42CEA-CDB8-4388-97F4-5831F933DA84}]"
         "[{BC75B1ED-5833-4858-9BB8-CBF0B166DF9D}{A8C42CEA-CDB8-4388-97F4-5831F933DA84}]"
     )
-    merged = ad.merge_extension_names(printers, ad.DRIVE_MAPS_EXTENSIONS)
+    merged = gpo.merge_extension_names(printers, gpp_drives.DRIVE_MAPS_EXTENSIONS)
     assert merged.startswith(
         "[{00000000-0000-0000-0000-000000000000}{2EA1A81B-48E5-45E9-8BB7-A6E3AC170006}"
         "{A8C42CEA-CDB8-4388-97F4-5831F933DA84}]"
     )
-    assert ad.merge_extension_names(merged, ad.DRIVE_MAPS_EXTENSIONS, present=False) == printers
+    assert gpo.merge_extension_names(merged, gpp_drives.DRIVE_MAPS_EXTENSIONS, present=False) == printers
 
 
 # -- Drives.xml ------------------------------------------------------------------------------------------------------
@@ -232,7 +245,7 @@ PROJECTS = {
 
 
 def test_drives_xml_has_the_ms_gppref_shape() -> None:
-    root = xml(ad.render_drives_xml("acme drive maps", [HOME, PROJECTS], now=NOW))
+    root = xml(gpp_drives.render_drives_xml("acme drive maps", [HOME, PROJECTS], now=NOW))
     assert root.tag == "Drives" and root.get("clsid") == "{8FDDCC1A-0C3C-43cd-A6B4-71A6DF20DA8C}"
     home, projects = root.findall("Drive")
     assert home.get("clsid") == "{935D1B74-9CB8-4e3c-9914-7DD559B7A417}"
@@ -259,34 +272,36 @@ def test_drives_xml_has_the_ms_gppref_shape() -> None:
 
 
 def test_drive_uids_are_stable_per_gpo_and_letter() -> None:
-    first = xml(ad.render_drives_xml("acme", [HOME], now=NOW)).find("Drive").get("uid")
-    again = xml(ad.render_drives_xml("ACME", [HOME], now=LATER)).find("Drive").get("uid")
-    other = xml(ad.render_drives_xml("other", [HOME], now=NOW)).find("Drive").get("uid")
+    first = xml(gpp_drives.render_drives_xml("acme", [HOME], now=NOW)).find("Drive").get("uid")
+    again = xml(gpp_drives.render_drives_xml("ACME", [HOME], now=LATER)).find("Drive").get("uid")
+    other = xml(gpp_drives.render_drives_xml("other", [HOME], now=NOW)).find("Drive").get("uid")
     assert first == again != other
     assert first.startswith("{") and first.endswith("}") and first == first.upper()
 
 
 def test_an_unchanged_configuration_renders_the_same_bytes() -> None:
-    existing = ad.render_drives_xml("acme", [HOME, PROJECTS], now=NOW)
-    assert ad.render_drives_xml("acme", [PROJECTS, HOME], existing=existing, now=LATER) == existing
+    existing = gpp_drives.render_drives_xml("acme", [HOME, PROJECTS], now=NOW)
+    assert gpp_drives.render_drives_xml("acme", [PROJECTS, HOME], existing=existing, now=LATER) == existing
 
 
 def test_only_the_changed_item_gets_a_new_stamp() -> None:
-    existing = ad.render_drives_xml("acme", [HOME, PROJECTS], now=NOW)
-    relabelled = ad.render_drives_xml("acme", [HOME, {**PROJECTS, "label": "Shared"}], existing=existing, now=LATER)
+    existing = gpp_drives.render_drives_xml("acme", [HOME, PROJECTS], now=NOW)
+    relabelled = gpp_drives.render_drives_xml(
+        "acme", [HOME, {**PROJECTS, "label": "Shared"}], existing=existing, now=LATER
+    )
     stamps = {drive.get("name"): drive.get("changed") for drive in xml(relabelled)}
     assert stamps == {"H:": "2026-01-02 03:04:05", "P:": "2026-02-03 04:05:06"}
 
 
 def test_special_characters_are_escaped() -> None:
-    text = ad.render_drives_xml("acme", [{**HOME, "label": 'R&D "lab" <1>'}], now=NOW)
+    text = gpp_drives.render_drives_xml("acme", [{**HOME, "label": 'R&D "lab" <1>'}], now=NOW)
     assert xml(text).find("Drive/Properties").get("label") == 'R&D "lab" <1>'
-    assert ad.drives_from_xml(text)[0]["label"] == 'R&D "lab" <1>'
+    assert gpp_drives.drives_from_xml(text)[0]["label"] == 'R&D "lab" <1>'
 
 
 def test_drives_read_back_in_the_module_vocabulary() -> None:
-    text = ad.render_drives_xml("acme", [HOME, {**PROJECTS, "action": "replace", "reconnect": False}], now=NOW)
-    home, projects = ad.drives_from_xml(text)
+    text = gpp_drives.render_drives_xml("acme", [HOME, {**PROJECTS, "action": "replace", "reconnect": False}], now=NOW)
+    home, projects = gpp_drives.drives_from_xml(text)
     assert home == {
         "letter": "H",
         "path": HOME["path"],
@@ -310,7 +325,7 @@ def test_drives_read_back_in_the_module_vocabulary() -> None:
 )
 def test_invalid_drive_maps_are_refused(drive: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        ad.render_drives_xml("acme", [drive], now=NOW)
+        gpp_drives.render_drives_xml("acme", [drive], now=NOW)
 
 
 # -- names and certificates -----------------------------------------------------------------------------------------
@@ -326,23 +341,23 @@ def test_invalid_drive_maps_are_refused(drive: dict, message: str) -> None:
     ],
 )
 def test_the_account_name_is_the_username_or_comes_from_the_email_local_part(user: dict, sam: str) -> None:
-    """The filter the directory and share roles use gives the name validation checked (tenant_schema)."""
+    """The filter the directory and share roles use gives the name validation checked (schema.checks)."""
     assert tenant_username(user) == sam
     assert len(tenant_username(user)) <= 20
 
 
 def test_domain_dn_conversions() -> None:
-    assert ad.domain_to_dn("corp.example.com") == "DC=corp,DC=example,DC=com"
-    assert ad.dn_to_domain("OU=Users,DC=corp,DC=example,DC=com") == "corp.example.com"
-    assert ad.same_dn("ou=Users, dc=Corp,DC=example", "OU=users,DC=corp,DC=example")
+    assert dn.domain_to_dn("corp.example.com") == "DC=corp,DC=example,DC=com"
+    assert dn.dn_to_domain("OU=Users,DC=corp,DC=example,DC=com") == "corp.example.com"
+    assert dn.same_dn("ou=Users, dc=Corp,DC=example", "OU=users,DC=corp,DC=example")
 
 
 DC_CERT = {"subject": ((("organizationName", "Samba Administration"),), (("commonName", "DC1.corp.example.com"),))}
 
 
 def test_certificate_must_name_the_host_or_a_host_of_the_domain_for_an_address() -> None:
-    assert ad.certificate_matches(DC_CERT, "dc1.corp.example.com", None)
-    assert ad.certificate_matches(DC_CERT, "127.0.1.5", "corp.example.com")
-    assert not ad.certificate_matches(DC_CERT, "127.0.1.5", "other.example.com")
-    assert not ad.certificate_matches(DC_CERT, "127.0.1.5", None)
-    assert not ad.certificate_matches(DC_CERT, "evil.example.net", "corp.example.com")
+    assert ldap.certificate_matches(DC_CERT, "dc1.corp.example.com", None)
+    assert ldap.certificate_matches(DC_CERT, "127.0.1.5", "corp.example.com")
+    assert not ldap.certificate_matches(DC_CERT, "127.0.1.5", "other.example.com")
+    assert not ldap.certificate_matches(DC_CERT, "127.0.1.5", None)
+    assert not ldap.certificate_matches(DC_CERT, "evil.example.net", "corp.example.com")

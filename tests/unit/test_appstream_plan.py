@@ -7,32 +7,35 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream import (
-    ScalingChanges,
-    attributes_to_delete,
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.api import errors_text, reason_text
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.builder import (
     builder_comparable,
     builder_desired,
     builder_field_kind,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.fleet import (
+    attributes_to_delete,
     create_fleet_request,
-    cron_at,
-    errors_text,
     fleet_changes_requiring_stop,
     fleet_comparable,
     fleet_desired,
     fleet_field_kind,
     fleet_option_errors,
-    reason_text,
+    settled_fleet_state,
+    update_fleet_request,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.scaling import (
+    ScalingChanges,
+    cron_at,
     scaling_changes,
     scaling_comparable,
     scaling_desired,
     scaling_option_errors,
-    settled_fleet_state,
-    update_fleet_request,
     weekdays_expression,
     within_working_hours,
     working_hours_actions,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
     LIVE,
     RECREATE,
     REMOVE,

@@ -7,18 +7,13 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_appstream_stack import (
-    BATCH_SIZE,
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.stack import (
     CLIPBOARD_MAX_LENGTH,
     USER_SETTING_ACTIONS,
-    association_request,
     attributes_to_delete,
-    batches,
     create_stack_request,
-    describe_batch_errors,
     fleet_changes,
     fleets_wanted,
-    plan_users,
     stack_view,
     stack_wanted,
     update_stack_requests,
@@ -27,7 +22,14 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_apps
     user_settings_view,
     user_settings_wanted,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import REMOVE, field_changes
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.users import (
+    BATCH_SIZE,
+    association_request,
+    batches,
+    describe_batch_errors,
+    plan_users,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import REMOVE, field_changes
 
 from tests.helpers import load_plugin
 

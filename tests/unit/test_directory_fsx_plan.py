@@ -1,6 +1,6 @@
 """Planning rules of the directory and file-system modules: what changes in place, what is refused.
 
-Pure functions of plugins/module_utils/tenant_ds.py and tenant_fsx.py, the modules' resource
+Pure functions of plugins/module_utils/ds.py and fsx.py, the modules' resource
 kinds driven through the shared cycle with a fake client (no AWS), and the role's password
 generator rendered exactly as Ansible renders it.
 """
@@ -16,16 +16,26 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_ds import (
-    comparable_directory,
-    controllers_state,
-    desired_directory,
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.password import (
     password_classes,
     password_policy_errors,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
+    PlanRefused,
+    converge,
+    field_changes,
     refusal_message,
     unchangeable_changes,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_fsx import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ds import (
+    IN_PLACE_LIMITS,
+    UNCHANGEABLE,
+    comparable_directory,
+    controllers_state,
+    desired_directory,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.fsx import UNCHANGEABLE as FSX_UNCHANGEABLE
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.fsx import (
     alias_changes,
     comparable_file_system,
     current_aliases,
@@ -37,14 +47,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_fsx 
     storage_change_errors,
     update_request,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_fsx import (
-    unchangeable_changes as fsx_unchangeable,
-)
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
-    PlanRefused,
-    converge,
-    field_changes,
-)
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from tests.helpers import load_plugin
 
@@ -198,8 +201,10 @@ def test_description_difference_is_a_warning_not_a_change():
 
 def test_unchangeable_changes_keep_only_fields_without_an_api():
     changes = {"edition": ("Standard", "Enterprise"), "domain_controllers": (2, 3)}
-    assert unchangeable_changes(changes) == {"edition": ("Standard", "Enterprise")}
-    assert "edition is 'Standard', requested 'Enterprise'" in refusal_message("corp.acme.example", changes)
+    assert unchangeable_changes(changes, UNCHANGEABLE) == {"edition": ("Standard", "Enterprise")}
+    assert "edition is 'Standard', requested 'Enterprise'" in refusal_message(
+        "directory 'corp.acme.example'", changes, IN_PLACE_LIMITS
+    )
 
 
 def test_password_reset_only_with_update_password_always():
@@ -255,10 +260,11 @@ def test_controllers_settle_when_the_desired_count_is_active():
 def test_password_policy_accepts_three_classes_and_names_what_is_missing():
     assert password_policy_errors("Corr3ct-horse") == []
     assert password_policy_errors("correcthorse3") == [
-        "it needs three of the four character classes, it lacks: upper-case letter, symbol"
+        "must contain characters of at least three of these four kinds: lower-case letters, upper-case letters, "
+        "digits, other characters such as !-_#% (lacks: upper-case letter, symbol; CreateMicrosoftAD password policy)"
     ]
     assert any("characters" in error for error in password_policy_errors("Ab1!"))
-    assert any("'Admin'" in error for error in password_policy_errors("MyAdmin-Pass1"))
+    assert any('"Admin"' in error for error in password_policy_errors("MyAdmin-Pass1"))
 
 
 def test_password_policy_errors_never_repeat_the_password():
@@ -505,7 +511,7 @@ def test_update_request_maps_changes_to_the_api():
 
 def test_unchangeable_file_system_fields():
     changes = {"deployment_type": ("SINGLE_AZ_2", "MULTI_AZ_1"), "throughput_capacity": (32, 64)}
-    assert list(fsx_unchangeable(changes)) == ["deployment_type"]
+    assert list(unchangeable_changes(changes, FSX_UNCHANGEABLE)) == ["deployment_type"]
 
 
 def test_kms_key_given_as_id_or_alias_matches_the_reported_arn():
@@ -556,8 +562,8 @@ def test_share_path_is_the_default_share():
 
 # -- the shared run loop ----------------------------------------------------------------------------------
 def test_run_lets_the_kind_finish_the_result():
-    """tenant_aws.run hands the converged result to ResourceKind.finish (final backup ids, late waits)."""
-    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_aws import run
+    """aws.module.run hands the converged result to ResourceKind.finish (final backup ids, late waits)."""
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import run
 
     kind, _ = fsx_kind(fsx_params(state="absent"), file_system())
     exited: dict[str, Any] = {}
@@ -565,3 +571,40 @@ def test_run_lets_the_kind_finish_the_result():
     run(module, kind, "absent")
     assert exited["changed"] is True
     assert exited["final_backup_id"] == "backup-0123456789abcdef0"
+
+
+class _FailedModule(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (EndpointConnectionError(endpoint_url="https://fsx.eu-west-3.amazonaws.com/"), "did not reach AWS"),
+        (NoCredentialsError(), "did not reach AWS"),
+        (ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "DescribeFileSystems"), "refused"),
+    ],
+)
+def test_run_turns_every_botocore_error_into_a_module_failure(error, words):
+    """A connection or credentials error (BotoCoreError) fails the module naming the resource, no traceback."""
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import run
+
+    kind, _ = fsx_kind(fsx_params(state="present"), file_system())
+
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise error
+
+    kind.find = unreachable  # type: ignore[method-assign]
+    failures: list[tuple[BaseException, str]] = []
+
+    def fail_json_aws(err: BaseException, msg: str) -> None:
+        failures.append((err, msg))
+        raise _FailedModule(msg)
+
+    module = SimpleNamespace(
+        check_mode=False, exit_json=lambda **_: None, params=kind.params, fail_json_aws=fail_json_aws
+    )
+    with pytest.raises(_FailedModule):
+        run(module, kind, "present")
+    assert failures[0][0] is error
+    assert failures[0][1].startswith(f"file_system {kind.name!r}: ") and words in failures[0][1]

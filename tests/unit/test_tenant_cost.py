@@ -1,4 +1,4 @@
-"""The tenant cost estimate (plugins/module_utils/tenant_cost.py): one pricing rule per test."""
+"""The tenant cost estimate (plugins/module_utils/cost.py): one pricing rule per test."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_cost import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.cost import (
     HOURS_PER_MONTH,
     WEEKS_PER_MONTH,
     CostError,
@@ -18,7 +18,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_cost
     schedule_hours_per_month,
     working_days_per_month,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import normalise_tenant
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.tenant import normalise_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 

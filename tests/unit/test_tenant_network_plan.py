@@ -11,48 +11,53 @@ import itertools
 from typing import Any
 
 import pytest
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_network_plan import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
+    MANAGED_BY_TAG,
+    MANAGED_BY_VALUE,
+    TENANT_TAG,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.layout import (
     ANYWHERE,
     COMPONENT,
     COMPONENT_TAG,
-    DOMAIN_CONTROLLER_PORTS,
     RESOURCE_TAG,
+    DhcpSpec,
+    NetworkSpec,
+    PlanError,
+    derive_subnet_layout,
+    fill_zones,
+    sg_key,
+    subnet_layout,
+    vpc_cidr_errors,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.plan import (
+    NetworkPlan,
+    plan_network,
+    plan_teardown,
+    resolve,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.records import (
     Address,
     DhcpOptions,
-    DhcpSpec,
     Discovered,
     Endpoint,
     InternetGateway,
     NatGateway,
-    NetworkPlan,
-    NetworkSpec,
-    PlanError,
     Route,
     RouteTable,
-    Rule,
     SecurityGroup,
     Subnet,
     Vpc,
-    derive_subnet_layout,
-    fill_zones,
-    ip_permission,
-    network_diff,
-    network_result,
-    plan_network,
-    plan_teardown,
-    resolve,
     route_table_from_aws,
-    rules_from_permissions,
-    security_group_rules,
-    sg_key,
-    subnet_layout,
-    vpc_cidr_errors,
     zones_from_existing,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
-    MANAGED_BY_TAG,
-    MANAGED_BY_VALUE,
-    TENANT_TAG,
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.report import network_diff, network_result
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.rules import (
+    DOMAIN_CONTROLLER_PORTS,
+    Rule,
+    ip_permission,
+    rules_from_permissions,
+    security_group_rules,
 )
 
 TENANT = "acme"

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
     LIVE,
     RECREATE,
     REMOVE,
@@ -18,7 +18,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_reso
     field_changes,
     normalise,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
     desired_tags,
     is_owned,
     tag_changes,

@@ -13,14 +13,18 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import (
-    VAULT_VARIABLES,
-    derive_username,
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.checks import derive_username
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.ops import (
     normalise_ops_vars,
-    normalise_tenant,
     validate_ops_vars,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.tenant import (
+    normalise_tenant,
     validate_run_tenants,
     validate_tenant,
+)
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.vault import (
+    VAULT_VARIABLES,
     validate_vault_variables,
 )
 

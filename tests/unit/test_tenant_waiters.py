@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import (
     ABSENT,
     WaitFailed,
     WaitTimeout,

@@ -8,13 +8,18 @@ import json
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
     NotOwned,
     PlanRefused,
     ResourceKind,
     converge,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_waiters import WaitFailed, WaitTimeout
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import WaitFailed, WaitTimeout
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # AnsibleAWSModule reports a missing botocore itself
+    BotoCoreError = ClientError = ()  # type: ignore[assignment,misc]
 
 # JSON-protocol services (AppStream, DS, FSx) name their throttling and transient errors
 # differently from EC2; AWSRetry only knows EC2's names by default.
@@ -67,10 +72,11 @@ def converge_or_fail(module: Any, kind: ResourceKind, state: str, allow_recreate
         module.fail_json(msg=str(err), **{kind.kind: kind.result(err.resource)})
     except WaitTimeout as err:
         module.fail_json(msg=str(err), **{kind.kind: kind.result(err.resource)})
-    except Exception as err:
-        if hasattr(err, "response"):
-            module.fail_json_aws(err, msg=f"{kind.kind} {kind.name!r}: AWS refused the request")
-        raise
+    except (BotoCoreError, ClientError) as err:
+        # ClientError: AWS answered with an error; BotoCoreError: no answer at all (endpoint unreachable,
+        # no credentials, a read timeout). Both end as a module failure naming the resource, never a traceback.
+        verb = "AWS refused the request" if isinstance(err, ClientError) else "the request did not reach AWS"
+        module.fail_json_aws(err, msg=f"{kind.kind} {kind.name!r}: {verb}")
     raise AssertionError("unreachable: fail_json exits")  # pragma: no cover
 
 

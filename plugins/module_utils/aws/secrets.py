@@ -8,13 +8,15 @@ password its owner knows, or the toolkit would later overwrite it. Every read th
 the secret's tags first (DescribeSecret), then reads the value of exactly that secret (by ARN).
 
 Self-contained (no project imports): the `tenant_secret` lookup loads this file by path on the
-controller, modules import it as `ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_secrets`.
+controller, modules import it as `ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.secrets`.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.errors import error_code
 
 TENANT_TAG = "tenant"
 # Secrets Manager's throttling and transient errors, retried with backoff (AWSRetry knows EC2's names only).
@@ -27,10 +29,6 @@ class SecretError(Exception):
 
 class SecretNotOwned(SecretError):
     pass
-
-
-def _error_code(err: Exception) -> str:
-    return str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
 
 
 def field_of(secret_string: str, field: str | None, secret_id: str) -> str:
@@ -62,7 +60,7 @@ def read_owned_secret(client: Any, secret_id: str, tenant: str, field: str | Non
     try:
         described = client.describe_secret(SecretId=secret_id, aws_retry=True)
     except Exception as err:
-        if _error_code(err) == "ResourceNotFoundException":
+        if error_code(err) == "ResourceNotFoundException":
             return None
         raise
     if described.get("DeletedDate"):

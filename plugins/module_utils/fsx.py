@@ -30,6 +30,12 @@ UNCHANGEABLE = (
     "kms_key_id",
     "copy_tags_to_backups",
 )
+#: why a change to an UNCHANGEABLE attribute is refused (aws.resource.refusal_message)
+IN_PLACE_LIMITS = (
+    "FSx cannot change the deployment type, storage type, subnets, directory, KMS key or copy_tags_to_backups "
+    "of an existing file system, and this module never replaces one (its data would be lost). Keep the current "
+    "values, or restore a backup into a new file system and move the data yourself."
+)
 #: attributes of UpdateFileSystem's WindowsConfiguration, by option name
 WINDOWS_UPDATABLE = {
     "throughput_capacity": "ThroughputCapacity",
@@ -127,22 +133,6 @@ def kms_key_matches(current: str | None, wanted: str) -> bool:
     if not current or wanted.startswith("alias/") or ":alias/" in wanted:
         return True
     return current == wanted or current.endswith(f"/{wanted}")
-
-
-def unchangeable_changes(changes: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
-    return {name: change for name, change in changes.items() if name in UNCHANGEABLE}
-
-
-def refusal_message(name: str, changes: dict[str, tuple[Any, Any]]) -> str:
-    details = "; ".join(
-        f"{field} is {before!r}, requested {after!r}" for field, (before, after) in sorted(changes.items())
-    )
-    return (
-        f"file system {name!r} cannot be changed in place: {details}. FSx cannot change the deployment type, "
-        "storage type, subnets, directory, KMS key or copy_tags_to_backups of an existing file system, and this "
-        "module never replaces one (its data would be lost). Keep the current values, or restore a backup into "
-        "a new file system and move the data yourself."
-    )
 
 
 def storage_change_errors(current: int, desired: int, throughput: int | None = None) -> list[str]:

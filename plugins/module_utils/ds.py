@@ -7,10 +7,8 @@ Pure functions only (no AWS call), so the planning rules are unit-testable; the 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-ADMIN_USER = "Admin"
 ACTIVE = "Active"
 #: stages a directory never leaves by itself: waiting for Active stops there with StageReason
 FAILED_STAGES = ("Failed", "Inoperable", "RestoreFailed")
@@ -19,19 +17,14 @@ MIN_DOMAIN_CONTROLLERS = 2
 
 #: attributes AWS cannot change on an existing directory (there is no API for them)
 UNCHANGEABLE = ("name", "short_name", "edition", "vpc_id", "subnet_ids")
+#: why a change to an UNCHANGEABLE attribute is refused (aws.resource.refusal_message)
+IN_PLACE_LIMITS = (
+    "AWS Directory Service has no API to change a directory's name, short name, edition or VPC/subnets, and "
+    "this module never replaces a directory (its users, groups, GPOs and joined computers would be lost). Keep "
+    "the current values, or delete the directory explicitly (state=absent with confirm_name) and create it again."
+)
 #: attributes AWS cannot change either, but whose difference is harmless: reported, not refused
 COSMETIC = ("description",)
-
-# AWS's rule for the Admin password (botocore ds Password): 8-64 characters and three of
-# four character classes; AD also refuses a password that contains the account name.
-PASSWORD_MIN = 8
-PASSWORD_MAX = 64
-PASSWORD_CLASSES = {
-    "lower-case letter": re.compile(r"[a-z]"),
-    "upper-case letter": re.compile(r"[A-Z]"),
-    "digit": re.compile(r"\d"),
-    "symbol": re.compile(r"[^A-Za-z0-9\s]"),
-}
 
 
 def comparable_directory(description: dict[str, Any]) -> dict[str, Any]:
@@ -63,43 +56,6 @@ def desired_directory(params: dict[str, Any]) -> dict[str, Any]:
         "subnet_ids": params.get("subnet_ids"),
         "domain_controllers": params.get("domain_controllers"),
     }
-
-
-def unchangeable_changes(changes: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
-    """The planned changes AWS cannot apply to an existing directory."""
-    return {name: change for name, change in changes.items() if name in UNCHANGEABLE}
-
-
-def refusal_message(directory: str, changes: dict[str, tuple[Any, Any]]) -> str:
-    details = "; ".join(
-        f"{name} is {before!r}, requested {after!r}" for name, (before, after) in sorted(changes.items())
-    )
-    return (
-        f"directory {directory!r} cannot be changed in place: {details}. AWS Directory Service has no API to "
-        "change a directory's name, short name, edition or VPC/subnets, and this module never replaces a "
-        "directory (its users, groups, GPOs and joined computers would be lost). Keep the current values, or "
-        "delete the directory explicitly (state=absent with confirm_name) and create it again."
-    )
-
-
-def password_policy_errors(password: str, user: str = ADMIN_USER, min_length: int = PASSWORD_MIN) -> list[str]:
-    """Why `password` would be refused for `user`; never includes the password itself."""
-    errors = []
-    if len(password) < min_length:
-        errors.append(f"it has {len(password)} characters, at least {min_length} are required")
-    if len(password) > PASSWORD_MAX:
-        errors.append(f"it has {len(password)} characters, at most {PASSWORD_MAX} are allowed")
-    missing = [name for name, pattern in PASSWORD_CLASSES.items() if not pattern.search(password)]
-    if len(missing) > 1:
-        errors.append(f"it needs three of the four character classes, it lacks: {', '.join(missing)}")
-    if len(user) >= 3 and user.lower() in password.lower():
-        errors.append(f"it contains the account name {user!r}")
-    return errors
-
-
-def password_classes(password: str) -> list[str]:
-    """The character classes present in `password` (the generator guarantees all four)."""
-    return [name for name, pattern in PASSWORD_CLASSES.items() if pattern.search(password)]
 
 
 def stage_reason(description: dict[str, Any] | None) -> str:

@@ -42,7 +42,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_schema import TENANT_SCHEMA, apply_defaults
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engine import apply_defaults
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.tenant import TENANT_SCHEMA
 
 __all__ = [
     "DEFAULT_BUILD_HOURS",

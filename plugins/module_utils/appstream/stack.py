@@ -1,22 +1,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AppStream stacks and user-pool users: the pure plan/diff logic behind appstream_stack and appstream_user.
-
-Everything here is free of AWS calls so that it can be unit-tested: the mapping between the
-modules' options and the AppStream API shapes (botocore model `appstream`), the secure user
-settings defaults of the tenant design, the UpdateStack requests with their AttributesToDelete,
-and the user/association plan of a bulk user run.
+"""AppStream stacks: user settings, storage connectors, application settings, access endpoints and the
+other stack fields in their option and API shapes, the update requests and AttributesToDelete, and the
+stack's fleet associations.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_resource import REMOVE
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import REMOVE
 
-# -- user settings --------------------------------------------------------------------------
 # option name -> (API action, secure default). The AppStream API enables every action that a
 # stack does not set; the toolkit always sends all of them, so an unset option means the
 # secure default below, never the API's "enabled".
@@ -41,14 +36,17 @@ USER_SETTING_ACTIONS: dict[str, tuple[str, bool]] = {
     # Local smart-card readers inside the session are not needed: refused.
     "smart_card_redirection": ("SMART_CARD_REDIRECTION", False),
 }
+
+
 #: clipboard option -> its maximum-length option (the model accepts MaximumLength on these only)
 CLIPBOARD_MAX_LENGTH_OPTIONS: dict[str, str] = {
     "clipboard_copy_from_local": "clipboard_copy_from_local_max_length",
     "clipboard_copy_to_local": "clipboard_copy_to_local_max_length",
 }
+
+
 #: UserSetting.MaximumLength: 1 to 20,971,520 (20 MB), the default when the action is enabled
 CLIPBOARD_MAX_LENGTH = 20_971_520
-
 API_DEFAULT_PERMISSION = "ENABLED"
 
 
@@ -111,7 +109,6 @@ def user_settings_view(settings: Iterable[Mapping[str, Any]] | None) -> dict[str
     return view
 
 
-# -- storage connectors ---------------------------------------------------------------------
 CONNECTOR_FIELDS = {
     "resource_identifier": "ResourceIdentifier",
     "domains": "Domains",
@@ -168,7 +165,6 @@ def connectors_request(wanted: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return request
 
 
-# -- the other stack settings ---------------------------------------------------------------
 # comparable field -> (request member, AttributesToDelete value or None when it cannot be removed)
 STACK_FIELDS: dict[str, tuple[str, str | None]] = {
     "display_name": ("DisplayName", None),
@@ -187,6 +183,7 @@ STACK_FIELDS: dict[str, tuple[str, str | None]] = {
     "agent_access_config": ("AgentAccessConfig", "AGENT_ACCESS_CONFIG"),
 }
 
+
 # Nested option names <-> API members of the structured settings.
 _NESTED: dict[str, dict[str, str]] = {
     "application_settings": {"enabled": "Enabled", "settings_group": "SettingsGroup"},
@@ -203,6 +200,8 @@ _NESTED: dict[str, dict[str, str]] = {
         "user_control_mode": "UserControlMode",
     },
 }
+
+
 _URL_REDIRECTION = {"enabled": "Enabled", "allowed_urls": "AllowedUrls", "denied_urls": "DeniedUrls"}
 _AGENT_SETTING = {"action": "AgentAction", "permission": "Permission"}
 
@@ -442,7 +441,6 @@ def attributes_to_delete(changes: Mapping[str, tuple[Any, Any]]) -> list[str]:
     return sorted(set(names))
 
 
-# -- fleets -----------------------------------------------------------------------------------
 def fleets_wanted(requested: list[str] | None, current: Iterable[str], purge: bool) -> list[str] | None:
     if requested is None:
         return None
@@ -457,146 +455,3 @@ def fleet_changes(current: Iterable[str], wanted: Iterable[str] | None) -> tuple
         return [], []
     current, wanted = set(current), set(wanted)
     return sorted(wanted - current), sorted(current - wanted)
-
-
-# -- users ------------------------------------------------------------------------------------
-BATCH_SIZE = 25  # BatchAssociateUserStack / BatchDisassociateUserStack accept 1-25 associations
-
-
-def batches(items: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-@dataclass
-class UserPlan:
-    create: list[dict[str, Any]] = field(default_factory=list)  # {email, first_name, last_name}
-    enable: list[str] = field(default_factory=list)
-    disable: list[str] = field(default_factory=list)
-    associate: list[tuple[str, str]] = field(default_factory=list)  # (user, stack)
-    disassociate: list[tuple[str, str]] = field(default_factory=list)
-    delete: list[str] = field(default_factory=list)
-    # users to delete only if they turn out to have no association outside the managed stacks
-    delete_candidates: list[str] = field(default_factory=list)
-    name_mismatches: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.create or self.enable or self.disable or self.associate or self.disassociate or self.delete)
-
-
-def plan_users(
-    requested: list[Mapping[str, Any]],
-    existing: Mapping[str, Mapping[str, Any]],
-    associations: Mapping[str, set[str]],
-    managed_stacks: Iterable[str],
-    state: str,
-    purge_users: bool,
-    purge_stacks: bool,
-    default_stacks: Iterable[str] = (),
-) -> UserPlan:
-    """What a bulk user run must do.
-
-    requested: the module's users (email, first_name, last_name, enabled, stacks);
-    existing: DescribeUsers(USERPOOL) by user name; associations: managed stack -> its user-pool
-    users (DescribeUserStackAssociations). Only associations with managed stacks are ever
-    added or removed, and only users associated with a managed stack are purge candidates:
-    AppStream users carry no tags, so that association is the tenant's proof of ownership.
-    Deletions are candidates until the caller has checked that the user has no other stack.
-    """
-    managed = set(managed_stacks)
-    default_stacks = sorted(set(default_stacks))
-    plan = UserPlan()
-    by_user: dict[str, set[str]] = {}
-    for stack, users in associations.items():
-        if stack in managed:
-            for user in users:
-                by_user.setdefault(user, set()).add(stack)
-    listed = set()
-    for user in requested:
-        email = user["email"]
-        listed.add(email)
-        current_stacks = by_user.get(email, set())
-        if state == "absent":
-            plan.disassociate.extend((email, s) for s in sorted(current_stacks))
-            if email in existing:
-                plan.delete_candidates.append(email)
-            continue
-        wanted_stacks = set(user.get("stacks") if user.get("stacks") is not None else default_stacks)
-        enabled = True if user.get("enabled") is None else bool(user["enabled"])
-        have = existing.get(email)
-        if have is None:
-            plan.create.append(
-                {"email": email, "first_name": user.get("first_name"), "last_name": user.get("last_name")}
-            )
-            if not enabled:
-                plan.disable.append(email)
-        else:
-            if bool(have.get("Enabled", True)) != enabled:
-                (plan.enable if enabled else plan.disable).append(email)
-            for option, member in (("first_name", "FirstName"), ("last_name", "LastName")):
-                if user.get(option) is not None and have.get(member) is not None and user[option] != have[member]:
-                    plan.name_mismatches.append(email)
-                    break
-        plan.associate.extend((email, s) for s in sorted(wanted_stacks - current_stacks))
-        if purge_stacks:
-            plan.disassociate.extend((email, s) for s in sorted((current_stacks & managed) - wanted_stacks))
-    if purge_users:
-        for email in sorted(set(by_user) - listed):
-            plan.disassociate.extend((email, s) for s in sorted(by_user[email]))
-            if email in existing:
-                plan.delete_candidates.append(email)
-    return plan
-
-
-def association_request(pairs: Iterable[tuple[str, str]], notify: bool | None = None) -> list[dict[str, Any]]:
-    request = []
-    for user, stack in pairs:
-        item: dict[str, Any] = {"StackName": stack, "UserName": user, "AuthenticationType": "USERPOOL"}
-        if notify is not None:
-            item["SendEmailNotification"] = notify
-        request.append(item)
-    return request
-
-
-_ERROR_HINTS = {
-    "DIRECTORY_NOT_FOUND": (
-        "user-pool users cannot be assigned to a stack whose fleet is joined to an Active Directory domain; "
-        "such stacks are reached through SAML federation only"
-    ),
-    "STACK_NOT_FOUND": "the stack does not exist",
-    "USER_NAME_NOT_FOUND": "the user does not exist in the user pool",
-}
-
-
-def describe_batch_errors(errors: Iterable[Mapping[str, Any]], verb: str) -> list[str]:
-    """One line per failed association, naming the user and the stack."""
-    lines = []
-    for error in errors:
-        association = error.get("UserStackAssociation") or {}
-        code = error.get("ErrorCode", "ERROR")
-        message = error.get("ErrorMessage") or ""
-        hint = _ERROR_HINTS.get(code, "")
-        text = (
-            f"user {association.get('UserName')!r} could not be {verb} stack {association.get('StackName')!r}: {code}"
-        )
-        if message:
-            text += f" ({message})"
-        if hint and not message:
-            text += f" ({hint})"
-        lines.append(text)
-    return lines
-
-
-# -- AWS helpers shared by the stack, user and streaming URL modules ---------------------------
-# (tags: tenant_appstream.get_tags / set_tags)
-def paginate(call: Any, key: str, **params: Any) -> list[Any]:
-    """Every item of a NextToken-paginated AppStream read."""
-    items: list[Any] = []
-    while True:
-        page = call(aws_retry=True, **params)
-        items.extend(page.get(key) or [])
-        token = page.get("NextToken")
-        if not token:
-            return items
-        params["NextToken"] = token

@@ -18,7 +18,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.tenant_tags import (
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
     desired_tags,
     is_owned,
     owner_of,
@@ -109,6 +109,21 @@ class PlanRefused(Exception):
 
 class ReplacementRequired(PlanRefused):
     pass
+
+
+def unchangeable_changes(
+    changes: dict[str, tuple[Any, Any]], unchangeable: tuple[str, ...] | frozenset[str]
+) -> dict[str, tuple[Any, Any]]:
+    """The planned changes to fields AWS cannot change on an existing resource."""
+    return {name: change for name, change in changes.items() if name in unchangeable}
+
+
+def refusal_message(what: str, changes: dict[str, tuple[Any, Any]], why: str) -> str:
+    """Why `what` (\"directory 'corp.example'\") cannot be changed in place: each field, then `why`."""
+    details = "; ".join(
+        f"{name} is {before!r}, requested {after!r}" for name, (before, after) in sorted(changes.items())
+    )
+    return f"{what} cannot be changed in place: {details}. {why}"
 
 
 class ResourceKind:

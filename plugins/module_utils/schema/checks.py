@@ -1,0 +1,242 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Field-level rules of the tenant definition: each check takes a value of the right type and returns the
+rules it breaks, as messages without the field's path (the engine adds it). Each rule names its source.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import math
+import re
+import zoneinfo
+
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engine import show, suggest
+
+# RFC 1918 private ranges: the tenant VPC must never collide with public space.
+PRIVATE_NETWORKS = tuple(ipaddress.IPv4Network(cidr) for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+# design.md section 4: a tenant VPC is /16 to /22 (a /22 still gives six /25
+# subnets: public and private in up to three AZs).
+VPC_PREFIX_MIN = 16
+VPC_PREFIX_MAX = 22
+
+
+def check_vpc_cidr(value: str) -> list[str]:
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        return [f"{show(value)} is not an IPv4 network in CIDR notation (e.g. 10.40.0.0/16)"]
+    if "/" not in value:
+        return [f"{show(value)} has no prefix length (e.g. {network.network_address}/16)"]
+    errors: list[str] = []
+    if str(network) != value:
+        errors.append(f"{show(value)} has host bits set (did you mean {network}?)")
+    if not VPC_PREFIX_MIN <= network.prefixlen <= VPC_PREFIX_MAX:
+        errors.append(f"prefix /{network.prefixlen} is outside /{VPC_PREFIX_MIN} to /{VPC_PREFIX_MAX}")
+    if not any(network.subnet_of(private) for private in PRIVATE_NETWORKS):
+        errors.append(f"{network} is not inside an RFC 1918 private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
+    return errors
+
+
+# Microsoft, "Naming conventions in Active Directory for computers, domains,
+# sites, and OUs": the FQDN of an AD domain is limited to 64 characters; DNS
+# labels are 1-63 characters (RFC 1035). botocore ds CreateMicrosoftAD.Name
+# pattern: labels of letters/digits joined by "." or "-".
+AD_FQDN_MAX_LENGTH = 64
+_DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def check_domain_name(value: str) -> list[str]:
+    errors: list[str] = []
+    labels = value.split(".")
+    if len(labels) < 2:
+        errors.append(f"{show(value)} needs at least two DNS labels (e.g. corp.example.com)")
+    if len(value) > AD_FQDN_MAX_LENGTH:
+        errors.append(
+            f"{len(value)} characters is longer than the {AD_FQDN_MAX_LENGTH} "
+            "allowed for an Active Directory domain name"
+        )
+    bad = [label for label in labels if not _DNS_LABEL.fullmatch(label)]
+    if bad:
+        errors.append(f"label {show(bad[0])} is not a DNS label (1-63 letters, digits or inner hyphens)")
+    elif labels[-1].isdigit():
+        errors.append(f"the top-level label {show(labels[-1])} must not be all digits")
+    return errors
+
+
+def check_netbios(value: str) -> list[str]:
+    # NetBIOS names of all digits are read as addresses by Windows clients.
+    if value.isdigit():
+        return [f"{show(value)} must not be all digits"]
+    return []
+
+
+# Characters that must be escaped in an LDAP distinguished name (RFC 4514) or
+# that AD rejects in an OU name: the toolkit refuses them instead of escaping,
+# so a name reads the same in AD, in GPO links and in AppStream's OU setting.
+_DN_UNSAFE = frozenset(',+"\\<>;=/#')
+
+
+def dn_unsafe_characters(value: str) -> list[str]:
+    return sorted({char for char in value if char in _DN_UNSAFE})
+
+
+def check_ad_name(value: str) -> list[str]:
+    """Rules for a name written into an AD object (given name, surname, CN)."""
+    errors: list[str] = []
+    if value != value.strip():
+        errors.append(f"{show(value)} has leading or trailing spaces")
+    unsafe = dn_unsafe_characters(value)
+    if unsafe:
+        errors.append(
+            f"{show(value)} contains {' '.join(show(char) for char in unsafe)}, "
+            "which would break an AD distinguished name"
+        )
+    return errors
+
+
+def check_ou_name(value: str) -> list[str]:
+    # facts.md: AppStream rejects OU distinguished names containing spaces.
+    errors = check_ad_name(value)
+    if " " in value.strip():
+        errors.append(f"{show(value)} contains a space; AppStream cannot use such an OU")
+    return errors
+
+
+# Pre-Windows 2000 logon name (sAMAccountName): at most 20 characters for user
+# objects; this toolkit keeps to letters, digits, ".", "_" and "-", which every
+# tool (SAML NameID DOMAIN\user, GPO %LogonUser%, SMB paths) handles unquoted.
+SAM_ACCOUNT_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}"
+
+
+# Accounts that exist in every AWS Managed Microsoft AD (facts.md: Admin lives
+# in OU=Users,OU=<NetBIOS>) or in every Windows domain.
+RESERVED_USERNAMES = frozenset({"admin", "administrator", "guest", "krbtgt", "defaultaccount"})
+
+
+def check_username(value: str) -> list[str]:
+    errors: list[str] = []
+    if value.endswith("."):
+        errors.append(f"{show(value)} must not end with a period")
+    if value.casefold() in RESERVED_USERNAMES:
+        errors.append(f"{show(value)} is a reserved account name in the directory")
+    return errors
+
+
+def derive_username(email: str) -> str:
+    """Default sAMAccountName for a SAML user: the cleaned local part of the e-mail."""
+    local = email.split("@", 1)[0].lower()
+    cleaned = re.sub(r"[^a-z0-9._-]", "", local)[:20]
+    return cleaned.strip(".")
+
+
+# Pragmatic address check (RFC 5321 lengths, dot-atom local part, DNS domain);
+# AppStream CreateUser.UserName is at most 128 characters (botocore appstream).
+EMAIL_MAX_LENGTH = 128
+_EMAIL = re.compile(
+    r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@(?P<domain>[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+)"
+)
+
+
+def check_email(value: str) -> list[str]:
+    match = _EMAIL.fullmatch(value)
+    if not match:
+        return [f"{show(value)} is not an e-mail address"]
+    if len(match["local"]) > 64:
+        return [f"{show(value)} has a local part longer than 64 characters"]
+    if len(value) > EMAIL_MAX_LENGTH:
+        return [f"{len(value)} characters is longer than the maximum of {EMAIL_MAX_LENGTH}"]
+    if match["domain"].rsplit(".", 1)[-1].isdigit():
+        return [f"{show(value)} does not end with a domain name"]
+    return []
+
+
+# available_timezones() walks the tz database on every call.
+_known_timezones = functools.cache(zoneinfo.available_timezones)
+
+
+def check_timezone(value: str) -> list[str]:
+    # Application Auto Scaling scheduled actions take a canonical IANA name;
+    # available_timezones() leaves out file names such as "localtime".
+    known = _known_timezones()
+    if value in known:
+        return []
+    if not known:  # no tz database listing on this controller: try loading it
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+        else:
+            return []
+    close = suggest(value, known)
+    hint = f" (did you mean {close}?)" if close else ""
+    return [f"{show(value)} is not an IANA time zone name{hint}"]
+
+
+def check_positive(value: float) -> list[str]:
+    if not math.isfinite(value) or value <= 0:
+        return [f"{show(value)} must be a finite number greater than 0"]
+    return []
+
+
+IDLE_DISCONNECT_MIN = 60
+IDLE_DISCONNECT_MAX = 36000
+
+
+# botocore appstream CreateFleet.DisconnectTimeoutInSeconds: "between 60 and 36000".
+DISCONNECT_TIMEOUT_MIN = 60
+DISCONNECT_TIMEOUT_MAX = 36000
+
+
+# botocore appstream CreateFleet.MaxUserDurationInSeconds: "between 600 and 432000".
+MAX_USER_DURATION_MIN = 600
+MAX_USER_DURATION_MAX = 432000
+
+
+def check_idle_disconnect(value: int) -> list[str]:
+    # botocore appstream CreateFleet/UpdateFleet.IdleDisconnectTimeoutInSeconds:
+    # "specify a value of 0. Otherwise, specify a value between 60 and 36000".
+    if value == 0 or IDLE_DISCONNECT_MIN <= value <= IDLE_DISCONNECT_MAX:
+        return []
+    return [f"{value} must be 0 (never) or between {IDLE_DISCONNECT_MIN} and {IDLE_DISCONNECT_MAX}"]
+
+
+# FSx for Windows File Server throughput capacities (MB/s): the power-of-two
+# steps 8..2048 of botocore fsx CreateFileSystemWindowsConfiguration
+# ThroughputCapacity, plus the larger levels of the FSx Windows User Guide
+# ("Managing throughput capacity"), which only SINGLE_AZ_2 and MULTI_AZ_1 offer.
+FSX_THROUGHPUT_LEVELS = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3072, 4608, 6144, 9216, 12288)
+FSX_SINGLE_AZ_1_MAX_THROUGHPUT = 2048
+
+
+# botocore fsx StorageCapacity documentation for Windows file systems.
+FSX_SSD_MIN_GIB = 32
+FSX_HDD_MIN_GIB = 2000
+FSX_MAX_GIB = 65536
+
+
+# facts.md (FSx): SINGLE_AZ_2 and MULTI_AZ_1 need an AD domain name of at most
+# 47 characters.
+FSX_DOMAIN_NAME_MAX = {"SINGLE_AZ_2": 47, "MULTI_AZ_1": 47}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HH_MM = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+
+
+# Image Assistant create-image (facts.md): an image name must not start with
+# these prefixes. Image names are "<tenant>-suite-<hash>", so the tenant name
+# inherits the rule.
+RESERVED_IMAGE_PREFIXES = ("aws", "amazon", "appstream")
+
+
+def check_tenant_name(value: str) -> list[str]:
+    for prefix in RESERVED_IMAGE_PREFIXES:
+        if value.casefold().startswith(prefix):
+            return [
+                f"{show(value)} starts with {prefix!r}; AppStream image names "
+                f"(<tenant>-suite-<hash>) cannot start with {', '.join(RESERVED_IMAGE_PREFIXES)}"
+            ]
+    return []
