@@ -14,15 +14,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402
 
 from sandbox.client import SandboxClient  # noqa: E402
 
 # The repository is the collection iconeus.tenant_toolkit (collections/ansible_collections/iconeus/
 # tenant_toolkit links to the root): tests import its plugins by their FQCN, through Ansible's own
-# collection loader, as ansible-playbook and ansible-test do. The bundled collections (amazon.aws, ...)
-# are found on sys.path.
-_AnsibleCollectionFinder(paths=[str(ROOT / "collections")])._install()
+# plugin and collection loader, set up as ansible-playbook sets it up. The bundled collections
+# (amazon.aws, ...) are found on sys.path.
+init_plugin_loader([str(ROOT / "collections")])
 
 # Fast enough that a 30-minute modelled creation takes under 2 s, slow enough that
 # transitional states (PENDING, STARTING) are still observable right after a call.

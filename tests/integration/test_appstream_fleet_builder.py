@@ -62,7 +62,8 @@ def json_output(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def module(tmp_path: Path, sandbox: SandboxClient, module_name: str, /, check: bool = False, **options: Any) -> Run:
-    task = {"name": f"{module_name} under test", module_name: options, "register": "under_test", "ignore_errors": True}
+    fqcn = f"iconeus.tenant_toolkit.{module_name}"
+    task = {"name": f"{module_name} under test", fqcn: options, "register": "under_test", "ignore_errors": True}
     directory = tmp_path / uuid.uuid4().hex[:8]
     return Run(run_tasks(directory, [task], sandbox, region=REGION, check=check, diff=check))
 

@@ -8,7 +8,6 @@ generator rendered exactly as Ansible renders it.
 from __future__ import annotations
 
 import datetime
-import functools
 import string
 from pathlib import Path
 from types import SimpleNamespace
@@ -272,20 +271,11 @@ def test_password_policy_errors_never_repeat_the_password():
     assert all(password not in error for error in password_policy_errors(password))
 
 
-@functools.cache
-def load_plugins() -> None:
-    """Make lookups (ansible.builtin.password) loadable in this process, once."""
-    from ansible.plugins.loader import init_plugin_loader
-
-    init_plugin_loader()
-
-
 def render_generated_passwords(length: int, count: int) -> list[str]:
     """Render the role's own generator (roles/aws_directory/vars/main.yml) the way Ansible does."""
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar, trust_as_template
 
-    load_plugins()
     role_vars = yaml.safe_load((ROOT / "roles" / "aws_directory" / "vars" / "main.yml").read_text())
     variables = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in role_vars.items()}
     variables["aws_directory_admin_password_length"] = length
