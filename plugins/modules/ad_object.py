@@ -267,7 +267,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.connecti
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.delegation import delegation_aces
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.dn import escape_filter, escape_rdn, same_dn
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import Directory
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import Directory, first_value
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.security_descriptor import (
     SecurityDescriptor,
     ace_to_sddl,
@@ -318,12 +318,6 @@ def describe_group_type(value: int) -> dict[str, str]:
     return {"scope": scope, "category": "security" if value & GROUP_SECURITY else "distribution"}
 
 
-def _first(value: Any) -> Any:
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
-
-
 class AdObject:
     def __init__(self, module: AnsibleModule) -> None:
         self.module = module
@@ -360,21 +354,21 @@ class AdObject:
             return {}
         attributes = entry["attributes"]
         view: dict[str, Any] = {
-            "name": _first(attributes.get("name")),
+            "name": first_value(attributes.get("name")),
             "dn": entry["dn"],
-            "description": _first(attributes.get("description")),
+            "description": first_value(attributes.get("description")),
         }
         if self.kind == "group":
-            view.update(describe_group_type(int(_first(attributes.get("groupType")) or 0)))
-            view["sam_account_name"] = _first(attributes.get("sAMAccountName"))
+            view.update(describe_group_type(int(first_value(attributes.get("groupType")) or 0)))
+            view["sam_account_name"] = first_value(attributes.get("sAMAccountName"))
             view["members"] = sorted(str(member) for member in attributes.get("member") or [])
         elif self.kind == "user":
-            uac = int(_first(attributes.get("userAccountControl")) or 0)
-            view["sam_account_name"] = _first(attributes.get("sAMAccountName"))
+            uac = int(first_value(attributes.get("userAccountControl")) or 0)
+            view["sam_account_name"] = first_value(attributes.get("sAMAccountName"))
             view["enabled"] = not uac & UAC_ACCOUNTDISABLE
             view["password_never_expires"] = bool(uac & UAC_DONT_EXPIRE_PASSWORD)
             for option, attribute in USER_ATTRIBUTES.items():
-                view[option] = _first(attributes.get(attribute))
+                view[option] = first_value(attributes.get(attribute))
         return view
 
     # -- present --
@@ -493,11 +487,11 @@ class AdObject:
                     wanted[attribute] = self.params[option] or None
         changes: dict[str, Any] = {}
         for attribute, value in wanted.items():
-            current = _first(entry["attributes"].get(attribute))
+            current = first_value(entry["attributes"].get(attribute))
             if (current or None) != value:
                 changes[attribute] = [("MODIFY_REPLACE", [value] if value else [])]
         if self.kind == "group":
-            current_type = int(_first(entry["attributes"].get("groupType")) or 0)
+            current_type = int(first_value(entry["attributes"].get("groupType")) or 0)
             wanted_type = group_type(self.params["scope"], self.params["category"])
             if current_type != wanted_type:
                 changes["groupType"] = [("MODIFY_REPLACE", [str(wanted_type)])]
@@ -507,7 +501,7 @@ class AdObject:
                 self.directory.modify(entry["dn"], changes)
 
     def update_user(self, entry: dict[str, Any]) -> None:
-        uac = int(_first(entry["attributes"].get("userAccountControl")) or UAC_NORMAL_ACCOUNT)
+        uac = int(first_value(entry["attributes"].get("userAccountControl")) or UAC_NORMAL_ACCOUNT)
         wanted = uac & ~UAC_ACCOUNTDISABLE if self.params["enabled"] else uac | UAC_ACCOUNTDISABLE
         if self.params["password_never_expires"] is not None:
             wanted = (

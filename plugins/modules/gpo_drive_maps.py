@@ -288,7 +288,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpp_driv
     drives_from_xml,
     render_drives_xml,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import Directory
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import Directory, first_value
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.security_descriptor import SecurityDescriptor
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.smb import FileShare
 
@@ -351,7 +351,7 @@ class GpoDriveMaps:
         if len(found) > 1:
             raise AdError(
                 f"{len(found)} GPOs are named {self.params['name']!r}: "
-                + ", ".join(_first(entry["attributes"]["cn"]) for entry in found),
+                + ", ".join(first_value(entry["attributes"]["cn"]) for entry in found),
                 "ambiguous",
             )
         return found[0] if found else None
@@ -364,7 +364,7 @@ class GpoDriveMaps:
     def link_view(self, guid: str) -> list[dict[str, Any]]:
         view = []
         for entry in self.linked_containers(guid):
-            links = parse_gplink(_first(entry["attributes"].get("gPLink")))
+            links = parse_gplink(first_value(entry["attributes"].get("gPLink")))
             for order, link in enumerate(links, start=1):
                 if link.guid == guid.upper():
                     view.append(
@@ -388,10 +388,10 @@ class GpoDriveMaps:
                 self.create_gpo(gpo_dn, file_sys_path)
         else:
             gpo_dn = entry["dn"]
-            guid = _first(entry["attributes"]["cn"]).upper()
-            file_sys_path = _first(entry["attributes"].get("gPCFileSysPath")) or ""
-            version = int(_first(entry["attributes"].get("versionNumber")) or 0)
-            extensions = _first(entry["attributes"].get("gPCUserExtensionNames")) or ""
+            guid = first_value(entry["attributes"]["cn"]).upper()
+            file_sys_path = first_value(entry["attributes"].get("gPCFileSysPath")) or ""
+            version = int(first_value(entry["attributes"].get("versionNumber")) or 0)
+            extensions = first_value(entry["attributes"].get("gPCUserExtensionNames")) or ""
             share_name, folder = sysvol_location(file_sys_path, domain, guid)
             share = self.share(share_name)
             gpt_text = share.read_text(f"{folder}\\GPT.INI")
@@ -551,7 +551,7 @@ class GpoDriveMaps:
             entry = self.directory.get(target, ["gPLink"])
             if entry is None:
                 raise AdError(f"cannot link to {target}: no such container", "missing")
-            raw = _first(entry["attributes"].get("gPLink")) or ""
+            raw = first_value(entry["attributes"].get("gPLink")) or ""
             links = parse_gplink(raw)
             merged = merge_gplink(
                 links, gpo_dn, enabled=link["enabled"], enforced=link["enforced"], order=link.get("order")
@@ -579,7 +579,7 @@ class GpoDriveMaps:
 
     def unlink(self, target: str, guid: str) -> None:
         entry = self.directory.get(target, ["gPLink"])
-        links = parse_gplink(_first((entry or {}).get("attributes", {}).get("gPLink")) or "")
+        links = parse_gplink(first_value((entry or {}).get("attributes", {}).get("gPLink")) or "")
         kept = remove_gplink(links, guid)
         if kept != links:
             self.actions.append(f"unlink from {target}")
@@ -599,9 +599,9 @@ class GpoDriveMaps:
                 "actions": [],
                 "diff": {"before": empty, "after": empty},
             }
-        guid = _first(entry["attributes"]["cn"]).upper()
-        version = int(_first(entry["attributes"].get("versionNumber")) or 0)
-        file_sys_path = _first(entry["attributes"].get("gPCFileSysPath")) or ""
+        guid = first_value(entry["attributes"]["cn"]).upper()
+        version = int(first_value(entry["attributes"].get("versionNumber")) or 0)
+        file_sys_path = first_value(entry["attributes"].get("gPCFileSysPath")) or ""
         share_name, folder = sysvol_location(file_sys_path, self.directory.domain, guid)
         share = self.share(share_name)
         before = {
@@ -630,12 +630,6 @@ class GpoDriveMaps:
             "actions": self.actions,
             "diff": {"before": before, "after": after},
         }
-
-
-def _first(value: Any) -> Any:
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
 
 
 def main() -> None:

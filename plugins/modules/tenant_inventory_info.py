@@ -254,6 +254,7 @@ from typing import Any
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.errors import error_code
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import retry_decorator
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import list_to_dict
 
 NOT_FOUND_CODES = frozenset(
     {
@@ -283,7 +284,7 @@ def iso(value: Any) -> str | None:
 
 
 def ec2_tags(item: Mapping[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t.get("Value", "") for t in item.get("Tags") or []}
+    return list_to_dict(item.get("Tags"))
 
 
 def subnet_tier(tags: Mapping[str, str], public_ip_on_launch: bool) -> str:
@@ -720,7 +721,7 @@ class TenantInventory:
             if not (in_vpc or named or (not wanted_name and not vpc_ids)):
                 continue
             response = self.reader.pages("ds", "list_tags_for_resource", "Tags", ResourceId=description["DirectoryId"])
-            tags = {t["Key"]: t.get("Value", "") for t in response}
+            tags = list_to_dict(response)
             if tags.get("tenant") == self.tenant:
                 found.append(shape_directory(description, tags, self.resources["subnets"]))
         self.resources["directories"] = sorted(found, key=lambda d: d["id"])

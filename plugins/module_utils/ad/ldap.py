@@ -27,6 +27,13 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.security
 )
 
 
+def first_value(value: Any) -> Any:
+    """The first value of an LDAP attribute as ldap3 returns it (a list for multi-valued syntaxes)."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
 def certificate_names(certificate: dict[str, Any]) -> list[str]:
     names = [value for kind, value in certificate.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
     for rdn in certificate.get("subject", ()):

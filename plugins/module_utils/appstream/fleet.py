@@ -131,13 +131,14 @@ def fleet_changes_requiring_stop(
 
 
 def fleet_option_errors(params: Mapping[str, Any]) -> list[str]:
-    """Option combinations the module refuses before any call (AWS would refuse them too)."""
+    """Option combinations the module refuses before any call (AWS would refuse them too).
+
+    Pairs that exclude each other outright are the module's ``mutually_exclusive``, not repeated here.
+    """
     errors = []
     for name in FLEET_NOT_REMOVABLE:
         if params.get(name) == "":
             errors.append(f"{name}: the AppStream API cannot remove it; give a value or leave it unset")
-    if params.get("image_name") and params.get("image_arn"):
-        errors.append("image_name and image_arn are mutually exclusive")
     fleet_type = params.get("fleet_type")
     if fleet_type == "ELASTIC":
         for name in ("desired_instances", "desired_sessions", "domain_join_info", "image_name", "image_arn"):
@@ -147,8 +148,6 @@ def fleet_option_errors(params: Mapping[str, Any]) -> list[str]:
             errors.append("scaling: ELASTIC fleets have no capacity to scale")
     elif fleet_type in ("ALWAYS_ON", "ON_DEMAND") and params.get("max_concurrent_sessions") is not None:
         errors.append("max_concurrent_sessions: only for ELASTIC fleets (use desired_sessions)")
-    if params.get("desired_instances") is not None and params.get("desired_sessions") is not None:
-        errors.append("desired_instances and desired_sessions are mutually exclusive")
     if params.get("desired_sessions") is not None and not params.get("max_sessions_per_instance"):
         errors.append("desired_sessions needs max_sessions_per_instance (multi-session fleets)")
     if is_empty(params.get("subnet_ids")) and params.get("security_group_ids"):

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.errors import error_code
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import list_to_dict
 
 TENANT_TAG = "tenant"
 # Secrets Manager's throttling and transient errors, retried with backoff (AWSRetry knows EC2's names only).
@@ -68,7 +69,7 @@ def read_owned_secret(client: Any, secret_id: str, tenant: str, field: str | Non
             f"secret {secret_id!r} is scheduled for deletion: restore it (aws secretsmanager restore-secret) "
             "or wait until it is deleted, then run again"
         )
-    tags = {tag["Key"]: tag.get("Value", "") for tag in described.get("Tags") or []}
+    tags = list_to_dict(described.get("Tags"))
     if tags.get(TENANT_TAG) != tenant:
         raise SecretNotOwned(
             f"secret {secret_id!r} exists but is not owned by tenant {tenant!r} (its tenant tag is "
