@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 SANDBOX_PORT ?= 4566
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox lint sanity syntax bench lock clean sandbox-start sandbox-stop
+.PHONY: help setup demo test test-unit test-sandbox lint sanity units syntax bench lock clean sandbox-start sandbox-stop
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,8 +25,11 @@ setup: $(STAMP) ## Create or refresh .venv from the pinned requirements
 demo: $(STAMP) ## Converge the demo tenant on the local sandbox
 	@bash scripts/demo.sh
 
-sanity: $(STAMP) ## ansible-test sanity on plugins/ (scripts/sanity.sh)
-	bash scripts/sanity.sh
+sanity: $(STAMP) ## ansible-test sanity on the built collection (scripts/ansible_test.sh)
+	bash scripts/ansible_test.sh sanity
+
+units: $(STAMP) ## ansible-test units on the built collection (its tests/unit)
+	bash scripts/ansible_test.sh units
 
 lint: $(STAMP) sanity ## ansible-test sanity, ruff, yamllint, ansible-lint (production profile)
 	$(BIN)/ruff check .
@@ -46,7 +49,7 @@ test-unit: $(STAMP) ## Unit tests only
 # Two workers, each with its own sandbox; a test file stays on one worker (module-scoped fixtures).
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
-test: $(STAMP) lint syntax ## Lint, syntax checks, unit and integration tests (what CI runs, with test-slow)
+test: $(STAMP) lint syntax units ## Lint, syntax checks, ansible-test units, unit and integration tests (CI adds test-slow)
 	$(BIN)/python -m pytest tests -m "not slow" $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-slow: $(STAMP) ## The long reliability and molecule cases (CI runs them too)

@@ -21,6 +21,12 @@ from sandbox.client import SandboxClient
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+DEMO_INVENTORY = ROOT / "inventories" / "demo"
+
+
+def demo_tenant() -> dict[str, Any]:
+    """A fresh copy of the demo tenant's definition (inventories/demo), for a test to change."""
+    return yaml.safe_load((DEMO_INVENTORY / "host_vars" / "demo" / "tenant.yml").read_text(encoding="utf-8"))["tenant"]
 
 
 @dataclass

@@ -8,7 +8,6 @@ the sandbox's request log.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 import uuid
@@ -19,12 +18,11 @@ import pytest
 import yaml
 
 from sandbox.client import SandboxClient
-from tests.helpers import ROOT, PlaybookRun, load_plugin, run_playbook, run_tasks, write_inventory
+from tests.helpers import ROOT, PlaybookRun, demo_tenant, load_plugin, run_playbook, run_tasks, write_inventory
 
 REGION = "eu-west-3"
 BASE_IMAGE = "AppStream-WinServer2019-07-16-2024"
 NEWER_BASE_IMAGE = "AppStream-WinServer2019-10-08-2024"
-DEMO_TENANT = ROOT / "inventories" / "demo" / "host_vars" / "demo" / "tenant.yml"
 SCALING = {"ServiceNamespace": "appstream", "ScalableDimension": "appstream:fleet:DesiredCapacity"}
 
 
@@ -773,7 +771,7 @@ def test_directory_config_in_use_is_not_deleted(tmp_path, sandbox, network, json
 
 # -- roles and the fleet playbook ----------------------------------------------------------------------
 def saml_tenant(name: str) -> dict[str, Any]:
-    tenant = copy.deepcopy(yaml.safe_load(DEMO_TENANT.read_text())["tenant"])
+    tenant = demo_tenant()
     tenant.update(name=name, environment="test")
     tenant["directory"].update(fqdn=f"corp.{name}.example", netbios=name.replace("-", "").upper()[:15])
     return tenant
@@ -885,7 +883,7 @@ def test_roles_and_fleet_playbook_converge_a_saml_tenant(tmp_path, sandbox):
 
 def test_fleet_playbook_for_a_userpool_tenant_without_schedule(tmp_path, sandbox):
     name = unique("ru")
-    tenant = copy.deepcopy(yaml.safe_load(DEMO_TENANT.read_text())["tenant"])
+    tenant = demo_tenant()
     tenant.update(name=name, environment="test", auth="userpool")
     tenant.pop("directory")
     tenant.pop("storage")

@@ -6,7 +6,6 @@ read the resulting AWS state back with boto3 and count the calls in the sandbox'
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import time
@@ -15,15 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from sandbox.client import SandboxClient
-from tests.helpers import ROOT, run_playbook, run_tasks, write_inventory
+from tests.helpers import ROOT, demo_tenant, run_playbook, run_tasks, write_inventory
 
 REGION = "eu-west-3"
 ACCOUNT = "123456789012"
 IMAGE = "AppStream-WinServer2019-07-16-2024"
-DEMO_TENANT = ROOT / "inventories" / "demo" / "host_vars" / "demo" / "tenant.yml"
 SAML_METADATA = ROOT / "inventories" / "demo" / "files" / "saml-metadata.xml"
 
 
@@ -34,7 +31,7 @@ def tenant_name(prefix: str) -> str:
 
 def tenant_definition(name: str, auth: str = "userpool", **changes: Any) -> dict[str, Any]:
     """A valid tenant definition (the demo's, renamed) for `auth`."""
-    tenant = copy.deepcopy(yaml.safe_load(DEMO_TENANT.read_text())["tenant"])
+    tenant = demo_tenant()
     tenant.update(name=name, auth=auth, environment="test")
     if auth == "userpool":
         tenant.pop("directory", None)

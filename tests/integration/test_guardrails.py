@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
-import yaml
-
-from tests.helpers import ROOT, run_playbook, write_inventory
+from tests.helpers import ROOT, demo_tenant, run_playbook, write_inventory
 
 PLAYBOOK = ROOT / "playbooks" / "guardrails.yml"
-DEMO = yaml.safe_load((ROOT / "inventories" / "demo" / "host_vars" / "demo" / "tenant.yml").read_text())["tenant"]
 ACCOUNT = "123456789012"
 
 
@@ -19,7 +15,7 @@ def flat(text: str) -> str:
 
 
 def test_guardrails_converge_the_budget_and_show_the_estimate(sandbox, tmp_path: Path) -> None:
-    tenant = copy.deepcopy(DEMO)
+    tenant = demo_tenant()
     tenant.update(name="guardlab")
     tenant["budget"] = {"monthly_usd": 250, "notify": ["finance@guardlab.example"]}
     inventory = write_inventory(tmp_path / "inventory", tenant, sandbox)
@@ -50,7 +46,7 @@ def test_guardrails_converge_the_budget_and_show_the_estimate(sandbox, tmp_path:
 
 
 def test_guardrails_absent_removes_only_the_budget(sandbox, tmp_path: Path) -> None:
-    tenant = copy.deepcopy(DEMO)
+    tenant = demo_tenant()
     tenant.update(name="guardgone")
     inventory = write_inventory(tmp_path / "inventory", tenant, sandbox)
     assert run_playbook(PLAYBOOK, inventory, sandbox).rc == 0

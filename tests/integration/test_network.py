@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from sandbox.client import SandboxClient
-from tests.helpers import BIN, ROOT, PlaybookRun, run_playbook, write_inventory
+from tests.helpers import BIN, ROOT, PlaybookRun, demo_tenant, run_playbook, write_inventory
 
 PLAYBOOK = "playbooks/network.yml"
-DEMO_TENANT = yaml.safe_load((ROOT / "inventories/demo/host_vars/demo/tenant.yml").read_text())["tenant"]
 SECOND_OCTETS = itertools.count(100)
 DC_PORTS = {
     ("tcp", 53, 53),
@@ -48,7 +46,7 @@ DC_PORTS = {
 
 def new_tenant(prefix: str, **network: Any) -> dict[str, Any]:
     """A full, valid tenant definition (validate.yml runs first) with a unique name and CIDR."""
-    tenant = copy.deepcopy(DEMO_TENANT)
+    tenant = demo_tenant()
     tenant["name"] = f"{prefix}-{uuid.uuid4().hex[:6]}"
     tenant["network"] = {
         "cidr": f"10.{next(SECOND_OCTETS)}.0.0/16",

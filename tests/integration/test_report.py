@@ -8,7 +8,6 @@ The HTML is then rendered in headless Chromium when it is installed.
 
 from __future__ import annotations
 
-import copy
 import re
 import shutil
 import subprocess
@@ -21,11 +20,10 @@ import yaml
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.cost import estimate
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.tenant import normalise_tenant
 
-from tests.helpers import ROOT, PlaybookRun, run_playbook, write_inventory
+from tests.helpers import ROOT, PlaybookRun, demo_tenant, run_playbook, write_inventory
 from tests.integration.report_footprint import Footprint, build_footprint, build_partial_userpool_tenant
 
 PLAYBOOK = ROOT / "playbooks" / "ops" / "report.yml"
-DEMO = yaml.safe_load((ROOT / "inventories" / "demo" / "host_vars" / "demo" / "tenant.yml").read_text())["tenant"]
 PRICES = yaml.safe_load((ROOT / "data" / "prices.yml").read_text())
 SAML = "rptsaml"
 POOL = "rptpool"
@@ -33,7 +31,7 @@ POOL_USERS = ["ada.pool@lab.example", "alan.pool@lab.example"]
 
 
 def saml_definition() -> dict[str, Any]:
-    tenant = copy.deepcopy(DEMO)
+    tenant = demo_tenant()
     tenant["name"] = SAML
     tenant["network"]["cidr"] = "10.61.0.0/16"
     tenant["directory"].update(fqdn=f"corp.{SAML}.example", netbios=SAML.upper())
@@ -41,7 +39,7 @@ def saml_definition() -> dict[str, Any]:
 
 
 def pool_definition() -> dict[str, Any]:
-    tenant = copy.deepcopy(DEMO)
+    tenant = demo_tenant()
     tenant.update(name=POOL, auth="userpool")
     tenant["network"].update(cidr="10.62.0.0/16", nat_gateways="none")
     tenant.pop("directory")

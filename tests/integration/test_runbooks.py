@@ -8,7 +8,6 @@ The image tests come last: they move the fleet to another image.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import re
 from dataclasses import dataclass
@@ -16,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.scaling import within_working_hours
 
 from sandbox.client import SandboxClient
-from tests.helpers import ROOT, PlaybookRun, run_playbook, write_inventory
+from tests.helpers import ROOT, PlaybookRun, demo_tenant, run_playbook, write_inventory
 
 OPS = ROOT / "playbooks" / "ops"
-DEMO = yaml.safe_load((ROOT / "inventories" / "demo" / "host_vars" / "demo" / "tenant.yml").read_text())["tenant"]
 POOL = "rbkpool"
 SAML = "rbksaml"
 FLEET = f"{POOL}-fleet"
@@ -36,7 +33,7 @@ HEADER = "email,first_name,last_name,action\n"
 
 def pool_definition() -> dict[str, Any]:
     """A light user-pool tenant: no directory, no file system, no NAT; one listed user."""
-    tenant = copy.deepcopy(DEMO)
+    tenant = demo_tenant()
     tenant.update(name=POOL, auth="userpool")
     tenant.pop("directory")
     tenant.pop("storage")
@@ -48,7 +45,7 @@ def pool_definition() -> dict[str, Any]:
 
 
 def saml_definition() -> dict[str, Any]:
-    tenant = copy.deepcopy(DEMO)
+    tenant = demo_tenant()
     tenant["name"] = SAML
     tenant["network"]["cidr"] = "10.89.0.0/16"
     tenant["directory"].update(fqdn=f"corp.{SAML}.example", netbios=SAML.upper())

@@ -13,7 +13,6 @@ no-op third run, then the purges of images and secrets on both.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -31,11 +30,10 @@ import pytest
 import yaml
 
 from sandbox.client import SandboxClient
-from tests.helpers import BIN, ROOT, PlaybookRun, run_playbook, write_inventory
+from tests.helpers import BIN, ROOT, PlaybookRun, demo_tenant, run_playbook, write_inventory
 
 SITE = ROOT / "site.yml"
 TEARDOWN = ROOT / "playbooks" / "teardown.yml"
-DEMO = yaml.safe_load((ROOT / "inventories" / "demo" / "host_vars" / "demo" / "tenant.yml").read_text())["tenant"]
 SUFFIX = uuid.uuid4().hex[:5]
 A = f"tda{SUFFIX}"
 B = f"tdb{SUFFIX}"
@@ -43,7 +41,7 @@ OTHER = f"{A}-lab2"  # another tenant whose resource names start like A's
 
 
 def definition(name: str, cidr: str) -> dict[str, Any]:
-    tenant = copy.deepcopy(DEMO)
+    tenant = demo_tenant()
     tenant["name"] = name
     tenant["network"]["cidr"] = cidr
     tenant["directory"].update(fqdn=f"corp.{name}.example", netbios=name.upper())

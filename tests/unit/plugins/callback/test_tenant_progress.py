@@ -14,14 +14,13 @@ from typing import Any
 import pytest
 from ansible.plugins.loader import callback_loader
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def _load_callback() -> ModuleType:
     # Through ansible's plugin loader, as ansible-playbook loads it: that is what registers the
     # plugin's documented options, which set_options() and get_option() rely on.
-    callback_loader.add_directory(str(ROOT / "plugins" / "callback"))
-    plugin = callback_loader.get("tenant_progress", class_only=True)
+    plugin = callback_loader.get("iconeus.tenant_toolkit.tenant_progress", class_only=True)
     assert plugin is not None, "plugins/callback/tenant_progress.py did not load"
     return sys.modules[plugin.__module__]
 
@@ -38,11 +37,11 @@ class FakeDisplay:
         self.lines: list[str] = []
         self.printed = threading.Event()
 
-    def display(self, msg: str, **_: Any) -> None:
+    def display(self, msg: str, **_kwargs: Any) -> None:
         self.lines.append(msg)
         self.printed.set()
 
-    def v(self, msg: str, **_: Any) -> None:
+    def v(self, msg: str, **_kwargs: Any) -> None:
         pass
 
     vv = vvv = v
@@ -74,7 +73,7 @@ def append(path: Path, **record: Any) -> None:
 def callback(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv(tp.PROGRESS_ENV, raising=False)
     plugin = tp.CallbackModule(display=FakeDisplay())
-    plugin._load_name = "tenant_progress"
+    plugin._load_name = tp.CallbackModule._load_name  # the name the loader registered its options under
     plugin.set_options(direct={"interval": 0.2, "poll": 0.02})
     yield plugin
     plugin.stop_tail()

@@ -8,15 +8,12 @@ generator rendered exactly as Ansible renders it.
 from __future__ import annotations
 
 import datetime
-import string
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import yaml
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.password import (
-    password_classes,
     password_policy_errors,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import (
@@ -46,11 +43,10 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.fsx import 
     storage_change_errors,
     update_request,
 )
+from ansible_collections.iconeus.tenant_toolkit.plugins.modules import directory_service, fsx_windows_file_system
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from tests.helpers import load_plugin
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 OWNED = [
     {"Key": "tenant", "Value": "acme"},
     {"Key": "environment", "Value": "prod"},
@@ -90,7 +86,7 @@ class FakeClient:
     def get_paginator(self, operation: str) -> Any:
         self.calls.append(operation)
         result = self.pages[operation]
-        return SimpleNamespace(paginate=lambda **_: SimpleNamespace(build_full_result=lambda: result))
+        return SimpleNamespace(paginate=lambda **_kwargs: SimpleNamespace(build_full_result=lambda: result))
 
     def __getattr__(self, operation: str) -> Any:
         def call(**kwargs: Any) -> Any:
@@ -147,7 +143,7 @@ def directory_params(**overrides: Any) -> dict[str, Any]:
 
 
 def directory_kind(params: dict[str, Any], described: dict[str, Any] | None = None, tags: list | None = None):
-    plugin = load_plugin("plugins/modules/directory_service.py")
+    plugin = directory_service
     pages = {
         "describe_directories": {"DirectoryDescriptions": [described] if described else []},
         "list_tags_for_resource": {"Tags": OWNED if tags is None else tags},
@@ -165,7 +161,7 @@ def test_directory_names_compare_case_insensitively():
 
 
 def test_domain_controller_count_is_changed_in_place():
-    kind, client, _ = directory_kind(directory_params(domain_controllers=3), directory())
+    kind, client, _unused = directory_kind(directory_params(domain_controllers=3), directory())
     result = converge(kind, "present", check_mode=False)
     assert result["plan"]["live"] == ["domain_controllers"]
     assert client.mutating == ["update_number_of_domain_controllers"]
@@ -176,7 +172,7 @@ def test_domain_controller_count_is_changed_in_place():
     [("edition", "Enterprise"), ("short_name", "OTHER"), ("vpc_id", "vpc-2"), ("subnet_ids", ["subnet-a", "subnet-c"])],
 )
 def test_directory_changes_aws_cannot_make_are_refused_without_any_call(option, value):
-    kind, client, _ = directory_kind(directory_params(**{option: value}), directory())
+    kind, client, _unused = directory_kind(directory_params(**{option: value}), directory())
     with pytest.raises(PlanRefused, match=option) as refused:
         converge(kind, "present", check_mode=False)
     assert "never replaces a directory" in str(refused.value)
@@ -184,7 +180,7 @@ def test_directory_changes_aws_cannot_make_are_refused_without_any_call(option, 
 
 
 def test_directory_refusal_is_also_the_check_mode_answer():
-    kind, client, _ = directory_kind(directory_params(edition="Enterprise"), directory())
+    kind, client, _unused = directory_kind(directory_params(edition="Enterprise"), directory())
     with pytest.raises(PlanRefused):
         converge(kind, "present", check_mode=True)
     assert client.mutating == []
@@ -207,9 +203,9 @@ def test_unchangeable_changes_keep_only_fields_without_an_api():
 
 
 def test_password_reset_only_with_update_password_always():
-    kind, client, _ = directory_kind(directory_params(), directory())
+    kind, client, _unused = directory_kind(directory_params(), directory())
     assert converge(kind, "present", check_mode=False)["changed"] is False
-    kind, client, _ = directory_kind(directory_params(update_password="always"), directory())
+    kind, client, _unused = directory_kind(directory_params(update_password="always"), directory())
     result = converge(kind, "present", check_mode=False)
     assert result["changed"] is True
     assert client.mutating == ["reset_user_password"]
@@ -218,21 +214,23 @@ def test_password_reset_only_with_update_password_always():
 
 
 def test_delete_is_refused_without_the_name_confirmed():
-    kind, client, _ = directory_kind(directory_params(state="absent", confirm_name="corp.other.example"), directory())
+    params = directory_params(state="absent", confirm_name="corp.other.example")
+    kind, client, _unused = directory_kind(params, directory())
     with pytest.raises(PlanRefused, match="confirm_name"):
         converge(kind, "absent", check_mode=False)
     assert client.mutating == []
 
 
 def test_delete_proceeds_with_the_name_confirmed():
-    kind, client, _ = directory_kind(directory_params(state="absent", confirm_name="CORP.acme.example"), directory())
+    params = directory_params(state="absent", confirm_name="CORP.acme.example")
+    kind, client, _unused = directory_kind(params, directory())
     assert converge(kind, "absent", check_mode=False)["changed"] is True
     assert client.mutating == ["delete_directory"]
 
 
 def test_directory_of_another_tenant_is_neither_adopted_nor_deleted():
     other = [{"Key": "tenant", "Value": "other"}]
-    kind, client, _ = directory_kind(
+    kind, client, _unused = directory_kind(
         directory_params(state="absent", confirm_name="corp.acme.example"), directory(), other
     )
     result = converge(kind, "absent", check_mode=False)
@@ -241,7 +239,8 @@ def test_directory_of_another_tenant_is_neither_adopted_nor_deleted():
 
 
 def test_failed_directory_is_reported_with_its_reason():
-    kind, _, _ = directory_kind(directory_params(), directory(Stage="Failed", StageReason="DNS unreachable"))
+    failed = directory(Stage="Failed", StageReason="DNS unreachable")
+    kind, _unused, _unused = directory_kind(directory_params(), failed)
     with pytest.raises(PlanRefused, match="DNS unreachable"):
         converge(kind, "present", check_mode=True)
 
@@ -269,34 +268,6 @@ def test_password_policy_accepts_three_classes_and_names_what_is_missing():
 def test_password_policy_errors_never_repeat_the_password():
     password = "short1A"
     assert all(password not in error for error in password_policy_errors(password))
-
-
-def render_generated_passwords(length: int, count: int) -> list[str]:
-    """Render the role's own generator (roles/aws_directory/vars/main.yml) the way Ansible does."""
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.template import Templar, trust_as_template
-
-    role_vars = yaml.safe_load((ROOT / "roles" / "aws_directory" / "vars" / "main.yml").read_text())
-    variables = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in role_vars.items()}
-    variables["aws_directory_admin_password_length"] = length
-    templar = Templar(loader=DataLoader(), variables=variables)
-    return [str(templar.template(trust_as_template("{{ aws_directory_generated_password }}"))) for _ in range(count)]
-
-
-@pytest.mark.parametrize("length", [16, 24, 64])
-def test_generated_passwords_have_every_character_class_and_ad_length(length):
-    symbols = set(
-        yaml.safe_load((ROOT / "roles/aws_directory/vars/main.yml").read_text())["aws_directory_password_symbols"]
-    )
-    allowed = set(string.ascii_letters + string.digits) | symbols
-    passwords = render_generated_passwords(length, 25)
-    for password in passwords:
-        assert len(password) >= 16
-        assert len(password) <= 64
-        assert len(password_classes(password)) == 4
-        assert set(password) <= allowed
-        assert password_policy_errors(password, min_length=16) == []
-    assert len(set(passwords)) == len(passwords)
 
 
 # -- file system ----------------------------------------------------------------------------------------
@@ -360,7 +331,7 @@ def fsx_params(**overrides: Any) -> dict[str, Any]:
 
 
 def fsx_kind(params: dict[str, Any], described: dict[str, Any] | None = None):
-    plugin = load_plugin("plugins/modules/fsx_windows_file_system.py")
+    plugin = fsx_windows_file_system
     systems = [described] if described else []
     pages = {"describe_file_systems": {"FileSystems": systems}}
     answers = {
@@ -416,7 +387,7 @@ def test_aliases_are_added_and_removed_with_their_own_calls():
 
 
 def test_name_tag_is_never_purged():
-    kind, _ = fsx_kind(fsx_params(tags={"cost-centre": "lab"}), file_system())
+    kind, _unused = fsx_kind(fsx_params(tags={"cost-centre": "lab"}), file_system())
     result = converge(kind, "present", check_mode=True)
     assert "Name" in result["diff"]["after"]["tags"]
 
@@ -555,7 +526,7 @@ def test_run_lets_the_kind_finish_the_result():
     """aws.module.run hands the converged result to ResourceKind.finish (final backup ids, late waits)."""
     from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import run
 
-    kind, _ = fsx_kind(fsx_params(state="absent"), file_system())
+    kind, _unused = fsx_kind(fsx_params(state="absent"), file_system())
     exited: dict[str, Any] = {}
     module = SimpleNamespace(check_mode=False, exit_json=exited.update, params=kind.params)
     run(module, kind, "absent")
@@ -579,7 +550,7 @@ def test_run_turns_every_botocore_error_into_a_module_failure(error, words):
     """A connection or credentials error (BotoCoreError) fails the module naming the resource, no traceback."""
     from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import run
 
-    kind, _ = fsx_kind(fsx_params(state="present"), file_system())
+    kind, _unused = fsx_kind(fsx_params(state="present"), file_system())
 
     def unreachable(*args: Any, **kwargs: Any) -> None:
         raise error
@@ -592,7 +563,7 @@ def test_run_turns_every_botocore_error_into_a_module_failure(error, words):
         raise _FailedModule(msg)
 
     module = SimpleNamespace(
-        check_mode=False, exit_json=lambda **_: None, params=kind.params, fail_json_aws=fail_json_aws
+        check_mode=False, exit_json=lambda **_kwargs: None, params=kind.params, fail_json_aws=fail_json_aws
     )
     with pytest.raises(_FailedModule):
         run(module, kind, "present")

@@ -55,7 +55,7 @@ class FakeKind(ResourceKind):
 
     def update(self, resource, plan):
         self.calls.append("update:" + ",".join(sorted(plan.changes)))
-        for name, (_, after) in plan.changes.items():
+        for name, (_unused, after) in plan.changes.items():
             if after == REMOVE:
                 self.existing.pop(name, None)
             else:

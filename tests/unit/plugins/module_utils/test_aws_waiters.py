@@ -88,7 +88,7 @@ def test_absent_is_a_state_for_deletions():
 
 def test_poll_intervals_grow_to_a_cap():
     intervals = delays(first=0.2, factor=2, cap=15)
-    assert [next(intervals) for _ in range(9)] == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 15, 15]
+    assert [next(intervals) for _unused in range(9)] == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 15, 15]
 
 
 def test_progress_is_written_for_operators(tmp_path, monkeypatch):

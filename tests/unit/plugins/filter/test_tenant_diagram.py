@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible_collections.iconeus.tenant_toolkit.plugins.filter import tenant_diagram as diagram
 
-from tests.helpers import load_plugin
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 SVG = "{http://www.w3.org/2000/svg}"
 
-
-diagram = load_plugin("plugins/filter/tenant_diagram.py", "test_filter_tenant_diagram")
 
 MALICIOUS = '<script>alert("x")</script>&'
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# ansible-test sanity on the collection iconeus.tenant_toolkit (the repository root: galaxy.yml):
-# it is built with ansible-galaxy, installed into a throw-away ansible_collections tree, and
-# `ansible-test sanity --local` runs on what was installed, unchanged.
+# ansible-test on the collection iconeus.tenant_toolkit (the repository root: galaxy.yml): it is
+# built with ansible-galaxy, installed into a throw-away ansible_collections tree, and
+# `ansible-test sanity --local` or `ansible-test units --local` runs on what was installed, unchanged.
 #
 # ansible-test puts each sanity test in a virtual environment of its own, installs its pinned
 # requirements there, and bootstraps pip with a get-pip script it downloads from
@@ -14,15 +14,20 @@
 #     else (pip.conf in the environment) and installs the pip version ansible-test asked for.
 # After the first run the sanity run is offline.
 #
-# Usage: scripts/sanity.sh [extra ansible-test sanity arguments, e.g. --test validate-modules]
+# Usage: scripts/ansible_test.sh sanity|units [extra ansible-test arguments, e.g. --test validate-modules]
 # Environment: TENANT_SANITY_CACHE (default ~/.cache/tenant-toolkit/sanity); KEEP_SANITY_TREE=1
 # keeps the generated collection and prints its path.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+command=${1:-}
+case "$command" in
+  sanity|units) shift ;;
+  *) echo "usage: $0 sanity|units [ansible-test arguments]" >&2; exit 2 ;;
+esac
 python=${SANITY_PYTHON:-$repo/.venv/bin/python}
 ansible_test=$(dirname "$python")/ansible-test
-[ -x "$ansible_test" ] || { echo "sanity: $ansible_test not found; run 'make setup' first" >&2; exit 2; }
+[ -x "$ansible_test" ] || { echo "ansible_test.sh: $ansible_test not found; run 'make setup' first" >&2; exit 2; }
 
 python_version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 site_packages=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
@@ -93,7 +98,7 @@ marker="# tenant-toolkit get-pip stand-in"
 if [ ! -e "$get_pip" ] || grep -qF "$marker" "$get_pip"; then
   mkdir -p "$(dirname "$get_pip")"
   cat > "$get_pip.tmp" <<EOF
-$marker (written by scripts/sanity.sh; delete it to let ansible-test download the real one).
+$marker (written by scripts/ansible_test.sh; delete it to let ansible-test download the real one).
 # Called as: python get_pip.py [pip options] pip==<version> --no-setuptools --no-wheel
 import os
 import subprocess
@@ -149,6 +154,12 @@ done
 cd "$collection"
 started=$(date +%s)
 status=0
-"$ansible_test" sanity --local --python "$python_version" --color no ${skips[@]+"${skips[@]}"} "$@" || status=$?
-echo "sanity: finished in $(($(date +%s) - started)) s with status $status"
+if [ "$command" = sanity ]; then
+  "$ansible_test" sanity --local --python "$python_version" --color no ${skips[@]+"${skips[@]}"} "$@" || status=$?
+else
+  # tests/unit/plugins/{module_utils,modules} run in ansible-test's restricted module context (no
+  # controller code), the others in the controller context: the collection's own unit tests.
+  "$ansible_test" units --local --python "$python_version" --color no "$@" || status=$?
+fi
+echo "$command: finished in $(($(date +%s) - started)) s with status $status"
 exit "$status"

@@ -5,12 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import load_plugin
+from ansible_collections.iconeus.tenant_toolkit.plugins.filter import tenant_report as report
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-report = load_plugin("plugins/filter/tenant_report.py", "test_filter_tenant_report")
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def tenant(auth: str = "saml") -> dict[str, Any]:

@@ -225,10 +225,10 @@ class FakeEc2:
         table.routes = [r for r in table.routes if r.destination != ANYWHERE]
 
     def _association(self, association_id: str) -> RouteTable:
-        return next(t for t in self.state.route_tables if any(a == association_id for a, _ in t.associations))
+        return next(t for t in self.state.route_tables if any(a == association_id for a, _unused in t.associations))
 
     def associate_route_table(self, route_table: str, subnet: str) -> None:
-        assert not any(s == subnet for t in self.state.route_tables for _, s in t.associations)
+        assert not any(s == subnet for t in self.state.route_tables for _unused, s in t.associations)
         self.find(route_table).associations.append((self.new_id("rtbassoc"), subnet))
 
     def replace_route_table_association(self, association_id: str, route_table: str) -> None:
@@ -399,7 +399,7 @@ def test_too_few_zones_in_the_region_is_an_error() -> None:
 # Security-group rules
 # ---------------------------------------------------------------------------------------
 VPC_CIDR = "10.40.0.0/16"
-DC_PORTS = {(protocol, low, high) for protocol, low, high, _ in DOMAIN_CONTROLLER_PORTS}
+DC_PORTS = {(protocol, low, high) for protocol, low, high, _unused in DOMAIN_CONTROLLER_PORTS}
 
 
 def ports(rules: frozenset[Rule], direction: str, peer: str) -> set[tuple[str, int, int]]:
@@ -541,12 +541,12 @@ def test_the_built_network_routes_as_requested(nat: str) -> None:
     tables = {t.id: t for t in state.route_tables}
     public = tables[result["route_tables"]["public"]]
     assert public.default_route().target == result["internet_gateway_id"]
-    assert {s for _, s in public.associations} == {s["id"] for s in result["public_subnets"]}
+    assert {s for _unused, s in public.associations} == {s["id"] for s in result["public_subnets"]}
     expected_tables = {"per_az": 3, "single": 1, "none": 1}[nat]
     assert len(result["route_tables"]["private"]) == expected_tables
     nat_of_zone = {n["az"]: n["id"] for n in result["nat_gateways"]}
     for subnet in result["private_subnets"]:
-        table = next(t for t in state.route_tables if any(s == subnet["id"] for _, s in t.associations))
+        table = next(t for t in state.route_tables if any(s == subnet["id"] for _unused, s in t.associations))
         route = table.default_route()
         if nat == "none":
             assert route is None

@@ -30,10 +30,9 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.u
     plan_users,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import REMOVE, field_changes
+from ansible_collections.iconeus.tenant_toolkit.plugins.modules import appstream_stack, appstream_user
 
-from tests.helpers import load_plugin
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 MODEL_ACTIONS = {
     "CLIPBOARD_COPY_FROM_LOCAL_DEVICE",
     "CLIPBOARD_COPY_TO_LOCAL_DEVICE",
@@ -69,7 +68,7 @@ def test_every_action_of_the_botocore_model_is_mapped() -> None:
 
     model = botocore.session.get_session().get_service_model("appstream")
     assert set(model.shape_for("Action").enum) == MODEL_ACTIONS
-    assert {action for action, _ in USER_SETTING_ACTIONS.values()} == MODEL_ACTIONS
+    assert {action for action, _unused in USER_SETTING_ACTIONS.values()} == MODEL_ACTIONS
 
 
 def test_unset_user_settings_take_the_secure_defaults_not_the_api_defaults() -> None:
@@ -135,9 +134,9 @@ def test_a_stack_left_with_the_api_defaults_is_corrected() -> None:
 
 
 def test_module_documentation_states_the_same_secure_defaults() -> None:
-    module = load_plugin("plugins/modules/appstream_stack.py")
+    module = appstream_stack
     documented = yaml.safe_load(module.DOCUMENTATION)["options"]["user_settings"]["suboptions"]
-    for option, (_, default) in USER_SETTING_ACTIONS.items():
+    for option, (_unused, default) in USER_SETTING_ACTIONS.items():
         assert documented[option]["default"] is default, option
     argument_spec = module.argument_spec()["user_settings"]["options"]
     assert {k: v.get("default") for k, v in argument_spec.items()} == {
@@ -463,7 +462,7 @@ def test_batch_errors_name_the_user_and_the_stack() -> None:
 
 
 def test_stack_input_errors_are_found_before_any_call() -> None:
-    errors = load_plugin("plugins/modules/appstream_stack.py").input_errors(
+    errors = appstream_stack.input_errors(
         {
             "description": "",
             "storage_connectors": [
@@ -480,7 +479,7 @@ def test_stack_input_errors_are_found_before_any_call() -> None:
 
 
 def test_user_input_errors_follow_the_create_user_model() -> None:
-    errors = load_plugin("plugins/modules/appstream_user.py").user_errors(
+    errors = appstream_user.user_errors(
         [
             {"email": "zoe@lab.example", "first_name": "Zoë", "last_name": "Brun"},
             {"email": "zoe@lab.example", "first_name": "Zoe", "last_name": "Brun"},

@@ -6,13 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible_collections.iconeus.tenant_toolkit.plugins.modules import ops_vars_validate as OPS
 
-from tests.helpers import load_plugin
+ROOT = Path(__file__).resolve().parents[4]
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-OPS = load_plugin("plugins/modules/ops_vars_validate.py")
 
 SCALE: dict[str, Any] = {
     "spec": {
@@ -58,27 +55,27 @@ def test_key_value_strings_are_read_as_their_types_with_defaults_filled_in() -> 
 
 
 def test_every_error_names_its_variable_and_all_are_reported_at_once() -> None:
-    _, errors = check(SCALE, {"desired": "three", "max_capacity": 0})
+    _unused, errors = check(SCALE, {"desired": "three", "max_capacity": 0})
     assert errors == ['desired: must be an integer, got string "three"', "max_capacity: 0 is below the minimum of 1"]
 
 
 def test_one_of_a_group_is_required() -> None:
-    _, errors = check(SCALE, {"desired": None})
+    _unused, errors = check(SCALE, {"desired": None})
     assert errors == ["desired, min_capacity, max_capacity: at least one of them is required (pass -e desired=...)"]
 
 
 def test_ordered_values_must_not_decrease() -> None:
-    _, errors = check(SCALE, {"min_capacity": 5, "desired": 3, "max_capacity": 4})
+    _unused, errors = check(SCALE, {"min_capacity": 5, "desired": 3, "max_capacity": 4})
     assert errors == ["min_capacity: 5 is above desired (3)", "min_capacity: 5 is above max_capacity (4)"]
 
 
 def test_an_invalid_value_is_not_also_reported_as_out_of_order() -> None:
-    _, errors = check(SCALE, {"min_capacity": -1, "max_capacity": 4, "desired": "x"})
+    _unused, errors = check(SCALE, {"min_capacity": -1, "max_capacity": 4, "desired": "x"})
     assert errors == ['desired: must be an integer, got string "x"', "min_capacity: -1 is below the minimum of 0"]
 
 
 def test_formats_check_times_time_zones_and_list_items() -> None:
-    _, errors = check(
+    _unused, errors = check(
         SCHEDULE, {"schedule": "on", "start": "7:30", "timezone": "Europe/Pariss", "weekdays": "mon,xyz,mon"}
     )
     assert errors == [
@@ -96,18 +93,18 @@ def test_a_comma_separated_string_is_a_list() -> None:
 
 
 def test_variables_only_used_with_a_value_are_refused_without_it() -> None:
-    _, errors = check(SCHEDULE, {"schedule": "off", "start": "07:30"})
+    _unused, errors = check(SCHEDULE, {"schedule": "off", "start": "07:30"})
     assert errors == ['start: only used with schedule=on (got schedule="off")']
 
 
 def test_times_are_ordered_too() -> None:
-    _, errors = check(SCHEDULE, {"schedule": "on", "start": "20:00", "stop": "07:30"})
+    _unused, errors = check(SCHEDULE, {"schedule": "on", "start": "20:00", "stop": "07:30"})
     assert errors == ['start: "20:00" is above stop ("07:30")']
 
 
 def test_at_most_one_of_a_mutually_exclusive_group() -> None:
     params = {**SCALE, "required_one_of": [], "ordered": [], "mutually_exclusive": [["desired", "max_capacity"]]}
-    _, errors = check(params, {"desired": 1, "max_capacity": 2})
+    _unused, errors = check(params, {"desired": 1, "max_capacity": 2})
     assert errors == ["desired, max_capacity: give only one of desired, max_capacity"]
 
 
@@ -126,7 +123,7 @@ def test_rows_of_a_file_are_checked_with_nested_rules() -> None:
         "only_if": [],
         "ordered": [],
     }
-    _, errors = check(
+    _unused, errors = check(
         params, {"row 1": {"email": "ada@lab.example", "action": "add"}, "row 2": {"email": "x", "actoin": "add"}}
     )
     assert errors == [
