@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from ingest_uploader import __version__, naming
 from ingest_uploader.errors import (
@@ -49,8 +49,15 @@ def s3_client(settings: Settings) -> Any:
     try:
         session = boto3.session.Session(profile_name=settings.profile, region_name=settings.region)
         credentials = session.get_credentials()
+    except ProfileNotFound:
+        raise CredentialsError(
+            f"the AWS profile '{settings.profile}' does not exist (ProfileNotFound)", credential_hint(settings.profile)
+        ) from None
     except CREDENTIAL_EXCEPTIONS as error:
-        raise CredentialsError(f"no usable AWS credentials: {error}", credential_hint(settings.profile)) from None
+        # Only the kind: a credential provider's message may quote what it read.
+        raise CredentialsError(
+            f"no usable AWS credentials ({type(error).__name__})", credential_hint(settings.profile)
+        ) from None
     if credentials is None:
         raise CredentialsError("no AWS credentials found", credential_hint(settings.profile))
     config = Config(

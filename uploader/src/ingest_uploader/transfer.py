@@ -203,29 +203,32 @@ class Sender:
     # -- sending -------------------------------------------------------------------------------------
     def send(self, acquisition: Acquisition) -> dict[str, Any]:
         """Send what the journal does not hold yet, then the manifest; returns the manifest."""
-        files = self.journal.files
         self.progress.begin(acquisition.name, acquisition.total_bytes, self._bytes_held(acquisition))
         try:
-            with ThreadPoolExecutor(max_workers=self.tuning.concurrency, thread_name_prefix="ingest-upload") as pool:
-                window = Window(pool, self.tuning.concurrency)
-                try:
-                    for local in acquisition.files:
-                        entry = files[local.relative]
-                        if entry["state"] == SENT:
-                            continue
-                        if local.size <= self.tuning.multipart_threshold and not entry.get("upload"):
-                            window.submit(partial(self._put_whole, local), partial(self._whole_sent, local))
-                        else:
-                            window.drain()  # a multipart file's parts are the only requests in flight
-                            self._send_in_parts(local, window)
-                    window.drain()
-                except BaseException:
-                    window.abandon()
-                    raise
-            self.journal.save()
-            return self._send_manifest(acquisition)
+            self._send_files(acquisition)
         finally:
+            self.journal.save()  # what was sent before a failure is not sent again
             self.progress.end()
+        return self._send_manifest(acquisition)
+
+    def _send_files(self, acquisition: Acquisition) -> None:
+        files = self.journal.files
+        with ThreadPoolExecutor(max_workers=self.tuning.concurrency, thread_name_prefix="ingest-upload") as pool:
+            window = Window(pool, self.tuning.concurrency)
+            try:
+                for local in acquisition.files:
+                    entry = files[local.relative]
+                    if entry["state"] == SENT:
+                        continue
+                    if local.size <= self.tuning.multipart_threshold and not entry.get("upload"):
+                        window.submit(partial(self._put_whole, local), partial(self._whole_sent, local))
+                    else:
+                        window.drain()  # a multipart file's parts are the only requests in flight
+                        self._send_in_parts(local, window)
+                window.drain()
+            except BaseException:
+                window.abandon()
+                raise
 
     def _bytes_held(self, acquisition: Acquisition) -> int:
         held = 0
