@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from botocore.stub import Stubber
-from ingest_testkit import SECRET, SMALL, MiB, Uploader, calls_on, free_port, key_of, object_bytes, write_files
+from ingest_testkit import SECRET, SMALL, MiB, Uploader, calls_on, free_port, key_of, keys_in, object_bytes, write_files
 from ingest_uploader import cli, commands
 
 # The codes README.md documents.
@@ -229,3 +229,68 @@ def test_a_missing_bucket_or_a_bad_instrument_is_exit_2(uploader: Uploader, tmp_
     assert bad.rc == USAGE and "instrument: '../other' must be" in bad.stderr, bad.output
     too_small = uploader.run("upload", source, *uploader.target(), "--part-size", "1MiB")
     assert too_small.rc == USAGE and "--part-size must be between 5MiB and 5GiB" in too_small.stderr
+
+
+# --- the acquisition is still being written -----------------------------------------------------------------------
+@pytest.fixture
+def in_process(uploader: Uploader, monkeypatch: pytest.MonkeyPatch) -> Uploader:
+    """The sandbox's credentials and isolated AWS files in this process's environment, for cli.main()."""
+    for name in [n for n in os.environ if n.startswith(("AWS_", "INGEST_UPLOAD_"))]:
+        monkeypatch.delenv(name)
+    for name, value in uploader.environment().items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    return uploader
+
+
+def test_a_file_that_grows_while_it_is_sent_is_busy_and_sent_whole_next_time(
+    in_process: Uploader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ingest_uploader.transfer import Sender
+
+    source = write_files(tmp_path / "acq-growing", {"scan.source": os.urandom(2 * 5 * MiB + 1)})
+    growing = source / "scan.source"
+    real_upload_part = Sender._upload_part
+
+    def instrument_still_writing(self: Sender, *args: object) -> object:
+        result = real_upload_part(self, *args)
+        with growing.open("ab") as stream:
+            stream.write(b"more frames")
+        return result
+
+    monkeypatch.setattr(Sender, "_upload_part", instrument_still_writing)
+    args = ["upload", str(source), *in_process.target(), *SMALL, "--quiet", "--concurrency", "1"]
+    busy = cli.main(args)
+    err = capsys.readouterr().err
+    monkeypatch.setattr(Sender, "_upload_part", real_upload_part)
+    key = key_of("ECHO-01", "acq-growing", "scan.source")
+
+    assert busy == 8, err
+    assert "scan.source changed while it was being sent" in err and "re-run" in err
+    assert key_of("ECHO-01", "acq-growing", "_acquisition-manifest.json") not in keys_in(
+        in_process.sandbox, in_process.bucket
+    )
+    assert cli.main(args) == 0
+    assert object_bytes(in_process.sandbox, in_process.bucket, key) == growing.read_bytes()
+
+
+def test_a_file_the_instrument_holds_open_is_busy(
+    in_process: Uploader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_files(tmp_path / "acq-locked", {"a.bin": b"a", "locked.bin": b"b"})
+    real_read_bytes = Path.read_bytes
+
+    def sharing_violation(path: Path) -> bytes:  # what Windows answers for a file opened without read sharing
+        if path.name == "locked.bin":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", sharing_violation)
+
+    rc = cli.main(["upload", str(source), *in_process.target(), "--quiet"])
+
+    err = capsys.readouterr().err
+    assert rc == 8, err
+    assert "locked.bin cannot be read (Permission denied); it may still be in use" in err
+    (journal,) = in_process.journals()
+    assert journal["state"] == "sending" and journal["files"]["a.bin"]["state"] == "sent"

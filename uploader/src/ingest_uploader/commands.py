@@ -108,7 +108,7 @@ def send_acquisition(settings: Settings, client: Any, acquisition: Acquisition, 
 
 
 def upload(settings: Settings, path: Path, name: str | None, force: bool) -> int:
-    source = Path(path)
+    source = Path(path).absolute()
     if not source.exists():
         raise LocalDataError(f"{source} does not exist", "Check the path (a folder of one acquisition, or a file).")
     acquisition = scan(source, acquisition_name(source, name), settings.instrument)

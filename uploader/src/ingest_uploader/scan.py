@@ -115,7 +115,11 @@ def _walk(root: Path, problems: list[str]) -> Iterator[LocalFile]:
             elif entry.is_dir(follow_symlinks=False):
                 pending.append(path)
             elif entry.is_file(follow_symlinks=False):
-                info = entry.stat(follow_symlinks=False)
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError as error:
+                    problems.append(f"{shown}: cannot be read ({error.strerror})")
+                    continue
                 yield LocalFile(path.relative_to(root).as_posix(), path, info.st_size, info.st_mtime_ns)
             else:
                 problems.append(f"{shown}: is not a regular file")

@@ -108,11 +108,19 @@ def changed_while_sending(relative: str) -> BusyError:
     )
 
 
+def unreadable(relative: str, error: OSError) -> BusyError:
+    """A file that cannot be opened now: on Windows, typically still held open by the instrument's software."""
+    return BusyError(
+        f"{relative} cannot be read ({error.strerror or type(error).__name__}); it may still be in use",
+        "Wait until the instrument has finished with it, then re-run the same command.",
+    )
+
+
 class Window:
     """At most `size` requests in flight; results are handled on the calling thread, in completion order.
 
-    The first failure cancels what has not started, waits for what has, and is raised: nothing else is recorded
-    after it (a part S3 stored meanwhile is found again by ListParts on resume).
+    The first failure cancels what has not started and waits for what has; what succeeded meanwhile is still
+    recorded (S3 holds it), then the failure is raised.
     """
 
     def __init__(self, pool: ThreadPoolExecutor, size: int) -> None:
@@ -130,20 +138,27 @@ class Window:
             self._handle(wait(self.pending, return_when=FIRST_COMPLETED)[0])
 
     def abandon(self) -> None:
+        """Stop: cancel what has not started, wait for the rest, record what succeeded."""
         for future in self.pending:
             future.cancel()
         wait(self.pending)
-        self.pending.clear()
+        finished, self.pending = self.pending, {}
+        for future, on_done in finished.items():
+            if not future.cancelled() and future.exception() is None:
+                on_done(future.result())
 
     def _handle(self, done: set[Future[Any]]) -> None:
+        failure: BaseException | None = None
         for future in sorted(done, key=id):
             on_done = self.pending.pop(future)
-            try:
-                result = future.result()
-            except BaseException:
-                self.abandon()
-                raise
-            on_done(result)
+            error = future.exception()
+            if error is not None:
+                failure = failure or error
+                continue
+            on_done(future.result())
+        if failure is not None:
+            self.abandon()
+            raise failure
 
 
 class Sender:
@@ -251,7 +266,10 @@ class Sender:
             raise LocalDataError(f"{local.relative}: --multipart-threshold is above S3's 5 GiB limit for one request")
         if has_changed(local):
             raise changed_while_sending(local.relative)
-        body = local.path.read_bytes()
+        try:
+            body = local.path.read_bytes()
+        except OSError as error:
+            raise unreadable(local.relative, error) from None
         if len(body) != local.size or has_changed(local):
             raise changed_while_sending(local.relative)
         checksum = b64_sha256(body)
@@ -327,7 +345,11 @@ class Sender:
         digests: list[bytes] = []
         if has_changed(local):
             raise changed_while_sending(local.relative)
-        with local.path.open("rb") as stream:
+        try:
+            stream = local.path.open("rb")
+        except OSError as error:
+            raise unreadable(local.relative, error) from None
+        with stream:
             for number in range(1, part_count(local.size, part_size) + 1):
                 chunk = stream.read(part_size)
                 if len(chunk) != part_length(local.size, part_size, number):
