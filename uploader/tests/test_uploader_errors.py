@@ -294,3 +294,20 @@ def test_a_file_the_instrument_holds_open_is_busy(
     assert "locked.bin cannot be read (Permission denied); it may still be in use" in err
     (journal,) = in_process.journals()
     assert journal["state"] == "sending" and journal["files"]["a.bin"]["state"] == "sent"
+
+
+def test_a_second_uploader_on_the_same_acquisition_is_busy(uploader: Uploader, tmp_path: Path) -> None:
+    from ingest_uploader.journal import Journal, journal_lock
+
+    source = write_files(tmp_path / "acq-twice", {"a.bin": b"a"})
+    path = Journal.path_for(uploader.state_dir, uploader.bucket, "ECHO-01", "acq-twice")
+    with journal_lock(path, "acq-twice"):  # as a `watch` sending it right now would hold it
+        run = uploader.upload(source)
+    assert run.rc == 8, run.output
+    assert "another ingest-upload is sending acq-twice" in run.stderr
+    assert mutating_s3_calls(run.calls) == []
+    assert uploader.upload(source).rc == 0
+
+
+def mutating_s3_calls(calls: list[dict]) -> list[dict]:
+    return [c for c in calls if c["service"] == "s3" and c["mutating"]]
