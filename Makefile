@@ -15,9 +15,13 @@ PYTEST_ARGS ?=
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt constraints.txt
+# The instrument uploader (uploader/) is installed editable: its console script lands in .venv/bin and
+# the tests and a developer run the working tree's code, which the stamp (rebuilt only when the pins or
+# the uploader's metadata change) would otherwise leave stale. --no-deps: its pins are in requirements.txt.
+$(STAMP): requirements.txt constraints.txt uploader/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e ./uploader
 	@touch $(STAMP)
 
 setup: $(STAMP) ## Create or refresh .venv from the pinned requirements
@@ -50,10 +54,10 @@ test-unit: $(STAMP) ## Unit tests only
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
 test: $(STAMP) lint syntax units ## Lint, syntax checks, ansible-test units, unit and integration tests (CI adds test-slow)
-	$(BIN)/python -m pytest tests -m "not slow" $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests uploader/tests -m "not slow" $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-slow: $(STAMP) ## The long reliability and molecule cases (CI runs them too)
-	$(BIN)/python -m pytest tests -m slow $(PYTEST_PARALLEL) $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: none selected
+	$(BIN)/python -m pytest tests uploader/tests -m slow $(PYTEST_PARALLEL) $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: none selected
 
 bench: $(STAMP) ## Benchmarks; JSON results in bench/results/
 	$(BIN)/python -m bench

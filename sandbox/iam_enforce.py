@@ -1222,15 +1222,42 @@ class IamEnforcer:
     @staticmethod
     def _action(service: str, operation: str, environ: dict[str, Any]) -> str | None:
         if service == "s3":
-            return s3_action(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/"))
+            return s3_action(
+                environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/"), environ.get("QUERY_STRING", "")
+            )
         return action_of(service, operation)
 
 
-def s3_action(method: str, path: str) -> str:
-    """The S3 action of a path-style REST call (the toolkit only downloads installers)."""
+# Object sub-resources named by the query string, per method, and the IAM action each needs (Service
+# Authorization Reference for Amazon S3, "Actions defined by Amazon S3": ListParts needs
+# s3:ListMultipartUploadParts, AbortMultipartUpload s3:AbortMultipartUpload; CreateMultipartUpload,
+# UploadPart and CompleteMultipartUpload need s3:PutObject). GetObjectAttributes also needs s3:GetObject on
+# AWS (API_GetObjectAttributes.html, "Permissions"); one action per call is modelled here.
+_S3_OBJECT_SUBRESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "GET": (
+        ("uploadId", "s3:ListMultipartUploadParts"),
+        ("attributes", "s3:GetObjectAttributes"),
+        ("tagging", "s3:GetObjectTagging"),
+        ("acl", "s3:GetObjectAcl"),
+    ),
+    "DELETE": (("uploadId", "s3:AbortMultipartUpload"), ("tagging", "s3:DeleteObjectTagging")),
+    "PUT": (("tagging", "s3:PutObjectTagging"), ("acl", "s3:PutObjectAcl")),
+}
+_S3_BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "GET": (("uploads", "s3:ListBucketMultipartUploads"), ("versions", "s3:ListBucketVersions")),
+}
+
+
+def s3_action(method: str, path: str, query: str = "") -> str:
+    """The S3 action of a path-style REST call, from its method, path and sub-resource (query string)."""
     bucket, _, key = path.lstrip("/").partition("/")
     if not bucket:
         return "s3:ListAllMyBuckets"
+    present = parse_qs(query, keep_blank_values=True)
+    table = _S3_OBJECT_SUBRESOURCES if key else _S3_BUCKET_SUBRESOURCES
+    for parameter, action in table.get(method, ()):
+        if parameter in present:
+            return action
     if key:
         return {"GET": "s3:GetObject", "HEAD": "s3:GetObject", "PUT": "s3:PutObject", "DELETE": "s3:DeleteObject"}.get(
             method, "s3:PutObject"

@@ -2,6 +2,8 @@
 
 - Tags on IAM SAML providers (`install_saml_provider_tags`).
 - TagSpecifications of EC2 CreateDhcpOptions (`install_dhcp_options_tag_specifications`).
+- S3's SHA-256 additional checksums on PutObject, UploadPart, ListParts, CompleteMultipartUpload
+  (`install_s3_sha256_checksums`).
 
 Tags on IAM SAML providers: AWS accepts `Tags` on CreateSAMLProvider, returns them from GetSAMLProvider and offers
 TagSAMLProvider, UntagSAMLProvider and ListSAMLProviderTags (botocore's iam model has all five).
@@ -94,6 +96,120 @@ def install_dhcp_options_tag_specifications() -> None:
     setattr(DHCPOptions, _INSTALLED, True)
 
 
+# S3 answers a body whose SHA-256 is not the x-amz-checksum-sha256 it came with by 400 BadDigest
+# ("The sha256 you specified did not match the calculated checksum.", seen in
+# https://github.com/apache/arrow-rs-object-store/issues/709), and refuses to complete an upload created
+# with a checksum algorithm when a part comes without its checksum (InvalidRequest, "The upload was created
+# using a sha1 checksum. The complete request must include the checksum for each part. It was missing for
+# part 1 in the request.", https://github.com/aws/aws-sdk-php/issues/2648).
+_SHA256_HEADER = "x-amz-checksum-sha256"
+_PART_CHECKSUMS = "_sandbox_part_sha256"  # FakeMultipart attribute: {part number: base64 SHA-256}
+
+
+def _sha256_b64(body: bytes) -> str:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
+def _checked_sha256(response: Any) -> str | None:
+    """The request's x-amz-checksum-sha256 once verified against its body; BadDigest when they differ."""
+    from moto.s3.exceptions import S3ClientError
+
+    claimed = response.headers.get(_SHA256_HEADER)
+    if not claimed:
+        return None
+    if str(response.headers.get("x-amz-content-sha256", "")).startswith("STREAMING-"):
+        return str(claimed)  # aws-chunked bodies (trailing checksums) are left to moto
+    if _sha256_b64(response.body or b"") != claimed:
+        raise S3ClientError("BadDigest", "The sha256 you specified did not match the calculated checksum.")
+    return str(claimed)
+
+
+def install_s3_sha256_checksums() -> None:
+    """What S3 does with SHA-256 additional checksums and moto 5.2 does not.
+
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity-upload.html: S3 computes
+    the checksum of what it receives and rejects the request when it differs from the one sent (moto stores
+    the claimed value unchecked). API_Part.html: ListParts returns each part's ChecksumSHA256 for an upload
+    created with the SHA256 algorithm (moto returns none, so a client could not check what S3 holds before
+    resuming). The whole object's composite checksum moto already computes on completion.
+    """
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response, _INSTALLED + "_s3", False):
+        return
+    original_put_object = S3Response.put_object
+    original_upload_part = S3Response.upload_part
+    original_list_parts = S3Response.list_parts
+    original_complete_body = S3Response._complete_multipart_body
+
+    def multipart_of(self: Any) -> Any:
+        upload_id = self._get_param("uploadId")
+        return self.backend.get_bucket(self.bucket_name).multiparts.get(upload_id)
+
+    def put_object(self: Any) -> Any:
+        _checked_sha256(self)
+        return original_put_object(self)
+
+    def upload_part(self: Any) -> Any:
+        claimed = _checked_sha256(self)
+        result = original_upload_part(self)
+        multipart = multipart_of(self)
+        if claimed and multipart is not None:
+            checksums = multipart.__dict__.setdefault(_PART_CHECKSUMS, {})
+            checksums[self._get_int_param("partNumber")] = claimed
+        return result
+
+    def list_parts(self: Any) -> Any:
+        multipart = multipart_of(self)
+        checksums = getattr(multipart, _PART_CHECKSUMS, {}) if multipart is not None else {}
+        algorithm = multipart.metadata.get("x-amz-checksum-algorithm") if multipart is not None else None
+        serialized = self.serialized
+
+        def with_checksums(action_result: Any) -> Any:
+            result = action_result.result
+            if isinstance(result, dict):
+                for part in result.get("Parts", []):
+                    if part["PartNumber"] in checksums:
+                        part["ChecksumSHA256"] = checksums[part["PartNumber"]]
+                if algorithm:
+                    result["ChecksumAlgorithm"] = algorithm
+            return serialized(action_result)
+
+        self.serialized = with_checksums
+        try:
+            return original_list_parts(self)
+        finally:
+            del self.serialized
+
+    def complete_multipart_body(self: Any, body: bytes) -> Any:
+        from xml.dom import minidom
+
+        multipart = multipart_of(self)
+        algorithm = multipart.metadata.get("x-amz-checksum-algorithm") if multipart is not None else None
+        if algorithm and str(algorithm).upper() == "SHA256":
+            # The parse moto's own _complete_multipart_body makes of the same body, on the loopback sandbox.
+            for part in minidom.parseString(body).getElementsByTagName("Part"):  # noqa: S318
+                number = part.getElementsByTagName("PartNumber")[0].firstChild.wholeText
+                if not part.getElementsByTagName("ChecksumSHA256"):
+                    raise S3ClientError(
+                        "InvalidRequest",
+                        "The upload was created using a sha256 checksum. The complete request must include "
+                        f"the checksum for each part. It was missing for part {number} in the request.",
+                    )
+        return original_complete_body(self, body)
+
+    S3Response.put_object = put_object
+    S3Response.upload_part = upload_part
+    S3Response.list_parts = list_parts
+    S3Response._complete_multipart_body = complete_multipart_body
+    setattr(S3Response, _INSTALLED + "_s3", True)
+
+
 def install() -> None:
     install_saml_provider_tags()
     install_dhcp_options_tag_specifications()
+    install_s3_sha256_checksums()

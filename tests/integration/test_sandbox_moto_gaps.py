@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 
 import pytest
@@ -64,3 +66,70 @@ def test_dhcp_options_get_the_tags_of_their_creation(sandbox: SandboxClient) -> 
     assert created["Tags"] == [{"Key": "tenant", "Value": "x"}]
     [described] = ec2.describe_dhcp_options(DhcpOptionsIds=[created["DhcpOptionsId"]])["DhcpOptions"]
     assert described["Tags"] == [{"Key": "tenant", "Value": "x"}]
+
+
+# --- S3 SHA-256 additional checksums ---------------------------------------------------------------------------
+def _sha256(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+@pytest.fixture
+def checksum_bucket(sandbox: SandboxClient) -> str:
+    name = f"checksums-{uuid.uuid4().hex[:8]}"
+    sandbox.boto3("s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    return name
+
+
+def test_a_put_whose_sha256_differs_from_its_body_is_bad_digest_and_stores_nothing(
+    sandbox: SandboxClient, checksum_bucket: str
+) -> None:
+    s3 = sandbox.boto3("s3")
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(
+            Bucket=checksum_bucket, Key="k", Body=b"data", ChecksumAlgorithm="SHA256", ChecksumSHA256=_sha256(b"other")
+        )
+    assert raised.value.response["Error"]["Code"] == "BadDigest"
+    assert s3.list_objects_v2(Bucket=checksum_bucket).get("KeyCount") == 0
+    s3.put_object(
+        Bucket=checksum_bucket, Key="k", Body=b"data", ChecksumAlgorithm="SHA256", ChecksumSHA256=_sha256(b"data")
+    )
+    attributes = s3.get_object_attributes(Bucket=checksum_bucket, Key="k", ObjectAttributes=["Checksum"])
+    assert attributes["Checksum"]["ChecksumSHA256"] == _sha256(b"data")
+
+
+def test_list_parts_returns_each_part_s_sha256_and_a_wrong_one_is_refused(
+    sandbox: SandboxClient, checksum_bucket: str
+) -> None:
+    s3 = sandbox.boto3("s3")
+    upload = s3.create_multipart_upload(Bucket=checksum_bucket, Key="big", ChecksumAlgorithm="SHA256")["UploadId"]
+    first, second = b"a" * (5 * 1024 * 1024), b"tail"
+    common = {"Bucket": checksum_bucket, "Key": "big", "UploadId": upload, "ChecksumAlgorithm": "SHA256"}
+    with pytest.raises(ClientError) as raised:
+        s3.upload_part(**common, PartNumber=1, Body=first, ChecksumSHA256=_sha256(second))
+    assert raised.value.response["Error"]["Code"] == "BadDigest"
+    etags = [
+        s3.upload_part(**common, PartNumber=number, Body=body, ChecksumSHA256=_sha256(body))["ETag"]
+        for number, body in ((1, first), (2, second))
+    ]
+    listed = s3.list_parts(Bucket=checksum_bucket, Key="big", UploadId=upload)
+    assert listed["ChecksumAlgorithm"] == "SHA256"
+    assert [(p["PartNumber"], p["ChecksumSHA256"]) for p in listed["Parts"]] == [
+        (1, _sha256(first)),
+        (2, _sha256(second)),
+    ]
+
+    parts = [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, start=1)]
+    with pytest.raises(ClientError) as raised:
+        s3.complete_multipart_upload(
+            Bucket=checksum_bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": parts}
+        )
+    assert raised.value.response["Error"]["Code"] == "InvalidRequest"
+    assert "missing for part 1" in raised.value.response["Error"]["Message"]
+    for part, body in zip(parts, (first, second), strict=True):
+        part["ChecksumSHA256"] = _sha256(body)
+    s3.complete_multipart_upload(Bucket=checksum_bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": parts})
+    composite = base64.b64encode(
+        hashlib.sha256(hashlib.sha256(first).digest() + hashlib.sha256(second).digest()).digest()
+    )
+    attributes = s3.get_object_attributes(Bucket=checksum_bucket, Key="big", ObjectAttributes=["Checksum"])
+    assert attributes["Checksum"] == {"ChecksumSHA256": composite.decode(), "ChecksumType": "COMPOSITE"}

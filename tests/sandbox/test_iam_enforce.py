@@ -170,6 +170,28 @@ def test_api_calls_map_to_iam_actions() -> None:
     assert iam_enforce.action_of("sts", "GetCallerIdentity") is None
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "query", "action"),
+    [
+        ("PUT", "/b/k", "", "s3:PutObject"),
+        ("POST", "/b/k", "uploads", "s3:PutObject"),  # CreateMultipartUpload
+        ("PUT", "/b/k", "partNumber=1&uploadId=u", "s3:PutObject"),  # UploadPart
+        ("POST", "/b/k", "uploadId=u", "s3:PutObject"),  # CompleteMultipartUpload
+        ("GET", "/b/k", "uploadId=u", "s3:ListMultipartUploadParts"),  # ListParts
+        ("DELETE", "/b/k", "uploadId=u", "s3:AbortMultipartUpload"),
+        ("GET", "/b/k", "attributes", "s3:GetObjectAttributes"),
+        ("GET", "/b/k", "", "s3:GetObject"),
+        ("HEAD", "/b/k", "", "s3:GetObject"),
+        ("DELETE", "/b/k", "", "s3:DeleteObject"),
+        ("GET", "/b", "uploads", "s3:ListBucketMultipartUploads"),
+        ("GET", "/b", "list-type=2&prefix=x", "s3:ListBucket"),
+        ("GET", "/", "", "s3:ListAllMyBuckets"),
+    ],
+)
+def test_s3_calls_map_to_the_action_of_their_sub_resource(method: str, path: str, query: str, action: str) -> None:
+    assert iam_enforce.s3_action(method, path, query) == action
+
+
 # --- evaluation --------------------------------------------------------------------------------------------
 VPC = "arn:aws:ec2:eu-west-3:123456789012:vpc/vpc-1"
 ALLOW_VPCS = {"Effect": "Allow", "Action": "ec2:DeleteVpc", "Resource": "arn:aws:ec2:*:*:vpc/*"}
