@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import importlib
 import json
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from botocore.stub import Stubber
 
+from tests import windows_scripts as win
 from tests.helpers import load_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -684,3 +686,64 @@ def test_a_doubled_backslash_is_rejected_at_once():
     with pytest.raises(AnsibleFilterError, match="is not an absolute Windows path"):
         scripts.session_scripts_config(config)
     assert time.monotonic() - started < 0.5
+
+
+# --------------------------------------------------------------------------
+# Windows Update hold and restore (roles/win_image_base)
+# --------------------------------------------------------------------------
+
+
+def win_service_info_return() -> dict[str, Any]:
+    """The RETURN documentation of ansible.windows.win_service_info, as installed."""
+    module = importlib.import_module("ansible_collections.ansible.windows.plugins.modules.win_service_info")
+    return yaml.safe_load(module.RETURN)["services"]["contains"]
+
+
+def recorded_by_the_hold(service: dict[str, Any]) -> dict[str, str]:
+    """What tasks/hold.yml writes to the registry for the service win_service_info reported."""
+    task = win.find_task("win_image_base", "hold.yml", "original Windows Update start mode is recorded")
+    items = win.render(task["loop"], win.role_variables("win_image_base"), {"win_image_base_wuauserv": service})
+    return {item["name"]: item["data"] for item in items}
+
+
+def restore_arguments(recorded: dict[str, str] | None) -> dict[str, Any]:
+    """The win_service arguments of tasks/restore.yml for what the hold recorded (None: no record)."""
+    task = win.find_task("win_image_base", "restore.yml", "Windows Update has its original settings")
+    recorded = recorded or {}
+    data = {
+        "win_image_base_recorded_mode": {"exists": "WuauservStartMode" in recorded}
+        | ({"value": recorded["WuauservStartMode"]} if "WuauservStartMode" in recorded else {}),
+        "win_image_base_recorded_state": {"exists": "WuauservState" in recorded}
+        | ({"value": recorded["WuauservState"]} if "WuauservState" in recorded else {}),
+    }
+    module, arguments = win.render_task(task, win.role_variables("win_image_base"), data)
+    assert module == "ansible.windows.win_service"
+    return arguments
+
+
+def test_win_service_info_reports_a_running_service_as_started():
+    # The premise of the restore: the documented state of a running service is "started".
+    state = win_service_info_return()["state"]
+    assert state["sample"] == "started"
+    assert "C(started)" in " ".join(state["description"]) and "running" not in " ".join(state["description"][1:])
+
+
+def test_restore_starts_windows_update_again_when_it_was_running_before_the_hold():
+    running = {"services": [{"name": "wuauserv", "state": "started", "start_mode": "auto"}]}
+    recorded = recorded_by_the_hold(running)
+    assert recorded == {"WuauservStartMode": "auto", "WuauservState": "started"}
+    assert restore_arguments(recorded) == {"name": "wuauserv", "start_mode": "auto", "state": "started"}
+
+
+@pytest.mark.parametrize("state", ["started", "stopped"])
+def test_restore_keeps_a_disabled_windows_update_disabled_and_stopped(state):
+    recorded = recorded_by_the_hold({"services": [{"name": "wuauserv", "state": state, "start_mode": "disabled"}]})
+    arguments = restore_arguments(recorded)
+    assert arguments["start_mode"] == "disabled"
+    assert arguments.get("state", "stopped") == "stopped"
+
+
+@pytest.mark.parametrize("start_mode", ["manual", "delayed"])
+def test_restore_puts_back_the_recorded_start_mode_of_a_stopped_service(start_mode):
+    recorded = recorded_by_the_hold({"services": [{"name": "wuauserv", "state": "stopped", "start_mode": start_mode}]})
+    assert restore_arguments(recorded) == {"name": "wuauserv", "start_mode": start_mode}
