@@ -747,3 +747,48 @@ def test_restore_keeps_a_disabled_windows_update_disabled_and_stopped(state):
 def test_restore_puts_back_the_recorded_start_mode_of_a_stopped_service(start_mode):
     recorded = recorded_by_the_hold({"services": [{"name": "wuauserv", "state": "stopped", "start_mode": start_mode}]})
     assert restore_arguments(recorded) == {"name": "wuauserv", "start_mode": start_mode}
+
+
+# --------------------------------------------------------------------------
+# Installers read with the builder's IAM role (roles/win_app_install, instance_role)
+# --------------------------------------------------------------------------
+
+ICOSTUDIO_FILE = r"C:\ProgramData\TenantToolkit\installers\icostudio-IcoStudio-3.2.0-x64.msi"
+
+
+def fetch_arguments(tenant: dict[str, Any]) -> dict[str, Any]:
+    task = win.find_task("win_app_install", "fetch_instance_role.yml", "copied from the artifacts bucket")
+    data = {
+        "tenant": tenant,
+        "app_catalogue": CATALOGUE,
+        "tenant_apps": ["icostudio"],
+        "win_app_install_entry": CATALOGUE["icostudio"],
+        "win_app_install_key": "icostudio",
+        "win_app_install_file": ICOSTUDIO_FILE,
+    }
+    module, arguments = win.render_task(task, win.role_variables("win_app_install"), data)
+    assert module == "ansible.windows.win_powershell"
+    return arguments
+
+
+def argument_value(arguments: dict[str, Any], command: win.Command, parameter: str) -> Any:
+    """What a command receives for -Parameter: a literal, or the win_powershell parameter it names."""
+    written = command.argument_of(parameter)
+    assert written is not None, f"{command.name} is not given {parameter}"
+    if written.startswith("$"):
+        return arguments["parameters"].get(written[1:])
+    return written.strip("'\"")
+
+
+def test_read_s3object_uses_the_appstream_machine_role_profile_of_the_builder():
+    # AppStream admin guide, "Using an IAM Role to Grant Permissions to Applications and Scripts
+    # Running on AppStream 2.0 Streaming Instances": the role's credentials are the profile
+    # appstream_machine_role, "specify appstream_machine_role as the credential profile. Otherwise,
+    # the operation fails due to insufficient permissions" (PowerShell: -ProfileName).
+    arguments = fetch_arguments({"name": "demo", "region": "eu-west-3"})
+    reads = [command for command in win.powershell_commands(arguments["script"]) if command.name == "Read-S3Object"]
+    assert len(reads) == 1
+    assert argument_value(arguments, reads[0], "-ProfileName") == "appstream_machine_role"
+    assert argument_value(arguments, reads[0], "-BucketName") == "demo-artifacts"
+    assert argument_value(arguments, reads[0], "-Key") == CATALOGUE["icostudio"]["installer_s3_key"]
+    assert argument_value(arguments, reads[0], "-File") == ICOSTUDIO_FILE
