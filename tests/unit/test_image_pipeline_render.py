@@ -7,6 +7,7 @@ import copy
 import datetime
 import importlib
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -792,3 +793,63 @@ def test_read_s3object_uses_the_appstream_machine_role_profile_of_the_builder():
     assert argument_value(arguments, reads[0], "-BucketName") == "demo-artifacts"
     assert argument_value(arguments, reads[0], "-Key") == CATALOGUE["icostudio"]["installer_s3_key"]
     assert argument_value(arguments, reads[0], "-File") == ICOSTUDIO_FILE
+
+
+# --------------------------------------------------------------------------
+# `omit` below the top level of a module's options
+# --------------------------------------------------------------------------
+
+JINJA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def reaches_omit(text: str, variables: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a template uses `omit`, itself or through the role variables it names."""
+    names = set(JINJA_NAME.findall(text)) if ("{{" in text or "{%" in text or seen) else set()
+    if "omit" in names:
+        return True
+    return any(
+        reaches_omit(json.dumps(variables[name]), variables, seen | {name})
+        for name in names - seen
+        if name in variables
+    )
+
+
+def nested_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in nested_strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in nested_strings(item)]
+    return []
+
+
+def test_no_module_option_hides_omit_below_its_top_level():
+    # `omit` only removes a module option it is the whole value of: inside a mapping such as
+    # win_powershell's `parameters`, ansible-core before 2.19 passes the string
+    # '__omit_place_holder__<hash>' to the script (the roles declare min_ansible_version 2.17).
+    offenders = []
+    for role, filename in win.all_role_task_files():
+        variables = win.role_variables(role)
+        for task in win.role_tasks(role, filename):
+            if any(key in task for key in ("include_tasks", "import_tasks", "include_role", "import_role")):
+                continue
+            module, arguments = win.module_of(task)
+            if not isinstance(arguments, dict):
+                continue
+            for option, value in arguments.items():
+                if isinstance(value, str):
+                    continue  # a whole option may be omitted
+                if any(reaches_omit(text, variables) for text in nested_strings(value)):
+                    offenders.append(f"roles/{role}/tasks/{filename}: {task.get('name')}: {module} {option}")
+    assert offenders == []
+
+
+def test_the_installer_read_without_a_region_passes_no_region_at_all():
+    arguments = fetch_arguments({"name": "demo"})
+    assert "Region" not in arguments["parameters"]
+    assert all("__omit_place_holder__" not in str(value) for value in arguments["parameters"].values())
+    assert win.syntax_problems(arguments["script"], "powershell") == []
+    (read,) = [command for command in win.powershell_commands(arguments["script"]) if command.name == "Read-S3Object"]
+    assert read.argument_of("-Region") is None
+    assert fetch_arguments({"name": "demo", "region": "eu-west-3"})["parameters"]["Region"] == "eu-west-3"
