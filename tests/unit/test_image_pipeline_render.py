@@ -853,3 +853,42 @@ def test_the_installer_read_without_a_region_passes_no_region_at_all():
     (read,) = [command for command in win.powershell_commands(arguments["script"]) if command.name == "Read-S3Object"]
     assert read.argument_of("-Region") is None
     assert fetch_arguments({"name": "demo", "region": "eu-west-3"})["parameters"]["Region"] == "eu-west-3"
+
+
+# --------------------------------------------------------------------------
+# Image Assistant update-default-profile
+# --------------------------------------------------------------------------
+
+
+def test_update_default_profile_takes_profile_as_the_admin_guide_documents():
+    # AppStream admin guide, "Create Your AppStream 2.0 Image Programmatically by Using the Image
+    # Assistant CLI Operations": update-default-profile [--profile <value>], "<domain>\<username>",
+    # "." for the domain of a builder not joined to a domain; without it, the Template User.
+    assert ia.image_assistant_argv("update-default-profile", {"profile": ".\\ImageBuildAdmin"}) == [
+        "Image-Assistant.exe",
+        "update-default-profile",
+        "--profile",
+        ".\\ImageBuildAdmin",
+    ]
+    assert ia.image_assistant_argv("update-default-profile", {}) == ["Image-Assistant.exe", "update-default-profile"]
+    with pytest.raises(AnsibleFilterError, match="does not take profile_name"):
+        ia.image_assistant_argv("update-default-profile", {"profile_name": "x"})
+    assert ia.image_assistant_argv("reset-user-profile", {"profile": "CORP\\jdoe"})[-2:] == ["--profile", "CORP\\jdoe"]
+
+
+def test_update_default_profile_runs_only_when_asked():
+    # An automated build never signs in as the Template User: there is no profile to copy.
+    defaults = win.role_variables("image_assistant")
+    assert defaults["image_assistant_update_default_profile"] is False
+    block = next(
+        task
+        for task in yaml.safe_load((ROOT / "roles/image_assistant/tasks/main.yml").read_text())
+        if "block" in task and any("update-default-profile" in str(t) for t in task["block"])
+    )
+    assert block["when"] == "image_assistant_update_default_profile | bool"
+    (command,) = [t for t in block["block"] if "ansible.windows.win_command" in t]
+    variables = defaults | {"image_assistant_default_profile_user": ".\\ImageBuildAdmin"}
+    _, arguments = win.render_task(command, variables)
+    assert arguments["argv"] == ["Image-Assistant.exe", "update-default-profile", "--profile", ".\\ImageBuildAdmin"]
+    _, arguments = win.render_task(command, defaults)
+    assert arguments["argv"] == ["Image-Assistant.exe", "update-default-profile"]
