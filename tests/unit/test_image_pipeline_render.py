@@ -892,3 +892,78 @@ def test_update_default_profile_runs_only_when_asked():
     assert arguments["argv"] == ["Image-Assistant.exe", "update-default-profile", "--profile", ".\\ImageBuildAdmin"]
     _, arguments = win.render_task(command, defaults)
     assert arguments["argv"] == ["Image-Assistant.exe", "update-default-profile"]
+
+
+# --------------------------------------------------------------------------
+# Detection rules and accepted exit codes (roles/win_app_install)
+# --------------------------------------------------------------------------
+
+RESOLVED_KEYS = [entry["key"] for entry in catalogue_filters.catalogue_resolve(CATALOGUE, ["icostudio", "icobatch"])]
+
+
+def install_role_data(**extra: Any) -> dict[str, Any]:
+    return {
+        "tenant": {"name": "demo", "region": "eu-west-3"},
+        "app_catalogue": CATALOGUE,
+        "tenant_apps": RESOLVED_KEYS,
+    } | extra
+
+
+def test_the_probe_finds_each_app_by_its_catalogue_rule():
+    task = win.find_task("win_app_install", "probe.yml", "catalogue applications")
+    module, arguments = win.render_task(task, win.role_variables("win_app_install"), install_role_data())
+    assert module == "ansible.windows.win_powershell"
+    rules = json.loads(arguments["parameters"]["Rules"])
+    assert [rule["key"] for rule in rules] == RESOLVED_KEYS
+    by_key = {rule["key"]: rule for rule in rules}
+    assert by_key["vcredist_2015_2022_x64"] == {
+        "key": "vcredist_2015_2022_x64",
+        "registry": {
+            "key": "HKLM:\\SOFTWARE\\Microsoft\\VisualStudio\\14.0\\VC\\Runtimes\\x64",
+            "value": "Version",
+            "minimum_version": CATALOGUE["vcredist_2015_2022_x64"]["version"],
+        },
+    }
+    assert by_key["icostudio"] == {"key": "icostudio", "product_id": CATALOGUE["icostudio"]["product_id"]}
+    script = arguments["script"]
+    assert win.syntax_problems(script, "powershell") == []
+    # The registry value is read as data (Get-ItemProperty -LiteralPath), never run.
+    reads = [c for c in win.powershell_commands(script) if c.name == "Get-ItemProperty"]
+    assert reads and all(c.argument_of("-LiteralPath") for c in reads)
+    assert not [c for c in win.powershell_commands(script) if c.name in ("Invoke-Expression", "iex", "cmd", "cmd.exe")]
+
+
+def package_arguments(key: str) -> dict[str, Any]:
+    variables = win.role_variables("win_app_install")
+    data = install_role_data(win_app_install_key=key)
+    for task in win.role_tasks("win_app_install", "install.yml"):
+        if "ansible.builtin.set_fact" in task:
+            data |= win.render(task["ansible.builtin.set_fact"], variables, data)
+    task = win.find_task("win_app_install", "install.yml", "Ensure the application is installed")
+    module, arguments = win.render_task(task, variables, data)
+    assert module == "ansible.windows.win_package"
+    return arguments
+
+
+def test_the_vc_runtime_accepts_1638_and_needs_no_bundle_guid():
+    arguments = package_arguments("vcredist_2015_2022_x64")
+    assert arguments["expected_return_code"] == [0, 3010, 1638]
+    assert "product_id" not in arguments
+    assert arguments["path"].endswith("\\vcredist_2015_2022_x64-VC_redist.x64-14.40.33816.0.exe")
+
+
+def test_an_msi_keeps_the_default_exit_codes_its_product_id_and_a_log():
+    arguments = package_arguments("icostudio")
+    assert arguments["expected_return_code"] == [0, 3010]
+    assert arguments["product_id"] == CATALOGUE["icostudio"]["product_id"]
+    assert arguments["log_path"] == "C:\\ProgramData\\TenantToolkit\\installers\\icostudio-install.log"
+
+
+def test_an_app_still_missing_after_its_install_is_named_with_its_rule():
+    task = win.find_task("win_app_install", "main.yml", "Ensure every catalogue application is detected")
+    data = install_role_data(win_app_install_probe={"result": {"installed": ["icostudio"]}})
+    message = win.render(task["ansible.builtin.assert"]["fail_msg"], win.role_variables("win_app_install"), data)
+    assert (
+        "vcredist_2015_2022_x64 (Version of HKLM\\SOFTWARE\\Microsoft\\VisualStudio\\14.0\\VC\\Runtimes\\x64" in message
+    )
+    assert f"icobatch ({CATALOGUE['icobatch']['product_id']})" in message
