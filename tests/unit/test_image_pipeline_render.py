@@ -967,3 +967,123 @@ def test_an_app_still_missing_after_its_install_is_named_with_its_rule():
         "vcredist_2015_2022_x64 (Version of HKLM\\SOFTWARE\\Microsoft\\VisualStudio\\14.0\\VC\\Runtimes\\x64" in message
     )
     assert f"icobatch ({CATALOGUE['icobatch']['product_id']})" in message
+
+
+# --------------------------------------------------------------------------
+# Session scripts: nothing a user controls reaches cmd in the system context
+# --------------------------------------------------------------------------
+
+HOSTILE_USER = "x&calc=@lab.example"
+# AppStream admin guide, "User and Instance Metadata for AppStream 2.0 Fleets": these variables
+# exist in the user's context only, and APPSTREAM_SESSION_CONTEXT (machine) carries the session
+# context of the streaming URL, which the user can change.
+USER_CONTROLLED_VARIABLES = {
+    "appstream_stack_name",
+    "appstream_user_access_mode",
+    "appstream_session_reservation_datetime",
+    "appstream_username",
+    "appstream_session_id",
+    "appstream_session_context",
+}
+FSX_SHARE = "\\\\amznfsx0a1b2c3d.corp.demo.example\\share"
+# The system-context line of the former session-log.bat: cmd expands %AppStream_UserName% before it
+# parses the line, so a user named x&calc=@lab.example ran calc as SYSTEM.
+FORMER_SESSION_LOG_BAT = (
+    "@echo off\r\nsetlocal\r\n"
+    'echo %DATE% %TIME% event=%~1 user=%AppStream_UserName% session=%AppStream_Session_ID%>> "%SESSION_LOG%"\r\n'
+    "exit /b 0\r\n"
+)
+
+
+def session_tenant(auth: str) -> dict[str, Any]:
+    tenant = copy.deepcopy(DEMO_TENANT)
+    tenant["auth"] = auth
+    tenant["users"] = [{"email": HOSTILE_USER, "first_name": "X", "last_name": "Calc"}]
+    return tenant
+
+
+def rendered_session_scripts(tenant: dict[str, Any], **overrides: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """config.json as the role writes it, and the scripts it installs (file name -> text)."""
+    variables = win.role_variables("appstream_session_scripts") | overrides
+    data = {"tenant": tenant, "tenant_file_system": {"share_path": FSX_SHARE}}
+    tasks = win.role_tasks("appstream_session_scripts")
+    (record,) = [task for task in tasks if "ansible.builtin.set_fact" in task]
+    config = win.render(record["ansible.builtin.set_fact"], {**variables, **record["vars"]}, data)
+    config = config["appstream_session_scripts_rendered"]
+    files = {}
+    for task in tasks:
+        if "ansible.windows.win_template" not in task:
+            continue
+        if not win.render("{{ " + task["when"] + " }}", variables, data):
+            continue
+        arguments = win.render(task["ansible.windows.win_template"], variables, data)
+        source = arguments["src"]
+        files[arguments["dest"].rsplit("\\", 1)[1]] = win.render_template(
+            "appstream_session_scripts", source, variables, data
+        )
+    return config, files
+
+
+def executables(config: dict[str, Any], context: str) -> list[dict[str, Any]]:
+    return [
+        executable
+        for event in config.values()
+        for executable in event["executables"]
+        if executable["context"] == context and executable["filename"]
+    ]
+
+
+def script_of(executable: dict[str, Any], files: dict[str, str]) -> tuple[str, str]:
+    """The language and text of what a session script entry runs."""
+    filename = executable["filename"]
+    if filename.lower().endswith(".bat"):
+        return "batch", files[filename.rsplit("\\", 1)[1]]
+    assert filename.lower().endswith("\\powershell.exe"), filename
+    argv = command_line_to_argv(executable["arguments"])
+    assert {"-NoProfile", "-NonInteractive"} <= set(argv)
+    assert argv[argv.index("-ExecutionPolicy") + 1] == "Bypass"
+    return "powershell", files[argv[argv.index("-File") + 1].rsplit("\\", 1)[1]]
+
+
+def user_variables_read(language: str, text: str) -> set[str]:
+    if language == "batch":
+        return {name.lower() for name in win.batch_variable_references(text)} & USER_CONTROLLED_VARIABLES
+    names = {variable.split(":")[-1].lstrip("${").rstrip("}").lower() for variable in win.powershell_variables(text)}
+    names |= {literal.strip("'\"").lower() for literal in win.powershell_strings(text)}
+    return names & USER_CONTROLLED_VARIABLES
+
+
+def test_the_batch_checker_catches_the_former_system_context_log_line():
+    assert user_variables_read("batch", FORMER_SESSION_LOG_BAT) == {"appstream_username", "appstream_session_id"}
+    line = FORMER_SESSION_LOG_BAT.replace("%AppStream_UserName%", HOSTILE_USER)
+    assert "&calc" in line  # what cmd would have parsed as a second command
+
+
+@pytest.mark.parametrize("auth", ["saml", "userpool"])
+def test_no_user_controlled_value_reaches_a_system_context_script(auth):
+    config, files = rendered_session_scripts(session_tenant(auth))
+    system = executables(config, "system")
+    assert {event for event, entry in config.items() for e in entry["executables"] if e in system} == set(config)
+    for executable in system:
+        language, text = script_of(executable, files)
+        assert win.syntax_problems(text, language) == []
+        assert user_variables_read(language, text) == set(), executable
+    for text in [*files.values(), json.dumps(config)]:
+        assert HOSTILE_USER not in text
+    # No batch line at all expands a user-controlled variable, whatever its context.
+    for name, text in files.items():
+        if name.lower().endswith((".bat", ".cmd")):
+            assert user_variables_read("batch", text) == set(), name
+
+
+@pytest.mark.parametrize("auth", ["saml", "userpool"])
+def test_the_user_is_recorded_from_the_user_context_by_powershell(auth):
+    config, files = rendered_session_scripts(session_tenant(auth))
+    (user,) = executables(config, "user")
+    assert config["SessionStart"]["executables"].count(user) == 1
+    language, text = script_of(user, files)
+    assert language == "powershell" and win.syntax_problems(text, language) == []
+    assert "appstream_username" in user_variables_read(language, text)
+    # Read as data by PowerShell, never handed to cmd or evaluated.
+    invoked = {command.name.lower() for command in win.powershell_commands(text)}
+    assert not invoked & {"cmd", "cmd.exe", "invoke-expression", "iex", "start-process", "invoke-command"}
