@@ -17,6 +17,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 from botocore.stub import Stubber
+from catalogue import validate_catalogue
 
 from tests import windows_scripts as win
 from tests.helpers import load_plugin
@@ -1087,3 +1088,122 @@ def test_the_user_is_recorded_from_the_user_context_by_powershell(auth):
     # Read as data by PowerShell, never handed to cmd or evaluated.
     invoked = {command.name.lower() for command in win.powershell_commands(text)}
     assert not invoked & {"cmd", "cmd.exe", "invoke-expression", "iex", "start-process", "invoke-command"}
+
+
+# --------------------------------------------------------------------------
+# Every Windows script the roles produce is parsed by a real grammar
+# --------------------------------------------------------------------------
+
+
+def hostile_catalogue() -> dict[str, Any]:
+    """Valid entries whose values hold quotes, dollars, ampersands and here-string markers."""
+    catalogue = copy.deepcopy(CATALOGUE)
+    catalogue["icostudio"]["install_args"] = ["ALLUSERS=1", "INSTALLDIR=C:\\O'Brien $(calc) & \"x\"\\'@"]
+    catalogue["icostudio"]["launch"]["launch_parameters"] = '--project "C:\\Data\\My Project" \'@ $env:X'
+    catalogue["matlab_runtime_r2020b"]["product_id"] = "O'Brien $(calc) & Tools_is1"
+    catalogue["vcredist_2015_2022_x64"]["detect"]["registry"]["key"] = "HKLM\\SOFTWARE\\Vendor's $(App) & Co"
+    return catalogue
+
+
+SCRIPT_SCENARIOS: dict[str, dict[str, Any]] = {
+    "saml tenant, shipped catalogue": {
+        "tenant": session_tenant("saml"),
+        "tenant_file_system": {"share_path": FSX_SHARE},
+        "app_catalogue": CATALOGUE,
+        "tenant_apps": RESOLVED_KEYS,
+    },
+    "user-pool tenant, hostile catalogue": {
+        "tenant": session_tenant("userpool"),
+        "tenant_file_system": {},
+        "app_catalogue": hostile_catalogue(),
+        "tenant_apps": RESOLVED_KEYS,
+    },
+}
+# Operator settings that hold every character a script could trip on.
+HOSTILE_DRIVE_MAPS = [
+    {"letter": "S", "path": "\\\\fs.corp.example\\share\\O'Brien $(calc) & \"x\"\n'@", "label": "Scratch '@ ${x}"}
+]
+HOSTILE_SESSION_SETTINGS = {
+    "appstream_session_scripts_drive_maps": HOSTILE_DRIVE_MAPS,
+    "appstream_session_scripts_log_file": "C:\\Logs\\O'Brien '@ $(calc)\\sessions.log",
+}
+
+
+def playbook_tasks(path: Path) -> list[dict[str, Any]]:
+    plays = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [
+        task
+        for play in plays
+        for part in ("pre_tasks", "tasks", "post_tasks")
+        for task in win.flatten(play.get(part) or [])
+    ]
+
+
+def rendered_scripts() -> list[tuple[str, str, str]]:
+    """(where, language, text) of every PowerShell and batch script the roles and the Windows scenario produce."""
+    scripts: list[tuple[str, str, str]] = []
+    sources = [
+        (f"roles/{role}/tasks/{name}", role, win.role_tasks(role, name)) for role, name in win.all_role_task_files()
+    ]
+    sources += [
+        (str(path.relative_to(ROOT)), None, playbook_tasks(path))
+        for path in sorted((ROOT / "molecule").glob("*/*.yml"))
+        if path.name != "molecule.yml"
+    ]
+    for where, role, tasks in sources:
+        variables = win.role_variables(role) if role else {}
+        for task in tasks:
+            if not any(module in task for module in win.POWERSHELL_MODULES):
+                continue
+            _, arguments = win.module_of(task)
+            for scenario, data in SCRIPT_SCENARIOS.items():
+                text = win.render(arguments["script"], {**variables, **(task.get("vars") or {})}, data)
+                scripts.append((f"{where}: {task.get('name')} [{scenario}]", "powershell", text))
+    for path in sorted(win.ROLES.glob("*/templates/*.j2")):
+        language = {".ps1": "powershell", ".bat": "batch", ".cmd": "batch"}.get(Path(path.stem).suffix.lower())
+        if language is None:
+            continue
+        role = path.parts[-3]
+        for overrides in ({}, HOSTILE_SESSION_SETTINGS):
+            for scenario, data in SCRIPT_SCENARIOS.items():
+                text = win.render_template(role, path.name, win.role_variables(role) | overrides, data)
+                scripts.append(
+                    (
+                        f"{path.relative_to(ROOT)} [{scenario}{', hostile settings' if overrides else ''}]",
+                        language,
+                        text,
+                    )
+                )
+    return scripts
+
+
+def test_every_rendered_windows_script_parses_without_an_error_node():
+    scripts = rendered_scripts()
+    inline = {where.split(": ")[0] for where, _, _ in scripts if "/tasks/" in where}
+    templates = {where.split(" [")[0] for where, _, _ in scripts if "/templates/" in where}
+    # What exists today: a change that stops producing a script must say so here.
+    assert {
+        "roles/win_image_base/tasks/cleanup.yml",
+        "roles/win_image_base/tasks/connection.yml",
+        "roles/win_app_install/tasks/probe.yml",
+        "roles/win_app_install/tasks/fetch_instance_role.yml",
+    } <= inline
+    assert templates == {
+        "roles/appstream_session_scripts/templates/session-log.ps1.j2",
+        "roles/appstream_session_scripts/templates/session-user.ps1.j2",
+    }
+    problems = {where: found for where, language, text in scripts if (found := win.syntax_problems(text, language))}
+    assert problems == {}
+
+
+def test_the_hostile_catalogue_is_valid():
+    assert validate_catalogue(hostile_catalogue()) == []
+
+
+def test_the_grammar_check_can_fail():
+    assert win.syntax_problems("param ([string]$A)\nif ($A {\n", "powershell")
+    assert win.syntax_problems("$x = @'\n{{ not rendered }}\n'@\n", "powershell") == [
+        "leftover '{{' in the rendered script"
+    ]
+    assert win.syntax_problems("Write-Output '__omit_place_holder__0123'", "powershell")
+    assert win.syntax_problems('@echo off\r\nif "%1"=="" (\r\n', "batch")
