@@ -1207,3 +1207,104 @@ def test_the_grammar_check_can_fail():
     ]
     assert win.syntax_problems("Write-Output '__omit_place_holder__0123'", "powershell")
     assert win.syntax_problems('@echo off\r\nif "%1"=="" (\r\n', "batch")
+
+
+# --------------------------------------------------------------------------
+# The evidence of a build (plugins/filter/image_build_report.py)
+# --------------------------------------------------------------------------
+
+report = load_plugin("plugins/filter/image_build_report.py", "test_filter_image_build_report")
+VC_ENTRY = CATALOGUE["vcredist_2015_2022_x64"]
+
+
+def test_the_vc_runtime_exiting_1638_is_an_accepted_install():
+    entry = report.image_build_install_entry(
+        {"changed": True, "rc": 1638, "reboot_required": False}, "vcredist_2015_2022_x64", VC_ENTRY, [0, 3010]
+    )
+    assert entry == {
+        "key": "vcredist_2015_2022_x64",
+        "version": "14.40.33816.0",
+        "action": "installed",
+        "rc": 1638,
+        "success_exit_codes": [0, 3010, 1638],
+        "accepted": True,
+        "reboot_required": False,
+        "message": "",
+        "log_tail": [],
+    }
+
+
+def test_a_failed_msi_keeps_the_end_of_its_log_and_its_exit_code():
+    log = "\r\n".join(f"MSI (s) line {number}" for number in range(100))
+    result = {"failed": True, "rc": 1603, "msg": "unexpected rc from 'msiexec.exe ...'", "log": log}
+    entry = report.image_build_install_entry(result, "icostudio", CATALOGUE["icostudio"])
+    assert entry["action"] == "failed" and entry["accepted"] is False and entry["success_exit_codes"] == [0, 3010]
+    assert entry["log_tail"] == [f"MSI (s) line {number}" for number in range(60, 100)]
+    read = report.image_build_install_entry(result, "icostudio", CATALOGUE["icostudio"], [0], ["last line"])
+    assert read["log_tail"] == ["last line"]
+
+
+def winrm_build(**overrides: Any) -> dict[str, Any]:
+    build = {
+        "tenant": "demo",
+        "environment": "dev",
+        "mode": "winrm",
+        "builder": "demo-builder",
+        "image_name": "demo-suite-0123456789ab",
+        "catalogue_hash": "0123456789ab",
+        "started": "2026-12-06T10:00:00Z",
+        "finished": "2026-12-06T10:40:00Z",
+        "installs": [
+            *report.image_build_install_entries(CATALOGUE, ["matlab_runtime_r2021b"], "already-installed"),
+            report.image_build_install_entry({"rc": 1638}, "vcredist_2015_2022_x64", VC_ENTRY),
+            report.image_build_install_entry({"rc": 0}, "icostudio", CATALOGUE["icostudio"], [0, 3010], ["done"]),
+        ],
+        "detected_after": ["matlab_runtime_r2021b", "vcredist_2015_2022_x64", "icostudio"],
+        "list_applications": {
+            "source": "Image-Assistant.exe list-applications",
+            "status": 0,
+            "message": "Success",
+            "applications": [dict.fromkeys(ia.LAUNCH_FIELDS) | ICOSTUDIO | {"display_name": "Ico | Studio"}],
+            "answer": {"status": 0, "message": "Success", "applications": [{"Name": "IcoStudio"}]},
+        },
+        "create_image": {
+            "request": ["Image-Assistant.exe", "create-image", "--name", "demo-suite-0123456789ab"],
+            "dry_run": {"ok": True, "status": 0, "message": "Success"},
+            "answer": {"unreachable": True, "message": "The builder dropped the session after create-image."},
+        },
+        "image": {"name": "demo-suite-0123456789ab", "state": "AVAILABLE"},
+        "failure": None,
+    }
+    return build | overrides
+
+
+def test_a_winrm_build_gives_the_four_files():
+    files = report.image_build_report_files(winrm_build())
+    assert list(files) == ["installs.json", "list-applications.json", "create-image.json", "summary.md"]
+    installs = json.loads(files["installs.json"])["applications"]
+    assert [(app["key"], app["action"], app["rc"], app["detected_after_install"]) for app in installs] == [
+        ("matlab_runtime_r2021b", "already-installed", None, True),
+        ("vcredist_2015_2022_x64", "installed", 1638, True),
+        ("icostudio", "installed", 0, True),
+    ]
+    assert json.loads(files["list-applications.json"])["answer"]["applications"] == [{"Name": "IcoStudio"}]
+    created = json.loads(files["create-image.json"])
+    assert created["result"] == "AVAILABLE" and created["answer"]["unreachable"] is True
+    summary = files["summary.md"]
+    assert "| vcredist_2015_2022_x64 | 14.40.33816.0 | installed | 1638 | 0, 3010, 1638 | yes |" in summary
+    assert "| IcoStudio | Ico \\| Studio | C:\\Program Files\\Iconeus\\IcoStudio\\IcoStudio.exe |" in summary
+
+
+def test_a_build_that_stopped_in_the_builder_says_where():
+    failure = {"step": "Ensure the application is installed: icostudio 3.2.0", "message": "unexpected rc\nfrom msiexec"}
+    files = report.image_build_report_files(
+        winrm_build(failure=failure, detected_after=None, image={"name": "x", "state": None}, create_image=None)
+    )
+    assert json.loads(files["create-image.json"])["result"] == (
+        "failed at Ensure the application is installed: icostudio 3.2.0: unexpected rc\nfrom msiexec"
+    )
+    result_row = (
+        "| Result | failed at Ensure the application is installed: icostudio 3.2.0: unexpected rc from msiexec |"
+    )
+    assert result_row in files["summary.md"]
+    assert json.loads(files["installs.json"])["applications"][1]["detected_after_install"] is None
