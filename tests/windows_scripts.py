@@ -199,14 +199,6 @@ def find_task(role: str, filename: str, name_fragment: str) -> dict[str, Any]:
     return found[0]
 
 
-@functools.cache
-def _load_plugins() -> None:
-    from ansible.plugins.loader import filter_loader, init_plugin_loader
-
-    init_plugin_loader()
-    filter_loader.add_directory(str(ROOT / "plugins" / "filter"))
-
-
 def _trusted(value: Any) -> Any:
     from ansible.template import trust_as_template
 
@@ -229,7 +221,8 @@ def render(value: Any, variables: Mapping[str, Any], data: Mapping[str, Any] | N
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar
 
-    _load_plugins()
+    # The collection's filters (iconeus.tenant_toolkit.*) resolve through the plugin loader that
+    # tests/conftest.py sets up as ansible-playbook does.
     scope = {key: _trusted(item) for key, item in variables.items()}
     scope.update(data or {})
     return Templar(loader=DataLoader(), variables=scope).template(_trusted(value))

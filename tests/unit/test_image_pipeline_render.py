@@ -15,8 +15,8 @@ import boto3
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.catalogue import validate_catalogue
 from botocore.stub import Stubber
-from catalogue import validate_catalogue
 
 from tests import windows_scripts as win
 from tests.helpers import load_plugin
