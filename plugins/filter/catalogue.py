@@ -7,6 +7,7 @@ The filters are called by their FQCN, ``iconeus.tenant_toolkit.<name>``; short n
     {{ app_catalogue | catalogue_resolve(tenant.apps) }}         -> entries, dependencies first
     {{ resolved | catalogue_hash(tenant.appstream.base_image) }} -> "3f9c0a1b2c4d"
     {{ tenant.name | catalogue_image_name(digest) }}            -> "demo-suite-3f9c0a1b2c4d"
+    {{ app_catalogue | catalogue_detection(tenant_apps) }}       -> how the builder finds each app
 
 Pass the base image to ``catalogue_hash`` to get the same digest as the
 ``tenant_validate`` module (a new AWS base image must give a new image name).
@@ -56,6 +57,19 @@ def catalogue_image_name(tenant_name: str, digest: str) -> str:
         raise AnsibleFilterError(f"catalogue_image_name: {exc}") from exc
 
 
+def catalogue_detection(catalogue: Mapping[str, Any], app_keys: Iterable[str]) -> list[dict[str, Any]]:
+    """How the builder tells whether each app is installed: its product id or its registry rule."""
+    if not isinstance(catalogue, Mapping):
+        raise AnsibleFilterError("catalogue_detection expects the catalogue mapping as input")
+    if isinstance(app_keys, str | Mapping) or not isinstance(app_keys, Iterable):
+        raise AnsibleFilterError(f"catalogue_detection expects a list of application keys, got {app_keys!r}")
+    keys = list(app_keys)
+    unknown = [str(key) for key in keys if key not in catalogue]
+    if unknown:
+        raise AnsibleFilterError(f"catalogue_detection: not in the catalogue: {', '.join(unknown)}")
+    return _catalogue.detection_rules(catalogue, keys)
+
+
 class FilterModule:
     """Catalogue filters."""
 
@@ -64,4 +78,5 @@ class FilterModule:
             "catalogue_resolve": catalogue_resolve,
             "catalogue_hash": catalogue_hash,
             "catalogue_image_name": catalogue_image_name,
+            "catalogue_detection": catalogue_detection,
         }

@@ -52,7 +52,10 @@ LAUNCH_FIELDS = (
 PATH_FIELDS = ("absolute_app_path", "absolute_icon_path", "working_directory")
 
 # command -> (required options, optional options, flags). Option names are the
-# snake_case forms of the CLI's --kebab-case options.
+# snake_case forms of the CLI's --kebab-case options, as the AppStream admin guide documents them
+# ("Create Your AppStream 2.0 Image Programmatically by Using the Image Assistant CLI Operations":
+# add-application, remove-application, list-applications, update-default-profile [--profile],
+# reset-user-profile [--profile], create-image).
 COMMANDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "add-application": (
         ("name", "absolute_app_path"),
@@ -61,8 +64,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = 
     ),
     "remove-application": (("name",), (), ()),
     "list-applications": ((), (), ()),
-    "update-default-profile": ((), ("profile_name",), ()),
-    "reset-user-profile": ((), (), ()),
+    # --profile "<domain>\\<username>" ("." as the domain of a builder outside a domain); without it
+    # Image Assistant copies the Template User's profile.
+    "update-default-profile": ((), ("profile",), ()),
+    "reset-user-profile": ((), ("profile",), ()),
     "create-image": (
         ("name",),
         ("description", "display_name", "tags"),
@@ -78,7 +83,7 @@ OPTION_ORDER = (
     "working_directory",
     "launch_parameters",
     "absolute_manifest_path",
-    "profile_name",
+    "profile",
     "description",
     "tags",
     "use_latest_agent_version",

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_LAUNCHABLE_APPS",
     "CatalogueError",
     "catalogue_hash",
+    "detection_rules",
     "image_name",
     "image_name_errors",
     "resolve_catalogue",
@@ -53,6 +54,16 @@ MSI_PRODUCT_CODE = re.compile(r"\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]
 # An Uninstall registry key name is a single key: no path separator.
 UNINSTALL_KEY_PATTERN = re.compile(r"[^\\/\x00-\x1f]{1,255}")
 INSTALLER_SUFFIXES = (".exe", ".msi", ".zip")
+# ansible.windows.win_package reads an installer's exit code as a signed 32-bit integer
+# (expected_return_code: "4294967295 is -1"), so success_exit_codes are written that way.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+# A key of HKEY_LOCAL_MACHINE, names separated by single backslashes (each name holds no
+# backslash, so a near-miss cannot backtrack); written HKLM\..., HKLM:\... or HKEY_LOCAL_MACHINE\....
+REGISTRY_KEY_PATTERN = re.compile(
+    r"(HKLM:?|HKEY_LOCAL_MACHINE)\\([^\\/\x00-\x1f]+(?:\\[^\\/\x00-\x1f]+)*)", re.IGNORECASE
+)
+# System.Version, which the probe compares with: 2 to 4 numbers.
+VERSION_PATTERN = re.compile(r"\d{1,9}(?:\.\d{1,9}){1,3}")
 # botocore appstream ApplicationConfig (Image Assistant application data).
 LAUNCH_NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}")
 LAUNCH_DISPLAY_NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_. -]{0,99}")
@@ -69,10 +80,16 @@ ENTRY_FIELDS = (
     "sha256",
     "install_args",
     "product_id",
+    "detect",
+    "success_exit_codes",
     "dependencies",
     "launch",
 )
-REQUIRED_ENTRY_FIELDS = ("version", "installer_s3_key", "sha256", "install_args", "product_id")
+# product_id is required unless detect replaces it (checked in validate_entry).
+REQUIRED_ENTRY_FIELDS = ("version", "installer_s3_key", "sha256", "install_args")
+DETECT_RULES = ("registry",)
+REGISTRY_RULE_FIELDS = ("key", "value", "minimum_version")
+REQUIRED_REGISTRY_RULE_FIELDS = ("key", "value")
 LAUNCH_FIELDS = (
     "name",
     "display_name",
@@ -192,6 +209,63 @@ def _product_id_errors(value: Any, path: str) -> list[str]:
     return []
 
 
+def _exit_codes_errors(value: Any, path: str) -> list[str]:
+    if not isinstance(value, list | tuple) or not value:
+        return [f"{path}: must be a non-empty list of exit codes (e.g. [0, 3010]), got {_show(value)}"]
+    errors: list[str] = []
+    seen: set[int] = set()
+    for index, code in enumerate(value):
+        if isinstance(code, bool) or not isinstance(code, int):
+            errors.append(f"{path}[{index}]: must be a whole number, got {_show(code)}")
+            continue
+        if not INT32_MIN <= code <= INT32_MAX:
+            hint = f" (write {code - 2**32})" if INT32_MAX < code < 2**32 else ""
+            errors.append(
+                f"{path}[{index}]: {code} is outside the signed 32-bit range win_package reads exit codes in{hint}"
+            )
+        elif code in seen:
+            errors.append(f"{path}: lists {code} twice")
+        seen.add(code)
+    return errors
+
+
+def _registry_rule_errors(rule: Any, path: str) -> list[str]:
+    if not isinstance(rule, Mapping):
+        return [f"{path}: must be a mapping (key, value, minimum_version), got {_show(rule)}"]
+    errors = _keys_errors(rule, path, REGISTRY_RULE_FIELDS, REQUIRED_REGISTRY_RULE_FIELDS)
+    if "key" in rule:
+        key_errors = _string_errors(rule["key"], f"{path}.key")
+        if not key_errors and not REGISTRY_KEY_PATTERN.fullmatch(rule["key"]):
+            key_errors.append(
+                f"{path}.key: {_show(rule['key'])} must be a key under HKLM, written HKLM\\SOFTWARE\\... "
+                "with single backslashes"
+            )
+        errors.extend(key_errors)
+    if "value" in rule:
+        errors.extend(_string_errors(rule["value"], f"{path}.value"))
+    if "minimum_version" in rule:
+        version_errors = _string_errors(rule["minimum_version"], f"{path}.minimum_version")
+        if not version_errors and not VERSION_PATTERN.fullmatch(rule["minimum_version"]):
+            version_errors.append(
+                f"{path}.minimum_version: {_show(rule['minimum_version'])} must be 2 to 4 numbers separated by "
+                "dots (e.g. 14.40.33816.0)"
+            )
+        errors.extend(version_errors)
+    return errors
+
+
+def _detect_errors(detect: Any, path: str) -> list[str]:
+    if not isinstance(detect, Mapping):
+        return [f"{path}: must be a mapping with one rule ({', '.join(DETECT_RULES)}), got {_show(detect)}"]
+    errors = [_unknown_key(path, str(key), DETECT_RULES) for key in detect if key not in DETECT_RULES]
+    rules = [rule for rule in DETECT_RULES if rule in detect]
+    if not rules and not errors:
+        errors.append(f"{path}: needs one rule: {', '.join(DETECT_RULES)}")
+    if "registry" in detect:
+        errors.extend(_registry_rule_errors(detect["registry"], f"{path}.registry"))
+    return errors
+
+
 def _string_list_errors(value: Any, path: str) -> list[str]:
     if not isinstance(value, list | tuple):
         return [f"{path}: must be a list of strings, got {_show(value)}"]
@@ -262,6 +336,14 @@ def validate_entry(key: str, entry: Any, path: str) -> list[str]:
         errors.extend(_string_list_errors(entry["install_args"], f"{path}.install_args"))
     if "product_id" in entry:
         errors.extend(_product_id_errors(entry["product_id"], f"{path}.product_id"))
+    if "detect" in entry:
+        errors.extend(_detect_errors(entry["detect"], f"{path}.detect"))
+        if "product_id" in entry:
+            errors.append(f"{path}.detect: product_id or detect, not both (detect replaces the product id)")
+    elif "product_id" not in entry:
+        errors.append(f"{path}.product_id: is required but missing (or give detect)")
+    if "success_exit_codes" in entry:
+        errors.extend(_exit_codes_errors(entry["success_exit_codes"], f"{path}.success_exit_codes"))
     if "dependencies" in entry:
         dependencies = entry["dependencies"]
         errors.extend(_string_list_errors(dependencies, f"{path}.dependencies"))
@@ -397,6 +479,32 @@ def resolve_catalogue(catalogue: Mapping[str, Any], app_keys: Iterable[str]) -> 
     return ordered
 
 
+def _provider_path(key: str) -> str:
+    """``HKLM\\SOFTWARE\\X`` as PowerShell's registry provider path ``HKLM:\\SOFTWARE\\X``."""
+    match = REGISTRY_KEY_PATTERN.fullmatch(key)
+    return f"HKLM:\\{match.group(2)}" if match else key
+
+
+def detection_rules(catalogue: Mapping[str, Any], app_keys: Iterable[str]) -> list[dict[str, Any]]:
+    """How the builder tells whether each of ``app_keys`` is installed, in that order.
+
+    ``{"key", "product_id"}`` (an Uninstall key, as win_package checks) or ``{"key", "registry":
+    {"key", "value"[, "minimum_version"]}}`` with the key as a PowerShell provider path.
+    """
+    rules: list[dict[str, Any]] = []
+    for key in app_keys:
+        entry = catalogue[key]
+        registry = (entry.get("detect") or {}).get("registry")
+        if registry:
+            rule = {"key": _provider_path(registry["key"]), "value": registry["value"]}
+            if registry.get("minimum_version"):
+                rule["minimum_version"] = registry["minimum_version"]
+            rules.append({"key": key, "registry": rule})
+        else:
+            rules.append({"key": key, "product_id": entry.get("product_id")})
+    return rules
+
+
 def validate_resolved(resolved: Iterable[Mapping[str, Any]]) -> list[str]:
     """Return the Image Assistant limits broken by one image's set of apps."""
     launchable = [entry["key"] for entry in resolved if entry.get("launch")]
@@ -411,6 +519,12 @@ def validate_resolved(resolved: Iterable[Mapping[str, Any]]) -> list[str]:
 def _image_identity(entry: Mapping[str, Any]) -> dict[str, Any]:
     # Only what ends up on the image; `description` is documentation. Absent
     # optional fields and their empty values hash alike.
+    # `detect` and `success_exit_codes` are left out: they decide whether the
+    # installer runs and whether its exit code counts as a success, not what it
+    # installs (the same installer, digest and arguments make the same image), so
+    # correcting a detection rule or accepting an exit code rebuilds no image.
+    # `product_id` predates that rule and stays, so that the names of existing
+    # images do not change.
     launch = entry.get("launch") or None
     return {
         "key": entry["key"],

@@ -9,7 +9,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
+import stat
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -39,6 +42,7 @@ class Tenant:
     name: str
     definition: dict[str, Any]
     inventory: Path
+    reports: Path | None = None
 
 
 def new_tenant(prefix: str, cidr: str, auth: str = "userpool") -> dict[str, Any]:
@@ -100,9 +104,15 @@ def ok(run: PlaybookRun) -> PlaybookRun:
 
 
 def prepared_tenant(sandbox: SandboxClient, directory: Path, definition: dict[str, Any], **host_vars: Any) -> Tenant:
-    inventory = write_inventory(directory, definition, sandbox, {"image_build_mode": "sandbox_hook", **host_vars})
+    reports = directory / "reports"
+    inventory = write_inventory(
+        directory,
+        definition,
+        sandbox,
+        {"image_build_mode": "sandbox_hook", "image_report_dir": str(reports), **host_vars},
+    )
     ok(run_playbook("playbooks/network.yml", inventory, sandbox))
-    return Tenant(definition["name"], definition, inventory)
+    return Tenant(definition["name"], definition, inventory, reports)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +120,13 @@ def tenant(sandbox: SandboxClient, tmp_path_factory: pytest.TempPathFactory) -> 
     return prepared_tenant(
         sandbox, tmp_path_factory.mktemp("image-tenant"), new_tenant("img", "10.231.0.0/16"), image_keep=2
     )
+
+
+def build_reports(tenant: Tenant) -> dict[str, Path]:
+    """The evidence folders of the tenant's builds, by the image each one built."""
+    assert tenant.reports is not None
+    folders = sorted((tenant.reports / tenant.name).glob("image-build-*"))
+    return {json.loads((folder / "create-image.json").read_text())["image_name"]: folder for folder in folders}
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +153,47 @@ def test_first_run_makes_the_catalogue_image_and_leaves_the_builder_stopped(sand
     assert first_build.stats()["by_operation"].get("appstream:CreateImageBuilder") == 1
 
 
+def test_a_sandbox_build_leaves_the_evidence_of_what_it_did(tenant, first_build):
+    name = expected_image_name(tenant.definition)
+    folder = build_reports(tenant)[name]
+    assert folder.parent == tenant.reports / tenant.name
+    assert re.fullmatch(r"image-build-\d{8}T\d{6}Z", folder.name)
+    files = {path.name: path for path in folder.iterdir()}
+    assert set(files) == {"installs.json", "list-applications.json", "create-image.json", "summary.md"}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o750
+    assert {stat.S_IMODE(path.stat().st_mode) for path in files.values()} == {0o640}
+
+    installs = json.loads(files["installs.json"].read_text())
+    resolved = resolve_catalogue(CATALOGUE, tenant.definition["apps"])
+    assert installs["mode"] == "sandbox_hook" and installs["tenant"] == tenant.name
+    assert [app["key"] for app in installs["applications"]] == [entry["key"] for entry in resolved]
+    assert {app["action"] for app in installs["applications"]} == {"not-run"}
+    assert installs["applications"][0]["version"] == resolved[0]["version"]
+
+    listed = json.loads(files["list-applications.json"].read_text())
+    assert listed["source"] == "sandbox create-image hook"
+    by_name = {app["name"]: app for app in listed["applications"]}
+    assert set(by_name) == {"IcoStudio", "IcoBatch"}
+    assert by_name["IcoStudio"]["absolute_app_path"] == CATALOGUE["icostudio"]["launch"]["absolute_app_path"]
+
+    created = json.loads(files["create-image.json"].read_text())
+    assert created["request"]["image_name"] == name and created["request"]["builder_name"] == f"{tenant.name}-builder"
+    assert created["answer"]["status"] == 0
+    assert created["image"]["name"] == name and created["image"]["state"] == "AVAILABLE"
+    assert created["result"] == "AVAILABLE" and created["failure"] is None
+
+    summary = files["summary.md"].read_text()
+    assert summary.startswith(f"# Image build {name}\n")
+    assert "| Result | AVAILABLE |" in summary and "| Mode | sandbox_hook |" in summary
+    assert "| IcoStudio | IcoStudio |" in summary
+    for path in files.values():
+        assert "aws_secret_access_key" not in path.read_text() and "X-Amz-Signature" not in path.read_text()
+
+
 def test_second_run_reuses_the_image_and_starts_no_builder(sandbox, tenant, first_build):
+    before = build_reports(tenant)
     again = ok(run_playbook(PLAYBOOK, tenant.inventory, sandbox))
+    assert build_reports(tenant) == before, "a reused image is no build: no new evidence"
     stats = again.stats()
     assert stats["mutating"] == 0, stats["mutating_operations"]
     assert not BUILDER_ACTIONS & set(stats["by_operation"])
@@ -305,3 +361,84 @@ def test_inventory_plugin_lists_a_running_builder_under_its_tenant_group(sandbox
     # The first image's builder (STOPPED) is listed too, in its state group.
     assert f"{tenant.name}-builder" in hostvars
     assert name in json.loads(listed.stdout)["state_running"]["hosts"]
+
+
+def test_a_winrm_build_stopped_in_the_builder_still_leaves_its_evidence(tmp_path):
+    """playbooks/tasks/image_build_report.yml fed what the builder play leaves on a WinRM builder host."""
+    folder = tmp_path / "reports" / "demo" / "image-build-20261206T100000Z"
+    vc_runtime = {
+        "key": "vcredist_2015_2022_x64",
+        "version": "14.40.33816.0",
+        "action": "installed",
+        "rc": 1638,
+        "success_exit_codes": [0, 3010, 1638],
+        "accepted": True,
+        "reboot_required": False,
+        "message": "",
+        "log_tail": [],
+    }
+    studio = vc_runtime | {
+        "key": "icostudio",
+        "version": "3.2.0",
+        "action": "failed",
+        "rc": 1603,
+        "success_exit_codes": [0, 3010],
+        "accepted": False,
+        "message": "unexpected rc from 'msiexec.exe /i ...': see rc, stdout, and stderr for more details",
+        "log_tail": ["MSI (s) (A4:B8) Product: IcoStudio -- Installation failed.", "=== Logging stopped ==="],
+    }
+    failure = {"step": "Ensure the application is installed: icostudio 3.2.0", "message": studio["message"]}
+    play = {
+        "name": "Write the evidence of a WinRM build that stopped at an install",
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {
+            "ansible_python_interpreter": sys.executable,
+            "tenant_spec": {"name": "demo", "environment": "dev"},
+            "image_pipeline_mode": "winrm",
+            "image_pipeline_builder_name": "demo-builder",
+            "tenant_image_name": "demo-suite-0123456789ab",
+            "tenant_catalogue_hash": "0123456789ab",
+            "image_pipeline_started": "2026-12-06T10:00:00Z",
+            "image_pipeline_report_dir": str(folder),
+        },
+        "tasks": [
+            {
+                "name": "The builder as the builder play leaves it",
+                "ansible.builtin.add_host": {
+                    "name": "demo-builder",
+                    "win_app_install_report": [vc_runtime, studio],
+                    "image_pipeline_guest_failure": failure,
+                },
+            },
+            {
+                "name": "Write the evidence",
+                "ansible.builtin.include_tasks": str(ROOT / "playbooks" / "tasks" / "image_build_report.yml"),
+            },
+        ],
+    }
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+    ok(run_playbook(playbook, Path("localhost,")))
+
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "create-image.json",
+        "installs.json",
+        "list-applications.json",
+        "summary.md",
+    ]
+    installs = json.loads((folder / "installs.json").read_text())
+    assert installs["mode"] == "winrm" and installs["builder"] == "demo-builder"
+    assert [(app["key"], app["action"], app["rc"], app["accepted"]) for app in installs["applications"]] == [
+        ("vcredist_2015_2022_x64", "installed", 1638, True),
+        ("icostudio", "failed", 1603, False),
+    ]
+    assert installs["applications"][1]["log_tail"][-1] == "=== Logging stopped ==="
+    created = json.loads((folder / "create-image.json").read_text())
+    assert created["failure"] == failure and created["answer"] is None
+    assert created["result"] == f"failed at {failure['step']}: {failure['message']}"
+    assert json.loads((folder / "list-applications.json").read_text())["source"] == "not read"
+    summary = (folder / "summary.md").read_text()
+    assert f"| Result | failed at {failure['step']}: " in summary
+    assert "| icostudio | 3.2.0 | failed | 1603 | 0, 3010 |  |" in summary

@@ -14,7 +14,7 @@ import pytest
 from tests.helpers import BIN, ROOT
 
 HOST_VARIABLES = ("WINDOWS_HOST", "WINDOWS_USER", "WINDOWS_PASSWORD")
-INSTALLER_VARIABLES = ("WINDOWS_VCREDIST_URL", "WINDOWS_VCREDIST_SHA256", "WINDOWS_VCREDIST_PRODUCT_ID")
+INSTALLER_VARIABLES = ("WINDOWS_VCREDIST_URL", "WINDOWS_VCREDIST_SHA256")
 
 
 def missing(names: tuple[str, ...]) -> list[str]:
@@ -26,7 +26,7 @@ def test_windows_scenario_converges_idempotently_and_verifies():
         pytest.skip(
             "WINDOWS_HOST not set: the windows molecule scenario needs a real Windows Server 2019 host "
             "reachable over WinRM/HTTPS (set WINDOWS_HOST, WINDOWS_USER, WINDOWS_PASSWORD, optionally "
-            "WINDOWS_TRANSPORT, and WINDOWS_VCREDIST_URL, WINDOWS_VCREDIST_SHA256, WINDOWS_VCREDIST_PRODUCT_ID)"
+            "WINDOWS_TRANSPORT, and WINDOWS_VCREDIST_URL, WINDOWS_VCREDIST_SHA256)"
         )
     absent = missing(HOST_VARIABLES + INSTALLER_VARIABLES)
     if absent:

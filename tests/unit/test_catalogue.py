@@ -12,6 +12,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.catalogue i
     WINDOWS_ABSOLUTE_PATH,
     CatalogueError,
     catalogue_hash,
+    detection_rules,
     find_cycle,
     image_name,
     image_name_errors,
@@ -341,6 +342,131 @@ def test_an_image_holds_at_most_50_launchable_apps() -> None:
 
 
 # --------------------------------------------------------------------------
+# success_exit_codes and detect
+# --------------------------------------------------------------------------
+
+VC_RUNTIME_KEY = "HKLM\\SOFTWARE\\Microsoft\\VisualStudio\\14.0\\VC\\Runtimes\\x64"
+VC_DETECT = {"registry": {"key": VC_RUNTIME_KEY, "value": "Version", "minimum_version": "14.40.33816.0"}}
+
+
+def test_an_entry_may_declare_its_success_exit_codes() -> None:
+    assert validate_catalogue(catalogue_with("vcredist", success_exit_codes=[0, 3010, 1638])) == []
+    # win_package reads exit codes as signed 32-bit integers (0xC0000005 is -1073741819).
+    assert validate_catalogue(catalogue_with("vcredist", success_exit_codes=[0, -1073741819])) == []
+
+
+@pytest.mark.parametrize(
+    ("codes", "path", "expected"),
+    [
+        (1638, "success_exit_codes", "must be a non-empty list of exit codes"),
+        ([], "success_exit_codes", "must be a non-empty list of exit codes"),
+        (["1638"], "success_exit_codes[0]", "must be a whole number"),
+        ([0, True], "success_exit_codes[1]", "must be a whole number"),
+        ([0, 4294967295], "success_exit_codes[1]", "signed 32-bit"),
+        ([0, 1638, 0], "success_exit_codes", "lists 0 twice"),
+    ],
+)
+def test_success_exit_codes_rules(codes: Any, path: str, expected: str) -> None:
+    assert_rejected(catalogue_with("vcredist", success_exit_codes=codes), f"app_catalogue.vcredist.{path}", expected)
+
+
+def test_an_entry_may_be_detected_by_a_registry_version_instead_of_a_product_id() -> None:
+    detected = catalogue_with("vcredist", product_id=DELETE, detect=VC_DETECT)
+    assert validate_catalogue(detected) == []
+    present = {"registry": {"key": "HKLM:\\SOFTWARE\\Vendor\\App", "value": "InstallPath"}}
+    assert validate_catalogue(catalogue_with("vcredist", product_id=DELETE, detect=present)) == []
+
+
+def test_an_entry_is_detected_one_way() -> None:
+    assert_rejected(
+        catalogue_with("vcredist", product_id=DELETE),
+        "app_catalogue.vcredist.product_id",
+        "is required but missing (or give detect)",
+    )
+    assert_rejected(
+        catalogue_with("vcredist", detect=VC_DETECT), "app_catalogue.vcredist.detect", "product_id or detect, not both"
+    )
+
+
+@pytest.mark.parametrize(
+    ("detect", "path", "expected"),
+    [
+        ("registry", "detect", "must be a mapping"),
+        ({}, "detect", "needs one rule: registry"),
+        ({"registy": {}}, "detect.registy", "did you mean registry?"),
+        ({"registry": {"value": "Version"}}, "detect.registry.key", "is required but missing"),
+        ({"registry": {"key": VC_RUNTIME_KEY}}, "detect.registry.value", "is required but missing"),
+        (
+            {"registry": {"key": "HKCU\\Software\\App", "value": "Version"}},
+            "detect.registry.key",
+            "must be a key under HKLM",
+        ),
+        (
+            {"registry": {"key": "HKLM\\SOFTWARE\\App\\\\x64", "value": "Version"}},
+            "detect.registry.key",
+            "must be a key under HKLM",
+        ),
+        (
+            {"registry": {"key": "HKLM/SOFTWARE/App", "value": "Version"}},
+            "detect.registry.key",
+            "must be a key under HKLM",
+        ),
+        ({"registry": {"key": VC_RUNTIME_KEY, "value": ""}}, "detect.registry.value", "must not be empty"),
+        (
+            {"registry": {"key": VC_RUNTIME_KEY, "value": "Version", "minimum_version": "v14.40"}},
+            "detect.registry.minimum_version",
+            "2 to 4 numbers",
+        ),
+        (
+            {"registry": {"key": VC_RUNTIME_KEY, "value": "Version", "minimum_version": 14.4}},
+            "detect.registry.minimum_version",
+            "quote the value in YAML",
+        ),
+        (
+            {"registry": {"key": VC_RUNTIME_KEY, "value": "Version", "minimum": "14.40"}},
+            "detect.registry.minimum",
+            "did you mean minimum_version?",
+        ),
+    ],
+)
+def test_detect_rules(detect: Any, path: str, expected: str) -> None:
+    assert_rejected(
+        catalogue_with("vcredist", product_id=DELETE, detect=detect), f"app_catalogue.vcredist.{path}", expected
+    )
+
+
+def test_the_shipped_vc_runtime_is_detected_by_its_runtime_version_and_accepts_a_newer_one() -> None:
+    # Microsoft C++ docs, "Redistribute Visual C++ files": a redistributable finding a more recent
+    # version installed returns an error (1638); the installed version is the Version value under
+    # ...\VisualStudio\14.0\VC\Runtimes\x64. The bundle's Uninstall GUID changes with each version.
+    vcredist = shipped_catalogue()["vcredist_2015_2022_x64"]
+    assert "product_id" not in vcredist
+    assert vcredist["detect"] == {
+        "registry": {
+            "key": "HKLM\\SOFTWARE\\Microsoft\\VisualStudio\\14.0\\VC\\Runtimes\\x64",
+            "value": "Version",
+            "minimum_version": vcredist["version"],
+        }
+    }
+    assert vcredist["success_exit_codes"] == [0, 3010, 1638]
+
+
+def test_detection_rules_of_the_requested_apps_in_order() -> None:
+    catalogue = catalogue_with("vcredist", product_id=DELETE, detect=VC_DETECT)
+    assert detection_rules(catalogue, ["vcredist", "studio"]) == [
+        {
+            "key": "vcredist",
+            "registry": {
+                "key": "HKLM:\\SOFTWARE\\Microsoft\\VisualStudio\\14.0\\VC\\Runtimes\\x64",
+                "value": "Version",
+                "minimum_version": "14.40.33816.0",
+            },
+        },
+        {"key": "studio", "product_id": "{11111111-2222-3333-4444-555555555555}"},
+    ]
+
+
+# --------------------------------------------------------------------------
 # catalogue_hash
 # --------------------------------------------------------------------------
 
@@ -403,6 +529,17 @@ def test_hash_ignores_descriptions_and_absent_optional_fields() -> None:
     assert digest_of(described) == digest_of(CATALOGUE)
     no_dependencies = catalogue_with("runtime_a", dependencies=DELETE)
     assert digest_of(no_dependencies) == digest_of(CATALOGUE)
+
+
+def test_hash_ignores_how_an_install_is_detected_and_judged() -> None:
+    # Neither changes what ends up on the image: the same installer with the same arguments.
+    judged = catalogue_with("vcredist", success_exit_codes=[0, 3010, 1638])
+    assert digest_of(judged) == digest_of(CATALOGUE)
+    detected = catalogue_with("vcredist", product_id=DELETE, detect=VC_DETECT)
+    newer = catalogue_with(
+        "vcredist", product_id=DELETE, detect={"registry": VC_DETECT["registry"] | {"minimum_version": "14.42"}}
+    )
+    assert digest_of(detected) == digest_of(newer)
 
 
 def test_hash_covers_the_base_image_when_given() -> None:

@@ -109,7 +109,7 @@ def test_the_role_has_an_argument_spec_for_its_entry_point(role: str) -> None:
             assert definition.get("description"), f"roles/{role} {entry_point}: {option} has no description"
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/operator-guide.md", "docs/awx.md"])
+@pytest.mark.parametrize("page", ["README.md", "docs/operator-guide.md", "docs/awx.md", "docs/first-image-build.md"])
 def test_relative_links_of_the_operator_documentation_resolve(page: str) -> None:
     path = ROOT / page
     text = path.read_text(encoding="utf-8")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import copy
 import datetime
+import importlib
 import json
-import time
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ import boto3
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.catalogue import validate_catalogue
 from botocore.stub import Stubber
 
+from tests import windows_scripts as win
 from tests.helpers import load_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -677,10 +680,630 @@ def test_group_names_are_safe_for_ansible():
 
 
 def test_a_doubled_backslash_is_rejected_at_once():
-    # A YAML slip such as 'C:\\AppStream\\x.bat' in a block scalar; the check must stay linear.
+    # A YAML slip such as 'C:\\AppStream\\x.bat' in a block scalar. The path pattern must stay linear:
+    # with nested repetition a near-miss this long would backtrack for ever (no timing asserted:
+    # the machine is shared and noisy).
     config = session_config()
-    config["SessionStart"]["executables"][0]["filename"] = "C:\\AppStream\\" + "a" * 40 + "\\\\log.bat"
-    started = time.monotonic()
+    config["SessionStart"]["executables"][0]["filename"] = "C:\\AppStream\\" + "a" * 100_000 + "\\\\log.bat"
     with pytest.raises(AnsibleFilterError, match="is not an absolute Windows path"):
         scripts.session_scripts_config(config)
-    assert time.monotonic() - started < 0.5
+
+
+# --------------------------------------------------------------------------
+# Windows Update hold and restore (roles/win_image_base)
+# --------------------------------------------------------------------------
+
+
+def win_service_info_return() -> dict[str, Any]:
+    """The RETURN documentation of ansible.windows.win_service_info, as installed."""
+    module = importlib.import_module("ansible_collections.ansible.windows.plugins.modules.win_service_info")
+    return yaml.safe_load(module.RETURN)["services"]["contains"]
+
+
+def recorded_by_the_hold(service: dict[str, Any]) -> dict[str, str]:
+    """What tasks/hold.yml writes to the registry for the service win_service_info reported."""
+    task = win.find_task("win_image_base", "hold.yml", "original Windows Update start mode is recorded")
+    items = win.render(task["loop"], win.role_variables("win_image_base"), {"win_image_base_wuauserv": service})
+    return {item["name"]: item["data"] for item in items}
+
+
+def restore_arguments(recorded: dict[str, str] | None) -> dict[str, Any]:
+    """The win_service arguments of tasks/restore.yml for what the hold recorded (None: no record)."""
+    task = win.find_task("win_image_base", "restore.yml", "Windows Update has its original settings")
+    recorded = recorded or {}
+    data = {
+        "win_image_base_recorded_mode": {"exists": "WuauservStartMode" in recorded}
+        | ({"value": recorded["WuauservStartMode"]} if "WuauservStartMode" in recorded else {}),
+        "win_image_base_recorded_state": {"exists": "WuauservState" in recorded}
+        | ({"value": recorded["WuauservState"]} if "WuauservState" in recorded else {}),
+    }
+    module, arguments = win.render_task(task, win.role_variables("win_image_base"), data)
+    assert module == "ansible.windows.win_service"
+    return arguments
+
+
+def test_win_service_info_reports_a_running_service_as_started():
+    # The premise of the restore: the documented state of a running service is "started".
+    state = win_service_info_return()["state"]
+    assert state["sample"] == "started"
+    assert "C(started)" in " ".join(state["description"]) and "running" not in " ".join(state["description"][1:])
+
+
+def test_restore_starts_windows_update_again_when_it_was_running_before_the_hold():
+    running = {"services": [{"name": "wuauserv", "state": "started", "start_mode": "auto"}]}
+    recorded = recorded_by_the_hold(running)
+    assert recorded == {"WuauservStartMode": "auto", "WuauservState": "started"}
+    assert restore_arguments(recorded) == {"name": "wuauserv", "start_mode": "auto", "state": "started"}
+
+
+@pytest.mark.parametrize("state", ["started", "stopped"])
+def test_restore_keeps_a_disabled_windows_update_disabled_and_stopped(state):
+    recorded = recorded_by_the_hold({"services": [{"name": "wuauserv", "state": state, "start_mode": "disabled"}]})
+    arguments = restore_arguments(recorded)
+    assert arguments["start_mode"] == "disabled"
+    assert arguments.get("state", "stopped") == "stopped"
+
+
+@pytest.mark.parametrize("start_mode", ["manual", "delayed"])
+def test_restore_puts_back_the_recorded_start_mode_of_a_stopped_service(start_mode):
+    recorded = recorded_by_the_hold({"services": [{"name": "wuauserv", "state": "stopped", "start_mode": start_mode}]})
+    assert restore_arguments(recorded) == {"name": "wuauserv", "start_mode": start_mode}
+
+
+# --------------------------------------------------------------------------
+# Installers read with the builder's IAM role (roles/win_app_install, instance_role)
+# --------------------------------------------------------------------------
+
+ICOSTUDIO_FILE = r"C:\ProgramData\TenantToolkit\installers\icostudio-IcoStudio-3.2.0-x64.msi"
+
+
+def fetch_arguments(tenant: dict[str, Any]) -> dict[str, Any]:
+    task = win.find_task("win_app_install", "fetch_instance_role.yml", "copied from the artifacts bucket")
+    data = {
+        "tenant": tenant,
+        "app_catalogue": CATALOGUE,
+        "tenant_apps": ["icostudio"],
+        "win_app_install_entry": CATALOGUE["icostudio"],
+        "win_app_install_key": "icostudio",
+        "win_app_install_file": ICOSTUDIO_FILE,
+    }
+    module, arguments = win.render_task(task, win.role_variables("win_app_install"), data)
+    assert module == "ansible.windows.win_powershell"
+    return arguments
+
+
+def argument_value(arguments: dict[str, Any], command: win.Command, parameter: str) -> Any:
+    """What a command receives for -Parameter: a literal, or the win_powershell parameter it names."""
+    written = command.argument_of(parameter)
+    assert written is not None, f"{command.name} is not given {parameter}"
+    if written.startswith("$"):
+        return arguments["parameters"].get(written[1:])
+    return written.strip("'\"")
+
+
+def test_read_s3object_uses_the_appstream_machine_role_profile_of_the_builder():
+    # AppStream admin guide, "Using an IAM Role to Grant Permissions to Applications and Scripts
+    # Running on AppStream 2.0 Streaming Instances": the role's credentials are the profile
+    # appstream_machine_role, "specify appstream_machine_role as the credential profile. Otherwise,
+    # the operation fails due to insufficient permissions" (PowerShell: -ProfileName).
+    arguments = fetch_arguments({"name": "demo", "region": "eu-west-3"})
+    reads = [command for command in win.powershell_commands(arguments["script"]) if command.name == "Read-S3Object"]
+    assert len(reads) == 1
+    assert argument_value(arguments, reads[0], "-ProfileName") == "appstream_machine_role"
+    assert argument_value(arguments, reads[0], "-BucketName") == "demo-artifacts"
+    assert argument_value(arguments, reads[0], "-Key") == CATALOGUE["icostudio"]["installer_s3_key"]
+    assert argument_value(arguments, reads[0], "-File") == ICOSTUDIO_FILE
+
+
+# --------------------------------------------------------------------------
+# `omit` below the top level of a module's options
+# --------------------------------------------------------------------------
+
+JINJA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def reaches_omit(text: str, variables: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a template uses `omit`, itself or through the role variables it names."""
+    names = set(JINJA_NAME.findall(text)) if ("{{" in text or "{%" in text or seen) else set()
+    if "omit" in names:
+        return True
+    return any(
+        reaches_omit(json.dumps(variables[name]), variables, seen | {name})
+        for name in names - seen
+        if name in variables
+    )
+
+
+def nested_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in nested_strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in nested_strings(item)]
+    return []
+
+
+def test_no_module_option_hides_omit_below_its_top_level():
+    # `omit` only removes a module option it is the whole value of: inside a mapping such as
+    # win_powershell's `parameters`, ansible-core before 2.19 passes the string
+    # '__omit_place_holder__<hash>' to the script (the roles declare min_ansible_version 2.17).
+    offenders = []
+    for role, filename in win.all_role_task_files():
+        variables = win.role_variables(role)
+        for task in win.role_tasks(role, filename):
+            if any(key in task for key in ("include_tasks", "import_tasks", "include_role", "import_role")):
+                continue
+            module, arguments = win.module_of(task)
+            if not isinstance(arguments, dict):
+                continue
+            for option, value in arguments.items():
+                if isinstance(value, str):
+                    continue  # a whole option may be omitted
+                if any(reaches_omit(text, variables) for text in nested_strings(value)):
+                    offenders.append(f"roles/{role}/tasks/{filename}: {task.get('name')}: {module} {option}")
+    assert offenders == []
+
+
+def test_the_installer_read_without_a_region_passes_no_region_at_all():
+    arguments = fetch_arguments({"name": "demo"})
+    assert "Region" not in arguments["parameters"]
+    assert all("__omit_place_holder__" not in str(value) for value in arguments["parameters"].values())
+    assert win.syntax_problems(arguments["script"], "powershell") == []
+    (read,) = [command for command in win.powershell_commands(arguments["script"]) if command.name == "Read-S3Object"]
+    assert read.argument_of("-Region") is None
+    assert fetch_arguments({"name": "demo", "region": "eu-west-3"})["parameters"]["Region"] == "eu-west-3"
+
+
+# --------------------------------------------------------------------------
+# Image Assistant update-default-profile
+# --------------------------------------------------------------------------
+
+
+def test_update_default_profile_takes_profile_as_the_admin_guide_documents():
+    # AppStream admin guide, "Create Your AppStream 2.0 Image Programmatically by Using the Image
+    # Assistant CLI Operations": update-default-profile [--profile <value>], "<domain>\<username>",
+    # "." for the domain of a builder not joined to a domain; without it, the Template User.
+    assert ia.image_assistant_argv("update-default-profile", {"profile": ".\\ImageBuildAdmin"}) == [
+        "Image-Assistant.exe",
+        "update-default-profile",
+        "--profile",
+        ".\\ImageBuildAdmin",
+    ]
+    assert ia.image_assistant_argv("update-default-profile", {}) == ["Image-Assistant.exe", "update-default-profile"]
+    with pytest.raises(AnsibleFilterError, match="does not take profile_name"):
+        ia.image_assistant_argv("update-default-profile", {"profile_name": "x"})
+    assert ia.image_assistant_argv("reset-user-profile", {"profile": "CORP\\jdoe"})[-2:] == ["--profile", "CORP\\jdoe"]
+
+
+def test_update_default_profile_runs_only_when_asked():
+    # An automated build never signs in as the Template User: there is no profile to copy.
+    defaults = win.role_variables("image_assistant")
+    assert defaults["image_assistant_update_default_profile"] is False
+    block = next(
+        task
+        for task in yaml.safe_load((ROOT / "roles/image_assistant/tasks/main.yml").read_text())
+        if "block" in task and any("update-default-profile" in str(t) for t in task["block"])
+    )
+    assert block["when"] == "image_assistant_update_default_profile | bool"
+    (command,) = [t for t in block["block"] if "ansible.windows.win_command" in t]
+    variables = defaults | {"image_assistant_default_profile_user": ".\\ImageBuildAdmin"}
+    _, arguments = win.render_task(command, variables)
+    assert arguments["argv"] == ["Image-Assistant.exe", "update-default-profile", "--profile", ".\\ImageBuildAdmin"]
+    _, arguments = win.render_task(command, defaults)
+    assert arguments["argv"] == ["Image-Assistant.exe", "update-default-profile"]
+
+
+# --------------------------------------------------------------------------
+# Detection rules and accepted exit codes (roles/win_app_install)
+# --------------------------------------------------------------------------
+
+RESOLVED_KEYS = [entry["key"] for entry in catalogue_filters.catalogue_resolve(CATALOGUE, ["icostudio", "icobatch"])]
+
+
+def install_role_data(**extra: Any) -> dict[str, Any]:
+    return {
+        "tenant": {"name": "demo", "region": "eu-west-3"},
+        "app_catalogue": CATALOGUE,
+        "tenant_apps": RESOLVED_KEYS,
+    } | extra
+
+
+def test_the_probe_finds_each_app_by_its_catalogue_rule():
+    task = win.find_task("win_app_install", "probe.yml", "catalogue applications")
+    module, arguments = win.render_task(task, win.role_variables("win_app_install"), install_role_data())
+    assert module == "ansible.windows.win_powershell"
+    rules = json.loads(arguments["parameters"]["Rules"])
+    assert [rule["key"] for rule in rules] == RESOLVED_KEYS
+    by_key = {rule["key"]: rule for rule in rules}
+    assert by_key["vcredist_2015_2022_x64"] == {
+        "key": "vcredist_2015_2022_x64",
+        "registry": {
+            "key": "HKLM:\\SOFTWARE\\Microsoft\\VisualStudio\\14.0\\VC\\Runtimes\\x64",
+            "value": "Version",
+            "minimum_version": CATALOGUE["vcredist_2015_2022_x64"]["version"],
+        },
+    }
+    assert by_key["icostudio"] == {"key": "icostudio", "product_id": CATALOGUE["icostudio"]["product_id"]}
+    script = arguments["script"]
+    assert win.syntax_problems(script, "powershell") == []
+    # The registry value is read as data (Get-ItemProperty -LiteralPath), never run.
+    reads = [c for c in win.powershell_commands(script) if c.name == "Get-ItemProperty"]
+    assert reads and all(c.argument_of("-LiteralPath") for c in reads)
+    assert not [c for c in win.powershell_commands(script) if c.name in ("Invoke-Expression", "iex", "cmd", "cmd.exe")]
+
+
+def package_arguments(key: str) -> dict[str, Any]:
+    variables = win.role_variables("win_app_install")
+    data = install_role_data(win_app_install_key=key)
+    for task in win.role_tasks("win_app_install", "install.yml"):
+        if "ansible.builtin.set_fact" in task:
+            data |= win.render(task["ansible.builtin.set_fact"], variables, data)
+    task = win.find_task("win_app_install", "install.yml", "Ensure the application is installed")
+    module, arguments = win.render_task(task, variables, data)
+    assert module == "ansible.windows.win_package"
+    return arguments
+
+
+def test_the_vc_runtime_accepts_1638_and_needs_no_bundle_guid():
+    arguments = package_arguments("vcredist_2015_2022_x64")
+    assert arguments["expected_return_code"] == [0, 3010, 1638]
+    assert "product_id" not in arguments
+    assert arguments["path"].endswith("\\vcredist_2015_2022_x64-VC_redist.x64-14.40.33816.0.exe")
+
+
+def test_an_msi_keeps_the_default_exit_codes_its_product_id_and_a_log():
+    arguments = package_arguments("icostudio")
+    assert arguments["expected_return_code"] == [0, 3010]
+    assert arguments["product_id"] == CATALOGUE["icostudio"]["product_id"]
+    assert arguments["log_path"] == "C:\\ProgramData\\TenantToolkit\\installers\\icostudio-install.log"
+
+
+def test_an_app_still_missing_after_its_install_is_named_with_its_rule():
+    task = win.find_task("win_app_install", "main.yml", "Ensure every catalogue application is detected")
+    data = install_role_data(win_app_install_probe={"result": {"installed": ["icostudio"]}})
+    message = win.render(task["ansible.builtin.assert"]["fail_msg"], win.role_variables("win_app_install"), data)
+    assert (
+        "vcredist_2015_2022_x64 (Version of HKLM\\SOFTWARE\\Microsoft\\VisualStudio\\14.0\\VC\\Runtimes\\x64" in message
+    )
+    assert f"icobatch ({CATALOGUE['icobatch']['product_id']})" in message
+
+
+# --------------------------------------------------------------------------
+# Session scripts: nothing a user controls reaches cmd in the system context
+# --------------------------------------------------------------------------
+
+HOSTILE_USER = "x&calc=@lab.example"
+# AppStream admin guide, "User and Instance Metadata for AppStream 2.0 Fleets": these variables
+# exist in the user's context only, and APPSTREAM_SESSION_CONTEXT (machine) carries the session
+# context of the streaming URL, which the user can change.
+USER_CONTROLLED_VARIABLES = {
+    "appstream_stack_name",
+    "appstream_user_access_mode",
+    "appstream_session_reservation_datetime",
+    "appstream_username",
+    "appstream_session_id",
+    "appstream_session_context",
+}
+FSX_SHARE = "\\\\amznfsx0a1b2c3d.corp.demo.example\\share"
+# The system-context line of the former session-log.bat: cmd expands %AppStream_UserName% before it
+# parses the line, so a user named x&calc=@lab.example ran calc as SYSTEM.
+FORMER_SESSION_LOG_BAT = (
+    "@echo off\r\nsetlocal\r\n"
+    'echo %DATE% %TIME% event=%~1 user=%AppStream_UserName% session=%AppStream_Session_ID%>> "%SESSION_LOG%"\r\n'
+    "exit /b 0\r\n"
+)
+
+
+def session_tenant(auth: str) -> dict[str, Any]:
+    tenant = copy.deepcopy(DEMO_TENANT)
+    tenant["auth"] = auth
+    tenant["users"] = [{"email": HOSTILE_USER, "first_name": "X", "last_name": "Calc"}]
+    return tenant
+
+
+def rendered_session_scripts(tenant: dict[str, Any], **overrides: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """config.json as the role writes it, and the scripts it installs (file name -> text)."""
+    variables = win.role_variables("appstream_session_scripts") | overrides
+    data = {"tenant": tenant, "tenant_file_system": {"share_path": FSX_SHARE}}
+    tasks = win.role_tasks("appstream_session_scripts")
+    (record,) = [task for task in tasks if "ansible.builtin.set_fact" in task]
+    config = win.render(record["ansible.builtin.set_fact"], {**variables, **record["vars"]}, data)
+    config = config["appstream_session_scripts_rendered"]
+    files = {}
+    for task in tasks:
+        if "ansible.windows.win_template" not in task:
+            continue
+        if not win.render("{{ " + task["when"] + " }}", variables, data):
+            continue
+        arguments = win.render(task["ansible.windows.win_template"], variables, data)
+        source = arguments["src"]
+        files[arguments["dest"].rsplit("\\", 1)[1]] = win.render_template(
+            "appstream_session_scripts", source, variables, data
+        )
+    return config, files
+
+
+def executables(config: dict[str, Any], context: str) -> list[dict[str, Any]]:
+    return [
+        executable
+        for event in config.values()
+        for executable in event["executables"]
+        if executable["context"] == context and executable["filename"]
+    ]
+
+
+def script_of(executable: dict[str, Any], files: dict[str, str]) -> tuple[str, str]:
+    """The language and text of what a session script entry runs."""
+    filename = executable["filename"]
+    if filename.lower().endswith(".bat"):
+        return "batch", files[filename.rsplit("\\", 1)[1]]
+    assert filename.lower().endswith("\\powershell.exe"), filename
+    argv = command_line_to_argv(executable["arguments"])
+    assert {"-NoProfile", "-NonInteractive"} <= set(argv)
+    assert argv[argv.index("-ExecutionPolicy") + 1] == "Bypass"
+    return "powershell", files[argv[argv.index("-File") + 1].rsplit("\\", 1)[1]]
+
+
+def user_variables_read(language: str, text: str) -> set[str]:
+    if language == "batch":
+        return {name.lower() for name in win.batch_variable_references(text)} & USER_CONTROLLED_VARIABLES
+    names = {variable.split(":")[-1].lstrip("${").rstrip("}").lower() for variable in win.powershell_variables(text)}
+    names |= {literal.strip("'\"").lower() for literal in win.powershell_strings(text)}
+    return names & USER_CONTROLLED_VARIABLES
+
+
+def test_the_batch_checker_catches_the_former_system_context_log_line():
+    assert user_variables_read("batch", FORMER_SESSION_LOG_BAT) == {"appstream_username", "appstream_session_id"}
+    line = FORMER_SESSION_LOG_BAT.replace("%AppStream_UserName%", HOSTILE_USER)
+    assert "&calc" in line  # what cmd would have parsed as a second command
+
+
+@pytest.mark.parametrize("auth", ["saml", "userpool"])
+def test_no_user_controlled_value_reaches_a_system_context_script(auth):
+    config, files = rendered_session_scripts(session_tenant(auth))
+    system = executables(config, "system")
+    assert {event for event, entry in config.items() for e in entry["executables"] if e in system} == set(config)
+    for executable in system:
+        language, text = script_of(executable, files)
+        assert win.syntax_problems(text, language) == []
+        assert user_variables_read(language, text) == set(), executable
+    for text in [*files.values(), json.dumps(config)]:
+        assert HOSTILE_USER not in text
+    # No batch line at all expands a user-controlled variable, whatever its context.
+    for name, text in files.items():
+        if name.lower().endswith((".bat", ".cmd")):
+            assert user_variables_read("batch", text) == set(), name
+
+
+@pytest.mark.parametrize("auth", ["saml", "userpool"])
+def test_the_user_is_recorded_from_the_user_context_by_powershell(auth):
+    config, files = rendered_session_scripts(session_tenant(auth))
+    (user,) = executables(config, "user")
+    assert config["SessionStart"]["executables"].count(user) == 1
+    language, text = script_of(user, files)
+    assert language == "powershell" and win.syntax_problems(text, language) == []
+    assert "appstream_username" in user_variables_read(language, text)
+    # Read as data by PowerShell, never handed to cmd or evaluated.
+    invoked = {command.name.lower() for command in win.powershell_commands(text)}
+    assert not invoked & {"cmd", "cmd.exe", "invoke-expression", "iex", "start-process", "invoke-command"}
+
+
+# --------------------------------------------------------------------------
+# Every Windows script the roles produce is parsed by a real grammar
+# --------------------------------------------------------------------------
+
+
+def hostile_catalogue() -> dict[str, Any]:
+    """Valid entries whose values hold quotes, dollars, ampersands and here-string markers."""
+    catalogue = copy.deepcopy(CATALOGUE)
+    catalogue["icostudio"]["install_args"] = ["ALLUSERS=1", "INSTALLDIR=C:\\O'Brien $(calc) & \"x\"\\'@"]
+    catalogue["icostudio"]["launch"]["launch_parameters"] = '--project "C:\\Data\\My Project" \'@ $env:X'
+    catalogue["matlab_runtime_r2020b"]["product_id"] = "O'Brien $(calc) & Tools_is1"
+    catalogue["vcredist_2015_2022_x64"]["detect"]["registry"]["key"] = "HKLM\\SOFTWARE\\Vendor's $(App) & Co"
+    return catalogue
+
+
+SCRIPT_SCENARIOS: dict[str, dict[str, Any]] = {
+    "saml tenant, shipped catalogue": {
+        "tenant": session_tenant("saml"),
+        "tenant_file_system": {"share_path": FSX_SHARE},
+        "app_catalogue": CATALOGUE,
+        "tenant_apps": RESOLVED_KEYS,
+    },
+    "user-pool tenant, hostile catalogue": {
+        "tenant": session_tenant("userpool"),
+        "tenant_file_system": {},
+        "app_catalogue": hostile_catalogue(),
+        "tenant_apps": RESOLVED_KEYS,
+    },
+}
+# Operator settings that hold every character a script could trip on.
+HOSTILE_DRIVE_MAPS = [
+    {"letter": "S", "path": "\\\\fs.corp.example\\share\\O'Brien $(calc) & \"x\"\n'@", "label": "Scratch '@ ${x}"}
+]
+HOSTILE_SESSION_SETTINGS = {
+    "appstream_session_scripts_drive_maps": HOSTILE_DRIVE_MAPS,
+    "appstream_session_scripts_log_file": "C:\\Logs\\O'Brien '@ $(calc)\\sessions.log",
+}
+
+
+def playbook_tasks(path: Path) -> list[dict[str, Any]]:
+    plays = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [
+        task
+        for play in plays
+        for part in ("pre_tasks", "tasks", "post_tasks")
+        for task in win.flatten(play.get(part) or [])
+    ]
+
+
+def rendered_scripts() -> list[tuple[str, str, str]]:
+    """(where, language, text) of every PowerShell and batch script the roles and the Windows scenario produce."""
+    scripts: list[tuple[str, str, str]] = []
+    sources = [
+        (f"roles/{role}/tasks/{name}", role, win.role_tasks(role, name)) for role, name in win.all_role_task_files()
+    ]
+    sources += [
+        (str(path.relative_to(ROOT)), None, playbook_tasks(path))
+        for path in sorted((ROOT / "molecule").glob("*/*.yml"))
+        if path.name != "molecule.yml"
+    ]
+    for where, role, tasks in sources:
+        variables = win.role_variables(role) if role else {}
+        for task in tasks:
+            if not any(module in task for module in win.POWERSHELL_MODULES):
+                continue
+            _, arguments = win.module_of(task)
+            for scenario, data in SCRIPT_SCENARIOS.items():
+                text = win.render(arguments["script"], {**variables, **(task.get("vars") or {})}, data)
+                scripts.append((f"{where}: {task.get('name')} [{scenario}]", "powershell", text))
+    for path in sorted(win.ROLES.glob("*/templates/*.j2")):
+        language = {".ps1": "powershell", ".bat": "batch", ".cmd": "batch"}.get(Path(path.stem).suffix.lower())
+        if language is None:
+            continue
+        role = path.parts[-3]
+        for overrides in ({}, HOSTILE_SESSION_SETTINGS):
+            for scenario, data in SCRIPT_SCENARIOS.items():
+                text = win.render_template(role, path.name, win.role_variables(role) | overrides, data)
+                scripts.append(
+                    (
+                        f"{path.relative_to(ROOT)} [{scenario}{', hostile settings' if overrides else ''}]",
+                        language,
+                        text,
+                    )
+                )
+    return scripts
+
+
+def test_every_rendered_windows_script_parses_without_an_error_node():
+    scripts = rendered_scripts()
+    inline = {where.split(": ")[0] for where, _, _ in scripts if "/tasks/" in where}
+    templates = {where.split(" [")[0] for where, _, _ in scripts if "/templates/" in where}
+    # What exists today: a change that stops producing a script must say so here.
+    assert {
+        "roles/win_image_base/tasks/cleanup.yml",
+        "roles/win_image_base/tasks/connection.yml",
+        "roles/win_app_install/tasks/probe.yml",
+        "roles/win_app_install/tasks/fetch_instance_role.yml",
+    } <= inline
+    assert templates == {
+        "roles/appstream_session_scripts/templates/session-log.ps1.j2",
+        "roles/appstream_session_scripts/templates/session-user.ps1.j2",
+    }
+    problems = {where: found for where, language, text in scripts if (found := win.syntax_problems(text, language))}
+    assert problems == {}
+
+
+def test_the_hostile_catalogue_is_valid():
+    assert validate_catalogue(hostile_catalogue()) == []
+
+
+def test_the_grammar_check_can_fail():
+    assert win.syntax_problems("param ([string]$A)\nif ($A {\n", "powershell")
+    assert win.syntax_problems("$x = @'\n{{ not rendered }}\n'@\n", "powershell") == [
+        "leftover '{{' in the rendered script"
+    ]
+    assert win.syntax_problems("Write-Output '__omit_place_holder__0123'", "powershell")
+    assert win.syntax_problems('@echo off\r\nif "%1"=="" (\r\n', "batch")
+
+
+# --------------------------------------------------------------------------
+# The evidence of a build (plugins/filter/image_build_report.py)
+# --------------------------------------------------------------------------
+
+report = load_plugin("plugins/filter/image_build_report.py", "test_filter_image_build_report")
+VC_ENTRY = CATALOGUE["vcredist_2015_2022_x64"]
+
+
+def test_the_vc_runtime_exiting_1638_is_an_accepted_install():
+    entry = report.image_build_install_entry(
+        {"changed": True, "rc": 1638, "reboot_required": False}, "vcredist_2015_2022_x64", VC_ENTRY, [0, 3010]
+    )
+    assert entry == {
+        "key": "vcredist_2015_2022_x64",
+        "version": "14.40.33816.0",
+        "action": "installed",
+        "rc": 1638,
+        "success_exit_codes": [0, 3010, 1638],
+        "accepted": True,
+        "reboot_required": False,
+        "message": "",
+        "log_tail": [],
+    }
+
+
+def test_a_failed_msi_keeps_the_end_of_its_log_and_its_exit_code():
+    log = "\r\n".join(f"MSI (s) line {number}" for number in range(100))
+    result = {"failed": True, "rc": 1603, "msg": "unexpected rc from 'msiexec.exe ...'", "log": log}
+    entry = report.image_build_install_entry(result, "icostudio", CATALOGUE["icostudio"])
+    assert entry["action"] == "failed" and entry["accepted"] is False and entry["success_exit_codes"] == [0, 3010]
+    assert entry["log_tail"] == [f"MSI (s) line {number}" for number in range(60, 100)]
+    read = report.image_build_install_entry(result, "icostudio", CATALOGUE["icostudio"], [0], ["last line"])
+    assert read["log_tail"] == ["last line"]
+
+
+def winrm_build(**overrides: Any) -> dict[str, Any]:
+    build = {
+        "tenant": "demo",
+        "environment": "dev",
+        "mode": "winrm",
+        "builder": "demo-builder",
+        "image_name": "demo-suite-0123456789ab",
+        "catalogue_hash": "0123456789ab",
+        "started": "2026-12-06T10:00:00Z",
+        "finished": "2026-12-06T10:40:00Z",
+        "installs": [
+            *report.image_build_install_entries(CATALOGUE, ["matlab_runtime_r2021b"], "already-installed"),
+            report.image_build_install_entry({"rc": 1638}, "vcredist_2015_2022_x64", VC_ENTRY),
+            report.image_build_install_entry({"rc": 0}, "icostudio", CATALOGUE["icostudio"], [0, 3010], ["done"]),
+        ],
+        "detected_after": ["matlab_runtime_r2021b", "vcredist_2015_2022_x64", "icostudio"],
+        "list_applications": {
+            "source": "Image-Assistant.exe list-applications",
+            "status": 0,
+            "message": "Success",
+            "applications": [dict.fromkeys(ia.LAUNCH_FIELDS) | ICOSTUDIO | {"display_name": "Ico | Studio"}],
+            "answer": {"status": 0, "message": "Success", "applications": [{"Name": "IcoStudio"}]},
+        },
+        "create_image": {
+            "request": ["Image-Assistant.exe", "create-image", "--name", "demo-suite-0123456789ab"],
+            "dry_run": {"ok": True, "status": 0, "message": "Success"},
+            "answer": {"unreachable": True, "message": "The builder dropped the session after create-image."},
+        },
+        "image": {"name": "demo-suite-0123456789ab", "state": "AVAILABLE"},
+        "failure": None,
+    }
+    return build | overrides
+
+
+def test_a_winrm_build_gives_the_four_files():
+    files = report.image_build_report_files(winrm_build())
+    assert list(files) == ["installs.json", "list-applications.json", "create-image.json", "summary.md"]
+    installs = json.loads(files["installs.json"])["applications"]
+    assert [(app["key"], app["action"], app["rc"], app["detected_after_install"]) for app in installs] == [
+        ("matlab_runtime_r2021b", "already-installed", None, True),
+        ("vcredist_2015_2022_x64", "installed", 1638, True),
+        ("icostudio", "installed", 0, True),
+    ]
+    assert json.loads(files["list-applications.json"])["answer"]["applications"] == [{"Name": "IcoStudio"}]
+    created = json.loads(files["create-image.json"])
+    assert created["result"] == "AVAILABLE" and created["answer"]["unreachable"] is True
+    summary = files["summary.md"]
+    assert "| vcredist_2015_2022_x64 | 14.40.33816.0 | installed | 1638 | 0, 3010, 1638 | yes |" in summary
+    assert "| IcoStudio | Ico \\| Studio | C:\\Program Files\\Iconeus\\IcoStudio\\IcoStudio.exe |" in summary
+
+
+def test_a_build_that_stopped_in_the_builder_says_where():
+    failure = {"step": "Ensure the application is installed: icostudio 3.2.0", "message": "unexpected rc\nfrom msiexec"}
+    files = report.image_build_report_files(
+        winrm_build(failure=failure, detected_after=None, image={"name": "x", "state": None}, create_image=None)
+    )
+    assert json.loads(files["create-image.json"])["result"] == (
+        "failed at Ensure the application is installed: icostudio 3.2.0: unexpected rc\nfrom msiexec"
+    )
+    result_row = (
+        "| Result | failed at Ensure the application is installed: icostudio 3.2.0: unexpected rc from msiexec |"
+    )
+    assert result_row in files["summary.md"]
+    assert json.loads(files["installs.json"])["applications"][1]["detected_after_install"] is None
