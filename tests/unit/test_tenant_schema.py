@@ -165,6 +165,33 @@ def test_the_design_example_message_is_exact() -> None:
     assert "tenant.storage.storage_gib: 16 is below the SSD minimum of 32" in errors_of({"storage.storage_gib": 16})
 
 
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"users.0.first_name": "{{ lookup('pipe', 'id') }}"}, "tenant.users[0].first_name"),
+        ({"directory.netbios": "{% if true %}X{% endif %}"}, "tenant.directory.netbios"),
+        ({"budget.notify": ["ops@example.com", "{# a comment #}"]}, "tenant.budget.notify[1]"),
+        ({"appstream.fleet.schedule.timezone": "Europe/{{ city }}"}, "tenant.appstream.fleet.schedule.timezone"),
+    ],
+)
+def test_template_syntax_anywhere_refuses_the_whole_definition_naming_the_field(changes, path) -> None:
+    """Tenant data is data: a Jinja marker in any value is refused before any other rule reads it."""
+    errors = errors_of(changes)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{path}: contains ") and "template syntax is not allowed" in errors[0]
+
+
+def test_template_syntax_in_a_key_is_refused() -> None:
+    tenant = copy.deepcopy(BASE)
+    tenant["network"]["{{ x }}"] = 1
+    errors = validate_tenant(tenant, CATALOGUE)
+    assert errors == ['tenant.network: key "{{ x }}" contains template syntax, which is not allowed']
+
+
+def test_braces_that_are_not_template_markers_are_data() -> None:
+    assert_accepted({"users.0.first_name": "Ada {Lovelace}"})
+
+
 def test_a_tenant_that_is_not_a_mapping_is_rejected() -> None:
     assert validate_tenant("demo", CATALOGUE) == ['tenant: must be a mapping, got string "demo"']
     assert validate_tenant(None, CATALOGUE)[0].startswith("tenant: is required")

@@ -278,3 +278,30 @@ def coerce_scalar(rule: Field, value: Any) -> Any:
     if rule.type == "bool" and text.lower() in _TRUE_WORDS | _FALSE_WORDS:
         return text.lower() in _TRUE_WORDS
     return value
+
+
+# Jinja's statement, expression and comment openers: in data that comes from a customer, any of them
+# is refused outright (design: tenant data is never code), wherever it appears, keys included.
+TEMPLATE_MARKERS = ("{{", "{%", "{#")
+
+
+def template_marker_errors(value: Any, path: str) -> list[str]:
+    """Every string (or mapping key) under `value` that holds a template marker, by its dotted path."""
+    errors: list[str] = []
+    if isinstance(value, str):
+        found = [marker for marker in TEMPLATE_MARKERS if marker in value]
+        if found:
+            errors.append(
+                f"{path}: contains {' and '.join(repr(m) for m in found)}; template syntax is not allowed in a "
+                "tenant definition (its values are data, never evaluated)"
+            )
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and any(marker in key for marker in TEMPLATE_MARKERS):
+                errors.append(f"{path}: key {show(key)} contains template syntax, which is not allowed")
+                continue
+            errors.extend(template_marker_errors(item, join_path(path, str(key))))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            errors.extend(template_marker_errors(item, f"{path}[{index}]"))
+    return errors

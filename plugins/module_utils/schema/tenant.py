@@ -48,6 +48,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engi
     is_int,
     show,
     suggest,
+    template_marker_errors,
     type_label,
 )
 
@@ -486,6 +487,11 @@ def validate_tenant(tenant: object, catalogue: Mapping[str, Any]) -> list[str]:
     """
     if tenant is None:
         return ["tenant: is required but missing (define it in host_vars/<tenant>/tenant.yml)"]
+    # Before anything else looks at the values: a definition that carries template syntax is refused
+    # whole, so that no later rule or message ever handles such a value.
+    injected = template_marker_errors(tenant, "tenant")
+    if injected:
+        return injected
     errors = check_value(TENANT_SCHEMA, tenant, "tenant")
     if not isinstance(tenant, Mapping):
         return errors

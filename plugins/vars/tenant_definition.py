@@ -1,0 +1,76 @@
+# Copyright: contributors to the tenant toolkit
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: tenant_definition
+version_added: 0.2.0
+short_description: Loads a tenant definition as data, never as templates
+description:
+  - "A tenant definition (the C(tenant) variable in C(host_vars/<tenant>/)) comes from a customer: its
+    strings are data. Ansible's C(host_group_vars) plugin loads host_vars files as trusted templates, so
+    a value such as C({{ lookup('pipe', ...) }}) would run on the controller as soon as the variable is
+    read."
+  - "This plugin loads the same files again and, for the C(tenant) key only, hands Ansible the value
+    with no string trusted as a template: Ansible then never renders it. Listed after
+    C(host_group_vars) in C(vars_plugins_enabled), it replaces the trusted copy. Validation
+    (C(iconeus.tenant_toolkit.tenant_validate)) then refuses any template marker in the definition,
+    naming the field."
+  - "Only host_vars are read: a C(tenant) variable defined in group_vars or in the inventory file
+    itself is not protected (the tenant contract puts it in C(host_vars/<tenant>/tenant.yml))."
+  - Vault-encrypted files are read as host_group_vars reads them.
+author: Tenant toolkit maintainers (@tenant-toolkit)
+options:
+  stage:
+    ini:
+      - key: stage
+        section: vars_tenant_definition
+    env:
+      - name: ANSIBLE_VARS_PLUGIN_STAGE
+extends_documentation_fragment:
+  - vars_plugin_staging
+"""
+
+EXAMPLES = r"""
+# ansible.cfg: after host_group_vars, so that its untrusted copy of `tenant` wins.
+# [defaults]
+# vars_plugins_enabled = host_group_vars, iconeus.tenant_toolkit.tenant_definition
+"""
+
+import os
+from typing import Any
+
+from ansible.errors import AnsibleParserError
+from ansible.inventory.group import InventoryObjectType
+from ansible.plugins.vars import BaseVarsPlugin
+from ansible.utils.path import basedir
+
+DEFINITION_KEY = "tenant"
+
+
+class VarsModule(BaseVarsPlugin):
+    is_stateless = True
+
+    def get_vars(self, loader: Any, path: str, entities: Any, cache: bool = True) -> dict[str, Any]:
+        super().get_vars(loader, path, entities)
+        if not isinstance(entities, list):
+            entities = [entities]
+        host_vars = os.path.join(os.path.realpath(basedir(path)), "host_vars")
+        if not os.path.isdir(host_vars):
+            return {}
+        data: dict[str, Any] = {}
+        for entity in entities:
+            if getattr(entity, "base_type", None) is not InventoryObjectType.HOST or entity.name.startswith(os.sep):
+                continue
+            for found in loader.find_vars_files(host_vars, entity.name):
+                # trusted_as_template=False: the strings are plain data, never rendered by Ansible.
+                loaded = loader.load_from_file(found, cache="none", unsafe=True, trusted_as_template=False)
+                if loaded is None:
+                    continue
+                if not isinstance(loaded, dict):
+                    raise AnsibleParserError(f"{found}: a host_vars file must hold a mapping")
+                if DEFINITION_KEY in loaded:
+                    data[DEFINITION_KEY] = loaded[DEFINITION_KEY]
+        return data
