@@ -10,105 +10,22 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import re
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import botocore.session
-
+from sandbox.admin import handle_admin
 from sandbox.clock import SimClock
+from sandbox.faults import Faults, fault_response
 from sandbox.iam_enforce import IamEnforcer
 from sandbox.jsonproto import JsonService
 from sandbox.reqlog import RequestLog, is_mutating
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 _QUERY_SCOPE = re.compile(r"^[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request$")
-_SESSION = botocore.session.get_session()
-
-
-class Faults:
-    """Throttling, server errors and latency injected per service and operation."""
-
-    def __init__(self) -> None:
-        self.rules: list[dict[str, Any]] = []
-        self.random = random.Random(0)
-        self._lock = threading.Lock()
-
-    def configure(self, payload: dict[str, Any]) -> None:
-        with self._lock:
-            rule = {
-                "service": payload.get("service", "*"),
-                "operation": payload.get("operation", "*"),
-                "throttle_rate": float(payload.get("throttle_rate", 0.0)),
-                "error_rate": float(payload.get("error_rate", 0.0)),
-                "latency_ms": float(payload.get("latency_ms", 0.0)),
-            }
-            for key in ("throttle_rate", "error_rate"):
-                if not 0.0 <= rule[key] <= 1.0:
-                    raise ValueError(f"{key} must be between 0 and 1")
-            if "seed" in payload:
-                self.random.seed(payload["seed"])
-            self.rules.append(rule)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.rules.clear()
-
-    def decide(self, service: str, operation: str) -> tuple[str | None, float]:
-        """Return (fault kind or None, added latency in seconds) for one request."""
-        with self._lock:
-            latency = 0.0
-            fault = None
-            for rule in self.rules:
-                if rule["service"] not in ("*", service) or rule["operation"] not in ("*", operation):
-                    continue
-                latency += rule["latency_ms"] / 1000.0
-                draw = self.random.random()
-                if fault is None and draw < rule["throttle_rate"]:
-                    fault = "throttle"
-                elif fault is None and draw < rule["throttle_rate"] + rule["error_rate"]:
-                    fault = "error"
-            return fault, latency
-
-
-def _protocol(service: str) -> str:
-    try:
-        return _SESSION.get_service_model(service).metadata.get("protocol", "json")
-    except Exception:  # noqa: BLE001 - unknown service names fall back to JSON errors
-        return "json"
-
-
-def fault_response(service: str, kind: str) -> tuple[int, str, bytes]:
-    """An error exactly as the service would send it, so botocore's retry logic recognises it."""
-    request_id = str(uuid.uuid4())
-    protocol = _protocol(service)
-    throttle = kind == "throttle"
-    if protocol == "ec2":
-        code, status = ("RequestLimitExceeded", 503) if throttle else ("InternalError", 500)
-        body = (
-            f"<Response><Errors><Error><Code>{code}</Code><Message>Injected by the sandbox</Message>"
-            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
-        )
-        return status, "text/xml", body.encode()
-    if protocol == "query":
-        code, status = ("Throttling", 400) if throttle else ("InternalFailure", 500)
-        body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>Injected by the sandbox"
-            f"</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        return status, "text/xml", body.encode()
-    if protocol == "rest-xml":
-        code, status = ("SlowDown", 503) if throttle else ("InternalError", 500)
-        body = f"<Error><Code>{code}</Code><Message>Injected by the sandbox</Message></Error>"
-        return status, "application/xml", body.encode()
-    code, status = ("ThrottlingException", 400) if throttle else ("InternalServerError", 500)
-    body = json.dumps({"__type": code, "message": "Injected by the sandbox"})
-    return status, "application/x-amz-json-1.1", body.encode()
 
 
 class SandboxApp:
@@ -160,8 +77,6 @@ class SandboxApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_sandbox"):
-            from sandbox.admin import handle_admin
-
             return handle_admin(self, environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
@@ -182,7 +97,7 @@ class SandboxApp:
         if latency:
             time.sleep(latency)
         if fault is not None:
-            status, content_type, payload = fault_response(service, fault)
+            status, content_type, payload = fault_response(service, fault, environ)
             error = "ThrottlingException" if fault == "throttle" else "InternalServerError"
             self.log.write(service, operation, region, status, error, began, body, principal, injected=True)
             start_response(f"{status} Error", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
@@ -243,4 +158,4 @@ class SandboxApp:
         self.clock.time_scale = float(scale)
 
 
-__all__ = ["SandboxApp", "is_mutating"]
+__all__ = ["Faults", "SandboxApp", "fault_response", "is_mutating"]
