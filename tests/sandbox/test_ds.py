@@ -18,7 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sandbox.client import SandboxClient
-from tests.integration.aws_helpers import (
+from tests.sandbox.aws_helpers import (
     PASSWORD,
     create_directory,
     error_code,

@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox.client import SandboxClient
-from tests.integration.aws_helpers import (  # noqa: F401
+from tests.sandbox.aws_helpers import (  # noqa: F401
     PASSWORD,
     create_directory,
     error_code,
