@@ -100,10 +100,12 @@ def directory(samba_sandbox: SandboxClient) -> Iterator[dict[str, Any]]:
         "state_dir": state_dir,
     }
     ds.delete_directory(DirectoryId=directory_id)
-    # The backend drops a deleted directory, and has its DC destroyed (files and all), the next time it
-    # reads its state after the modelled deletion.
+    # The backend drops a deleted directory the next time it reads its state after the modelled deletion,
+    # and has its DC destroyed (files and all) by its background worker right after.
     deadline = time.monotonic() + 60
     while ds.describe_directories()["DirectoryDescriptions"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    while (state_dir / "samba" / directory_id).exists() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not (state_dir / "samba" / directory_id).exists(), "the DC's files outlived the directory"
 

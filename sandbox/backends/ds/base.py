@@ -12,6 +12,7 @@ from sandbox.backends.common import create_service_interface, cursor_page, delet
 from sandbox.backends.ds.constants import GONE
 from sandbox.backends.ds.models import Directory, DirectoryInfo, DomainController, RegionState, StampedLifecycle
 from sandbox.backends.ds.provider import DependentCheck, DomainControllerProvider
+from sandbox.background import BackgroundWorker
 from sandbox.clock import Lifecycle, SimClock
 from sandbox.errors import AwsError
 from sandbox.jsonproto import ACCOUNT_ID, Context, JsonService
@@ -24,6 +25,26 @@ class DirectoryBase(JsonService):
         super().__init__(clock)
         self.dc_provider: DomainControllerProvider | None = None  # see the module docstring
         self._dependent_checks: list[DependentCheck] = []
+        self._background: BackgroundWorker | None = None
+
+    @property
+    def background(self) -> BackgroundWorker:
+        """Where the DC provider's slow work runs (shared with FSx's file shares: one queue, in order)."""
+        with self._lock:
+            if self._background is None:
+                self._background = BackgroundWorker("sandbox-ds-dc")
+            return self._background
+
+    def reset(self) -> None:
+        """Forget every directory; with a DC provider, drop the queued DC work, let the running job end,
+        then remove every DC (in this order, so that no job starts a DC after the removal)."""
+        if self._background is not None:
+            self._background.cancel_pending()
+            self._background.wait_idle()
+        destroy_all = getattr(self.dc_provider, "destroy_all", None)
+        if destroy_all is not None:
+            destroy_all()
+        super().reset()
 
     def new_region_state(self, region: str) -> RegionState:
         return RegionState()
@@ -65,8 +86,10 @@ class DirectoryBase(JsonService):
     def _release(self, directory: Directory) -> None:
         from moto.core.exceptions import ServiceException
 
-        if self.dc_provider is not None and directory.provided_addresses is not None:
-            self.dc_provider.destroy(directory)
+        provider = self.dc_provider
+        if provider is not None and (directory.dc_requested or directory.provided_addresses is not None):
+            # Queued behind its provisioning if that still runs: no orphan DC, and no API call waits.
+            self.background.submit(f"destroy the DC of {directory.directory_id}", lambda: provider.destroy(directory))
         delete_interfaces(directory.region, [controller.eni_id for controller in directory.controllers])
         with contextlib.suppress(ServiceException):  # already deleted by hand
             moto_state.ec2(directory.region).delete_security_group(group_id=directory.security_group_id)
@@ -85,7 +108,8 @@ class DirectoryBase(JsonService):
                 "the operation needs an Active directory.",
             )
 
-    def _new_controller(self, directory: Directory, index: int, seconds_to_active: float) -> DomainController:
+    def _new_controller(self, directory: Directory, index: int, seconds_to_active: float | None) -> DomainController:
+        """A controller and its network interface; None: it waits in Creating for the directory's DC."""
         subnet_index = index % len(directory.subnet_ids)
         subnet_id = directory.subnet_ids[subnet_index]
         eni_id, address = create_service_interface(
@@ -96,7 +120,8 @@ class DirectoryBase(JsonService):
             seed=f"{directory.directory_id}:{index}",
         )
         status = StampedLifecycle(self.clock, "Creating")
-        status.go("Creating", (seconds_to_active, "Active"))
+        if seconds_to_active is not None:
+            status.go("Creating", (seconds_to_active, "Active"))
         return DomainController(
             controller_id=f"dc-{secrets.token_hex(5)}",
             subnet_id=subnet_id,

@@ -75,26 +75,54 @@ class DirectoriesMixin(DirectoryBase):
             tags=tags,
         )
         directory.password_hashes["admin"] = hash_password(params["Password"])
-        if self.dc_provider is not None:
-            directory.pending_admin_password = params["Password"]
         creation = DURATIONS["directory_requested"] + DURATIONS["directory_creating"]
+        backed = self.dc_provider is not None
         for index in range(2):
-            directory.controllers.append(self._new_controller(directory, index, creation))
-        stage.go(
-            "Requested",
-            (DURATIONS["directory_requested"], "Creating"),
-            (DURATIONS["directory_creating"], "Active", lambda: self._on_active(directory)),
+            directory.controllers.append(self._new_controller(directory, index, None if backed else creation))
+        if not backed:
+            stage.go(
+                "Requested",
+                (DURATIONS["directory_requested"], "Creating"),
+                (DURATIONS["directory_creating"], "Active"),
+            )
+            return directory
+        # Backed by a real DC: provisioning starts now, off the request thread; the directory stays
+        # Requested/Creating until both its modelled creation time has passed and its DC answers.
+        stage.go("Requested", (DURATIONS["directory_requested"], "Creating"))
+        directory.active_due = self.clock.after(creation)
+        directory.dc_requested = True
+        password = params["Password"]
+        self.background.submit(
+            f"provision the DC of {directory.directory_id}", lambda: self._provision(directory, password)
         )
         return directory
 
-    def _on_active(self, directory: Directory) -> None:
-        password, directory.pending_admin_password = directory.pending_admin_password, None
-        if self.dc_provider is None or password is None:
-            return
+    def _provision(self, directory: Directory, admin_password: str) -> None:
+        """Background job: provision the directory's DC, then let it become Active (or Failed)."""
+        assert self.dc_provider is not None
         try:
-            directory.provided_addresses = self.dc_provider.provision(directory, password)
+            addresses = self.dc_provider.provision(directory, admin_password)
         except ProvisioningError as exc:
-            self._fail(directory, f"Domain controller provisioning failed: {exc}")
+            reason: str | None = f"Domain controller provisioning failed: {exc}"
+        except Exception as exc:  # noqa: BLE001 - any provider failure fails the directory, as AWS would
+            reason = f"Domain controller provisioning failed: {type(exc).__name__}: {exc}"
+        else:
+            reason = None
+        with self._lock:
+            if directory.stage.state not in ("Requested", "Creating"):
+                # Deleted (its DC is destroyed when the deletion completes) or failed by the admin hook.
+                if reason is None:
+                    directory.provided_addresses = addresses
+                return
+            if reason is not None:
+                self._fail(directory, reason)
+                return
+            directory.provided_addresses = addresses
+            due = max(directory.active_due, self.clock.now())
+            directory.stage.arrive("Active", due)
+            for controller in directory.controllers:
+                if controller.status.state == "Creating" and not controller.status.pending:
+                    controller.status.arrive("Active", due)
 
     def _fail(self, directory: Directory, reason: str) -> None:
         directory.stage.set("Failed")
@@ -173,11 +201,15 @@ class DirectoriesMixin(DirectoryBase):
                 "The new password does not meet the directory's password policy "
                 "(8 to 64 characters, three character classes, not containing the user name).",
             )
-        if self.dc_provider is not None and directory.provided_addresses is not None:
-            self.dc_provider.set_password(directory, user, password)
-        elif user.lower() not in directory.password_hashes:
+        provider = self.dc_provider if directory.provided_addresses is not None else None
+        if provider is None and user.lower() not in directory.password_hashes:
             raise AwsError(
                 "UserDoesNotExistException", f"User {user} does not exist in directory {directory.directory_id}."
             )
+        if provider is not None:
+            # The real DC applies it (a helper process, about a second): without the backend's lock, so
+            # that other calls do not wait behind it.
+            with self.unlocked():
+                provider.set_password(directory, user, password)
         directory.password_hashes[user.lower()] = hash_password(password)
         return {}

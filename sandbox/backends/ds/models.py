@@ -36,6 +36,9 @@ class StampedLifecycle(Lifecycle):
             super().go(now_state, *stamped)
             self.entered_at = start
 
+    def arrive(self, state: str, due: float, on_enter: Callable[[], None] | None = None) -> None:
+        super().arrive(state, due, self._stamper(due, on_enter))
+
     def _stamper(self, due: float, callback: Callable[[], None] | None) -> Callable[[], None]:
         def enter() -> None:
             self.entered_at = due
@@ -89,7 +92,10 @@ class Directory:
     controllers: list[DomainController] = field(default_factory=list)
     password_hashes: dict[str, bytes] = field(default_factory=dict, repr=False)
     provided_addresses: list[str] | None = None
-    pending_admin_password: str | None = field(default=None, repr=False)
+    # With a DC provider: when the modelled creation ends (Active waits for the DC as well), and
+    # whether a DC was asked for (its destruction is then queued when the directory goes).
+    active_due: float = 0.0
+    dc_requested: bool = False
 
     @property
     def dns_ip_addrs(self) -> list[str]:

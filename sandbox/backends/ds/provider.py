@@ -16,8 +16,9 @@ class ProvisioningError(Exception):
 class DomainControllerProvider(Protocol):
     """Backs a directory with a real domain controller (for example a Samba AD DC).
 
-    The backend calls these with its lock held, on the request thread that first observes
-    the transition, so `provision` should be quick or hand the slow part to a thread.
+    `provision` and `destroy` run on the backend's background worker (sandbox/background.py), one
+    job at a time in submission order, never on a request thread: they may take as long as a DC
+    needs. `set_password` runs on the request thread of ResetUserPassword, without the backend's lock.
     """
 
     def provision(self, directory: Directory, admin_password: str) -> list[str]:

@@ -10,7 +10,9 @@ backend keeps a salted hash per user so tests can prove a reset happened through
 Seams for later work:
 - `DirectoryService.dc_provider`: an object implementing `DomainControllerProvider`
   (e.g. a Samba AD DC launcher). When set, it is asked to provision a real domain
-  controller when a directory becomes Active; the addresses it returns replace
+  controller when a directory is created, in the background (no API call waits for it); the
+  directory stays Creating until its modelled creation time has passed *and* its DC answers,
+  then Active, or Failed with the provider's reason. The addresses it returns replace
   DnsIpAddrs. It also receives password resets and is told to destroy the DC when the
   directory is gone. Default None: directories are pure bookkeeping.
 - `DirectoryService.add_dependent_check(fn)`: other backends (FSx) register a function

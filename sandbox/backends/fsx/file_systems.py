@@ -59,6 +59,7 @@ class FileSystemsMixin(FSxBase):
             raise AwsError("ServiceLimitExceeded", f"Limit FILE_SYSTEM_COUNT reached ({state.file_system_limit}).")
         self._attach_network(item, params.get("SecurityGroupIds") or [])
         state.file_systems[item.file_system_id] = item
+        self._serve_share(item)
         self._remember(state, "CreateFileSystem", token, params, item.file_system_id)
         return {"FileSystem": self._describe(item)}
 
@@ -112,22 +113,43 @@ class FileSystemsMixin(FSxBase):
             tags=tags_from_list(params.get("Tags", [])),
         )
         item.aliases = [self._alias(name, creation) for name in dict.fromkeys(aliases)]
-        lifecycle.go("CREATING", (creation, "AVAILABLE", lambda: self._serve_share(item)))
+        lifecycle.go("CREATING", (creation, "AVAILABLE"))
         return item
 
     def _serve_share(self, item: FileSystem) -> None:
-        """With a Samba-backed directory, the share `share` of the file system becomes real (served by its DC)."""
-        provider = getattr(self._directories, "dc_provider", None) if self._directories else None
-        if provider is None or not hasattr(provider, "provision_file_share") or not item.directory_id:
+        """With a Samba-backed directory, the share `share` of the file system becomes real (served by its DC).
+
+        In the background (smbd reload, DNS registration: seconds), so no API call waits: the file
+        system stays CREATING until both its modelled creation time has passed and the share is served."""
+        directories = self._directories
+        provider = getattr(directories, "dc_provider", None) if directories else None
+        if directories is None or provider is None or not hasattr(provider, "provision_file_share"):
             return
-        directory = self._directories.region_state(item.region).directories.get(item.directory_id)
+        if not item.directory_id:
+            return
+        directory = directories.region_state(item.region).directories.get(item.directory_id)
         if directory is None or not directory.provided_addresses:
             return
-        try:
-            item.addresses[item.preferred_subnet_id] = provider.provision_file_share(directory, item.dns_name)
-        except Exception as err:  # noqa: BLE001 - a Samba failure is reported as the file system's own failure
-            item.lifecycle.set("FAILED")
-            item.failure_message = f"The file share could not be served: {err}"
+        due = item.lifecycle.next_due()
+        item.lifecycle.go("CREATING")  # AVAILABLE comes when the share is served
+
+        def serve() -> None:
+            try:
+                address: str | None = provider.provision_file_share(directory, item.dns_name)
+                failure = None
+            except Exception as err:  # noqa: BLE001 - a Samba failure is reported as the file system's own
+                address, failure = None, f"The file share could not be served: {err}"
+            with self._lock:
+                if item.lifecycle.state != "CREATING":
+                    return
+                if failure is not None:
+                    item.lifecycle.set("FAILED")
+                    item.failure_message = failure
+                    return
+                item.addresses[item.preferred_subnet_id] = str(address)
+                item.lifecycle.arrive("AVAILABLE", max(due or 0.0, self.clock.now()))
+
+        directories.background.submit(f"serve the share of {item.file_system_id}", serve)
 
     def _resolve_directory(
         self, region: str, windows: dict[str, Any], deployment: str
