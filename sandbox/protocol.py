@@ -6,7 +6,7 @@ service's own, or botocore would neither parse its code nor retry it.
 
 The protocol is the request's, not only the service's: botocore 1.44 speaks JSON to AppStream,
 Directory Service and CloudWatch although their models list `smithy-rpc-v2-cbor` first, and newer
-SDKs speak CBOR to the same services.
+SDKs speak CBOR to the same services (sandbox/rpcv2cbor.py translates those to JSON and back).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from xml.sax.saxutils import escape
 
 import botocore.session
 
-CBOR = "smithy-rpc-v2-cbor"
 _SESSION = botocore.session.get_session()
 
 
@@ -34,9 +33,10 @@ def service_protocol(service: str) -> str:
 
 
 def request_protocol(service: str, environ: dict[str, Any] | None = None) -> str:
-    """The protocol one request speaks: its `smithy-protocol` header, else the service's."""
-    if environ is not None and environ.get("HTTP_SMITHY_PROTOCOL", "").lower() == "rpc-v2-cbor":
-        return CBOR
+    """The protocol one request speaks: JSON when it names an `X-Amz-Target`, else the service's.
+
+    An RPC v2 CBOR request arrives here already translated to JSON (sandbox/rpcv2cbor.py), and its
+    JSON error is translated back."""
     if environ is not None and environ.get("HTTP_X_AMZ_TARGET"):
         return "json"
     return service_protocol(service)

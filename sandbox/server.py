@@ -3,7 +3,8 @@
 Requests are routed by the service named in their SigV4 credential scope (or their
 X-Amz-Target prefix): AppStream, Directory Service and FSx go to the project's own
 backends, everything else to moto. Around both sit fault injection, the request log
-and the admin API under /_sandbox/.
+and the admin API under /_sandbox/. Smithy RPC v2 CBOR requests are translated to the
+service's JSON request and their answer back (sandbox/rpcv2cbor.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from sandbox import rpcv2cbor
 from sandbox.admin import handle_admin
 from sandbox.clock import SimClock
 from sandbox.faults import Faults, fault_response
@@ -78,17 +80,33 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_sandbox"):
             return handle_admin(self, environ, start_response)
+        if rpcv2cbor.is_cbor_request(environ):
+            # Translated to the service's JSON request, answered below, and the answer back to CBOR.
+            return rpcv2cbor.serve(self._serve, environ, start_response)
+        return self._serve(environ, start_response)
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Any:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         service, region, operation = self.identify(environ, body)
+        protocol = environ.get(rpcv2cbor.ENVIRON_KEY)
         began = time.time()
         verdict = self.iam.check(environ, service, region, operation, body)
         principal = verdict.principal if verdict is not None else None
         if verdict is not None and not verdict.allowed:
             self.log.write(
-                service, operation, region, verdict.status, verdict.code, began, body, principal, verdict.action
+                service,
+                operation,
+                region,
+                verdict.status,
+                verdict.code,
+                began,
+                body,
+                principal,
+                verdict.action,
+                protocol=protocol,
             )
             headers = [("Content-Type", verdict.content_type), ("Content-Length", str(len(verdict.body)))]
             start_response(f"{verdict.status} Error", headers + verdict.headers)
@@ -99,7 +117,9 @@ class SandboxApp:
         if fault is not None:
             status, content_type, payload = fault_response(service, fault, environ)
             error = "ThrottlingException" if fault == "throttle" else "InternalServerError"
-            self.log.write(service, operation, region, status, error, began, body, principal, injected=True)
+            self.log.write(
+                service, operation, region, status, error, began, body, principal, injected=True, protocol=protocol
+            )
             start_response(f"{status} Error", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
             return [payload]
         own = self.services.get(service)
@@ -107,7 +127,7 @@ class SandboxApp:
             status, document = own.handle(operation, body, region)
             payload = json.dumps(document).encode()
             error = document.get("__type") if status >= 400 else None
-            self.log.write(service, operation, region, status, error, began, body, principal)
+            self.log.write(service, operation, region, status, error, began, body, principal, protocol=protocol)
             headers = [
                 ("Content-Type", "application/x-amz-json-1.1"),
                 ("Content-Length", str(len(payload))),
@@ -115,7 +135,7 @@ class SandboxApp:
             ]
             start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
             return [payload]
-        return self._moto(environ, start_response, service, region, operation, body, began, principal)
+        return self._moto(environ, start_response, service, region, operation, body, began, principal, protocol)
 
     def _moto(
         self,
@@ -127,6 +147,7 @@ class SandboxApp:
         body: bytes,
         began: float,
         principal: str | None = None,
+        protocol: str | None = None,
     ) -> Any:
         captured: dict[str, Any] = {}
 
@@ -141,7 +162,7 @@ class SandboxApp:
             text = b"".join(chunks)[:4096].decode("utf-8", "replace")
             found = re.search(r"<Code>([^<]+)</Code>", text) or re.search(r'"__type"\s*:\s*"(?:[^#"]*#)?([^"]+)"', text)
             error = found.group(1) if found else f"HTTP{status}"
-        self.log.write(service, operation, region, status, error, began, body, principal)
+        self.log.write(service, operation, region, status, error, began, body, principal, protocol=protocol)
         return chunks
 
     # -- admin helpers -------------------------------------------------------------------------
