@@ -47,6 +47,9 @@ syntax: $(STAMP) ## ansible-playbook --syntax-check on every playbook
 	  $(BIN)/ansible-playbook --syntax-check -i inventories/demo "$$p" >/dev/null && echo "syntax ok: $$p"; \
 	done
 
+test-sandbox: $(STAMP) ## The sandbox's own tests (tests/sandbox)
+	$(BIN)/python -m pytest tests/sandbox $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
 test-unit: $(STAMP) ## Unit tests only
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 

@@ -126,8 +126,20 @@ def stop(args: argparse.Namespace) -> int:
     else:
         os.killpg(pid, signal.SIGKILL)
     _pid_file(args.state_dir, args.port).unlink(missing_ok=True)
+    _stop_left_dcs(args.state_dir)
     print(f"sandbox on port {args.port} stopped")
     return 0
+
+
+def _stop_left_dcs(state_dir: Path) -> None:
+    """Stop Samba DCs the server could not stop itself (killed before its exit hook ended).
+
+    They run in sessions of their own, so the server's process group signal does not reach them."""
+    if not (state_dir / "samba").exists():
+        return
+    from sandbox.samba import SambaDcProvider
+
+    SambaDcProvider(state_dir, stop_on_exit=False).stop_stale()
 
 
 def status(args: argparse.Namespace) -> int:

@@ -18,13 +18,32 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
+from sandbox.clock import SimClock
 from sandbox.errors import AwsError
+from sandbox.faults import Faults
+from sandbox.iam_enforce import IamEnforcer
+from sandbox.jsonproto import JsonService
+from sandbox.reqlog import RequestLog
 
-if TYPE_CHECKING:
-    from sandbox.server import SandboxApp
+
+class SandboxControl(Protocol):
+    """What the admin API drives: the server's application (sandbox/server.py SandboxApp) is one.
+
+    Declared here, not imported from the server, so that the server may import this module."""
+
+    clock: SimClock
+    services: dict[str, JsonService]
+    faults: Faults
+    iam: IamEnforcer
+    log: RequestLog
+    started: float
+
+    def reset(self) -> None: ...
+
+    def set_time_scale(self, scale: float) -> None: ...
 
 
 def _reply(start_response: Any, status: int, document: Any) -> list[bytes]:
@@ -36,7 +55,7 @@ def _reply(start_response: Any, status: int, document: Any) -> list[bytes]:
     return [payload]
 
 
-def handle_admin(app: SandboxApp, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+def handle_admin(app: SandboxControl, environ: dict[str, Any], start_response: Any) -> list[bytes]:
     method = environ.get("REQUEST_METHOD", "GET")
     path = environ.get("PATH_INFO", "").rstrip("/")
     query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
@@ -57,7 +76,7 @@ def handle_admin(app: SandboxApp, environ: dict[str, Any], start_response: Any) 
         return _reply(start_response, exc.status, {"error": exc.message, "code": exc.code})
 
 
-def _route(app: SandboxApp, method: str, parts: list[str], query: dict[str, str], payload: dict[str, Any]) -> Any:
+def _route(app: SandboxControl, method: str, parts: list[str], query: dict[str, str], payload: dict[str, Any]) -> Any:
     head = parts[0] if parts else "health"
     if head == "health":
         return {

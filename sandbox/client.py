@@ -66,11 +66,16 @@ class SandboxClient:
         return self.call("POST", f"{service}/{action}", payload)
 
     # -- boto3 ---------------------------------------------------------------------------
-    def boto3(self, service: str, region: str | None = None) -> Any:
+    def boto3(self, service: str, region: str | None = None, protocol: str | None = None) -> Any:
+        """A boto3 client aimed at the sandbox; `protocol` forces one of the service model's protocols.
+
+        botocore resolves JSON for AppStream, DS, DataSync and CloudWatch although their models list
+        `smithy-rpc-v2-cbor` first; `protocol="smithy-rpc-v2-cbor"` speaks CBOR as newer SDKs do."""
         import boto3
         from botocore.config import Config
 
-        return boto3.client(
+        session = boto3.Session(botocore_session=speaking(protocol, service)) if protocol else boto3
+        return session.client(
             service,
             region_name=region or self.region,
             endpoint_url=self.endpoint,
@@ -78,3 +83,23 @@ class SandboxClient:
             aws_secret_access_key="testing",  # noqa: S106 - the sandbox's dummy credentials
             config=Config(retries={"mode": "standard", "max_attempts": 3}),
         )
+
+
+def speaking(protocol: str, service: str) -> Any:
+    """A botocore session whose model of `service` lists `protocol` alone (it must be one of the model's)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    loader = session.get_component("data_loader")
+    load = loader.load_service_model
+
+    def load_forcing(service_name: str, type_name: str, api_version: str | None = None) -> Any:
+        model = load(service_name, type_name, api_version)
+        if type_name != "service-2" or service_name != service:
+            return model
+        if protocol not in model["metadata"].get("protocols", [model["metadata"].get("protocol")]):
+            raise ValueError(f"{service} does not speak {protocol}")
+        return {**model, "metadata": {**model["metadata"], "protocol": protocol, "protocols": [protocol]}}
+
+    loader.load_service_model = load_forcing
+    return session

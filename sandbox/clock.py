@@ -71,6 +71,19 @@ class Lifecycle:
             self._steps.clear()
             self._state = state
 
+    def next_due(self) -> float | None:
+        """Wall-clock time of the next scheduled step, None when nothing is scheduled."""
+        with self._lock:
+            return self._steps[0].due if self._steps else None
+
+    def arrive(self, state: str, due: float, on_enter: Callable[[], None] | None = None) -> None:
+        """Schedule `state` at wall-clock time `due`, after the steps already scheduled before it.
+
+        For a state reached when outside work completes (a DC answering), not after a fixed duration."""
+        with self._lock:
+            self._steps.append(_Step(due, state, on_enter))
+            self._steps.sort(key=lambda step: step.due)
+
     def go(self, now_state: str, *steps: tuple[float, str] | tuple[float, str, Callable[[], None]]) -> None:
         """Enter `now_state` at once, then each (modelled seconds, state[, callback]) in turn."""
         with self._lock:

@@ -50,15 +50,14 @@ import logging
 import os
 import re
 import threading
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
-from xml.sax.saxutils import escape
 
 from sandbox.jsonproto import ACCOUNT_ID
+from sandbox.protocol import denial_reply, request_protocol
 
 log = logging.getLogger("sandbox.iam")
 
@@ -1110,33 +1109,6 @@ def denial_message(principal: str, decision: Decision) -> str:
     return f"User: {principal} is not authorized to perform: {action} on resource: {resource} {why}"
 
 
-def denial_response(service: str, message: str) -> tuple[int, str, bytes, str, list[tuple[str, str]]]:
-    """(status, content type, body, error code, extra headers) of an authorisation failure, per protocol."""
-    from sandbox.server import _protocol
-
-    request_id = str(uuid.uuid4())
-    protocol = _protocol(service)
-    text = escape(message)
-    if protocol == "ec2":
-        body = (
-            "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform "
-            f"this operation. {text}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
-        )
-        return 403, "text/xml", body.encode(), "UnauthorizedOperation", []
-    if protocol == "query":
-        body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{text}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        return 403, "text/xml", body.encode(), "AccessDenied", []
-    if protocol == "rest-xml":
-        body = f"<Error><Code>AccessDenied</Code><Message>{text}</Message><RequestId>{request_id}</RequestId></Error>"
-        return 403, "application/xml", body.encode(), "AccessDenied", [("x-amz-request-id", request_id)]
-    body = json.dumps({"__type": "AccessDeniedException", "message": message, "Message": message})
-    headers = [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", "AccessDeniedException")]
-    return 400, "application/x-amz-json-1.1", body.encode(), "AccessDeniedException", headers
-
-
 # ---------------------------------------------------------------------------------------------------
 # The enforcer SandboxApp holds
 # ---------------------------------------------------------------------------------------------------
@@ -1197,7 +1169,7 @@ class IamEnforcer:
         if decision.allowed:
             return Verdict(principal.arn, action, True)
         message = denial_message(principal.arn, decision)
-        status, content_type, payload, code, headers = denial_response(service, message)
+        reply = denial_reply(request_protocol(service, environ), message)
         assert decision.denied is not None
         record = {
             "principal": principal.arn,
@@ -1205,7 +1177,7 @@ class IamEnforcer:
             "call": action,
             "resource": decision.denied.resource,
             "reason": decision.reason,
-            "code": code,
+            "code": reply.code,
         }
         with self._lock:
             self.denials.append(record)
@@ -1217,7 +1189,16 @@ class IamEnforcer:
             principal.arn,
             decision.reason,
         )
-        return Verdict(principal.arn, decision.denied.action, False, status, content_type, payload, code, headers)
+        return Verdict(
+            principal.arn,
+            decision.denied.action,
+            False,
+            reply.status,
+            reply.content_type,
+            reply.body,
+            reply.code,
+            reply.headers,
+        )
 
     @staticmethod
     def _action(service: str, operation: str, environ: dict[str, Any]) -> str | None:

@@ -15,7 +15,8 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,18 @@ class JsonService:
             return 200, json.loads(json.dumps(result, default=_default))
         except AwsError as err:
             return err.status, {"__type": err.code, "message": err.message, "Message": err.message}
+
+    @contextmanager
+    def unlocked(self) -> Iterator[None]:
+        """Let other requests in while a handler waits on something outside the backend's state.
+
+        Handlers run with the backend's lock held once (see `handle`); what they read before this
+        may have changed after it."""
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
 
     def error_codes(self, operation: str) -> list[str]:
         return [shape.name for shape in self.model.operation_model(operation).error_shapes]

@@ -88,6 +88,7 @@ class RequestLog:
         principal: str | None = None,
         denied_action: str | None = None,
         injected: bool = False,
+        protocol: str | None = None,
     ) -> None:
         entry = {
             "time": datetime.datetime.fromtimestamp(began, datetime.UTC).isoformat(timespec="milliseconds"),
@@ -106,6 +107,8 @@ class RequestLog:
             entry["denied_action"] = denied_action
         if injected:
             entry["injected"] = True
+        if protocol is not None:  # a request translated from another protocol (sandbox/rpcv2cbor.py)
+            entry["protocol"] = protocol
         with self._lock:
             entry["seq"] = len(self.entries)
             self.entries.append(entry)

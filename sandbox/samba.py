@@ -451,7 +451,11 @@ class SambaDcProvider:
         self.root = samba_root(Path(state_dir))
         self.ready_timeout = ready_timeout
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held by provisioning (a background job of the DS backend)
+        # Guards _processes and _stopping, never held while waiting: stop_all must not wait for a
+        # provisioning under way, and no samba may start once it has run (it would be an orphan).
+        self._processes_lock = threading.Lock()
+        self._stopping = False
         if stop_on_exit:
             import atexit
 
@@ -583,13 +587,18 @@ class SambaDcProvider:
                 subprocess.run(["ip", "addr", "del", f"{address}/8", "dev", "lo"], capture_output=True, check=False)
 
     def stop_all(self) -> None:
-        """Stop every DC this provider started (sandbox stop); their files stay for a later start."""
-        with self._lock:
-            for directory_id in list(self._processes):
-                self._stop(directory_id)
-                info = self.info(directory_id)
-                for address in info.addresses if info else []:
-                    subprocess.run(["ip", "addr", "del", f"{address}/8", "dev", "lo"], capture_output=True, check=False)
+        """Stop every DC this provider started (sandbox stop); their files stay for a later start.
+
+        Does not wait for a provisioning under way (it holds `_lock`): its samba is stopped here,
+        so it fails at once, and a samba it has not started yet is refused (`_stopping`)."""
+        with self._processes_lock:
+            self._stopping = True
+            directory_ids = list(self._processes)
+        for directory_id in directory_ids:
+            self._stop(directory_id)
+            info = self.info(directory_id)
+            for address in info.addresses if info else []:
+                subprocess.run(["ip", "addr", "del", f"{address}/8", "dev", "lo"], capture_output=True, check=False)
 
     def stop_stale(self) -> None:
         """Stop DCs a crashed earlier sandbox left running under this state dir (their files stay)."""
@@ -794,23 +803,24 @@ class SambaDcProvider:
 
     # -- processes --------------------------------------------------------------------------------------
     def _running(self, directory_id: str) -> bool:
-        process = self._processes.get(directory_id)
+        with self._processes_lock:
+            process = self._processes.get(directory_id)
         return process is not None and process.poll() is None
 
     def _start(self, info: DcInfo) -> None:
         if self._running(info.directory_id) and _ldaps_answers(info.address):
             return
         self._stop(info.directory_id)
-        log = (info.directory / "log" / "samba.out").open("ab")
-        process = subprocess.Popen(
-            self._in_own_run_dir(info, [_binary("samba") or "samba", "-s", str(info.smb_conf), "-i", "-M", "single"]),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+        command = self._in_own_run_dir(
+            info, [_binary("samba") or "samba", "-s", str(info.smb_conf), "-i", "-M", "single"]
         )
-        log.close()
-        self._processes[info.directory_id] = process
+        with self._processes_lock, (info.directory / "log" / "samba.out").open("ab") as log:
+            if self._stopping:
+                raise SambaError(f"the sandbox is stopping: the DC of {info.directory_id} is not started")
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+            self._processes[info.directory_id] = process
         self._update_record(info.directory_id, pid=process.pid)
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
@@ -854,7 +864,8 @@ class SambaDcProvider:
         ]
 
     def _stop(self, directory_id: str) -> None:
-        process = self._processes.pop(directory_id, None)
+        with self._processes_lock:
+            process = self._processes.pop(directory_id, None)
         if process is not None and process.poll() is None:
             pids = [process.pid, *_descendants(process.pid)]
             _terminate(pids)

@@ -3,112 +3,31 @@
 Requests are routed by the service named in their SigV4 credential scope (or their
 X-Amz-Target prefix): AppStream, Directory Service and FSx go to the project's own
 backends, everything else to moto. Around both sit fault injection, the request log
-and the admin API under /_sandbox/.
+and the admin API under /_sandbox/. Smithy RPC v2 CBOR requests are translated to the
+service's JSON request and their answer back (sandbox/rpcv2cbor.py).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import random
 import re
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import botocore.session
-
+from sandbox import rpcv2cbor
+from sandbox.admin import handle_admin
 from sandbox.clock import SimClock
+from sandbox.faults import Faults, fault_response
 from sandbox.iam_enforce import IamEnforcer
 from sandbox.jsonproto import JsonService
 from sandbox.reqlog import RequestLog, is_mutating
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 _QUERY_SCOPE = re.compile(r"^[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request$")
-_SESSION = botocore.session.get_session()
-
-
-class Faults:
-    """Throttling, server errors and latency injected per service and operation."""
-
-    def __init__(self) -> None:
-        self.rules: list[dict[str, Any]] = []
-        self.random = random.Random(0)
-        self._lock = threading.Lock()
-
-    def configure(self, payload: dict[str, Any]) -> None:
-        with self._lock:
-            rule = {
-                "service": payload.get("service", "*"),
-                "operation": payload.get("operation", "*"),
-                "throttle_rate": float(payload.get("throttle_rate", 0.0)),
-                "error_rate": float(payload.get("error_rate", 0.0)),
-                "latency_ms": float(payload.get("latency_ms", 0.0)),
-            }
-            for key in ("throttle_rate", "error_rate"):
-                if not 0.0 <= rule[key] <= 1.0:
-                    raise ValueError(f"{key} must be between 0 and 1")
-            if "seed" in payload:
-                self.random.seed(payload["seed"])
-            self.rules.append(rule)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.rules.clear()
-
-    def decide(self, service: str, operation: str) -> tuple[str | None, float]:
-        """Return (fault kind or None, added latency in seconds) for one request."""
-        with self._lock:
-            latency = 0.0
-            fault = None
-            for rule in self.rules:
-                if rule["service"] not in ("*", service) or rule["operation"] not in ("*", operation):
-                    continue
-                latency += rule["latency_ms"] / 1000.0
-                draw = self.random.random()
-                if fault is None and draw < rule["throttle_rate"]:
-                    fault = "throttle"
-                elif fault is None and draw < rule["throttle_rate"] + rule["error_rate"]:
-                    fault = "error"
-            return fault, latency
-
-
-def _protocol(service: str) -> str:
-    try:
-        return _SESSION.get_service_model(service).metadata.get("protocol", "json")
-    except Exception:  # noqa: BLE001 - unknown service names fall back to JSON errors
-        return "json"
-
-
-def fault_response(service: str, kind: str) -> tuple[int, str, bytes]:
-    """An error exactly as the service would send it, so botocore's retry logic recognises it."""
-    request_id = str(uuid.uuid4())
-    protocol = _protocol(service)
-    throttle = kind == "throttle"
-    if protocol == "ec2":
-        code, status = ("RequestLimitExceeded", 503) if throttle else ("InternalError", 500)
-        body = (
-            f"<Response><Errors><Error><Code>{code}</Code><Message>Injected by the sandbox</Message>"
-            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
-        )
-        return status, "text/xml", body.encode()
-    if protocol == "query":
-        code, status = ("Throttling", 400) if throttle else ("InternalFailure", 500)
-        body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>Injected by the sandbox"
-            f"</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        return status, "text/xml", body.encode()
-    if protocol == "rest-xml":
-        code, status = ("SlowDown", 503) if throttle else ("InternalError", 500)
-        body = f"<Error><Code>{code}</Code><Message>Injected by the sandbox</Message></Error>"
-        return status, "application/xml", body.encode()
-    code, status = ("ThrottlingException", 400) if throttle else ("InternalServerError", 500)
-    body = json.dumps({"__type": code, "message": "Injected by the sandbox"})
-    return status, "application/x-amz-json-1.1", body.encode()
 
 
 class SandboxApp:
@@ -160,20 +79,34 @@ class SandboxApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_sandbox"):
-            from sandbox.admin import handle_admin
-
             return handle_admin(self, environ, start_response)
+        if rpcv2cbor.is_cbor_request(environ):
+            # Translated to the service's JSON request, answered below, and the answer back to CBOR.
+            return rpcv2cbor.serve(self._serve, environ, start_response)
+        return self._serve(environ, start_response)
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Any:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         service, region, operation = self.identify(environ, body)
+        protocol = environ.get(rpcv2cbor.ENVIRON_KEY)
         began = time.time()
         verdict = self.iam.check(environ, service, region, operation, body)
         principal = verdict.principal if verdict is not None else None
         if verdict is not None and not verdict.allowed:
             self.log.write(
-                service, operation, region, verdict.status, verdict.code, began, body, principal, verdict.action
+                service,
+                operation,
+                region,
+                verdict.status,
+                verdict.code,
+                began,
+                body,
+                principal,
+                verdict.action,
+                protocol=protocol,
             )
             headers = [("Content-Type", verdict.content_type), ("Content-Length", str(len(verdict.body)))]
             start_response(f"{verdict.status} Error", headers + verdict.headers)
@@ -182,9 +115,11 @@ class SandboxApp:
         if latency:
             time.sleep(latency)
         if fault is not None:
-            status, content_type, payload = fault_response(service, fault)
+            status, content_type, payload = fault_response(service, fault, environ)
             error = "ThrottlingException" if fault == "throttle" else "InternalServerError"
-            self.log.write(service, operation, region, status, error, began, body, principal, injected=True)
+            self.log.write(
+                service, operation, region, status, error, began, body, principal, injected=True, protocol=protocol
+            )
             start_response(f"{status} Error", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
             return [payload]
         own = self.services.get(service)
@@ -192,7 +127,7 @@ class SandboxApp:
             status, document = own.handle(operation, body, region)
             payload = json.dumps(document).encode()
             error = document.get("__type") if status >= 400 else None
-            self.log.write(service, operation, region, status, error, began, body, principal)
+            self.log.write(service, operation, region, status, error, began, body, principal, protocol=protocol)
             headers = [
                 ("Content-Type", "application/x-amz-json-1.1"),
                 ("Content-Length", str(len(payload))),
@@ -200,7 +135,7 @@ class SandboxApp:
             ]
             start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
             return [payload]
-        return self._moto(environ, start_response, service, region, operation, body, began, principal)
+        return self._moto(environ, start_response, service, region, operation, body, began, principal, protocol)
 
     def _moto(
         self,
@@ -212,6 +147,7 @@ class SandboxApp:
         body: bytes,
         began: float,
         principal: str | None = None,
+        protocol: str | None = None,
     ) -> Any:
         captured: dict[str, Any] = {}
 
@@ -226,7 +162,7 @@ class SandboxApp:
             text = b"".join(chunks)[:4096].decode("utf-8", "replace")
             found = re.search(r"<Code>([^<]+)</Code>", text) or re.search(r'"__type"\s*:\s*"(?:[^#"]*#)?([^"]+)"', text)
             error = found.group(1) if found else f"HTTP{status}"
-        self.log.write(service, operation, region, status, error, began, body, principal)
+        self.log.write(service, operation, region, status, error, began, body, principal, protocol=protocol)
         return chunks
 
     # -- admin helpers -------------------------------------------------------------------------
@@ -243,4 +179,4 @@ class SandboxApp:
         self.clock.time_scale = float(scale)
 
 
-__all__ = ["SandboxApp", "is_mutating"]
+__all__ = ["Faults", "SandboxApp", "fault_response", "is_mutating"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,40 +27,18 @@ init_plugin_loader([str(ROOT / "collections")])
 TEST_TIME_SCALE = 0.001
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]:
-    """A running sandbox; SANDBOX_PORT reuses one already started by hand."""
+    """The shared sandbox (Samba off, see tests/sandboxes.py); SANDBOX_PORT reuses one started by hand."""
+    from tests.sandboxes import running_sandbox
+
     if os.environ.get("SANDBOX_PORT"):
         client = SandboxClient(port=int(os.environ["SANDBOX_PORT"]))
         assert client.healthy(), f"no sandbox answers on {client.endpoint}"
         yield client
         return
-    port = _free_port()
-    state_dir = tmp_path_factory.mktemp("sandbox")
-    command = [sys.executable, "-m", "sandbox"]
-    common = ["--port", str(port), "--state-dir", str(state_dir)]
-    # The shared sandbox creates many directories at AWS-like timings; real Samba DCs (10-40 s each)
-    # are for the tests that ask for them (tests/integration/test_directory_content.py).
-    env = {**os.environ, "SANDBOX_SAMBA": "0"}
-    subprocess.run(
-        [*command, "start", *common, "--time-scale", str(TEST_TIME_SCALE)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    client = SandboxClient(port=port)
-    client.state_dir = state_dir  # type: ignore[attr-defined]
-    try:
+    with running_sandbox(tmp_path_factory.mktemp("sandbox"), TEST_TIME_SCALE) as client:
         yield client
-    finally:
-        subprocess.run([*command, "stop", *common], cwd=ROOT, check=False, capture_output=True)
 
 
 @pytest.fixture

@@ -56,15 +56,9 @@ def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict
     file_systems.attach_directory_service(directories)
     provider = samba_provider(state_dir)
     if provider is not None:
-        # Each directory that becomes Active gets a real Samba AD DC; DnsIpAddrs is its address.
+        # Each directory gets a real Samba AD DC, provisioned in the background while it is Creating;
+        # DnsIpAddrs are its addresses. A reset removes every DC (DirectoryBase.reset).
         directories.dc_provider = provider  # type: ignore[assignment]
-        forget = directories.reset
-
-        def reset() -> None:
-            provider.destroy_all()  # type: ignore[attr-defined]
-            forget()
-
-        directories.reset = reset  # type: ignore[method-assign]
     return {
         "appstream": AppStreamService(clock),
         "budgets": BudgetsService(clock),

@@ -10,10 +10,5 @@ from sandbox.client import SandboxClient
 
 
 @pytest.fixture(scope="module")
-def ds(sandbox: SandboxClient) -> Any:
-    return sandbox.boto3("ds")
-
-
-@pytest.fixture(scope="module")
 def ec2(sandbox: SandboxClient) -> Any:
     return sandbox.boto3("ec2")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import yaml
 
 from sandbox.client import SandboxClient
 from sandbox.samba import SambaDcProvider
+from tests.sandboxes import running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -48,32 +48,11 @@ def samba_installed() -> None:
         pytest.skip("a Samba AD DC needs root (privileged ports, loopback addresses) and Samba's Python bindings")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def samba_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]:
     """A sandbox of its own with Samba-backed directories (the shared one keeps them off)."""
-    port = _free_port()
-    state_dir = tmp_path_factory.mktemp("samba-sandbox")
-    common = ["--port", str(port), "--state-dir", str(state_dir)]
-    environment = {**os.environ, "SANDBOX_SAMBA": "1"}
-    subprocess.run(
-        [sys.executable, "-m", "sandbox", "start", *common, "--time-scale", "0.001"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        env=environment,
-    )
-    client = SandboxClient(port=port)
-    client.state_dir = state_dir  # type: ignore[attr-defined]
-    try:
+    with running_sandbox(tmp_path_factory.mktemp("samba-sandbox"), 0.001, samba=True) as client:
         yield client
-    finally:
-        subprocess.run([sys.executable, "-m", "sandbox", "stop", *common], cwd=ROOT, check=False, capture_output=True)
 
 
 def _client(sandbox: SandboxClient, service: str) -> Any:
@@ -121,10 +100,12 @@ def directory(samba_sandbox: SandboxClient) -> Iterator[dict[str, Any]]:
         "state_dir": state_dir,
     }
     ds.delete_directory(DirectoryId=directory_id)
-    # The backend drops a deleted directory, and has its DC destroyed (files and all), the next time it
-    # reads its state after the modelled deletion.
+    # The backend drops a deleted directory the next time it reads its state after the modelled deletion,
+    # and has its DC destroyed (files and all) by its background worker right after.
     deadline = time.monotonic() + 60
     while ds.describe_directories()["DirectoryDescriptions"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    while (state_dir / "samba" / directory_id).exists() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not (state_dir / "samba" / directory_id).exists(), "the DC's files outlived the directory"
 

@@ -23,9 +23,9 @@ from tests.reliability.tenants import (
     assert_converged,
     demo_tenant,
     netbios_of,
-    own_sandbox,
     write_demo_inventory,
 )
+from tests.sandboxes import running_sandbox
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Converged:
 
 @pytest.fixture(scope="session")
 def reliability_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]:
-    with own_sandbox(tmp_path_factory.mktemp("reliability-sandbox"), TEST_TIME_SCALE) as client:
+    with running_sandbox(tmp_path_factory.mktemp("reliability-sandbox"), TEST_TIME_SCALE) as client:
         client.hook("ds", "set-limits", region=REGION, directories=200)
         yield client
 

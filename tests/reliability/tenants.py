@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import copy
 import os
-import random
 import re
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -89,46 +84,6 @@ def write_demo_inventory(
     write_tenants(directory, {tenant["name"]: tenant}, sandbox, {**DEMO_IMAGE_VARS, **(extra_host_vars or {})})
     shutil.copytree(DEMO / "files", directory / "files", dirs_exist_ok=True)
     return directory
-
-
-# Ports for the suite's own sandboxes, apart from the ephemeral range other tests draw from.
-SANDBOX_PORTS = range(45000, 50000)
-
-
-def free_port() -> int:
-    """A port of SANDBOX_PORTS that nothing listens on (a random start, so parallel sessions rarely collide)."""
-    start = random.randrange(len(SANDBOX_PORTS))
-    for offset in range(len(SANDBOX_PORTS)):
-        port = SANDBOX_PORTS[(start + offset) % len(SANDBOX_PORTS)]
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {SANDBOX_PORTS}")
-
-
-@contextmanager
-def own_sandbox(state_dir: Path, time_scale: float, samba: bool = False) -> Iterator[SandboxClient]:
-    """A sandbox started (and stopped) by the caller alone, so that it may inject faults and read its log file."""
-    port = free_port()
-    command = [sys.executable, "-m", "sandbox"]
-    common = ["--port", str(port), "--state-dir", str(state_dir)]
-    environment = {**os.environ, "SANDBOX_SAMBA": "1" if samba else "0"}
-    subprocess.run(
-        [*command, "start", *common, "--time-scale", str(time_scale)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        env=environment,
-    )
-    client = SandboxClient(port=port)
-    client.state_dir = state_dir  # type: ignore[attr-defined]
-    try:
-        yield client
-    finally:
-        subprocess.run([*command, "stop", *common], cwd=ROOT, check=False, capture_output=True)
 
 
 def playbook_command(playbook: str, inventories: list[Path], args: list[str] | None = None) -> list[str]:

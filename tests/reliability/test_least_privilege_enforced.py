@@ -36,7 +36,8 @@ from tests.conftest import TEST_TIME_SCALE
 from tests.helpers import PlaybookRun, run_playbook
 from tests.reliability import footprint, policy
 from tests.reliability.conftest import Converged
-from tests.reliability.tenants import REGION, assert_converged, demo_tenant, own_sandbox, write_demo_inventory
+from tests.reliability.tenants import REGION, assert_converged, demo_tenant, write_demo_inventory
+from tests.sandboxes import running_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +104,9 @@ def enforcing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClien
     with ExitStack() as stack:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv(ENV_VAR, "1")
-            sandbox = stack.enter_context(own_sandbox(tmp_path_factory.mktemp("enforcing-sandbox"), TEST_TIME_SCALE))
+            sandbox = stack.enter_context(
+                running_sandbox(tmp_path_factory.mktemp("enforcing-sandbox"), TEST_TIME_SCALE)
+            )
         assert sandbox.health()["enforce_iam"] is True
         sandbox.hook("ds", "set-limits", region=REGION, directories=200)
         yield sandbox

@@ -28,7 +28,8 @@ from sandbox.client import SandboxClient
 from sandbox.samba import SambaDcProvider
 from tests.conftest import TEST_TIME_SCALE
 from tests.helpers import ROOT, PlaybookRun, run_playbook
-from tests.reliability.tenants import REGION, assert_converged, demo_tenant, own_sandbox, write_demo_inventory
+from tests.reliability.tenants import REGION, assert_converged, demo_tenant, write_demo_inventory
+from tests.sandboxes import running_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +65,7 @@ def _passwords(sandbox: SandboxClient, tenant: str) -> dict[str, str]:
 def secrets_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretsRun]:
     samba = SambaDcProvider.available()
     state_dir = tmp_path_factory.mktemp("secrets-sandbox")
-    with own_sandbox(state_dir, TEST_TIME_SCALE, samba=samba) as sandbox:
+    with running_sandbox(state_dir, TEST_TIME_SCALE, samba=samba) as sandbox:
         inventory = write_demo_inventory(tmp_path_factory.mktemp("secrets"), demo_tenant(TENANT), sandbox)
         run_temp = tmp_path_factory.mktemp("secrets-run-tmp")
         # Everything the runs put in temporary files lands where it can be searched.

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,8 +23,7 @@ from sandbox import iam_enforce
 from sandbox.client import SandboxClient
 from sandbox.iam_enforce import Authorisation, arn_matches, condition_holds, evaluate
 from tests.conftest import TEST_TIME_SCALE
-from tests.helpers import ROOT
-from tests.reliability.tenants import free_port
+from tests.sandboxes import running_sandbox
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-3"
@@ -239,24 +235,10 @@ def test_an_unknown_operator_fails_closed_and_is_named() -> None:
 @pytest.fixture(scope="module")
 def enforcing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]:
     """A sandbox of this module's own, started with --enforce-iam."""
-    state_dir = tmp_path_factory.mktemp("enforcing-sandbox")
-    command = [sys.executable, "-m", "sandbox"]
-    common = ["--port", str(free_port()), "--state-dir", str(state_dir)]
-    environment = {**os.environ, "SANDBOX_SAMBA": "0"}
-    environment.pop(iam_enforce.ENV_VAR, None)
-    subprocess.run(
-        [*command, "start", *common, "--time-scale", str(TEST_TIME_SCALE), "--enforce-iam"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        env=environment,
-    )
-    client = SandboxClient(port=int(common[1]), region=REGION)
-    client.state_dir = state_dir  # type: ignore[attr-defined]
-    try:
+    with running_sandbox(
+        tmp_path_factory.mktemp("enforcing-sandbox"), TEST_TIME_SCALE, enforce_iam=True, region=REGION
+    ) as client:
         yield client
-    finally:
-        subprocess.run([*command, "stop", *common], cwd=ROOT, check=False, capture_output=True)
 
 
 _users = itertools.count()

@@ -6,7 +6,9 @@ Each test builds its own VPC and names, so the shared sandbox is never reset.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sandbox.client import SandboxClient
-from tests.integration.aws_helpers import (
+from tests.sandbox.aws_helpers import (
     PASSWORD,
     create_directory,
     error_code,
@@ -535,4 +537,121 @@ def test_dc_provider_backs_an_active_directory_and_is_told_when_it_goes() -> Non
     call("ResetUserPassword", DirectoryId=directory_id, UserName="Admin", NewPassword="Str0ng-Pass!")
     call("DeleteDirectory", DirectoryId=directory_id)
     wait_for(lambda: call("DescribeDirectories")["DirectoryDescriptions"], lambda ds: ds == [], timeout=5)
+    assert service.background.wait_idle(timeout=60), "the DC's destruction never ran"
     assert provider.calls[1:] == [("set_password", "Admin"), ("destroy", directory_id)]
+
+
+class BlockingProvider(RecordingProvider):
+    """A provider whose provisioning runs until the test lets it end (or fail)."""
+
+    def __init__(self, failure: str | None = None) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.failure = failure
+
+    def provision(self, directory: Any, admin_password: str) -> list[str]:
+        self.started.set()
+        assert self.release.wait(timeout=120), "the test never released the provisioning"
+        if self.failure:
+            from sandbox.backends.ds import ProvisioningError
+
+            raise ProvisioningError(self.failure)
+        return super().provision(directory, admin_password)
+
+
+@pytest.fixture
+def backed_service() -> Iterator[tuple[Any, BlockingProvider, Callable[..., dict[str, Any]], str]]:
+    """An in-process DS backend whose directories wait for a BlockingProvider; yields a created directory."""
+    from sandbox import moto_state
+    from sandbox.backends.ds import DirectoryService
+    from sandbox.clock import SimClock
+
+    region = "ap-southeast-1"
+    backend = moto_state.ec2(region)
+    octet = 80 + next(_networks)
+    vpc = backend.create_vpc(cidr_block=f"10.{octet}.0.0/16")
+    subnets = [
+        backend.create_subnet(vpc_id=vpc.id, cidr_block=f"10.{octet}.{n}.0/24", availability_zone=f"{region}{zone}").id
+        for n, zone in ((1, "a"), (2, "b"))
+    ]
+    service = DirectoryService(SimClock(0.00001))  # the modelled 25 minutes last 15 ms
+    provider = BlockingProvider()
+    service.dc_provider = provider
+
+    def call(operation: str, **params: Any) -> dict[str, Any]:
+        status, document = service.handle(operation, json.dumps(params).encode(), region)
+        assert status == 200, document
+        return document
+
+    directory_id = call(
+        "CreateMicrosoftAD",
+        Name="blocked.example.com",
+        Password=PASSWORD,
+        VpcSettings={"VpcId": vpc.id, "SubnetIds": subnets},
+    )["DirectoryId"]
+    assert provider.started.wait(timeout=60), "the provisioning never started"
+    try:
+        yield service, provider, call, directory_id
+    finally:
+        provider.release.set()
+        service.background.wait_idle(timeout=60)
+
+
+_networks = itertools.count()
+
+
+def _describe_in_thread(call: Callable[..., dict[str, Any]], directory_id: str) -> dict[str, Any]:
+    """DescribeDirectories from another thread, as an independent client; fails if it never answers."""
+    answer: dict[str, Any] = {}
+    thread = threading.Thread(
+        target=lambda: answer.update(call("DescribeDirectories", DirectoryIds=[directory_id])), daemon=True
+    )
+    thread.start()
+    thread.join(timeout=60)  # a deadlock guard, not a speed check: the provisioning is blocked indefinitely
+    assert not thread.is_alive(), "DescribeDirectories waited for the DC's provisioning"
+    return answer["DirectoryDescriptions"][0]
+
+
+def test_describe_answers_while_the_dc_is_provisioned_and_active_waits_for_the_dc(backed_service) -> None:
+    _service, provider, call, directory_id = backed_service
+    time.sleep(0.05)  # past the modelled creation time (15 ms): only the DC holds the directory back
+    during = _describe_in_thread(call, directory_id)
+    assert provider.started.is_set() and not provider.release.is_set()
+    assert during["Stage"] == "Creating"
+    assert "127.0.0.42" not in during.get("DnsIpAddrs", [])
+    controllers = call("DescribeDomainControllers", DirectoryId=directory_id)["DomainControllers"]
+    assert {controller["Status"] for controller in controllers} == {"Creating"}
+    provider.release.set()
+    found = wait_for(
+        lambda: call("DescribeDirectories", DirectoryIds=[directory_id])["DirectoryDescriptions"][0],
+        lambda d: d["Stage"] == "Active",
+        timeout=30,
+    )
+    assert found["DnsIpAddrs"] == ["127.0.0.42"]
+    controllers = call("DescribeDomainControllers", DirectoryId=directory_id)["DomainControllers"]
+    assert {controller["Status"] for controller in controllers} == {"Active"}
+
+
+def test_a_failed_provisioning_fails_the_directory_with_its_reason(backed_service) -> None:
+    _service, provider, call, directory_id = backed_service
+    provider.failure = "samba-tool exited with 1"
+    provider.release.set()
+    found = wait_for(
+        lambda: call("DescribeDirectories", DirectoryIds=[directory_id])["DirectoryDescriptions"][0],
+        lambda d: d["Stage"] != "Creating" and d["Stage"] != "Requested",
+        timeout=30,
+    )
+    assert found["Stage"] == "Failed"
+    assert "samba-tool exited with 1" in found["StageReason"]
+
+
+def test_a_directory_deleted_while_its_dc_is_provisioned_loses_its_dc_afterwards(backed_service) -> None:
+    service, provider, call, directory_id = backed_service
+    call("DeleteDirectory", DirectoryId=directory_id)
+    provider.release.set()
+    assert service.background.wait_idle(timeout=60)
+    assert _describe_in_thread(call, directory_id)["Stage"] == "Deleting"  # not made Active by the late DC
+    wait_for(lambda: call("DescribeDirectories")["DirectoryDescriptions"], lambda ds: ds == [], timeout=30)
+    assert service.background.wait_idle(timeout=60)
+    assert [call[0] for call in provider.calls] == ["provision", "destroy"]

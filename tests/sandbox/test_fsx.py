@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox.client import SandboxClient
-from tests.integration.aws_helpers import (  # noqa: F401
+from tests.sandbox.aws_helpers import (  # noqa: F401
     PASSWORD,
     create_directory,
     error_code,
@@ -30,7 +30,7 @@ FAST_SCALE = 0.00005  # 30 modelled minutes in 90 ms
 SetScale = Callable[[float], None]
 
 
-# -- helpers (the same small ones as test_sandbox_ds.py, so each module stands alone) ----------------
+# -- helpers (the same small ones as test_ds.py, so each module stands alone) ----------------
 
 
 def windows(directory_id: str, **overrides: Any) -> dict[str, Any]:

@@ -130,9 +130,9 @@ def test_admin_rejects_bad_fault_rules(sandbox):
 
 
 def test_cli_start_stop_status_and_reset(tmp_path):
-    from tests.conftest import _free_port
+    from tests.sandboxes import free_port
 
-    port = _free_port()
+    port = free_port()
     base = [sys.executable, "-m", "sandbox"]
     common = ["--port", str(port), "--state-dir", str(tmp_path)]
     began = time.monotonic()

@@ -1,0 +1,165 @@
+"""Shared plumbing of the FSx backend: region state, look-ups, idempotency, describe shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.backends.common import delete_interfaces
+from sandbox.backends.ds import DirectoryService
+from sandbox.backends.fsx.constants import GONE, MAX_PAGE
+from sandbox.backends.fsx.models import AdministrativeAction, Alias, FileSystem, RegionState
+from sandbox.backends.fsx.rules import bad_request, fingerprint, tag_list
+from sandbox.backends.fsx.shapes import describe_action, shown
+from sandbox.clock import Lifecycle, SimClock
+from sandbox.errors import AwsError
+from sandbox.jsonproto import ACCOUNT_ID, Context, JsonService
+
+
+class FSxBase(JsonService):
+    service_name = "fsx"
+
+    def __init__(self, clock: SimClock) -> None:
+        super().__init__(clock)
+        self._directories: DirectoryService | None = None
+
+    def attach_directory_service(self, directories: DirectoryService) -> None:
+        """Resolve ActiveDirectoryId through the sandbox's DS backend, and hold deletion of directories in use."""
+        self._directories = directories
+        directories.add_dependent_check(self.file_systems_using_directory)
+
+    def file_systems_using_directory(self, region: str, directory_id: str) -> list[str]:
+        # Called by the DS backend under its own lock: reads without taking ours (no lock-order cycle);
+        # a file system's lifecycle has no callbacks, so reading it changes nothing else.
+        state = self._regions.get(region)
+        if state is None:
+            return []
+        return [
+            item.file_system_id
+            for item in list(state.file_systems.values())
+            if item.directory_id == directory_id and item.lifecycle.state != GONE
+        ]
+
+    def new_region_state(self, region: str) -> RegionState:
+        return RegionState()
+
+    def region_state(self, region: str) -> RegionState:
+        return self.state(Context(region=region, account_id=ACCOUNT_ID, request_id="internal", operation="internal"))
+
+    def _live(self, state: RegionState) -> dict[str, FileSystem]:
+        """File systems that still exist, with due transitions applied and finished deletions dropped."""
+        for item in list(state.file_systems.values()):
+            if item.lifecycle.state == GONE:
+                delete_interfaces(item.region, item.eni_ids)
+                del state.file_systems[item.file_system_id]
+                continue
+            item.aliases = [alias for alias in item.aliases if alias.lifecycle.state != GONE]
+            for action in item.actions:
+                _ = action.status.state  # applies a completed update
+        return state.file_systems
+
+    def _get(self, state: RegionState, file_system_id: str) -> FileSystem:
+        found = self._live(state).get(file_system_id)
+        if found is None:
+            raise AwsError("FileSystemNotFound", f"File system '{file_system_id}' does not exist.")
+        return found
+
+    def _require_available(self, item: FileSystem, operation: str) -> None:
+        lifecycle = item.lifecycle.state
+        if lifecycle != "AVAILABLE":
+            raise bad_request(
+                f"Unable to {operation}: file system {item.file_system_id} is {lifecycle}, not AVAILABLE."
+            )
+
+    def _idempotent(self, state: RegionState, operation: str, params: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(token, id of the resource an identical earlier request created); raise on a reused token."""
+        token = params.get("ClientRequestToken")
+        if not token:
+            return None, None
+        earlier = state.tokens.get((operation, token))
+        if earlier is None:
+            return token, None
+        if earlier[0] != fingerprint(params):
+            raise AwsError(
+                "IncompatibleParameterError",
+                f"The client request token '{token}' was already used with different parameters.",
+            )
+        return token, earlier[1]
+
+    @staticmethod
+    def _remember(
+        state: RegionState, operation: str, token: str | None, params: dict[str, Any], resource_id: str
+    ) -> None:
+        if token:
+            state.tokens[(operation, token)] = (fingerprint(params), resource_id)
+
+    def _describe(self, item: FileSystem) -> dict[str, Any]:
+        lifecycle = shown(item.lifecycle)
+        description: dict[str, Any] = {
+            "OwnerId": ACCOUNT_ID,
+            "CreationTime": item.creation_time,
+            "FileSystemId": item.file_system_id,
+            "FileSystemType": "WINDOWS",
+            "Lifecycle": lifecycle,
+            "StorageCapacity": item.storage_capacity,
+            "StorageType": item.storage_type,
+            "VpcId": item.vpc_id,
+            "SubnetIds": list(item.subnet_ids),
+            "NetworkInterfaceIds": list(item.eni_ids),
+            "DNSName": item.dns_name,
+            "KmsKeyId": item.kms_key_id,
+            "ResourceARN": item.arn,
+            "WindowsConfiguration": self._describe_windows(item),
+            "NetworkType": "IPV4",
+        }
+        if item.tags:
+            description["Tags"] = tag_list(item.tags)
+        if lifecycle == "FAILED" and item.failure_message:
+            description["FailureDetails"] = {"Message": item.failure_message}
+        if item.actions:
+            description["AdministrativeActions"] = [describe_action(action) for action in item.actions[-MAX_PAGE:]]
+        return description
+
+    def _describe_windows(self, item: FileSystem) -> dict[str, Any]:
+        windows: dict[str, Any] = {
+            "DeploymentType": item.deployment_type,
+            "RemoteAdministrationEndpoint": item.remote_admin_endpoint,
+            "PreferredSubnetId": item.preferred_subnet_id,
+            "PreferredFileServerIp": item.addresses.get(item.preferred_subnet_id, ""),
+            "ThroughputCapacity": item.throughput,
+            "MaintenanceOperationsInProgress": self._maintenance(item),
+            "WeeklyMaintenanceStartTime": item.weekly_maintenance,
+            "DailyAutomaticBackupStartTime": item.daily_backup,
+            "AutomaticBackupRetentionDays": item.retention_days,
+            "CopyTagsToBackups": item.copy_tags_to_backups,
+            "Aliases": [{"Name": alias.name, "Lifecycle": shown(alias.lifecycle)} for alias in item.aliases],
+            "AuditLogConfiguration": dict(item.audit),
+        }
+        if item.directory_id:
+            windows["ActiveDirectoryId"] = item.directory_id
+        if item.self_managed:
+            windows["SelfManagedActiveDirectoryConfiguration"] = dict(item.self_managed)
+        if item.disk_iops:
+            windows["DiskIopsConfiguration"] = dict(item.disk_iops)
+        if item.fsrm:
+            windows["FsrmConfiguration"] = dict(item.fsrm)
+        return windows
+
+    def _maintenance(self, item: FileSystem) -> list[str]:
+        state = self._regions.get(item.region)
+        backups = state.backups.values() if state else []
+        busy = any(b.file_system_id == item.file_system_id and b.lifecycle.state == "CREATING" for b in backups)
+        return ["BACKING_UP"] if busy and item.lifecycle.state == "AVAILABLE" else []
+
+    def _action(
+        self, item: FileSystem, action_type: str, target: dict[str, Any] | None, *steps: tuple[Any, ...]
+    ) -> AdministrativeAction:
+        status = Lifecycle(self.clock, "PENDING")
+        status.go("PENDING", *steps)
+        action = AdministrativeAction(action_type, self.clock.now(), status, target)
+        item.actions.append(action)
+        return action
+
+    def _alias(self, name: str, seconds: float) -> Alias:
+        lifecycle = Lifecycle(self.clock, "CREATING")
+        lifecycle.go("CREATING", (seconds, "AVAILABLE"))
+        return Alias(name, lifecycle)

@@ -1,0 +1,31 @@
+"""Every test of test_ds.py again, with the ds client speaking Smithy RPC v2 CBOR instead of JSON.
+
+The same assertions holding over CBOR is what "the same results as JSON" means here; the last test
+checks from the request log that every ds operation the toolkit calls went through the CBOR
+gateway (drawn from the botocore model and the toolkit's code, not from a hand-written list).
+Tests there that send hand-made JSON (the server's own validation) keep doing so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sandbox.backends.ds import DirectoryService
+from sandbox.client import SandboxClient
+from tests.conftest import TEST_TIME_SCALE
+from tests.sandbox.cbor import cbor_sandbox, operations_sent_in_cbor, toolkit_operations
+from tests.sandbox.test_ds import *  # noqa: F403 - the tests (and their fixtures) to run again
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]:
+    yield from cbor_sandbox(tmp_path_factory, TEST_TIME_SCALE, "ds")
+
+
+def test_every_ds_operation_the_toolkit_calls_went_through_cbor(sandbox: SandboxClient) -> None:
+    wanted = toolkit_operations("ds", DirectoryService)
+    assert wanted, "no ds operation found in the toolkit's code: the scan is broken"
+    missing = sorted(wanted - operations_sent_in_cbor(sandbox, "ds"))
+    assert not missing, f"never sent over RPC v2 CBOR by the tests above: {missing}"
