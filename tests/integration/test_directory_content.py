@@ -278,3 +278,41 @@ def test_molecule_directory_scenario_converges_idempotently_and_verifies() -> No
     assert done.returncode == 0, output[-6000:]
     for action in ("converge", "idempotence", "verify"):
         assert f"{action}: Executed: Successful" in output.replace("➜ ", ""), action
+
+
+def test_ldaps_by_address_learns_the_dcs_own_name_from_the_domains_dns(directory: dict[str, Any]) -> None:
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import dc_names_for_address
+
+    names = dc_names_for_address(directory["dns_ip_addrs"][0], directory["name"])
+    assert names and all(name.endswith("." + directory["name"]) for name in names)
+    assert _ldap(directory).domain == directory["name"]  # the certificate names that DC: the check passes
+
+
+def test_a_ca_file_that_does_not_exist_is_an_error_not_a_fallback(directory: dict[str, Any], tmp_path: Path) -> None:
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
+
+    with pytest.raises(AdError, match="does not exist") as raised:
+        _ldap({**directory, "ca_file": str(tmp_path / "missing-ca.pem")})
+    assert raised.value.kind == "tls"
+
+
+def test_smb_to_the_dc_is_encrypted_when_the_server_offers_it(directory: dict[str, Any]) -> None:
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.smb import FileShare
+
+    share = FileShare(
+        directory["dns_ip_addrs"][0], "sysvol", f"Admin@{directory['name']}", ADMIN_PASSWORD, encrypt=False
+    )
+    try:
+        assert share.encrypted, "Samba 4 offers SMB 3 encryption: the session must use it"
+        assert share.exists(directory["name"])
+        conf = directory["state_dir"] / "samba" / directory["id"] / "etc" / "smb.conf"
+        # Samba's own view of the connection: the session (smbstatus -b) and its tree connect to sysvol
+        # (smbstatus -S) both name the AES cipher that protects them.
+        sessions = subprocess.run(["smbstatus", "-s", str(conf), "-b"], capture_output=True, text=True, check=False)
+        shares = subprocess.run(["smbstatus", "-s", str(conf), "-S"], capture_output=True, text=True, check=False)
+        session_lines = [line for line in sessions.stdout.splitlines() if "SMB3" in line]
+        sysvol_lines = [line for line in shares.stdout.splitlines() if line.lower().startswith("sysvol")]
+        assert session_lines and all("AES" in line for line in session_lines), sessions.stdout
+        assert sysvol_lines and all("AES" in line for line in sysvol_lines), shares.stdout
+    finally:
+        share.close()

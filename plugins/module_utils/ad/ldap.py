@@ -6,6 +6,7 @@ the directory operations the AD modules need, and errors that say what went wron
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import ssl
 import warnings
@@ -43,26 +44,73 @@ def certificate_names(certificate: dict[str, Any]) -> list[str]:
     return names
 
 
-def certificate_matches(certificate: dict[str, Any], server: str, domain: str | None) -> bool:
-    """The name check behind validate_certs.
+def _names_host(names: list[str], host: str) -> bool:
+    """RFC 6125: the exact name, or a wildcard standing for the left-most label only."""
+    host = host.lower().rstrip(".")
+    return host in names or any(
+        name.startswith("*.") and "." in host and host.split(".", 1)[1] == name[2:] for name in names
+    )
 
-    Connecting by name: the certificate must name that host (wildcards allowed). Connecting by
-    IP address (DnsIpAddrs): it must name that address, or a host of the directory's domain,
-    since a DC certificate names the DC's FQDN, not an address clients cannot know in advance.
-    """
-    names = [name.lower().rstrip(".") for name in certificate_names(certificate)]
-    target = server.lower().rstrip(".")
-    if target in names:
-        return True
-    for name in names:
-        if name.startswith("*.") and "." in target and target.split(".", 1)[1] == name[2:]:
-            return True
+
+def is_address(server: str) -> bool:
     try:
-        ipaddress.ip_address(target)
+        ipaddress.ip_address(server)
     except ValueError:
         return False
-    suffix = "." + (domain or "").lower().strip(".")
-    return bool(domain) and any(name.endswith(suffix) and not name.startswith("*") for name in names)
+    return True
+
+
+def certificate_matches(certificate: dict[str, Any], server: str, dc_names: list[str] | None = None) -> bool:
+    """The name check behind validate_certs.
+
+    Connecting by name: the certificate must name that host (wildcards allowed). Connecting by IP
+    address (the directory's DnsIpAddrs): it must name that address, or that DC's own host name as the
+    directory's DNS gives it for the address (`dc_names`, see dc_names_for_address) — never merely
+    "a host of the domain", which any domain member's certificate would be.
+    """
+    names = [name.lower().rstrip(".") for name in certificate_names(certificate)]
+    if _names_host(names, server):
+        return True
+    return is_address(server) and any(_names_host(names, dc_name) for dc_name in dc_names or [])
+
+
+def dc_names_for_address(address: str, domain: str, dns_server: str | None = None, timeout: float = 5.0) -> list[str]:
+    """The host names the domain's DNS gives for the DC at `address`, forward-confirmed.
+
+    AD publishes its DCs as SRV records ``_ldap._tcp.dc._msdcs.<domain>`` ([MS-ADTS] 6.3.2.3); a
+    target whose A record is `address` is that DC's own name. The query goes to the DC's own DNS
+    service (AWS Managed AD's DnsIpAddrs are its DCs) unless `dns_server` says otherwise.
+    """
+    try:
+        import dns.exception
+        import dns.message
+        import dns.query
+        import dns.rdatatype
+    except ImportError as exc:
+        raise AdError(
+            "the dnspython Python library is required on the controller to check a DC's certificate when "
+            "connecting by address (pip install dnspython)",
+            "missing_library",
+        ) from exc
+
+    def ask(name: str, rdtype: Any) -> list[Any]:
+        query = dns.message.make_query(name, rdtype)
+        try:
+            response = dns.query.udp(query, dns_server or address, timeout=timeout)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise AdError(
+                f"cannot ask the directory's DNS at {dns_server or address} for {name}: {exc}; connect by the "
+                "DC's host name instead of its address",
+                "tls",
+            ) from exc
+        return [item for answer in response.answer for item in answer if answer.rdtype == rdtype]
+
+    found = []
+    for record in ask(f"_ldap._tcp.dc._msdcs.{domain.strip('.')}.", dns.rdatatype.SRV):
+        target = record.target.to_text().rstrip(".").lower()
+        if any(a.address == address for a in ask(target + ".", dns.rdatatype.A)):
+            found.append(target)
+    return sorted(set(found))
 
 
 class Directory:
@@ -99,7 +147,11 @@ class Directory:
 
         if not self.params.get("validate_certs", True):
             return Tls(validate=ssl.CERT_NONE)
-        return Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.params.get("ca_file"), valid_names=["*"])
+        ca_file = self.params.get("ca_file")
+        if ca_file and not os.path.isfile(ca_file):
+            # A CA file that is not there would silently fall back to the system's trust store.
+            raise AdError(f"ca_file {ca_file} does not exist or is not a file", "tls")
+        return Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file, valid_names=["*"])
 
     def _connect(self, user: str, password: str) -> Any:
         from ldap3 import DSA, SIMPLE, Connection, Server
@@ -148,17 +200,16 @@ class Directory:
             raise AdError(f"cannot open LDAPS to {where}: {exc}", "unreachable") from exc
         if self.params.get("validate_certs", True):
             certificate = conn.socket.getpeercert() if conn.socket is not None else None
-            if not certificate or not certificate_matches(
-                certificate, self.params["server"], self.params.get("domain")
-            ):
+            server_name = self.params["server"]
+            dc_names: list[str] = []
+            if certificate and is_address(server_name) and self.params.get("domain"):
+                dc_names = dc_names_for_address(server_name, self.params["domain"])
+            if not certificate or not certificate_matches(certificate, server_name, dc_names):
                 conn.unbind()
                 names = certificate_names(certificate or {})
-                raise AdError(
-                    f"the certificate of {where} names {names}, not {self.params['server']}"
-                    + (f" nor a host of {self.params.get('domain')}" if self.params.get("domain") else "")
-                    + "; connect by the DC's name or set domain",
-                    "tls",
-                )
+                own = f" nor {', '.join(dc_names)} (the DC's own name in the domain's DNS)" if dc_names else ""
+                hint = "" if self.params.get("domain") else "; set domain so that the DC's own name can be looked up"
+                raise AdError(f"the certificate of {where} names {names}, not {server_name}{own}{hint}", "tls")
         try:
             bound = conn.bind()
         except LDAPException as exc:

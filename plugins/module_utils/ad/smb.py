@@ -31,6 +31,20 @@ def _missing(exc: BaseException) -> bool:
     )
 
 
+def encryption_offered(server: str, port: int, connect_timeout: int) -> bool:
+    """Whether the server negotiates a dialect and capabilities that allow SMB 3 encryption."""
+    import uuid
+
+    from smbprotocol.connection import Connection
+
+    probe = Connection(uuid.uuid4(), server, port)
+    probe.connect(timeout=connect_timeout)
+    try:
+        return bool(probe.supports_encryption)
+    finally:
+        probe.disconnect()
+
+
 class FileShare:
     """Files, folders and security descriptors on one SMB share (smbprotocol's smbclient)."""
 
@@ -65,13 +79,17 @@ class FileShare:
         self.share = share
         self.port = port
         try:
+            # Encryption is required when asked, and used anyway whenever the server offers it (SMB 3
+            # dialects with the encryption capability): a share holding users' files is never read in
+            # clear text when it need not be.
+            self.encrypted = encrypt or encryption_offered(server, port, connect_timeout)
             smbclient.register_session(
                 server,
                 username=username,
                 password=password,
                 port=port,
                 auth_protocol=auth_protocol,
-                encrypt=encrypt,
+                encrypt=self.encrypted,
                 connection_timeout=connect_timeout,
             )
         except (LogonFailure, SMBAuthenticationError, NotFound) as exc:

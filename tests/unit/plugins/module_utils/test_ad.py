@@ -334,9 +334,16 @@ def test_domain_dn_conversions() -> None:
 DC_CERT = {"subject": ((("organizationName", "Samba Administration"),), (("commonName", "DC1.corp.example.com"),))}
 
 
-def test_certificate_must_name_the_host_or_a_host_of_the_domain_for_an_address() -> None:
-    assert ldap.certificate_matches(DC_CERT, "dc1.corp.example.com", None)
-    assert ldap.certificate_matches(DC_CERT, "127.0.1.5", "corp.example.com")
-    assert not ldap.certificate_matches(DC_CERT, "127.0.1.5", "other.example.com")
-    assert not ldap.certificate_matches(DC_CERT, "127.0.1.5", None)
-    assert not ldap.certificate_matches(DC_CERT, "evil.example.net", "corp.example.com")
+def test_certificate_must_name_the_host_or_for_an_address_the_dcs_own_name() -> None:
+    assert ldap.certificate_matches(DC_CERT, "dc1.corp.example.com")
+    # By address: only the DC's own name (as the domain's DNS gives it for that address) counts.
+    assert ldap.certificate_matches(DC_CERT, "127.0.1.5", ["dc1.corp.example.com"])
+    assert not ldap.certificate_matches(DC_CERT, "127.0.1.5", ["dc2.corp.example.com"])
+    assert not ldap.certificate_matches(DC_CERT, "127.0.1.5", [])
+    assert not ldap.certificate_matches(DC_CERT, "evil.example.net", ["dc1.corp.example.com"])
+
+
+def test_a_domain_members_certificate_does_not_pass_for_the_dc_at_an_address() -> None:
+    """Any host of the domain can get a certificate from the domain's CA: that is not the DC's."""
+    member = {"subject": ((("commonName", "ws7.corp.example.com"),),)}
+    assert not ldap.certificate_matches(member, "127.0.1.5", ["dc1.corp.example.com"])
