@@ -172,6 +172,13 @@ def test_the_ee_core_pin_matches_the_projects() -> None:
     assert core == f"ansible-core=={requirement_pins(ROOT / 'requirements.txt')['ansible-core']}"
 
 
+def test_the_ee_runner_pin_matches_the_projects() -> None:
+    spec = yaml.safe_load((ROOT / "execution-environment.yml").read_text(encoding="utf-8"))
+    runner = spec["dependencies"]["ansible_runner"]["package_pip"]
+    assert runner == f"ansible-runner=={requirement_pins(ROOT / 'requirements.txt')['ansible-runner']}"
+    assert requirement_pins(ROOT / "constraints.txt")["ansible-runner"] == runner.split("==")[1]
+
+
 @pytest.mark.parametrize("name", sorted(listed_collections()))
 def test_listed_collections_are_the_versions_bundled_in_the_pinned_ansible(name: str) -> None:
     assert listed_collections()[name] == bundled_version(name)
