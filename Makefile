@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 SANDBOX_PORT ?= 4566
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox lint sanity units syntax bench lock clean sandbox-start sandbox-stop
+.PHONY: help setup demo test test-unit test-sandbox lint sanity units syntax bench lock clean sandbox-start sandbox-stop ee-context
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -71,5 +71,9 @@ lock: ## Regenerate constraints.txt from a fresh venv
 	{ echo '# Full transitive lock for requirements.txt (pip freeze of a fresh .venv). Used as -c.'; \
 	  /tmp/lock-venv/bin/pip freeze; } > constraints.txt
 
+ee-context: $(STAMP) ## The execution environment's build context in context/, from the collection built into dist/
+	$(BIN)/ansible-galaxy collection build --force --output-path dist/
+	$(BIN)/ansible-builder create -f execution-environment.yml --context context/ --output-filename Containerfile
+
 clean: ## Remove the venv and generated files
-	rm -rf $(VENV) .pytest_cache .ruff_cache reports/
+	rm -rf $(VENV) .pytest_cache .ruff_cache reports/ dist/ context/

@@ -141,9 +141,12 @@ options:
   when_running:
     description:
       - What to do when a change needs a stopped fleet and the fleet is running.
-      - V(fail) refuses and names the fields, changing nothing (check mode fails the same way).
+      - V(fail) refuses and names the fields, changing nothing. Check mode does not fail, it warns that an apply
+        would refuse the change and returns it in RV(refused_on_apply), so a plan goes on with its other tasks.
       - V(restart) stops the fleet (disconnecting its users), waits for C(STOPPED), updates it, starts it and
-        waits for C(RUNNING). Check mode reports RV(requires_restart) and RV(restart_fields).
+        waits for C(RUNNING). Check mode warns that the fleet would stop and its users be disconnected (with the
+        number of streaming sessions), reports RV(requires_restart) and RV(restart_fields), and the diff shows
+        the stop in C(state).
     type: str
     choices: [fail, restart]
     default: fail
@@ -404,6 +407,12 @@ restart_fields:
   elements: str
   returned: always
   sample: [instance_type]
+refused_on_apply:
+  description:
+    - In check mode with O(when_running=fail), why an apply would refuse the planned change of the running fleet.
+  type: str
+  returned: when check mode plans a change that needs a stop and O(when_running=fail)
+  sample: "fleet 'acme-neuro-fleet' is RUNNING; instance_type can only change while it is stopped. ..."
 diff:
   description: Before and after values of the changed options.
   type: dict
@@ -430,6 +439,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.f
     fleet_desired,
     fleet_field_kind,
     fleet_option_errors,
+    restart_notice,
     settled_fleet_state,
     update_fleet_request,
 )
@@ -627,13 +637,27 @@ class Fleet(ResourceKind):
                 f"(state=absent) and create it again as {self.params.get('fleet_type')}",
                 result,
             )
-        if fields and self.params["when_running"] == "fail":
-            raise PlanRefused(
-                f"fleet {self.name!r} is {self.current['State']}; {', '.join(fields)} can only change while it "
-                "is stopped. Set when_running=restart to stop, update and restart it (this disconnects its "
-                "users), or apply the change in a maintenance window with state=stopped",
-                result,
-            )
+        if not fields:
+            return
+        fleet = self.current or {}
+        if self.params["when_running"] == "restart":
+            # The diff's state shows the stop a plan would otherwise hide (RUNNING before and after).
+            result["diff"]["before"]["state"] = fleet.get("State")
+            result["diff"]["after"]["state"] = "STOPPED, users disconnected, then RUNNING"
+            if self.module.check_mode:
+                self.module.warn(restart_notice(self.name, fields, fleet))
+            return
+        refusal = (
+            f"fleet {self.name!r} is {fleet.get('State')}; {', '.join(fields)} can only change while it "
+            "is stopped. Set when_running=restart to stop, update and restart it (this disconnects its "
+            "users), or apply the change in a maintenance window with state=stopped"
+        )
+        if not self.module.check_mode:
+            raise PlanRefused(refusal, result)
+        # The plan reports what an apply would refuse and goes on: one refused change must not hide the
+        # rest of the tenant's plan.
+        result["refused_on_apply"] = refusal
+        self.module.warn(f"{refusal}. An apply refuses this change and leaves the fleet as it is.")
 
     # -- waiting -----------------------------------------------------------------------------
     def wait_state(self, target: str) -> dict[str, Any] | None:

@@ -230,6 +230,11 @@ def test_live_changes_are_applied_to_a_running_fleet_without_a_stop(tmp_path, sa
     assert fleet["ComputeCapacityStatus"]["Desired"] == 2 and fleet["IdleDisconnectTimeoutInSeconds"] == 600
 
 
+def warnings_of(run: Run) -> list[str]:
+    """The module's warnings as the play shows them at default verbosity (the result's and on stderr)."""
+    return list(run.result.get("warnings") or [])
+
+
 def test_when_running_fail_refuses_naming_the_fields_and_changes_nothing(tmp_path, sandbox, network, json_output):
     tenant = unique("ff")
     name = f"{tenant}-fleet"
@@ -238,10 +243,16 @@ def test_when_running_fail_refuses_naming_the_fields_and_changes_nothing(tmp_pat
         name, tenant, network, instance_type="stream.standard.large", security_group_ids=network["groups"]
     )
 
+    # The plan does not stop at the refused change: it warns that an apply would refuse it.
     planned = module(tmp_path, sandbox, "appstream_fleet", check=True, **bigger)
-    assert planned.failed
+    assert not planned.failed, planned.result
+    assert planned.changed
     assert planned.result["requires_restart"] is True
     assert planned.result["restart_fields"] == ["instance_type", "security_group_ids"]
+    refusal = planned.result["refused_on_apply"]
+    assert f"fleet {name!r} is RUNNING; instance_type, security_group_ids can only change while it" in refusal
+    assert warnings_of(planned) == [f"{refusal}. An apply refuses this change and leaves the fleet as it is."]
+    assert "An apply refuses this change" in planned.run.stdout + planned.run.stderr
     assert_no_mutation(planned)
 
     refused = module(tmp_path, sandbox, "appstream_fleet", **bigger)
@@ -253,16 +264,36 @@ def test_when_running_fail_refuses_naming_the_fields_and_changes_nothing(tmp_pat
     assert fleet["State"] == "RUNNING" and fleet["InstanceType"] == "stream.standard.medium"
 
 
+def stream_from(sandbox: SandboxClient, fleet: str, users: int) -> None:
+    """Users streaming from `fleet`: a stack associated with it and sessions through the sandbox hook."""
+    stack = f"{fleet}-stack"
+    appstream(sandbox).create_stack(Name=stack)
+    appstream(sandbox).associate_fleet(FleetName=fleet, StackName=stack)
+    sandbox.hook("appstream", "sessions", stack=stack, fleet=fleet, user="ada", count=users)
+
+
 def test_when_running_restart_stops_updates_and_restarts(tmp_path, sandbox, network, json_output):
     tenant = unique("fr")
     name = f"{tenant}-fleet"
     assert not module(tmp_path, sandbox, "appstream_fleet", **fleet_options(name, tenant, network)).failed
+    stream_from(sandbox, name, users=1)
     bigger = fleet_options(name, tenant, network, instance_type="stream.standard.large", when_running="restart")
 
     planned = module(tmp_path, sandbox, "appstream_fleet", check=True, **bigger)
     assert planned.changed and not planned.failed
     assert planned.result["requires_restart"] is True and planned.result["restart_fields"] == ["instance_type"]
+    assert warnings_of(planned) == [
+        f"fleet {name!r} is RUNNING: changing instance_type needs it stopped, so the fleet stops and its users are "
+        "disconnected (1 streaming session now); it is then updated and started again (when_running=restart)"
+    ]
+    assert "its users are disconnected (1 streaming session now)" in planned.run.stdout + planned.run.stderr
+    assert planned.result["diff"]["before"] == {"instance_type": "stream.standard.medium", "state": "RUNNING"}
+    assert planned.result["diff"]["after"] == {
+        "instance_type": "stream.standard.large",
+        "state": "STOPPED, users disconnected, then RUNNING",
+    }
     assert_no_mutation(planned)
+    assert fleet_of(sandbox, name)["InstanceType"] == "stream.standard.medium"
 
     restarted = module(tmp_path, sandbox, "appstream_fleet", **bigger)
     assert restarted.changed, restarted.result
@@ -906,3 +937,57 @@ def test_fleet_playbook_for_a_userpool_tenant_without_schedule(tmp_path, sandbox
     )
     assert removed.rc == 0, removed.stdout[-3000:]
     assert fleet_of(sandbox, f"{name}-fleet") is None
+
+
+def test_the_site_plan_of_a_running_tenant_says_when_its_fleet_would_restart(tmp_path, sandbox):
+    """site.yml --check on a converged tenant whose change needs the fleet stopped: the plan completes."""
+    name = unique("rp")
+    tenant = demo_tenant()
+    tenant.update(name=name, environment="test", auth="userpool")
+    tenant.pop("directory")
+    tenant.pop("storage")
+    tenant["users"] = [{k: v for k, v in u.items() if k != "username"} for u in tenant["users"]]
+    tenant["appstream"]["fleet"].pop("schedule")  # the fleet runs whatever the hour of the test
+    inventory = write_inventory(tmp_path / "inventory", tenant, sandbox)
+    converged = run_playbook("site.yml", inventory, sandbox, timeout=900)
+    assert converged.rc == 0, converged.stdout[-3000:]
+    fleet = f"{name}-fleet"
+    assert fleet_of(sandbox, fleet)["State"] == "RUNNING"
+    sandbox.hook("appstream", "sessions", stack=f"{name}-stack", fleet=fleet, user="ada@lab.example", count=1)
+
+    tenant["appstream"]["fleet"]["instance_type"] = "stream.standard.large"
+    write_inventory(tmp_path / "inventory", tenant, sandbox)
+
+    # when_running=fail (the default): the refused change is a warning, the later stages are still planned.
+    plan = run_playbook("site.yml", inventory, sandbox, check=True, diff=True, timeout=900)
+    output = plan.stdout + plan.stderr
+    assert plan.rc == 0, output[-3000:]
+    assert plan.recap[name]["failed"] == 0
+    assert plan.stats()["mutating"] == 0, plan.stats()["mutating_operations"]
+    assert (
+        f"fleet '{fleet}' is RUNNING; instance_type can only change while it is stopped. Set when_running=restart"
+        in " ".join(output.split())
+    )
+    assert "An apply refuses this change and leaves the fleet as it is." in " ".join(output.split())
+    assert "PLAY [Converge the tenant stacks]" in plan.stdout and "PLAY [Converge the tenant guardrails]" in plan.stdout
+
+    # when_running=restart: the plan says that the fleet stops and its users are disconnected.
+    restart = run_playbook(
+        "site.yml",
+        inventory,
+        sandbox,
+        check=True,
+        diff=True,
+        extra_vars={"appstream_fleet_when_running": "restart"},
+        timeout=900,
+    )
+    output = " ".join((restart.stdout + restart.stderr).split())
+    assert restart.rc == 0, output[-3000:]
+    assert restart.stats()["mutating"] == 0, restart.stats()["mutating_operations"]
+    assert (
+        f"fleet '{fleet}' is RUNNING: changing instance_type needs it stopped, so the fleet stops and its users are "
+        "disconnected (1 streaming session now)" in output
+    )
+    assert "STOPPED, users disconnected, then RUNNING" in output
+    current = fleet_of(sandbox, fleet)
+    assert current["State"] == "RUNNING" and current["InstanceType"] == "stream.standard.medium"

@@ -189,6 +189,40 @@ CASES = [
     Case("base-image-missing", {"appstream.base_image": DELETE}, ("tenant.appstream.base_image: is required",)),
     Case("base-image-pattern", {"appstream.base_image": "Windows 2019!"}, ("tenant.appstream.base_image: ",)),
     Case("builder-type-pattern", {"appstream.builder_instance_type": "m5.large"}, ('builder_instance_type: "m5',)),
+    Case(
+        "builder-type-unknown-family",
+        {"appstream.builder_instance_type": "stream.bogus.medium"},
+        (
+            'tenant.appstream.builder_instance_type: "stream.bogus.medium" is not an instance type AppStream offers '
+            "for image builders (did you mean stream.standard.medium?)",
+        ),
+    ),
+    Case(
+        "builder-type-fleet-only-size",
+        {"appstream.builder_instance_type": "stream.standard.2xlarge"},
+        ('tenant.appstream.builder_instance_type: "stream.standard.2xlarge" is not an instance type AppStream',),
+    ),
+    Case(
+        "fleet-instance-type-unknown-family",
+        {"appstream.fleet.instance_type": "stream.bogus.medium"},
+        (
+            'tenant.appstream.fleet.instance_type: "stream.bogus.medium" is not an instance type AppStream offers '
+            "for fleets (did you mean stream.standard.medium?)",
+        ),
+    ),
+    Case(
+        "elastic-instance-type-not-general-purpose",
+        {
+            **USERPOOL,
+            "appstream.fleet.type": "ELASTIC",
+            "appstream.fleet.schedule": DELETE,
+            "appstream.fleet.instance_type": "stream.compute.large",
+        },
+        (
+            'tenant.appstream.fleet.instance_type: "stream.compute.large" is not an instance type AppStream offers '
+            "for ELASTIC fleets (did you mean stream.standard.large?)",
+        ),
+    ),
     Case("fleet-type-choice", {"appstream.fleet.type": "SPOT"}, ('tenant.appstream.fleet.type: "SPOT" is not one of',)),
     Case(
         "fleet-min-above-max",

@@ -122,6 +122,13 @@ def test_relative_links_of_the_operator_documentation_resolve(page: str) -> None
         assert resolved.exists(), f"{page}: broken link {target}"
 
 
+def test_the_awx_guide_links_nothing_outside_the_repository() -> None:
+    text = (ROOT / "docs" / "awx.md").read_text(encoding="utf-8")
+    assert "://" not in text
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+        assert ROOT in (ROOT / "docs" / target).resolve().parents, f"docs/awx.md links outside the repository: {target}"
+
+
 def test_the_operator_guide_covers_every_runbook() -> None:
     guide = (ROOT / "docs" / "operator-guide.md").read_text(encoding="utf-8")
     for runbook in sorted((ROOT / "playbooks" / "ops").glob("*.yml")):

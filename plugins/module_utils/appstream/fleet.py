@@ -212,6 +212,29 @@ def fleet_comparable(fleet: Mapping[str, Any]) -> dict[str, Any]:
     return current
 
 
+def streaming_sessions(fleet: Mapping[str, Any]) -> int | None:
+    """How many users stream from the fleet now (DescribeFleets ComputeCapacityStatus); None if it does not say.
+
+    Multi-session and Elastic fleets count user sessions (ActiveUserSessions); a single-session fleet has one
+    user per instance in use (InUse).
+    """
+    status = fleet.get("ComputeCapacityStatus") or {}
+    if status.get("ActiveUserSessions") is not None:
+        return status["ActiveUserSessions"]
+    return status.get("InUse")
+
+
+def restart_notice(name: str, fields: list[str], fleet: Mapping[str, Any]) -> str:
+    """What a restart for `fields` does to the users of the running `fleet`, in words an operator reads in a plan."""
+    sessions = streaming_sessions(fleet)
+    count = "" if sessions is None else f" ({sessions} streaming session{'' if sessions == 1 else 's'} now)"
+    return (
+        f"fleet {name!r} is {fleet.get('State')}: changing {', '.join(fields)} needs it stopped, so the fleet "
+        f"stops and its users are disconnected{count}; it is then updated and started again "
+        "(when_running=restart)"
+    )
+
+
 def settled_fleet_state(state: str | None) -> str | None:
     """The state a fleet is heading to: what `state: running|stopped` is compared with."""
     return {"STARTING": "RUNNING", "STOPPING": "STOPPED"}.get(state or "", state)

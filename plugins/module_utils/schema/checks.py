@@ -240,3 +240,63 @@ def check_tenant_name(value: str) -> list[str]:
                 f"(<tenant>-suite-<hash>) cannot start with {', '.join(RESERVED_IMAGE_PREFIXES)}"
             ]
     return []
+
+
+# AppStream instance types: stream.<family>.<size>, grouped in the instance
+# families of the AppStream 2.0 Administration Guide ("AppStream 2.0 Instance
+# Families", docs.aws.amazon.com/appstream2/latest/developerguide/instance-types.html).
+# The sizes per family are those the API Reference lists for InstanceType
+# (botocore 1.44 appstream CreateFleet, UpdateFleet and CreateImageBuilder):
+# image builders have no stream.standard.xlarge/2xlarge, Elastic fleets take
+# stream.standard only. The Graphics Design, Graphics Desktop and Graphics Pro
+# families (stream.graphics-design.*, stream.graphics-desktop.*,
+# stream.graphics-pro.*) are gone from that list: the Service Quotas page says
+# Graphics Pro is unavailable after 10/31/2025, and AppStream refuses them at
+# CreateFleet/CreateImageBuilder, so validation refuses them before anything
+# is created.
+INSTANCE_FAMILY_SIZES: dict[str, tuple[str, ...]] = {
+    # General Purpose
+    "stream.standard": ("small", "medium", "large", "xlarge", "2xlarge"),
+    # Compute Optimized
+    "stream.compute": ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge"),
+    # Memory Optimized (R5 based, then the z1d generation)
+    "stream.memory": ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge"),
+    "stream.memory.z1d": ("large", "xlarge", "2xlarge", "3xlarge", "6xlarge", "12xlarge"),
+    # Graphics (NVIDIA T4, A10G, L4, L4 fractional and RTX generations)
+    "stream.graphics.g4dn": ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"),
+    "stream.graphics.g5": ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"),
+    "stream.graphics.g6": ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"),
+    "stream.graphics.gr6": ("4xlarge", "8xlarge"),
+    "stream.graphics.g6f": ("large", "xlarge", "2xlarge", "4xlarge"),
+    "stream.graphics.gr6f": ("4xlarge",),
+    "stream.graphics.g7": ("2xlarge", "4xlarge", "8xlarge", "12xlarge", "24xlarge", "48xlarge"),
+}
+
+# Always-On and On-Demand fleets: every family and size.
+FLEET_INSTANCE_TYPES = frozenset(
+    f"{family}.{size}" for family, sizes in INSTANCE_FAMILY_SIZES.items() for size in sizes
+)
+# Image builders: as fleets, less stream.standard.xlarge and 2xlarge.
+BUILDER_INSTANCE_TYPES = FLEET_INSTANCE_TYPES - {"stream.standard.xlarge", "stream.standard.2xlarge"}
+# Elastic fleets: General Purpose only.
+ELASTIC_FLEET_INSTANCE_TYPES = frozenset(f"stream.standard.{size}" for size in INSTANCE_FAMILY_SIZES["stream.standard"])
+
+
+def instance_type_problem(value: str, offered: frozenset[str], what: str) -> str | None:
+    """Why ``value`` is not an instance type AppStream offers for ``what``, with the closest one; ``None`` if it is."""
+    if value in offered:
+        return None
+    close = suggest(value, offered) or suggest(value.lower(), offered)
+    hint = f"did you mean {close}?" if close else "stream.<family>.<size>, e.g. stream.standard.medium"
+    return f"{show(value)} is not an instance type AppStream offers for {what} ({hint})"
+
+
+def check_fleet_instance_type(value: str) -> list[str]:
+    # The fleet type (Elastic takes fewer) is a cross-field rule of the tenant.
+    problem = instance_type_problem(value, FLEET_INSTANCE_TYPES, "fleets")
+    return [problem] if problem else []
+
+
+def check_builder_instance_type(value: str) -> list[str]:
+    problem = instance_type_problem(value, BUILDER_INSTANCE_TYPES, "image builders")
+    return [problem] if problem else []

@@ -16,6 +16,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.chec
     _HH_MM,
     DISCONNECT_TIMEOUT_MAX,
     DISCONNECT_TIMEOUT_MIN,
+    ELASTIC_FLEET_INSTANCE_TYPES,
     FSX_DOMAIN_NAME_MAX,
     FSX_HDD_MIN_GIB,
     FSX_MAX_GIB,
@@ -27,8 +28,10 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.chec
     SAM_ACCOUNT_NAME_PATTERN,
     WEEKDAYS,
     check_ad_name,
+    check_builder_instance_type,
     check_domain_name,
     check_email,
+    check_fleet_instance_type,
     check_idle_disconnect,
     check_netbios,
     check_ou_name,
@@ -38,6 +41,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.chec
     check_username,
     check_vpc_cidr,
     derive_username,
+    instance_type_problem,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engine import (
     Field,
@@ -52,15 +56,12 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engi
     type_label,
 )
 
-# botocore appstream CreateFleet.InstanceType lists stream.<family>.<size> and
-# stream.<family>.<generation>.<size> (stream.memory.z1d.large,
-# stream.graphics.g4dn.xlarge): checked by shape, not by a list that ages.
-INSTANCE_TYPE = Field(
-    "str",
-    default="stream.standard.medium",
-    pattern=r"stream\.[a-z]+(\.[a-z0-9]+)?\.[a-z0-9]+",
-    pattern_hint="stream.<family>.<size> (e.g. stream.standard.medium)",
-)
+# Instance types AppStream offers (schema.checks INSTANCE_FAMILY_SIZES, from the
+# AppStream instance families and the API Reference): a name of the right shape
+# such as stream.bogus.medium would otherwise pass and fail at CreateFleet or
+# CreateImageBuilder, after the network and directory stages ran.
+FLEET_INSTANCE_TYPE = Field("str", default="stream.standard.medium", check=check_fleet_instance_type)
+BUILDER_INSTANCE_TYPE = Field("str", default="stream.standard.medium", check=check_builder_instance_type)
 
 
 # botocore appstream CreateFleet.ImageName / CreateImageBuilder.Name pattern.
@@ -110,7 +111,7 @@ FLEET_SCHEMA = Field(
     default={},
     fields={
         "type": Field("str", default="ON_DEMAND", choices=("ALWAYS_ON", "ON_DEMAND", "ELASTIC")),
-        "instance_type": INSTANCE_TYPE,
+        "instance_type": FLEET_INSTANCE_TYPE,
         "min_capacity": Field("int", default=1, minimum=0),
         "max_capacity": Field("int", default=2, minimum=1),
         "idle_disconnect_seconds": Field("int", default=900, check=check_idle_disconnect),
@@ -234,7 +235,7 @@ TENANT_SCHEMA = Field(
             "dict",
             required=True,
             fields={
-                "builder_instance_type": INSTANCE_TYPE,
+                "builder_instance_type": BUILDER_INSTANCE_TYPE,
                 "base_image": Field(
                     "str",
                     required=True,
@@ -336,6 +337,11 @@ def _fleet_rules(tenant: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     path = "tenant.appstream.fleet"
     if fleet.get("type") == "ELASTIC":
+        instance_type = fleet.get("instance_type")
+        if isinstance(instance_type, str) and not check_fleet_instance_type(instance_type):
+            problem = instance_type_problem(instance_type, ELASTIC_FLEET_INSTANCE_TYPES, "ELASTIC fleets")
+            if problem:
+                errors.append(f"{path}.instance_type: {problem}")
         if tenant.get("auth") == "saml":
             errors.append(f"{path}.type: ELASTIC fleets cannot be domain-joined; they need tenant.auth userpool")
         if fleet.get("schedule") is not None:

@@ -21,7 +21,9 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.f
     fleet_desired,
     fleet_field_kind,
     fleet_option_errors,
+    restart_notice,
     settled_fleet_state,
+    streaming_sessions,
     update_fleet_request,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.scaling import (
@@ -612,3 +614,31 @@ def test_replacement_required_carries_the_plan_for_check_mode():
     with pytest.raises(ReplacementRequired) as refused:
         converge(kind, "present", check_mode=True)
     assert refused.value.result["plan"]["requires_recreate"] == ["instance_type"]
+
+
+# -- what a plan says about a fleet that would restart -----------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "sessions"),
+    [
+        ({"Desired": 2, "Running": 2, "InUse": 1, "Available": 1}, 1),
+        ({"Desired": 1, "Running": 1, "InUse": 1, "ActiveUserSessions": 3, "DesiredUserSessions": 4}, 3),
+        ({}, None),
+    ],
+    ids=["single-session", "multi-session", "unknown"],
+)
+def test_streaming_sessions_count_users_not_instances(status, sessions):
+    assert streaming_sessions({"ComputeCapacityStatus": status}) == sessions
+
+
+def test_the_restart_notice_says_the_fleet_stops_and_its_users_are_disconnected():
+    fleet = {"State": "RUNNING", "ComputeCapacityStatus": {"InUse": 2}}
+    notice = restart_notice("lab-fleet", ["instance_type", "security_group_ids"], fleet)
+    assert notice == (
+        "fleet 'lab-fleet' is RUNNING: changing instance_type, security_group_ids needs it stopped, so the fleet "
+        "stops and its users are disconnected (2 streaming sessions now); it is then updated and started again "
+        "(when_running=restart)"
+    )
+    assert "(1 streaming session now)" in restart_notice(
+        "f", ["instance_type"], {"ComputeCapacityStatus": {"InUse": 1}}
+    )
+    assert "disconnected; it is" in restart_notice("f", ["instance_type"], {})
