@@ -72,13 +72,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode returns the same result.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
+  - iconeus.tenant_toolkit.attributes.read_only
 notes:
   - About 25 calls for a whole tenant, plus one per image and per directory of the tenant's VPC (their
     tags); about 10 when the tenant has nothing yet. Calls that depend on a missing resource (subnets of

@@ -72,13 +72,6 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything; check mode returns the same result.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
 notes:
   - Validation rules live in C(plugins/module_utils/schema/) and
     C(plugins/module_utils/catalogue.py); AWS limits there are quoted from the botocore
@@ -89,6 +82,8 @@ notes:
     module's result, so the secrets are checked in a task of their own, whose result carries
     nothing but messages; given with the definition, a short secret could garble the normalised
     definition returned.
+extends_documentation_fragment:
+  - iconeus.tenant_toolkit.attributes.read_only
 """
 
 EXAMPLES = r"""
