@@ -10,7 +10,7 @@ module: tenant_inventory_info
 version_added: 0.1.0
 short_description: Read every AWS resource of one tenant, read-only, in few calls
 description:
-  - Finds the resources of one tenant footprint (design.md section 2) with read calls only and returns them
+  - Finds the resources of one tenant footprint (docs/design.md, section 2) with read calls only and returns them
     as one structure, for reports and diagrams. Nothing is created, changed or deleted.
   - "Network: the VPCs tagged C(tenant=<tenant>), then in one call each by VPC id their subnets, internet
     gateways, NAT gateways, route tables, security groups and VPC endpoints."

@@ -10,7 +10,7 @@ module: tenant_validate
 version_added: 0.1.0
 short_description: Validate and normalise a tenant definition before any AWS call
 description:
-  - "Checks a tenant definition (design.md section 4) and the application catalogue, and reports
+  - "Checks a tenant definition (docs/tenant-definition.md) and the application catalogue, and reports
     B(every) error at once, each prefixed with the dotted path of the offending field
     (for example C(tenant.storage.storage_gib: 16 is below the SSD minimum of 32))."
   - On success returns the definition with every documented default filled in, the install

@@ -1,5 +1,6 @@
 """Documentation: every module renders with ansible-doc, its EXAMPLES are YAML that use it, every
-role documents itself (README.md and meta/argument_specs.yml)."""
+role documents itself (README.md and meta/argument_specs.yml), and the generated reference pages match
+their sources."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema import vault
+
+from scripts.docs import pages, tenant_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
@@ -107,6 +111,49 @@ def test_the_role_has_an_argument_spec_for_its_entry_point(role: str) -> None:
     for entry_point, spec in specs.items():
         for option, definition in (spec.get("options") or {}).items():
             assert definition.get("description"), f"roles/{role} {entry_point}: {option} has no description"
+
+
+# --- generated pages ----------------------------------------------------------------------------------
+def test_the_generated_reference_pages_are_up_to_date() -> None:
+    stale = pages.stale_pages(pages.all_pages())
+    assert stale == [], f"stale generated pages (run `make docs`): {stale}"
+
+
+def test_the_staleness_check_finds_changed_missing_and_left_over_pages(tmp_path: Path) -> None:
+    generated = {Path("docs/modules/a.md"): "A\n", Path("docs/modules/b.md"): "B\n", Path("docs/t.md"): "T\n"}
+    (tmp_path / "docs" / "modules").mkdir(parents=True)
+    pages.write_pages(generated, tmp_path)
+    assert pages.stale_pages(generated, tmp_path) == []
+    (tmp_path / "docs/modules/a.md").write_text("A, edited by hand\n", encoding="utf-8")
+    (tmp_path / "docs/t.md").unlink()
+    (tmp_path / "docs/modules/old.md").write_text("a module that is gone\n", encoding="utf-8")
+    assert pages.stale_pages(generated, tmp_path) == ["docs/modules/a.md", "docs/modules/old.md", "docs/t.md"]
+    pages.write_pages(generated, tmp_path)
+    assert pages.stale_pages(generated, tmp_path) == []
+    assert not (tmp_path / "docs/modules/old.md").exists()
+
+
+def test_every_field_of_the_tenant_definition_is_described() -> None:
+    assert tenant_definition.description_gaps() == []
+
+
+def test_the_tenant_definition_page_states_the_rules_from_the_code() -> None:
+    text = (ROOT / "docs" / "tenant-definition.md").read_text(encoding="utf-8")
+    # A check's docstring, its constants filled in (schema/checks.py VPC_PREFIX_MIN/MAX).
+    assert "of prefix /16 to /22, inside an RFC 1918 private range" in text
+    # A rule across fields, from the docstring of schema.tenant._storage_rules.
+    assert "- `storage_gib` is at least 32 with `SSD`, at least 2000 with `HDD`, and at most 65536." in text
+    # The vault variables, and an example value taken from the example inventory.
+    assert all(f"`{name}`" in text for name in vault.VAULT_VARIABLES)
+    assert "- Example: `10.52.0.0/16`" in text
+
+
+def test_a_check_without_a_docstring_cannot_be_documented() -> None:
+    def check_something(value: str) -> list[str]:
+        return []
+
+    with pytest.raises(ValueError, match="no docstring"):
+        tenant_definition.rule_of(check_something)
 
 
 @pytest.mark.parametrize("page", ["README.md", "docs/operator-guide.md", "docs/awx.md", "docs/first-image-build.md"])
