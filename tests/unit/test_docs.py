@@ -1,6 +1,6 @@
 """Documentation: every module renders with ansible-doc, its EXAMPLES are YAML that use it, every
-role documents itself (README.md and meta/argument_specs.yml), and the generated reference pages match
-their sources."""
+role documents itself (README.md and meta/argument_specs.yml), the generated reference pages match their
+sources, and no link of the documentation leaves the repository or leads nowhere."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -113,6 +114,92 @@ def test_the_role_has_an_argument_spec_for_its_entry_point(role: str) -> None:
             assert definition.get("description"), f"roles/{role} {entry_point}: {option} has no description"
 
 
+# --- links ------------------------------------------------------------------------------------------
+def _markdown_pages() -> list[str]:
+    """The project's documentation: README.md and everything under docs/, every role's and component's README."""
+    pages = {ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").rglob("*.md")}
+    pages |= {*(ROOT / "roles").glob("*/README.md"), *(ROOT / "molecule").glob("*/README.md")}
+    pages |= {*(ROOT / "playbooks").rglob("*.md"), ROOT / "sandbox" / "README.md", ROOT / "bench" / "README.md"}
+    return sorted(str(page.relative_to(ROOT)) for page in pages if page.is_file())
+
+
+MARKDOWN_PAGES = _markdown_pages()
+_FENCED_BLOCK = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
+_INLINE_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_REFERENCE_LINK = re.compile(r"^ {0,3}\[[^\]]+\]:\s+<?(\S+?)>?(?:\s|$)", re.MULTILINE)
+_HTML_LINK = re.compile(r"<a\s[^>]*href=\"([^\"]+)\"", re.IGNORECASE)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def link_targets(text: str) -> list[str]:
+    """Targets of the Markdown and HTML links of a page, code blocks and code spans left out."""
+    text = _CODE_SPAN.sub("", _FENCED_BLOCK.sub("", text))
+    return [
+        match.group(1) for pattern in (_INLINE_LINK, _REFERENCE_LINK, _HTML_LINK) for match in pattern.finditer(text)
+    ]
+
+
+def heading_anchors(text: str) -> set[str]:
+    """The anchors GitHub gives a page's headings (lower case, punctuation dropped, spaces to hyphens)."""
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", _FENCED_BLOCK.sub("", text), re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", "")).replace(" ", "-")
+        anchor, number = slug, 1
+        while anchor in anchors:
+            anchor, number = f"{slug}-{number}", number + 1
+        anchors.add(anchor)
+    return anchors
+
+
+def link_problems(page: Path, text: str, root: Path = ROOT) -> list[str]:
+    """Relative links of a page that leave the repository, name nothing, or name a missing heading."""
+    problems = []
+    for target in link_targets(text):
+        if _SCHEME.match(target) or target.startswith("//"):
+            continue  # a URL: https:, mailto:, ...
+        path_part, _, anchor = unquote(target).partition("#")
+        resolved = (page.parent / path_part).resolve() if path_part else page.resolve()
+        if resolved != root.resolve() and root.resolve() not in resolved.parents:
+            problems.append(f"{target}: leaves the repository")
+        elif not resolved.exists():
+            problems.append(f"{target}: no such file")
+        elif (
+            anchor and resolved.suffix == ".md" and anchor not in heading_anchors(resolved.read_text(encoding="utf-8"))
+        ):
+            problems.append(f"{target}: no heading #{anchor}")
+    return problems
+
+
+def test_the_documentation_to_check_for_links_is_found() -> None:
+    assert {"README.md", "docs/design.md", "docs/operator-guide.md", "docs/awx.md"} <= set(MARKDOWN_PAGES)
+    assert len([page for page in MARKDOWN_PAGES if page.startswith("roles/")]) == len(ROLES)
+
+
+@pytest.mark.parametrize("page", MARKDOWN_PAGES)
+def test_every_relative_link_stays_in_the_repository_and_resolves(page: str) -> None:
+    path = ROOT / page
+    assert link_problems(path, path.read_text(encoding="utf-8")) == [], page
+
+
+def test_the_link_check_refuses_links_out_of_the_repository_and_broken_ones(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "design.md").write_text("# Design\n\n## 2. A tenant's footprint\n", encoding="utf-8")
+    page = root / "docs" / "guide.md"
+    text = (
+        "[ok](design.md) [ok too](design.md#2-a-tenants-footprint) [url](https://example.com/x.md)\n"
+        "[out](../../shared/design.md) [gone](missing.md) [bad anchor](design.md#3-nothing)\n"
+        "`[in code](../nowhere.md)`\n\n```\n[in a block](../nowhere.md)\n```\n[ref]: ../../outside.md\n"
+    )
+    assert link_problems(page, text, root) == [
+        "../../shared/design.md: leaves the repository",
+        "missing.md: no such file",
+        "design.md#3-nothing: no heading #3-nothing",
+        "../../outside.md: leaves the repository",
+    ]
+
+
 # --- generated pages ----------------------------------------------------------------------------------
 def test_the_generated_reference_pages_are_up_to_date() -> None:
     stale = pages.stale_pages(pages.all_pages())
@@ -154,19 +241,6 @@ def test_a_check_without_a_docstring_cannot_be_documented() -> None:
 
     with pytest.raises(ValueError, match="no docstring"):
         tenant_definition.rule_of(check_something)
-
-
-@pytest.mark.parametrize("page", ["README.md", "docs/operator-guide.md", "docs/awx.md", "docs/first-image-build.md"])
-def test_relative_links_of_the_operator_documentation_resolve(page: str) -> None:
-    path = ROOT / page
-    text = path.read_text(encoding="utf-8")
-    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
-        if "://" in target or target.startswith("mailto:"):
-            continue
-        resolved = (path.parent / target).resolve()
-        if ROOT not in resolved.parents and resolved != ROOT:
-            continue  # outside the repository (the shared design notes)
-        assert resolved.exists(), f"{page}: broken link {target}"
 
 
 def test_the_operator_guide_covers_every_runbook() -> None:
