@@ -3,36 +3,16 @@
 
 from __future__ import annotations
 
-# How the domain controller's LDAPS endpoint is reached and trusted: part of DOCUMENTATION, and on its
-# own (LDAPS) for the modules that name the domain controller differently (smb_folders' directory_server).
-_LDAPS = r"""
-  port:
-    description: LDAPS port of the domain controller.
-    type: int
-    default: 636
-  domain:
-    description:
-      - DNS name of the domain. Defaults to the one the domain controller publishes.
-      - When the domain controller is given by its IP address, its certificate must name a host of this domain.
-    type: str
-  ca_file:
-    description:
-      - PEM file of the CA that issued the domain controller's LDAPS certificate, trusted in addition to the
-        system's CAs (a Samba DC's C(private/tls/ca.pem); for AWS Managed Microsoft AD, the root CA of the
-        certificate its LDAPS uses).
-    type: path
-  validate_certs:
-    description: Validate the domain controller's certificate (chain and name). Only disable for throw-away labs.
-    type: bool
-    default: true
-"""
-
 
 class ModuleDocFragment:
     # The options of every module that talks LDAP over TLS to a domain controller
-    # (module_utils.ad.connection.ad_argument_spec).
-    DOCUMENTATION = (
-        r"""
+    # (module_utils.ad.connection.ad_argument_spec), in two parts, each written once:
+    #   extends_documentation_fragment:
+    #     - iconeus.tenant_toolkit.ldap_connection          the domain controller and the account
+    #     - iconeus.tenant_toolkit.ldap_connection.ldaps    how its LDAPS endpoint is reached and trusted
+    # smb_folders takes only the second part: its domain controller is `directory_server` and its account
+    # the SMB one (iconeus.tenant_toolkit.smb_connection). ansible-test wants each part a plain string.
+    DOCUMENTATION = r"""
 options:
   server:
     description:
@@ -54,8 +34,26 @@ options:
     type: int
     default: 10
 """
-        + _LDAPS
-    )
 
-    # extends_documentation_fragment: [iconeus.tenant_toolkit.ldap_connection.ldaps]
-    LDAPS = "\noptions:" + _LDAPS
+    LDAPS = r"""
+options:
+  port:
+    description: LDAPS port of the domain controller.
+    type: int
+    default: 636
+  domain:
+    description:
+      - DNS name of the domain. Defaults to the one the domain controller publishes.
+      - When the domain controller is given by its IP address, its certificate must name a host of this domain.
+    type: str
+  ca_file:
+    description:
+      - PEM file of the CA that issued the domain controller's LDAPS certificate, trusted in addition to the
+        system's CAs (a Samba DC's C(private/tls/ca.pem); for AWS Managed Microsoft AD, the root CA of the
+        certificate its LDAPS uses).
+    type: path
+  validate_certs:
+    description: Validate the domain controller's certificate (chain and name). Only disable for throw-away labs.
+    type: bool
+    default: true
+"""

@@ -142,6 +142,7 @@ notes:
     logon for the account lockout policy.
 extends_documentation_fragment:
   - iconeus.tenant_toolkit.ldap_connection
+  - iconeus.tenant_toolkit.ldap_connection.ldaps
   - iconeus.tenant_toolkit.attributes
 """
 

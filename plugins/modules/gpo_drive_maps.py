@@ -148,6 +148,7 @@ seealso:
     link: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-gppref/
 extends_documentation_fragment:
   - iconeus.tenant_toolkit.ldap_connection
+  - iconeus.tenant_toolkit.ldap_connection.ldaps
   - iconeus.tenant_toolkit.attributes
 """
 
