@@ -819,6 +819,7 @@ def validate_run_tenants(host: str, run_tenants: Iterable[Iterable[Any]]) -> tup
 
 # The rules beyond single fields, in the order they are checked, for docs/tenant-definition.md.
 DOCUMENTED_RULES: tuple[Callable[..., Any], ...] = (
+    template_marker_errors,
     *CROSS_FIELD_RULES,
     _apps_rules,
     validate_run_tenants,
