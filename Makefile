@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 SANDBOX_PORT ?= 4566
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox lint sanity units syntax bench lock clean sandbox-start sandbox-stop ee-context
+.PHONY: help setup demo test test-unit test-sandbox lint sanity units syntax bench docs lock clean sandbox-start sandbox-stop ee-context
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ test-slow: $(STAMP) ## The long reliability and molecule cases (CI runs them too
 
 bench: $(STAMP) ## Benchmarks; JSON results in bench/results/
 	$(BIN)/python -m bench
+
+docs: $(STAMP) ## Regenerate docs/modules/, docs/roles/ and docs/tenant-definition.md from their sources
+	$(BIN)/python -m scripts.docs
 
 lock: ## Regenerate constraints.txt from a fresh venv
 	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv

@@ -26,38 +26,6 @@ author: Tenant toolkit maintainers (@tenant-toolkit)
 requirements:
   - ldap3
 options:
-  server:
-    description: Domain controller (address or name); with AWS Managed Microsoft AD one of its C(DnsIpAddrs).
-    type: str
-    required: true
-  port:
-    description: LDAPS port of the domain controller.
-    type: int
-    default: 636
-  username:
-    description: Account to bind with, as C(user@domain), C(DOMAIN\user) or a DN.
-    type: str
-    required: true
-  password:
-    description: Password of O(username).
-    type: str
-    required: true
-  domain:
-    description:
-      - DNS name of the domain. Defaults to the one the DC publishes.
-      - When O(server) is an IP address, the DC's certificate must name a host of this domain.
-    type: str
-  ca_file:
-    description: PEM file of the CA that issued the DC's LDAPS certificate, trusted in addition to the system's CAs.
-    type: path
-  validate_certs:
-    description: Validate the DC's certificate (chain and name). Only disable for throw-away labs.
-    type: bool
-    default: true
-  connect_timeout:
-    description: Seconds to wait for the LDAP connection.
-    type: int
-    default: 10
   type:
     description: Kind of object.
     type: str
@@ -165,15 +133,17 @@ options:
         choices: [create_computer, delete_computer, change_password, reset_password, write_description, full_control]
 attributes:
   check_mode:
-    support: full
-    description: Reads only; reports the planned creation, changes, membership and ACEs.
+    details: Reads only; reports the planned creation, changes, membership and ACEs.
   diff_mode:
-    support: full
-    description: Attributes, members and the trustee's ACEs (SDDL) before and after; never the password.
+    details: Attributes, members and the trustee's ACEs (SDDL) before and after; never the password.
 notes:
   - Password changes need LDAPS (AD refuses unicodePwd over plain LDAP), which is the only transport used.
   - With O(update_password=always) the check is a bind as the user; a wrong guess counts as a failed
     logon for the account lockout policy.
+extends_documentation_fragment:
+  - iconeus.tenant_toolkit.ldap_connection
+  - iconeus.tenant_toolkit.ldap_connection.ldaps
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

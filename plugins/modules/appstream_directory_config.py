@@ -87,15 +87,14 @@ options:
     required: true
 attributes:
   check_mode:
-    support: full
-    description: Read calls only.
+    details: Read calls only.
   diff_mode:
-    support: full
-    description: The password is shown only as a placeholder.
+    details: The password is shown only as a placeholder.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

@@ -235,28 +235,14 @@ options:
             C(playbooks/ops/fleet_schedule.yml)).
         type: bool
         default: false
-  tenant:
-    description: The tenant that owns the fleet; written to the C(tenant) tag and checked before any change.
-    type: str
-    required: true
-  environment:
-    description: The tenant's environment, written to the C(environment) tag.
-    type: str
-  wait:
-    description: Wait for the fleet to reach the requested state.
-    type: bool
-    default: true
   wait_timeout:
     description: Seconds to wait for each transition (start, stop, deletion).
-    type: int
     default: 2700
 attributes:
   check_mode:
-    support: full
-    description: Read calls only; the result carries the plan, the diff and whether a restart would happen.
+    details: Read calls only; the result carries the plan, the diff and whether a restart would happen.
   diff_mode:
-    support: full
-    description: Before and after values of the changed options, including the run state and scaling.
+    details: Before and after values of the changed options, including the run state and scaling.
 notes:
   - AWS creates fleets C(STOPPED); unlike Terraform's provider, a fleet is only started with O(state=running).
   - Starting takes 10-20 minutes on AWS (up to 25 when domain-joined), stopping about 5.
@@ -265,6 +251,9 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

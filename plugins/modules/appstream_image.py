@@ -63,33 +63,23 @@ options:
   destination_image_description:
     description: Description of the copy.
     type: str
-  tenant:
-    description: The tenant that owns the image (its C(tenant) tag).
-    type: str
-    required: true
-  environment:
-    description: The tenant's environment, written to the C(environment) tag.
-    type: str
   wait:
     description: Wait for the image (and a new copy) to become C(AVAILABLE), and a deleted image to disappear.
-    type: bool
-    default: true
   wait_timeout:
-    description: Seconds to wait.
-    type: int
     default: 3600
 attributes:
   check_mode:
-    support: full
-    description: Read calls only.
+    details: Read calls only.
   diff_mode:
-    support: full
-    description: Before and after values of the changed options.
+    details: Before and after values of the changed options.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

@@ -105,33 +105,21 @@ options:
     type: str
     choices: [fail, restart]
     default: fail
-  tenant:
-    description: The tenant that owns the builder; written to the C(tenant) tag and checked before any change.
-    type: str
-    required: true
-  environment:
-    description: The tenant's environment, written to the C(environment) tag.
-    type: str
-  wait:
-    description: Wait for the builder to reach the requested state.
-    type: bool
-    default: true
   wait_timeout:
     description: Seconds to wait for each transition.
-    type: int
-    default: 1800
 attributes:
   check_mode:
-    support: full
-    description: Read calls only; the plan lists what changes in place and what needs a new builder.
+    details: Read calls only; the plan lists what changes in place and what needs a new builder.
   diff_mode:
-    support: full
-    description: Before and after values of the changed options.
+    details: Before and after values of the changed options.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

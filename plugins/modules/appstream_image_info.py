@@ -44,14 +44,11 @@ options:
     description: Return the tags of the account's images.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.attributes.read_only
 """
 
 EXAMPLES = r"""

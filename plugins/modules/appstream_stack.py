@@ -36,15 +36,6 @@ options:
     type: str
     default: present
     choices: [present, absent]
-  tenant:
-    description:
-      - Tenant that owns the stack; written to the C(tenant) tag and checked before any change.
-    type: str
-    required: true
-  environment:
-    description:
-      - Tenant environment (V(dev), V(test), V(prod)), written to the C(environment) tag.
-    type: str
   display_name:
     description:
       - Name shown to users in the AppStream portal (at most 100 characters).
@@ -298,16 +289,12 @@ options:
     default: true
 attributes:
   check_mode:
-    support: full
-    description: Read calls only; the result carries the planned change and a diff.
+    details: Read calls only; the result carries the planned change and a diff.
   diff_mode:
-    support: full
-    description: The diff lists the settings that change, before and after, in the options' names.
+    details: The diff lists the settings that change, before and after, in the options' names.
 notes:
   - Stacks have no lifecycle states, so the module never waits.
-  - Stack tags are read with C(ListTagsForResource) on the stack ARN; O(tags) follow the
-    amazon.aws semantics, and the ownership tags C(tenant), C(environment) and C(managed-by)
-    are always kept.
+  - Stack tags are read with C(ListTagsForResource) on the stack ARN.
   - A second run with the same options makes read calls only (C(DescribeStacks),
     C(ListAssociatedFleets), C(ListTagsForResource)) and reports no change.
 extends_documentation_fragment:
@@ -315,6 +302,8 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

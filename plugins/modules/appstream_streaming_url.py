@@ -55,15 +55,12 @@ options:
     default: 300
 attributes:
   check_mode:
-    support: full
-    description: Checks the target with read calls and creates no URL.
-  diff_mode:
-    support: none
-    description: No resource changes, so there is nothing to diff.
+    details: Checks the target with read calls and creates no URL.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.attributes.read_only
 """
 
 EXAMPLES = r"""

@@ -98,17 +98,16 @@ options:
     default: true
 attributes:
   check_mode:
-    support: full
-    description: Read calls only; the result lists the planned actions and carries a diff.
+    details: Read calls only; the result lists the planned actions and carries a diff.
   diff_mode:
-    support: full
-    description: Users whose state or associations change, before and after.
+    details: Users whose state or associations change, before and after.
 notes:
   - A user present in several tenants' lists is shared; the last run decides whether it is enabled.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

@@ -102,44 +102,29 @@ options:
     type: str
     choices: [created, active]
     default: active
-  tenant:
-    description:
-      - Name of the tenant that owns the directory; value of its C(tenant) tag.
-    type: str
-    required: true
-  environment:
-    description:
-      - Environment of the tenant (C(dev), C(test), C(prod)); value of its C(environment) tag.
-    type: str
   wait:
     description:
       - Whether to wait at all. With V(false) the module returns right after each API call.
-    type: bool
-    default: true
   wait_timeout:
-    description:
-      - Seconds to wait in all, before failing with the directory's last stage.
-    type: int
     default: 3600
 notes:
-  - The tags C(tenant), C(environment) and C(managed-by) are always set and are never removed, even with
-    O(purge_tags=true).
   - Directory Service has no client token for C(CreateMicrosoftAD); an interrupted run does not create a
     second directory because the next run finds the first one by name and tag.
   - AWS creates the directory's security group (C(<id>_controllers)) itself; it is returned as
     RV(directory.security_group_id).
 attributes:
   check_mode:
-    support: full
-    description: Read calls only; C(changed) and the diff show what would be done.
+    details: Read calls only; C(changed) and the diff show what would be done.
   diff_mode:
-    support: full
-    description: Before and after values of the options that would change.
+    details: Before and after values of the options that would change.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

@@ -120,43 +120,29 @@ options:
       - Tags of the final backup taken with O(state=absent), in addition to the ownership tags and C(Name)
         that it always gets.
     type: dict
-  tenant:
-    description:
-      - Name of the tenant that owns the file system; value of its C(tenant) tag.
-    type: str
-    required: true
-  environment:
-    description:
-      - Environment of the tenant (C(dev), C(test), C(prod)); value of its C(environment) tag.
-    type: str
   wait:
     description:
       - Wait for the file system to be C(AVAILABLE) after a creation or change (for a throughput or storage
         change, until it is in effect; the storage optimisation that follows is not waited for), and for it
         to be gone after a deletion.
-    type: bool
-    default: true
   wait_timeout:
-    description:
-      - Seconds to wait in all.
-    type: int
     default: 3600
 notes:
-  - The tags C(tenant), C(environment), C(managed-by) and C(Name) are always set and never removed, even with
-    O(purge_tags=true).
+  - Like the ownership tags, the C(Name) tag is always set and never removed, even with O(purge_tags=true).
   - Only C(WINDOWS) file systems are managed; audit logs, FSRM and disk IOPS settings are left as they are.
 attributes:
   check_mode:
-    support: full
-    description: Read calls only; C(changed) and the diff show what would be done.
+    details: Read calls only; C(changed) and the diff show what would be done.
   diff_mode:
-    support: full
-    description: Before and after values of the options that would change.
+    details: Before and after values of the options that would change.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

@@ -68,18 +68,13 @@ options:
     description: What the variables belong to, named in the failure message (the runbook's path).
     type: str
     default: extra variables
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything; check mode returns the same result.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
 notes:
   - The module runs where the task runs; the runbooks run it on the tenant hosts, whose connection
     is local, with C(run_once) since extra variables are the same for every tenant.
   - Misspelt variable names cannot be detected, since extra variables share one namespace with
     every other variable; each runbook's header and C(playbooks/ops/README.md) list its variables.
+extends_documentation_fragment:
+  - iconeus.tenant_toolkit.attributes.read_only
 """
 
 EXAMPLES = r"""

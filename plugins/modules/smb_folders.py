@@ -27,54 +27,16 @@ requirements:
   - smbprotocol
   - ldap3 (when principals are domain names)
 options:
-  server:
-    description: File server (name or address), e.g. the FSx file system's DNS name.
-    type: str
-    required: true
-  share:
-    description: Share name.
-    type: str
-    default: share
   username:
-    description: Domain account, as C(user@domain) or C(DOMAIN\user); with FSx a member of its administrators group.
-    type: str
-    required: true
-  password:
-    description: Password of O(username).
-    type: str
-    required: true
-  auth_protocol:
-    description: SMB authentication (V(kerberos) needs a ticket and the server's DNS name).
-    type: str
-    default: negotiate
-    choices: [negotiate, ntlm, kerberos]
-  encrypt:
-    description: Require SMB3 encryption.
-    type: bool
-    default: false
-  directory_server:
-    description: Domain controller used to resolve principal names to SIDs (LDAPS).
-    type: str
-  port:
-    description: LDAPS port of O(directory_server).
-    type: int
-    default: 636
-  domain:
     description:
-      - DNS name of the domain. When O(directory_server) is an IP address, the DC's certificate must
-        name a host of this domain.
+      - Domain account, as C(user@domain) or C(DOMAIN\user); with FSx, a member of its file system
+        administrators group.
+  directory_server:
+    description:
+      - Domain controller used to resolve principal names to SIDs over LDAPS (O(port), O(domain),
+        O(ca_file), O(validate_certs)), with O(username) and O(password).
+      - Needed only when O(folders[].owner) or O(folders[].acl[].principal) name domain principals.
     type: str
-  ca_file:
-    description: PEM file of the CA that issued the DC's LDAPS certificate.
-    type: path
-  validate_certs:
-    description: Validate the DC's LDAPS certificate (chain and name).
-    type: bool
-    default: true
-  connect_timeout:
-    description: Seconds to wait for the SMB and LDAP connections.
-    type: int
-    default: 10
   folders:
     description: The folders to ensure, parents before children (the module sorts them by depth).
     type: list
@@ -130,14 +92,16 @@ options:
     default: false
 attributes:
   check_mode:
-    support: full
-    description: Reads only; reports the folders to create, the owners and ACEs to change, and the orphans.
+    details: Reads only; reports the folders to create, the owners and ACEs to change, and the orphans.
   diff_mode:
-    support: full
-    description: Each folder's existence, owner, inheritance and explicit ACEs (SDDL) before and after.
+    details: Each folder's existence, owner, inheritance and explicit ACEs (SDDL) before and after.
 notes:
   - Fallback when an SMB server refuses SET_INFO of security descriptors from this client - none was needed for
     Samba or Windows - is Samba's C(smbcacls) tool, which speaks the same protocol.
+extends_documentation_fragment:
+  - iconeus.tenant_toolkit.smb_connection
+  - iconeus.tenant_toolkit.ldap_connection.ldaps
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

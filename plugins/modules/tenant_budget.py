@@ -39,21 +39,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  tenant:
-    description: Tenant that owns the budget; its cost allocation tag filters the spend.
-    type: str
-    required: true
-  environment:
-    description: Value of the C(environment) ownership tag.
-    type: str
-  tags:
-    description: Extra tags. Ownership tags are always added.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags not in I(tags) (ownership tags are kept). Only when I(tags) is set.
-    type: bool
-    default: true
   wait:
     description: Budgets are synchronous; accepted for consistency with the other tenant modules.
     type: bool
@@ -65,14 +50,15 @@ options:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.attributes
 attributes:
   check_mode:
-    support: full
-    description: Read calls only; C(changed) and the diff show what would be done.
+    details: Read calls only; C(changed) and the diff show what would be done.
   diff_mode:
-    support: full
-    description: Before and after values of the settings that would change.
+    details: Before and after values of the settings that would change.
 notes:
   - The C(tenant) tag must be activated as a cost allocation tag in the billing console for the filter to
     match spend.

@@ -46,17 +46,12 @@ options:
     description: Domain controllers of the directory (two are included in the directory price).
     type: int
     default: 2
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything; check mode returns the same estimate.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
 notes:
   - The prices are indicative on-demand list prices; re-check them on the AWS pricing pages (C(sources) in the
     table) before quoting a customer.
   - Warnings are also shown as Ansible warnings.
+extends_documentation_fragment:
+  - iconeus.tenant_toolkit.attributes.read_only
 """
 
 EXAMPLES = r"""

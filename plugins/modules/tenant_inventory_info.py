@@ -10,7 +10,7 @@ module: tenant_inventory_info
 version_added: 0.1.0
 short_description: Read every AWS resource of one tenant, read-only, in few calls
 description:
-  - Finds the resources of one tenant footprint (design.md section 2) with read calls only and returns them
+  - Finds the resources of one tenant footprint (docs/design.md, section 2) with read calls only and returns them
     as one structure, for reports and diagrams. Nothing is created, changed or deleted.
   - "Network: the VPCs tagged C(tenant=<tenant>), then in one call each by VPC id their subnets, internet
     gateways, NAT gateways, route tables, security groups and VPC endpoints."
@@ -72,13 +72,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode returns the same result.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
+  - iconeus.tenant_toolkit.attributes.read_only
 notes:
   - About 25 calls for a whole tenant, plus one per image and per directory of the tenant's VPC (their
     tags); about 10 when the tenant has nothing yet. Calls that depend on a missing resource (subnets of

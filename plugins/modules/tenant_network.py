@@ -26,15 +26,6 @@ description:
     C(nat-gateway-eu-west-3a)) and a Name such as C(<tenant>-private-eu-west-3a).
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
-  tenant:
-    description:
-      - Name of the tenant; prefixes every resource name and is the value of the C(tenant) tag.
-    type: str
-    required: true
-  environment:
-    description:
-      - Environment of the tenant (C(dev), C(test), C(prod)); written as the C(environment) tag.
-    type: str
   state:
     description:
       - V(present) creates or converges the network, V(absent) deletes what this tenant owns.
@@ -105,20 +96,13 @@ options:
     description:
       - Wait for new NAT gateways to become available. Deleted NAT gateways are always waited for,
         because their Elastic IPs cannot be released before.
-    type: bool
-    default: true
   wait_timeout:
-    description:
-      - How many seconds to wait for NAT gateways.
-    type: int
     default: 900
 attributes:
   check_mode:
-    support: full
-    description: Only Describe calls are made; C(changed), C(diff) and C(actions) describe the plan.
+    details: Only Describe calls are made; C(changed), C(diff) and C(actions) describe the plan.
   diff_mode:
-    support: full
-    description: The diff shows the network before and after, with ids replaced by logical keys.
+    details: The diff shows the network before and after, with ids replaced by logical keys.
 notes:
   - Security group rules are converged to the exact set; rules added by hand are revoked.
     C(<tenant>-streaming) accepts only WinRM over HTTPS (TCP 5986) from the VPC and sends HTTPS anywhere and
@@ -137,6 +121,9 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

@@ -10,7 +10,7 @@ module: tenant_validate
 version_added: 0.1.0
 short_description: Validate and normalise a tenant definition before any AWS call
 description:
-  - "Checks a tenant definition (design.md section 4) and the application catalogue, and reports
+  - "Checks a tenant definition (docs/tenant-definition.md) and the application catalogue, and reports
     B(every) error at once, each prefixed with the dotted path of the offending field
     (for example C(tenant.storage.storage_gib: 16 is below the SSD minimum of 32))."
   - On success returns the definition with every documented default filled in, the install
@@ -72,13 +72,6 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything; check mode returns the same result.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
 notes:
   - Validation rules live in C(plugins/module_utils/schema/) and
     C(plugins/module_utils/catalogue.py); AWS limits there are quoted from the botocore
@@ -89,6 +82,8 @@ notes:
     module's result, so the secrets are checked in a task of their own, whose result carries
     nothing but messages; given with the definition, a short secret could garble the normalised
     definition returned.
+extends_documentation_fragment:
+  - iconeus.tenant_toolkit.attributes.read_only
 """
 
 EXAMPLES = r"""

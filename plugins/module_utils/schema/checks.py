@@ -1,6 +1,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Field-level rules of the tenant definition: each check takes a value of the right type and returns the
 rules it breaks, as messages without the field's path (the engine adds it). Each rule names its source.
+
+The first paragraph of a check's docstring states its rule for docs/tenant-definition.md
+(scripts/tenant_definition_doc.py); ``{NAME}`` there stands for the value of this module's constant NAME.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ VPC_PREFIX_MAX = 22
 
 
 def check_vpc_cidr(value: str) -> list[str]:
+    """An IPv4 network in CIDR notation without host bits (e.g. `10.40.0.0/16`), of prefix /{VPC_PREFIX_MIN} to
+    /{VPC_PREFIX_MAX}, inside an RFC 1918 private range ({PRIVATE_NETWORKS})."""
     try:
         network = ipaddress.IPv4Network(value, strict=False)
     except ValueError:
@@ -49,6 +54,8 @@ _DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 def check_domain_name(value: str) -> list[str]:
+    """At least two DNS labels (1-63 letters, digits or inner hyphens each), the last not all digits, and at
+    most {AD_FQDN_MAX_LENGTH} characters in all (Active Directory's limit)."""
     errors: list[str] = []
     labels = value.split(".")
     if len(labels) < 2:
@@ -67,7 +74,7 @@ def check_domain_name(value: str) -> list[str]:
 
 
 def check_netbios(value: str) -> list[str]:
-    # NetBIOS names of all digits are read as addresses by Windows clients.
+    """Not all digits (Windows clients read such a name as an address)."""
     if value.isdigit():
         return [f"{show(value)} must not be all digits"]
     return []
@@ -76,7 +83,8 @@ def check_netbios(value: str) -> list[str]:
 # Characters that must be escaped in an LDAP distinguished name (RFC 4514) or
 # that AD rejects in an OU name: the toolkit refuses them instead of escaping,
 # so a name reads the same in AD, in GPO links and in AppStream's OU setting.
-_DN_UNSAFE = frozenset(',+"\\<>;=/#')
+DN_UNSAFE_CHARACTERS = ',+"\\<>;=/#'
+_DN_UNSAFE = frozenset(DN_UNSAFE_CHARACTERS)
 
 
 def dn_unsafe_characters(value: str) -> list[str]:
@@ -98,6 +106,8 @@ def check_ad_name(value: str) -> list[str]:
 
 
 def check_ou_name(value: str) -> list[str]:
+    """No space (AppStream cannot use such an OU) and none of the characters `{DN_UNSAFE_CHARACTERS}`, which
+    would break a distinguished name."""
     # facts.md: AppStream rejects OU distinguished names containing spaces.
     errors = check_ad_name(value)
     if " " in value.strip():
@@ -117,6 +127,7 @@ RESERVED_USERNAMES = frozenset({"admin", "administrator", "guest", "krbtgt", "de
 
 
 def check_username(value: str) -> list[str]:
+    """Not ending with a period, and not an account every directory has ({RESERVED_USERNAMES}, in any case)."""
     errors: list[str] = []
     if value.endswith("."):
         errors.append(f"{show(value)} must not end with a period")
@@ -143,6 +154,8 @@ _EMAIL = re.compile(
 
 
 def check_email(value: str) -> list[str]:
+    """An e-mail address (a dot-atom local part of at most 64 characters, a DNS domain), at most
+    {EMAIL_MAX_LENGTH} characters."""
     match = _EMAIL.fullmatch(value)
     if not match:
         return [f"{show(value)} is not an e-mail address"]
@@ -160,6 +173,7 @@ _known_timezones = functools.cache(zoneinfo.available_timezones)
 
 
 def check_timezone(value: str) -> list[str]:
+    """A canonical IANA time zone name (e.g. `Europe/Paris`)."""
     # Application Auto Scaling scheduled actions take a canonical IANA name;
     # available_timezones() leaves out file names such as "localtime".
     known = _known_timezones()
@@ -178,6 +192,7 @@ def check_timezone(value: str) -> list[str]:
 
 
 def check_positive(value: float) -> list[str]:
+    """A finite number greater than 0."""
     if not math.isfinite(value) or value <= 0:
         return [f"{show(value)} must be a finite number greater than 0"]
     return []
@@ -198,6 +213,7 @@ MAX_USER_DURATION_MAX = 432000
 
 
 def check_idle_disconnect(value: int) -> list[str]:
+    """0 (never) or {IDLE_DISCONNECT_MIN} to {IDLE_DISCONNECT_MAX}."""
     # botocore appstream CreateFleet/UpdateFleet.IdleDisconnectTimeoutInSeconds:
     # "specify a value of 0. Otherwise, specify a value between 60 and 36000".
     if value == 0 or IDLE_DISCONNECT_MIN <= value <= IDLE_DISCONNECT_MAX:
@@ -233,6 +249,8 @@ RESERVED_IMAGE_PREFIXES = ("aws", "amazon", "appstream")
 
 
 def check_tenant_name(value: str) -> list[str]:
+    """Not starting with {RESERVED_IMAGE_PREFIXES} in any case: the tenant's image names
+    (`<tenant>-suite-<hash>`) cannot."""
     for prefix in RESERVED_IMAGE_PREFIXES:
         if value.casefold().startswith(prefix):
             return [
@@ -292,11 +310,14 @@ def instance_type_problem(value: str, offered: frozenset[str], what: str) -> str
 
 
 def check_fleet_instance_type(value: str) -> list[str]:
-    # The fleet type (Elastic takes fewer) is a cross-field rule of the tenant.
+    """An instance type AppStream offers for Always-On and On-Demand fleets (`stream.<family>.<size>`, e.g.
+    `stream.standard.medium`); Elastic fleets take General Purpose types only (a rule across fields)."""
     problem = instance_type_problem(value, FLEET_INSTANCE_TYPES, "fleets")
     return [problem] if problem else []
 
 
 def check_builder_instance_type(value: str) -> list[str]:
+    """An instance type AppStream offers for image builders: as for fleets, less `stream.standard.xlarge` and
+    `stream.standard.2xlarge`."""
     problem = instance_type_problem(value, BUILDER_INSTANCE_TYPES, "image builders")
     return [problem] if problem else []

@@ -286,7 +286,14 @@ TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 
 def template_marker_errors(value: Any, path: str) -> list[str]:
-    """Every string (or mapping key) under `value` that holds a template marker, by its dotted path."""
+    """Template syntax (every value and key of the definition)
+
+    - No string and no key holds a Jinja opener ({TEMPLATE_MARKERS}): the definition is data and is never
+      evaluated. A definition that holds one is refused whole, before any other rule.
+
+    Returns every string (or mapping key) under `value` that holds a template marker, by its dotted path.
+    The first line and the "- " items above are the rule's text in docs/tenant-definition.md.
+    """
     errors: list[str] = []
     if isinstance(value, str):
         found = [marker for marker in TEMPLATE_MARKERS if marker in value]

@@ -2,6 +2,11 @@
 """The tenant definition contract (design.md section 4): its schema with defaults, the rules across
 fields, the rules across the tenants of one run, and the normalised definition the roles read
 (tenant_spec).
+
+This module is where the contract is described: each Field's description, and for the rules across
+fields the docstring of their function (its first line names what they cover, its "- " lines are the
+rules; ``{NAME}`` stands for the value of the constant NAME), make docs/tenant-definition.md
+(scripts/tenant_definition_doc.py).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.chec
     instance_type_problem,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engine import (
+    Check,
     Field,
     apply_defaults,
     as_list,
@@ -56,12 +62,13 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engi
     type_label,
 )
 
-# Instance types AppStream offers (schema.checks INSTANCE_FAMILY_SIZES, from the
-# AppStream instance families and the API Reference): a name of the right shape
-# such as stream.bogus.medium would otherwise pass and fail at CreateFleet or
-# CreateImageBuilder, after the network and directory stages ran.
-FLEET_INSTANCE_TYPE = Field("str", default="stream.standard.medium", check=check_fleet_instance_type)
-BUILDER_INSTANCE_TYPE = Field("str", default="stream.standard.medium", check=check_builder_instance_type)
+
+# Instance types AppStream offers (schema.checks INSTANCE_FAMILY_SIZES, from the AppStream instance
+# families and the API Reference): a name of the right shape such as stream.bogus.medium would
+# otherwise pass and fail at CreateFleet or CreateImageBuilder, after the network and directory
+# stages ran.
+def _instance_type(description: str, check: Check) -> Field:
+    return Field("str", default="stream.standard.medium", check=check, description=description)
 
 
 # botocore appstream CreateFleet.ImageName / CreateImageBuilder.Name pattern.
@@ -73,12 +80,13 @@ APPSTREAM_NAME_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}"
 DRIVE_LETTER = r"[E-Z]"
 
 
-def _drive(default: str) -> Field:
+def _drive(default: str, description: str) -> Field:
     return Field(
         "str",
         default=default,
         pattern=DRIVE_LETTER,
         pattern_hint="a single upper-case drive letter from E to Z",
+        description=description,
     )
 
 
@@ -90,17 +98,33 @@ SCHEDULE_SCHEMA = Field(
     "dict",
     nullable=True,
     default=None,
-    description="Capacity 0 outside working hours (Application Auto Scaling).",
+    description=(
+        "Working hours of the fleet: outside them its capacity is 0 (two Application Auto Scaling scheduled "
+        "actions). Without a schedule the capacity never drops to 0."
+    ),
     fields={
-        "timezone": Field("str", required=True, check=check_timezone),
-        "start": Field("str", required=True, pattern=_HH_MM, pattern_hint='"HH:MM" (24 h)'),
-        "stop": Field("str", required=True, pattern=_HH_MM, pattern_hint='"HH:MM" (24 h)'),
+        "timezone": Field("str", required=True, check=check_timezone, description="Time zone of `start` and `stop`."),
+        "start": Field(
+            "str",
+            required=True,
+            pattern=_HH_MM,
+            pattern_hint='"HH:MM" (24 h)',
+            description="Time the capacity returns to `min_capacity`..`max_capacity` (quote it in YAML).",
+        ),
+        "stop": Field(
+            "str",
+            required=True,
+            pattern=_HH_MM,
+            pattern_hint='"HH:MM" (24 h)',
+            description="Time the capacity drops to 0 (quote it in YAML).",
+        ),
         "weekdays": Field(
             "list",
             default=["mon", "tue", "wed", "thu", "fri"],
             min_items=1,
             unique=True,
             items=Field("str", choices=WEEKDAYS),
+            description="Days on which the capacity returns at `start` and drops at `stop`.",
         ),
     },
 )
@@ -109,17 +133,49 @@ SCHEDULE_SCHEMA = Field(
 FLEET_SCHEMA = Field(
     "dict",
     default={},
+    description="The fleet users stream from, `<name>-fleet`.",
     fields={
-        "type": Field("str", default="ON_DEMAND", choices=("ALWAYS_ON", "ON_DEMAND", "ELASTIC")),
-        "instance_type": FLEET_INSTANCE_TYPE,
-        "min_capacity": Field("int", default=1, minimum=0),
-        "max_capacity": Field("int", default=2, minimum=1),
-        "idle_disconnect_seconds": Field("int", default=900, check=check_idle_disconnect),
+        "type": Field(
+            "str",
+            default="ON_DEMAND",
+            choices=("ALWAYS_ON", "ON_DEMAND", "ELASTIC"),
+            description=(
+                "Fleet type: `ALWAYS_ON` instances run all the time, `ON_DEMAND` instances are stopped until a "
+                "user connects, `ELASTIC` sessions run on a pool AWS manages (user-pool tenants only)."
+            ),
+        ),
+        "instance_type": _instance_type("Instance type of the streaming instances.", check_fleet_instance_type),
+        "min_capacity": Field(
+            "int",
+            default=1,
+            minimum=0,
+            description="Minimum number of instances (Application Auto Scaling); the capacity of a new fleet.",
+        ),
+        "max_capacity": Field(
+            "int",
+            default=2,
+            minimum=1,
+            description="Maximum number of instances; for an `ELASTIC` fleet, of concurrent sessions.",
+        ),
+        "idle_disconnect_seconds": Field(
+            "int",
+            default=900,
+            check=check_idle_disconnect,
+            description="Seconds without user input after which a user is disconnected.",
+        ),
         "disconnect_timeout_seconds": Field(
-            "int", default=900, minimum=DISCONNECT_TIMEOUT_MIN, maximum=DISCONNECT_TIMEOUT_MAX
+            "int",
+            default=900,
+            minimum=DISCONNECT_TIMEOUT_MIN,
+            maximum=DISCONNECT_TIMEOUT_MAX,
+            description="Seconds a disconnected session is kept for the user to reconnect to.",
         ),
         "max_user_duration_seconds": Field(
-            "int", default=28800, minimum=MAX_USER_DURATION_MIN, maximum=MAX_USER_DURATION_MAX
+            "int",
+            default=28800,
+            minimum=MAX_USER_DURATION_MIN,
+            maximum=MAX_USER_DURATION_MAX,
+            description="Longest a streaming session may last, in seconds.",
         ),
         "schedule": SCHEDULE_SCHEMA,
     },
@@ -131,13 +187,23 @@ FLEET_SCHEMA = Field(
 STACK_SCHEMA = Field(
     "dict",
     default={},
+    description=(
+        "What users may do in a session, on the stack `<name>-stack`. The AppStream API allows every action a "
+        "stack does not set; the toolkit always sets them all, to these defaults unless given."
+    ),
     fields={
-        "clipboard_copy_from_local": _bool(True, "CLIPBOARD_COPY_FROM_LOCAL_DEVICE"),
-        "clipboard_copy_to_local": _bool(False, "CLIPBOARD_COPY_TO_LOCAL_DEVICE"),
-        "file_upload": _bool(True, "FILE_UPLOAD"),
-        "file_download": _bool(False, "FILE_DOWNLOAD"),
-        "printing": _bool(False, "PRINTING_TO_LOCAL_DEVICE"),
-        "persist_app_settings": _bool(True, "ApplicationSettings persistence"),
+        "clipboard_copy_from_local": _bool(
+            True, "Users may paste from their computer into the session (`CLIPBOARD_COPY_FROM_LOCAL_DEVICE`)."
+        ),
+        "clipboard_copy_to_local": _bool(
+            False, "Users may copy from the session to their computer (`CLIPBOARD_COPY_TO_LOCAL_DEVICE`)."
+        ),
+        "file_upload": _bool(True, "Users may upload files into the session (`FILE_UPLOAD`)."),
+        "file_download": _bool(False, "Users may download files from the session (`FILE_DOWNLOAD`)."),
+        "printing": _bool(False, "Users may print to a printer of their computer (`PRINTING_TO_LOCAL_DEVICE`)."),
+        "persist_app_settings": _bool(
+            True, "Users' application settings (their Windows profile) are kept between sessions."
+        ),
     },
 )
 
@@ -145,18 +211,34 @@ STACK_SCHEMA = Field(
 USER_SCHEMA = Field(
     "dict",
     fields={
-        "email": Field("str", required=True, check=check_email),
+        "email": Field(
+            "str",
+            required=True,
+            check=check_email,
+            description=(
+                "E-mail address: the sign-in name and invitation address of a user-pool user; the `mail` and the "
+                "default username of a SAML user's AD account."
+            ),
+        ),
         # AD: givenName and sn are at most 64 characters (AD schema range-upper).
-        "first_name": Field("str", required=True, min_length=1, max_length=64),
-        "last_name": Field("str", required=True, min_length=1, max_length=64),
-        # SAML only: the sAMAccountName; defaults to the cleaned e-mail local part.
+        "first_name": Field("str", required=True, min_length=1, max_length=64, description="Given name."),
+        "last_name": Field("str", required=True, min_length=1, max_length=64, description="Surname."),
         "username": Field(
             "str",
             pattern=SAM_ACCOUNT_NAME_PATTERN,
             pattern_hint="1-20 letters, digits, '.', '_' or '-' starting with a letter or digit",
             check=check_username,
+            description=(
+                "SAML tenants only: the logon name (`sAMAccountName`) of the user's AD account, also the name of "
+                "the home folder. Defaults to the e-mail's local part, lower-cased, without other characters than "
+                "letters, digits, `.`, `_` and `-`, cut to 20 characters."
+            ),
         ),
-        "enabled": Field("bool", default=True),
+        "enabled": Field(
+            "bool",
+            default=True,
+            description="Whether a user-pool user may sign in (SAML users' sign-in is the identity provider's).",
+        ),
     },
 )
 
@@ -164,6 +246,7 @@ USER_SCHEMA = Field(
 TENANT_SCHEMA = Field(
     "dict",
     required=True,
+    description="The tenant definition: the `tenant` host variable of the tenant host.",
     fields={
         "name": Field(
             "str",
@@ -174,30 +257,82 @@ TENANT_SCHEMA = Field(
                 "then lower-case letters, digits or hyphens)"
             ),
             check=check_tenant_name,
+            description=(
+                "Name of the tenant: it prefixes every resource name (`<name>-fleet`, `<name>-stack`, ...) and is "
+                "the value of the `tenant` ownership tag of everything the toolkit creates."
+            ),
         ),
-        "environment": Field("str", required=True, choices=("dev", "test", "prod")),
+        "environment": Field(
+            "str",
+            required=True,
+            choices=("dev", "test", "prod"),
+            description="Environment of the tenant, the value of the `environment` tag.",
+        ),
         "region": Field(
             "str",
             required=True,
             pattern=r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[1-9][0-9]?",
             pattern_hint="an AWS region name (e.g. eu-west-3)",
+            description=(
+                "AWS region of the whole footprint; it must offer AppStream 2.0, AWS Managed Microsoft AD and FSx "
+                "for Windows File Server."
+            ),
         ),
-        "auth": Field("str", required=True, choices=("saml", "userpool")),
+        "auth": Field(
+            "str",
+            required=True,
+            choices=("saml", "userpool"),
+            description=(
+                "Sign-in mode. `saml`: a domain-joined fleet; users sign in through the customer's SAML 2.0 identity "
+                "provider and work as their AD identity, with drive maps to their home and project folders on FSx. "
+                "`userpool`: no directory and no file system; users are AppStream user-pool users invited by "
+                "e-mail, with home folders on S3."
+            ),
+        ),
         "network": Field(
             "dict",
             required=True,
+            description="The tenant's VPC.",
             fields={
-                "cidr": Field("str", required=True, check=check_vpc_cidr),
-                "availability_zones": Field("int", default=2, choices=(2, 3)),
-                "nat_gateways": Field("str", default="single", choices=("single", "per_az", "none")),
+                "cidr": Field(
+                    "str",
+                    required=True,
+                    check=check_vpc_cidr,
+                    description=(
+                        "IPv4 range of the VPC. It is cut into a private subnet per availability zone (a quarter "
+                        "each) and a public one per zone (in the last quarter)."
+                    ),
+                ),
+                "availability_zones": Field(
+                    "int",
+                    default=2,
+                    choices=(2, 3),
+                    description="Number of availability zones the subnets span.",
+                ),
+                "nat_gateways": Field(
+                    "str",
+                    default="single",
+                    choices=("single", "per_az", "none"),
+                    description=(
+                        "NAT gateways of the private subnets: `single` (one, in the first zone), `per_az` (one per "
+                        "zone: losing a zone does not cut the others' outbound traffic) or `none` (no outbound "
+                        "internet access)."
+                    ),
+                ),
             },
         ),
         "directory": Field(
             "dict",
             nullable=True,
             default=None,
+            description="The tenant's AWS Managed Microsoft AD, with two domain controllers in the private subnets.",
             fields={
-                "fqdn": Field("str", required=True, check=check_domain_name),
+                "fqdn": Field(
+                    "str",
+                    required=True,
+                    check=check_domain_name,
+                    description="Fully qualified DNS name of the Active Directory domain.",
+                ),
                 # botocore ds CreateMicrosoftAD.ShortName; NetBIOS names are at
                 # most 15 characters. Upper case only: the NetBIOS name is also
                 # the OU AWS creates under the domain root (facts.md).
@@ -207,35 +342,81 @@ TENANT_SCHEMA = Field(
                     pattern=r"[A-Z0-9-]{1,15}",
                     pattern_hint="1-15 upper-case letters, digits or hyphens",
                     check=check_netbios,
+                    description=(
+                        "NetBIOS (short) name of the domain, the `DOMAIN` of `DOMAIN\\user`; AWS also names the "
+                        "directory's own OU after it."
+                    ),
                 ),
                 # design.md: Standard is set explicitly, the API default is Enterprise.
-                "edition": Field("str", default="Standard", choices=("Standard", "Enterprise")),
-                # OU (under OU=<NetBIOS>) that receives AppStream computer objects.
-                "appstream_ou": Field("str", default="AppStream", min_length=1, max_length=64, check=check_ou_name),
+                "edition": Field(
+                    "str",
+                    default="Standard",
+                    choices=("Standard", "Enterprise"),
+                    description="Directory edition; the toolkit sets it explicitly, since AWS defaults to Enterprise.",
+                ),
+                "appstream_ou": Field(
+                    "str",
+                    default="AppStream",
+                    min_length=1,
+                    max_length=64,
+                    check=check_ou_name,
+                    description=(
+                        "OU, under `OU=Computers,OU=<netbios>`, of the computer objects of the image builder and "
+                        "the fleet's instances."
+                    ),
+                ),
             },
         ),
         "storage": Field(
             "dict",
             nullable=True,
             default=None,
+            description=(
+                "The tenant's FSx for Windows File Server file system, joined to the directory. Its share `share` "
+                "holds a private home folder per user (`Users\\<username>`) and the tenant's `Projects` folder."
+            ),
             fields={
                 "deployment_type": Field(
-                    "str", default="SINGLE_AZ_2", choices=("SINGLE_AZ_1", "SINGLE_AZ_2", "MULTI_AZ_1")
+                    "str",
+                    default="SINGLE_AZ_2",
+                    choices=("SINGLE_AZ_1", "SINGLE_AZ_2", "MULTI_AZ_1"),
+                    description="FSx deployment type; `MULTI_AZ_1` keeps a standby file server in a second zone.",
                 ),
-                "storage_type": Field("str", default="SSD", choices=("SSD", "HDD")),
-                "storage_gib": Field("int", default=FSX_SSD_MIN_GIB),
-                "throughput_mbps": Field("int", default=32, choices=FSX_THROUGHPUT_LEVELS),
+                "storage_type": Field(
+                    "str", default="SSD", choices=("SSD", "HDD"), description="Storage type of the file system."
+                ),
+                "storage_gib": Field(
+                    "int",
+                    default=FSX_SSD_MIN_GIB,
+                    description="Storage capacity in GiB; it can grow in place later, never shrink.",
+                ),
+                "throughput_mbps": Field(
+                    "int",
+                    default=32,
+                    choices=FSX_THROUGHPUT_LEVELS,
+                    description="Throughput capacity in MB/s.",
+                ),
                 # botocore fsx AutomaticBackupRetentionDays: 0 (off) to 90.
-                "backup_retention_days": Field("int", default=7, minimum=0, maximum=90),
-                "home_drive": _drive("H"),
-                "project_drive": _drive("P"),
+                "backup_retention_days": Field(
+                    "int",
+                    default=7,
+                    minimum=0,
+                    maximum=90,
+                    description="Days the daily automatic backups are kept; 0 turns them off.",
+                ),
+                "home_drive": _drive("H", "Drive letter of each user's home folder (a Group Policy drive map)."),
+                "project_drive": _drive("P", "Drive letter of the tenant's shared `Projects` folder."),
             },
         ),
         "appstream": Field(
             "dict",
             required=True,
+            description="The AppStream 2.0 part: the image, the fleet and the stack.",
             fields={
-                "builder_instance_type": BUILDER_INSTANCE_TYPE,
+                "builder_instance_type": _instance_type(
+                    "Instance type of the image builder that installs the catalogue applications.",
+                    check_builder_instance_type,
+                ),
                 "base_image": Field(
                     "str",
                     required=True,
@@ -244,18 +425,43 @@ TENANT_SCHEMA = Field(
                         "an AppStream image name (1-101 letters, digits, '_', '.' or '-', "
                         "starting with a letter or digit)"
                     ),
+                    description=(
+                        "The AWS base image (`AppStream-WinServer2019-<MM-DD-YYYY>`) the tenant's image is built "
+                        "from. It is part of the image's hash: a new base image makes a new image."
+                    ),
                 ),
                 "fleet": FLEET_SCHEMA,
                 "stack": STACK_SCHEMA,
             },
         ),
-        "apps": Field("list", required=True, min_items=1, unique=True, items=Field("str")),
-        "users": Field("list", default=[], items=USER_SCHEMA),
+        "apps": Field(
+            "list",
+            required=True,
+            min_items=1,
+            unique=True,
+            items=Field("str"),
+            description=(
+                "Applications of the tenant's image, keys of the application catalogue (`app_catalogue` in "
+                "`group_vars/all/catalogue.yml`); their dependencies are installed first."
+            ),
+        ),
+        "users": Field(
+            "list",
+            default=[],
+            items=USER_SCHEMA,
+            description=(
+                "The tenant's users: for a SAML tenant an AD account each, with a home folder; for a user-pool "
+                "tenant an AppStream user-pool user each, invited by e-mail. Both can open the tenant's stack."
+            ),
+        ),
         "budget": Field(
             "dict",
             required=True,
+            description="The tenant's monthly AWS Budget, on the spend its `tenant` cost allocation tag filters.",
             fields={
-                "monthly_usd": Field("number", required=True, check=check_positive),
+                "monthly_usd": Field(
+                    "number", required=True, check=check_positive, description="Monthly limit in US dollars."
+                ),
                 # botocore budgets: at most 11 subscribers per notification; AWS
                 # Budgets documents 10 e-mail addresses (plus one SNS topic).
                 "notify": Field(
@@ -265,6 +471,7 @@ TENANT_SCHEMA = Field(
                     max_items=10,
                     unique=True,
                     items=Field("str", check=check_email),
+                    description="E-mail addresses alerted when the actual or the forecast spend passes a threshold.",
                 ),
             },
         ),
@@ -273,6 +480,13 @@ TENANT_SCHEMA = Field(
 
 
 def _auth_rules(tenant: Mapping[str, Any]) -> list[str]:
+    """Sign-in mode (`tenant.auth`)
+
+    - `tenant.directory` and `tenant.storage` are required when `tenant.auth` is `saml`, and not allowed when it
+      is `userpool`.
+    - `tenant.users[].username` is only allowed when `tenant.auth` is `saml` (user-pool users sign in with their
+      e-mail address).
+    """
     auth = tenant.get("auth")
     errors: list[str] = []
     for section, what in (("directory", "Managed Microsoft AD"), ("storage", "FSx file system")):
@@ -294,6 +508,16 @@ def _auth_rules(tenant: Mapping[str, Any]) -> list[str]:
 
 
 def _storage_rules(tenant: Mapping[str, Any]) -> list[str]:
+    """File system (`tenant.storage`)
+
+    - `storage_type` `HDD` is not available with `deployment_type` `SINGLE_AZ_1`.
+    - `storage_gib` is at least {FSX_SSD_MIN_GIB} with `SSD`, at least {FSX_HDD_MIN_GIB} with `HDD`, and at most
+      {FSX_MAX_GIB}.
+    - `throughput_mbps` is at most {FSX_SINGLE_AZ_1_MAX_THROUGHPUT} with `SINGLE_AZ_1`.
+    - `project_drive` is not the letter of `home_drive`.
+    - `tenant.directory.fqdn` is not longer than FSx allows for the deployment type (in characters:
+      {FSX_DOMAIN_NAME_MAX}).
+    """
     storage = tenant.get("storage")
     if not isinstance(storage, Mapping):
         return []
@@ -331,6 +555,13 @@ def _storage_rules(tenant: Mapping[str, Any]) -> list[str]:
 
 
 def _fleet_rules(tenant: Mapping[str, Any]) -> list[str]:
+    """Fleet (`tenant.appstream.fleet`)
+
+    - An `ELASTIC` fleet cannot be domain-joined: it needs `tenant.auth` `userpool`. It has no capacity to
+      schedule: no `schedule`.
+    - `min_capacity` is not above `max_capacity`.
+    - `schedule.stop` is later than `schedule.start`.
+    """
     fleet = dig(tenant, "appstream", "fleet")
     if not isinstance(fleet, Mapping):
         return []
@@ -363,6 +594,17 @@ def _fleet_rules(tenant: Mapping[str, Any]) -> list[str]:
 
 
 def _user_rules(tenant: Mapping[str, Any]) -> list[str]:
+    """Users (`tenant.users`)
+
+    - No two users have the same `email` (in any case).
+    - SAML tenants: `first_name` and `last_name` have no leading or trailing space and none of the characters
+      that would break an AD distinguished name; `first_name last_name`, the AD common name, is at most 64
+      characters long and no other user's (in any case).
+    - SAML tenants: each `username`, given or derived from the e-mail, is a valid logon name and no other user's
+      (in any case).
+    - User-pool tenants: `first_name` and `last_name` hold only ASCII letters, digits, spaces, `_` and `-`
+      (AppStream's rule).
+    """
     users = as_list(tenant.get("users"))
     saml = tenant.get("auth") == "saml"
     errors: list[str] = []
@@ -442,6 +684,10 @@ def _username_rules(user: Mapping[str, Any], path: str, seen: dict[str, int], in
 
 
 def _apps_rules(tenant: Mapping[str, Any], catalogue: Any) -> list[str]:
+    """Applications (`tenant.apps`)
+
+    - Each key names an application of the catalogue (`app_catalogue`).
+    """
     if not isinstance(catalogue, Mapping):
         return [f"app_catalogue: must be a mapping of application keys, got {type_label(catalogue)}"]
     errors: list[str] = []
@@ -527,16 +773,18 @@ def normalise_tenant(tenant: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def validate_run_tenants(host: str, run_tenants: Iterable[Iterable[Any]]) -> tuple[list[str], list[str]]:
-    """Rules across the tenant hosts of one run, seen from ``host``: ``(errors, warnings)``.
+    """Tenant hosts of one run (several inventories given to one command)
 
-    ``run_tenants`` holds ``(host, tenant.name, tenant.network.cidr)`` for every
-    tenant host of the run, ``host`` included; values that are missing or
-    invalid are skipped (each host reports its own). Two hosts naming the same
-    tenant would converge one tenant's resources twice, concurrently: an error.
-    Overlapping VPC ranges are legal in AWS, since every tenant has a VPC of its
-    own, but a controller cannot route to both at once, nor can the VPCs ever be
-    peered or share a transit gateway: a warning (operator-guide, section 1,
-    "Network reach from the controller into the tenant VPC").
+    - No two tenant hosts have the same `tenant.name`: they would converge the same resources at once.
+    - A warning when two tenant hosts' `tenant.network.cidr` overlap: AWS accepts it, but one controller cannot
+      reach both VPCs at once, and the two can never be peered.
+
+    Seen from ``host``: returns ``(errors, warnings)``. ``run_tenants`` holds
+    ``(host, tenant.name, tenant.network.cidr)`` for every tenant host of the run, ``host`` included; values
+    that are missing or invalid are skipped (each host reports its own). Overlapping VPC ranges are legal in
+    AWS, since every tenant has a VPC of its own, but a controller cannot route to both at once, nor can the
+    VPCs ever be peered or share a transit gateway (operator-guide, section 1, "Network reach from the
+    controller into the tenant VPC").
     """
     entries = [tuple(entry) for entry in run_tenants]
     mine = [entry for entry in entries if len(entry) == 3 and entry[0] == host]
@@ -573,3 +821,12 @@ def validate_run_tenants(host: str, run_tenants: Iterable[Iterable[Any]]) -> tup
                 "overlap is deliberate"
             )
     return errors, warnings
+
+
+# The rules beyond single fields, in the order they are checked, for docs/tenant-definition.md.
+DOCUMENTED_RULES: tuple[Callable[..., Any], ...] = (
+    template_marker_errors,
+    *CROSS_FIELD_RULES,
+    _apps_rules,
+    validate_run_tenants,
+)

@@ -1,6 +1,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Secrets supplied through ansible-vault (design.md section 4): which variables exist, the rules each
 must meet (the service's own limits), checked before any AWS call. Messages never include a value.
+
+VAULT_VARIABLES and the first paragraph of each check's docstring (``{NAME}`` stands for the value of NAME
+here) make the vault section of docs/tenant-definition.md (scripts/tenant_definition_doc.py).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.password import password_policy_errors
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad import password as ad_password
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engine import Check, suggest, type_label
 
 # botocore appstream ServiceAccountCredentials.AccountPassword: 1-127 characters.
@@ -17,11 +20,17 @@ APPSTREAM_SERVICE_PASSWORD_MAX = 127
 
 
 def check_directory_admin_password(value: str) -> list[str]:
-    """The Admin password of a Managed Microsoft AD (ad.password); messages state rules, never the value."""
-    return password_policy_errors(value)
+    """{ad_password.PASSWORD_MIN} to {ad_password.PASSWORD_MAX} characters, no line break, characters of at least
+    three of the kinds lower-case letter, upper-case letter, digit and other character, and not containing the
+    account name `{ad_password.ADMIN_ACCOUNT}` in any case (the CreateMicrosoftAD password policy).
+
+    The password policy lives in ad.password; messages state rules, never the value.
+    """
+    return ad_password.password_policy_errors(value)
 
 
 def check_appstream_service_password(value: str) -> list[str]:
+    """1 to {APPSTREAM_SERVICE_PASSWORD_MAX} characters (AppStream's limit for a service account password)."""
     if not 1 <= len(value) <= APPSTREAM_SERVICE_PASSWORD_MAX:
         return [
             f"must be 1 to {APPSTREAM_SERVICE_PASSWORD_MAX} characters long "
@@ -31,6 +40,7 @@ def check_appstream_service_password(value: str) -> list[str]:
 
 
 def check_not_empty(value: str) -> list[str]:
+    """Not empty."""
     return [] if value else ["must not be empty"]
 
 
@@ -44,32 +54,44 @@ class VaultVariable:
     fallback: str
     # Only SAML tenants use it (they have the directory it belongs to).
     saml_only: bool
+    # What the secret is and what uses it, for docs/tenant-definition.md.
+    description: str = ""
 
 
 VAULT_VARIABLES: dict[str, VaultVariable] = {
-    # roles aws_directory, ad_structure, gpo_drive_mapping, file_share_folders; domain_join's fallback.
     "vault_directory_admin_password": VaultVariable(
         check_directory_admin_password,
         "the directory stage would generate a new Admin password and keep it in Secrets Manager",
         saml_only=True,
+        description=(
+            "Password of the directory's `Admin` account: set when the directory is created, then used by the roles "
+            "aws_directory, ad_structure, gpo_drive_mapping and file_share_folders, and by domain_join when "
+            "`vault_domain_join_password` is not set."
+        ),
     ),
-    # role appstream_directory (directory config of AppStream).
     "vault_appstream_service_password": VaultVariable(
         check_appstream_service_password,
         "AppStream would get the service account password kept in Secrets Manager",
         saml_only=True,
+        description=(
+            "Password of the service account AppStream joins fleets and image builders to the domain with, "
+            "given to the directory config (role appstream_directory)."
+        ),
     ),
-    # role domain_join.
     "vault_domain_join_password": VaultVariable(
         check_not_empty,
         "domain joins would use vault_directory_admin_password",
         saml_only=True,
+        description="Password of the account the role domain_join joins a Windows host to the domain with.",
     ),
-    # playbooks/image.yml with image_build_mode=winrm.
     "vault_image_winrm_password": VaultVariable(
         check_not_empty,
         "the image stage would stop, after the network was built, for want of a WinRM password",
         saml_only=False,
+        description=(
+            "Password of `image_winrm_user`, the account `playbooks/image.yml` reaches the image builder with over "
+            "WinRM (`image_build_mode=winrm`)."
+        ),
     ),
 }
 

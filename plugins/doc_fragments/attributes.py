@@ -1,0 +1,34 @@
+# Copyright: contributors to the tenant toolkit
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Every module of the toolkit supports check mode, and every module that changes something reports a
+    # diff. A module adds its own `details` (what check mode reads, what the diff shows) and keeps the
+    # description and the support level from here.
+    DOCUMENTATION = r"""
+attributes:
+  check_mode:
+    description: Can run in check mode and then reports what would change, without changing anything.
+    support: full
+  diff_mode:
+    description: Reports the changes it makes, or would make in check mode, as a before and after diff.
+    support: full
+"""
+
+    # Modules that never change anything (validation, information, estimates):
+    #   extends_documentation_fragment: [iconeus.tenant_toolkit.attributes.read_only]
+    # The descriptions are those of DOCUMENTATION (ansible-test wants each fragment a plain string).
+    READ_ONLY = r"""
+attributes:
+  check_mode:
+    description: Can run in check mode and then reports what would change, without changing anything.
+    support: full
+    details: The module never changes anything; check mode returns the same result.
+  diff_mode:
+    description: Reports the changes it makes, or would make in check mode, as a before and after diff.
+    support: none
+    details: Nothing is changed, so there is no diff.
+"""
