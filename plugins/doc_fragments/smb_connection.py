@@ -30,7 +30,9 @@ options:
     default: negotiate
     choices: [negotiate, ntlm, kerberos]
   encrypt:
-    description: Require SMB3 encryption.
+    description:
+      - Require SMB 3 encryption, and fail against a server that does not offer it.
+      - Without it the session is still encrypted whenever the server offers SMB 3 encryption.
     type: bool
     default: false
   connect_timeout:
