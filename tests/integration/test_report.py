@@ -96,6 +96,9 @@ def test_one_run_with_two_inventories_writes_a_report_per_tenant(reports: Report
         f"{SAML}.md",
     ]
     assert reports.run.recap[SAML]["failed"] == 0 and reports.run.recap[POOL]["failed"] == 0
+    # Users' names and e-mail addresses: readable by the owner and the operators' group only.
+    assert {p.stat().st_mode & 0o777 for p in reports.directory.iterdir()} == {0o640}
+    assert reports.directory.stat().st_mode & 0o777 == 0o750
 
 
 def test_the_report_reads_aws_without_changing_anything(reports: Reports) -> None:

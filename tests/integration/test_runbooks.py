@@ -346,14 +346,32 @@ def test_users_removes_and_enables_the_users_of_the_csv_file(tenant: Tenant) -> 
 # -- streaming_url ---------------------------------------------------------------------------
 
 
-def test_streaming_url_prints_a_url_for_a_user_pool_tenant_and_the_relay_state_for_a_saml_one(tenant: Tenant) -> None:
-    run = tenant.run("streaming_url", inventories=[tenant.inventory, tenant.saml_inventory], user="support-ada")
+URL_PATTERN = r"https://appstream2\.eu-west-3\.aws\.amazon\.com/authenticate\?parameters=\S+"
+
+
+def test_streaming_url_writes_a_private_file_for_a_user_pool_tenant_and_the_relay_state_for_a_saml_one(
+    tenant: Tenant,
+) -> None:
+    """The URL is a credential: the output AWX or Jenkins keeps names a 0600 file, never the URL itself."""
+    url_dir = tenant.base / "urls"
+    run = tenant.run(
+        "streaming_url", inventories=[tenant.inventory, tenant.saml_inventory], user="support-ada", url_dir=str(url_dir)
+    )
     assert run.rc == 0, output(run)[-3000:]
     text = output(run)
-    assert f"Streaming URL for support-ada on {STACK}, valid until" in text
-    assert re.search(r"https://appstream2\.eu-west-3\.aws\.amazon\.com/authenticate\?parameters=\S+", text)
+    written = url_dir / "streaming-url-support-ada.txt"
+    assert f"Streaming URL for support-ada on {STACK}, valid until" in text and f"written to {written}" in text
+    assert re.fullmatch(URL_PATTERN + "\n", written.read_text())
+    assert written.stat().st_mode & 0o777 == 0o600 and url_dir.stat().st_mode & 0o777 == 0o700
+    assert not re.search(URL_PATTERN, text), "the URL reached the job output"
     assert f"https://appstream2.eu-west-3.aws.amazon.com/saml?stack={SAML}-stack&accountId=123456789012" in text
     assert [c["operation"] for c in run.calls() if c["mutating"]] == ["CreateStreamingURL"]
+
+
+def test_streaming_url_is_printed_only_when_asked(tenant: Tenant) -> None:
+    run = tenant.run("streaming_url", user="support-bob", show_url=True)
+    assert run.rc == 0, output(run)[-3000:]
+    assert re.search(URL_PATTERN, output(run))
 
 
 # -- image_rotate (last: moves the fleet to another image) --------------------------------------
