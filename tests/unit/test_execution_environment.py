@@ -143,7 +143,8 @@ def stage(containerfile: str, name: str) -> str:
 
 def test_the_build_context_has_a_containerfile_from_the_declared_base_image(context: Path) -> None:
     containerfile = (context / "Containerfile").read_text(encoding="utf-8")
-    assert 'ARG EE_BASE_IMAGE="quay.io/centos/centos:stream9"' in containerfile
+    # Pinned by digest: a rebuild takes exactly this image, whatever the `stream9` tag points to now.
+    assert re.search(r'ARG EE_BASE_IMAGE="quay\.io/centos/centos:stream9@sha256:[0-9a-f]{64}"', containerfile)
     assert 'ARG PYCMD="/usr/bin/python3.11"' in containerfile
     assert "ansible-core==2.19.14" in containerfile
     assert "ansible-runner==" in containerfile
