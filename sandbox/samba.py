@@ -690,16 +690,24 @@ class SambaDcProvider:
         )
         if query.returncode == 0 and info.address in query.stdout:
             return
-        added = subprocess.run(
-            [tool, "dns", "add", info.address, zone, name, "A", info.address, *base],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
-        if added.returncode != 0 and "ALREADY_EXISTS" not in added.stderr + added.stdout:
-            raise SambaError(f"cannot register {fs_dns_name} in the DC's DNS: {added.stderr.strip()[-500:]}")
+        # A DC that has just started can refuse the DNS RPC logon for a few seconds (NT_STATUS_LOGON_FAILURE
+        # seen on a loaded machine, while its first-start tasks run): retry that, and only that, briefly.
+        deadline = time.monotonic() + 45
+        while True:
+            added = subprocess.run(
+                [tool, "dns", "add", info.address, zone, name, "A", info.address, *base],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+            )
+            output = added.stderr + added.stdout
+            if added.returncode == 0 or "ALREADY_EXISTS" in output:
+                return
+            if "NT_STATUS_LOGON_FAILURE" not in output or time.monotonic() > deadline:
+                raise SambaError(f"cannot register {fs_dns_name} in the DC's DNS: {added.stderr.strip()[-500:]}")
+            time.sleep(2)
 
     # -- provisioning ----------------------------------------------------------------------------------
     def _ensure_provisioned(self, directory: DirectoryLike, admin_password: str) -> DcInfo:
