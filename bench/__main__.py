@@ -105,7 +105,7 @@ def _latency_while_provisioning(directories: int = 2, deadline_s: float = 600.0)
             env=environment,
         )
         try:
-            client = SandboxClient(port=port)
+            client = SandboxClient(port=port, state_dir=state)
             calls = _read_calls(client)
             for call in calls.values():
                 call()  # warm-up
@@ -177,7 +177,7 @@ def sandbox_request_latency() -> dict[str, Any]:
         common = ["--port", str(port), "--state-dir", state]
         subprocess.run([sys.executable, "-m", "sandbox", "start", *common], cwd=ROOT, check=True, capture_output=True)
         try:
-            client = SandboxClient(port=port)
+            client = SandboxClient(port=port, state_dir=state)
             medians, p99 = {}, {}
             for name, call in _read_calls(client).items():
                 call()  # warm-up: first calls import moto's backends

@@ -86,7 +86,7 @@ def run(port: int, repeats: int = 3) -> dict[str, Any]:
         common = ["--port", str(port), "--state-dir", state]
         subprocess.run([sys.executable, "-m", "sandbox", "start", *common], cwd=ROOT, check=True, capture_output=True)
         try:
-            client = SandboxClient(port=port, region=REGION)
+            client = SandboxClient(port=port, region=REGION, state_dir=state)
             environment = {
                 **os.environ,
                 "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),

@@ -59,7 +59,7 @@ class Sandbox:
     client: SandboxClient = field(init=False)
 
     def __post_init__(self) -> None:
-        self.client = SandboxClient(port=self.port, region=REGION)
+        self.client = SandboxClient(port=self.port, region=REGION, state_dir=self.state_dir)
 
     @property
     def endpoint(self) -> str:
@@ -117,7 +117,13 @@ def tenant_inventory(directory: Path, box: Sandbox, name: str = "demo", index: i
         tenant.pop("directory", None)
         tenant.pop("storage", None)
     tenant_file.write_text(yaml.safe_dump({"tenant": tenant}, sort_keys=False))
-    aws = {"aws_endpoint_url": box.endpoint, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    aws = {
+        "aws_endpoint_url": box.endpoint,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+        # Where the playbooks' sandbox-only calls read its admin token (group_vars/tenants/sandbox.yml).
+        "sandbox_state_dir": str(box.state_dir),
+    }
     (host_vars / name / "aws.yml").write_text(yaml.safe_dump(aws))
     return directory
 

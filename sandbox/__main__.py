@@ -7,6 +7,11 @@ stop    stops it
 status  prints its health (exit 1 when it is not running)
 reset   forgets every resource
 serve   runs it in the foreground (what `start` launches)
+
+The endpoint listens on loopback (--host 127.0.0.1). Any other --host (an interface, 0.0.0.0) needs
+--allow-remote: the AWS side then answers anyone who reaches it, unauthenticated, as the sandbox
+checks no signature. The admin API (/_sandbox/) answers only requests that carry the token kept in
+`<state dir>/admin-token` (mode 0600); the commands here read it from --state-dir.
 """
 
 from __future__ import annotations
@@ -15,15 +20,17 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from sandbox import DEFAULT_HOST, DEFAULT_PORT
-from sandbox.client import SandboxClient
+from sandbox.admin_access import is_loopback
+from sandbox.client import SandboxClient, default_state_dir
 
-DEFAULT_STATE_DIR = Path(os.environ.get("SANDBOX_STATE_DIR", Path(__file__).resolve().parent.parent / ".sandbox"))
+DEFAULT_STATE_DIR = default_state_dir()
 
 
 def _pid_file(state_dir: Path, port: int) -> Path:
@@ -54,8 +61,21 @@ def _running_pid(state_dir: Path, port: int) -> int | None:
     return pid if _alive(pid) else None
 
 
+def _client(args: argparse.Namespace) -> SandboxClient:
+    return SandboxClient(port=args.port, host=args.host, state_dir=args.state_dir)
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    """Something accepts connections there (the admin API would not answer a sandbox not ours)."""
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 def start(args: argparse.Namespace) -> int:
-    client = SandboxClient(port=args.port, host=args.host)
+    client = _client(args)
     if _running_pid(args.state_dir, args.port) and client.healthy():
         if args.time_scale is not None:
             client.set_time_scale(args.time_scale)
@@ -63,7 +83,7 @@ def start(args: argparse.Namespace) -> int:
             client.call("PUT", "iam-enforcement", {"enabled": True})
         print(f"sandbox already running on {client.endpoint} (time scale {client.health()['time_scale']})")
         return 0
-    if client.healthy():
+    if _port_in_use(args.host, args.port):
         # Something answers on the port but it is not ours (no live pid file in this state dir).
         print(
             f"port {args.port} is already served by another sandbox or program; choose another --port", file=sys.stderr
@@ -84,6 +104,7 @@ def start(args: argparse.Namespace) -> int:
         "--time-scale",
         str(args.time_scale or 1.0),
         *(["--enforce-iam"] if args.enforce_iam else []),
+        *(["--allow-remote"] if args.allow_remote else []),
     ]
     log = (args.state_dir / f"server-{args.port}.log").open("ab")
     process = subprocess.Popen(
@@ -143,7 +164,7 @@ def _stop_left_dcs(state_dir: Path) -> None:
 
 
 def status(args: argparse.Namespace) -> int:
-    client = SandboxClient(port=args.port, host=args.host)
+    client = _client(args)
     if not client.healthy():
         print(f"sandbox is not answering on {client.endpoint}")
         return 1
@@ -152,7 +173,7 @@ def status(args: argparse.Namespace) -> int:
 
 
 def reset(args: argparse.Namespace) -> int:
-    SandboxClient(port=args.port, host=args.host).reset()
+    _client(args).reset()
     print("sandbox reset")
     return 0
 
@@ -164,7 +185,12 @@ def serve(args: argparse.Namespace) -> int:
     from sandbox.server import SandboxApp
 
     # Without --enforce-iam, SANDBOX_ENFORCE_IAM decides (off when unset).
-    app = SandboxApp(args.state_dir, time_scale=args.time_scale or 1.0, enforce_iam=args.enforce_iam or None)
+    app = SandboxApp(
+        args.state_dir,
+        time_scale=args.time_scale or 1.0,
+        enforce_iam=args.enforce_iam or None,
+        served=(args.host, args.port),
+    )
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: (server.server_close(), sys.exit(0)))
     print(f"serving on http://{args.host}:{args.port}", flush=True)
@@ -192,9 +218,25 @@ def main(argv: list[str] | None = None) -> int:
         help="authorise every request against the caller's IAM policies (also SANDBOX_ENFORCE_IAM=1)",
     )
     parser.add_argument("--wait", type=float, default=30.0, help="seconds `start` waits for the endpoint")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let start/serve listen on a --host other than loopback (the AWS side is then open to that network)",
+    )
     args = parser.parse_args(argv)
     if args.time_scale is not None and args.time_scale <= 0:
         parser.error("--time-scale must be positive")
+    if args.command in ("start", "serve") and not is_loopback(args.host):
+        if not args.allow_remote:
+            parser.error(
+                f"--host {args.host} is not a loopback address: the sandbox's AWS side checks no signature, so "
+                "anyone who reaches it may read and change every resource. Add --allow-remote if that is meant."
+            )
+        print(
+            f"WARNING: the sandbox listens on {args.host}:{args.port}, beyond this machine: its AWS side answers "
+            "anyone who reaches it, unauthenticated; only the admin API needs the token.",
+            file=sys.stderr,
+        )
     return {"start": start, "stop": stop, "status": status, "reset": reset, "serve": serve}[args.command](args)
 
 

@@ -12,15 +12,21 @@ GET  /_sandbox/log?since=N                 request log entries from sequence N
 GET  /_sandbox/log/stats?since=N           counts by operation, mutating calls, errors
 POST /_sandbox/<service>/<action>          a backend's own hook, e.g. appstream/create-image,
                                            appstream/fail-fleet, ds/fail-directory, fsx/fail-file-system
+
+Every call must be addressed to the sandbox itself (`Host`: the address it serves or localhost, and
+its port; else 403) and carry its token (from `<state dir>/admin-token`, in `X-Sandbox-Token` or as
+the HTTP Basic password; else 401), see sandbox/admin_access.py. A refused call changes nothing.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
+from sandbox.admin_access import TOKEN_HEADER, host_allowed, presented_token, token_matches
 from sandbox.clock import SimClock
 from sandbox.errors import AwsError
 from sandbox.faults import Faults
@@ -40,19 +46,36 @@ class SandboxControl(Protocol):
     iam: IamEnforcer
     log: RequestLog
     started: float
+    admin_token: str
+    served: tuple[str, int]  # the (host, port) the server listens on
 
     def reset(self) -> None: ...
 
     def set_time_scale(self, scale: float) -> None: ...
 
 
-def _reply(start_response: Any, status: int, document: Any) -> list[bytes]:
+def _reply(
+    start_response: Any, status: int, document: Any, headers: list[tuple[str, str]] | None = None
+) -> list[bytes]:
     payload = json.dumps(document, default=str).encode()
     start_response(
         f"{status} {'OK' if status < 400 else 'Error'}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *(headers or [])],
     )
     return [payload]
+
+
+def refusal(app: SandboxControl, environ: dict[str, Any]) -> tuple[int, str] | None:
+    """Why an admin request is refused (status, message), or None when it may go on."""
+    host, port = app.served
+    if not host_allowed(environ.get("HTTP_HOST", ""), host, port):
+        return 403, f"the admin API answers only requests addressed to {host}:{port} or localhost:{port}"
+    if not token_matches(presented_token(environ), app.admin_token):
+        return 401, (
+            f"the admin API needs the token of the sandbox's state directory (admin-token), in the {TOKEN_HEADER} "
+            "header or as the HTTP Basic password"
+        )
+    return None
 
 
 def handle_admin(app: SandboxControl, environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -60,7 +83,14 @@ def handle_admin(app: SandboxControl, environ: dict[str, Any], start_response: A
     path = environ.get("PATH_INFO", "").rstrip("/")
     query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
     length = int(environ.get("CONTENT_LENGTH") or 0)
-    raw = environ["wsgi.input"].read(length) if length else b""
+    raw = environ["wsgi.input"].read(length) if length else b""  # read even when refused: the connection goes on
+    refused = refusal(app, environ)
+    if refused is not None:
+        status, message = refused
+        # In the server log, so that an operator sees who knocked; no header value is written.
+        print(f"refused admin {method} {path!r}: {status} {message}", file=sys.stderr, flush=True)
+        challenge = [("WWW-Authenticate", 'Basic realm="sandbox admin"')] if status == 401 else []
+        return _reply(start_response, status, {"error": message}, challenge)
     try:
         payload = json.loads(raw) if raw else {}
     except ValueError:

@@ -1,19 +1,53 @@
-"""A small client of the sandbox for tests and scripts: admin API and boto3 clients."""
+"""A small client of the sandbox for tests and scripts: admin API and boto3 clients.
+
+The admin API needs the sandbox's token (sandbox/admin_access.py). The client finds it, first found:
+the `token` given; the token file of the `state_dir` given; SANDBOX_TOKEN; the token file of
+SANDBOX_STATE_DIR, else of the project's `.sandbox/` (where `python -m sandbox start` keeps its state
+by default). The file is read at each call: a client made before its sandbox starts works once it runs.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from sandbox import DEFAULT_HOST, DEFAULT_PORT
+from sandbox.admin_access import TOKEN_HEADER, read_token
+
+PROJECT_STATE_DIR = Path(__file__).resolve().parent.parent / ".sandbox"
+
+
+def default_state_dir() -> Path:
+    """The state directory `python -m sandbox` uses when given none: SANDBOX_STATE_DIR, else `.sandbox/`."""
+    return Path(os.environ.get("SANDBOX_STATE_DIR") or PROJECT_STATE_DIR)
 
 
 class SandboxClient:
-    def __init__(self, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, region: str = "eu-west-3") -> None:
+    def __init__(
+        self,
+        port: int = DEFAULT_PORT,
+        host: str = DEFAULT_HOST,
+        region: str = "eu-west-3",
+        *,
+        state_dir: Path | str | None = None,
+        token: str | None = None,
+    ) -> None:
         self.endpoint = f"http://{host}:{port}"
         self.region = region
+        # Given explicitly, the state dir wins over SANDBOX_TOKEN: a test's own sandbox is not the one
+        # SANDBOX_TOKEN was exported for.
+        self._token = (
+            token if token is not None else (None if state_dir is not None else os.environ.get("SANDBOX_TOKEN"))
+        )
+        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+
+    def admin_token(self) -> str | None:
+        """The token sent to the admin API (None: none found, the sandbox will answer 401)."""
+        return self._token if self._token else read_token(self.state_dir)
 
     # -- admin API --------------------------------------------------------------------------
     def call(self, method: str, path: str, payload: dict[str, Any] | None = None, timeout: float = 10.0) -> Any:
@@ -22,7 +56,10 @@ class SandboxClient:
             f"{self.endpoint}/_sandbox/{path.lstrip('/')}",
             data=data,
             method=method,
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                **({TOKEN_HEADER: token} if (token := self.admin_token()) else {}),
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:

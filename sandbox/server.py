@@ -3,7 +3,8 @@
 Requests are routed by the service named in their SigV4 credential scope (or their
 X-Amz-Target prefix): AppStream, Directory Service and FSx go to the project's own
 backends, everything else to moto. Around both sit fault injection, the request log
-and the admin API under /_sandbox/. Smithy RPC v2 CBOR requests are translated to the
+and the admin API under /_sandbox/, which answers only the sandbox's own user on the address
+it serves (sandbox/admin_access.py). Smithy RPC v2 CBOR requests are translated to the
 service's JSON request and their answer back (sandbox/rpcv2cbor.py).
 """
 
@@ -18,8 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from sandbox import rpcv2cbor
+from sandbox import DEFAULT_HOST, DEFAULT_PORT, rpcv2cbor
 from sandbox.admin import handle_admin
+from sandbox.admin_access import ensure_token
 from sandbox.clock import SimClock
 from sandbox.faults import Faults, fault_response
 from sandbox.iam_enforce import IamEnforcer
@@ -30,8 +32,19 @@ _SCOPE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request
 _QUERY_SCOPE = re.compile(r"^[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request$")
 
 
+# moto's own control API (reset, seeding, state): it would bypass the admin API's checks and reset
+# moto's resources but not the project's backends. Not served.
+_MOTO_API = "/moto-api"
+
+
 class SandboxApp:
-    def __init__(self, state_dir: Path, time_scale: float = 1.0, enforce_iam: bool | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        time_scale: float = 1.0,
+        enforce_iam: bool | None = None,
+        served: tuple[str, int] = (DEFAULT_HOST, DEFAULT_PORT),
+    ) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         from sandbox.backends import build_services
@@ -47,6 +60,9 @@ class SandboxApp:
         # Opt-in IAM authorisation of every request (None: as SANDBOX_ENFORCE_IAM says; off by default).
         self.iam = IamEnforcer(self.services, enforce_iam)
         self.started = time.time()
+        # The admin API answers requests addressed to `served` that carry this token (sandbox/admin_access.py).
+        self.served = served
+        self.admin_token = ensure_token(self.state_dir)
 
     # -- routing -------------------------------------------------------------------------
     def identify(self, environ: dict[str, Any], body: bytes) -> tuple[str, str, str]:
@@ -80,6 +96,12 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_sandbox"):
             return handle_admin(self, environ, start_response)
+        if path.startswith(_MOTO_API):
+            payload = json.dumps({"error": "moto's own API is not served by the sandbox: use /_sandbox/"}).encode()
+            start_response(
+                "404 Not Found", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+            )
+            return [payload]
         if rpcv2cbor.is_cbor_request(environ):
             # Translated to the service's JSON request, answered below, and the answer back to CBOR.
             return rpcv2cbor.serve(self._serve, environ, start_response)

@@ -29,7 +29,10 @@ TEST_TIME_SCALE = 0.001
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]:
-    """The shared sandbox (Samba off, see tests/sandboxes.py); SANDBOX_PORT reuses one started by hand."""
+    """The shared sandbox (Samba off, see tests/sandboxes.py); SANDBOX_PORT reuses one started by hand.
+
+    The admin token of a sandbox started by hand is read from its state directory: SANDBOX_STATE_DIR
+    (else the project's `.sandbox/`), or given as SANDBOX_TOKEN (sandbox/client.py)."""
     from tests.sandboxes import running_sandbox
 
     if os.environ.get("SANDBOX_PORT"):

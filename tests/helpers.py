@@ -75,6 +75,8 @@ def write_inventory(
             "aws_secret_access_key": "testing",
             # No Windows on the sandbox: the image pipeline uses its create-image hook.
             "image_build_mode": "sandbox_hook",
+            # Where the sandbox-only calls read its admin token (group_vars/tenants/sandbox.yml).
+            "sandbox_state_dir": str(sandbox.state_dir),
         }
     aws.update(extra_host_vars or {})
     (host_vars / "aws.yml").write_text(yaml.safe_dump(aws))

@@ -58,7 +58,8 @@ def running_sandbox(
 ) -> Iterator[SandboxClient]:
     """A sandbox started (and stopped, Samba DCs included) through the CLI, as operators do.
 
-    `client.state_dir` is its state directory (request log file, server log, Samba DCs).
+    `client.state_dir` is its state directory (request log file, server log, Samba DCs, and the
+    admin token the client sends: sandbox/admin_access.py).
     """
     command = [sys.executable, "-m", "sandbox"]
     common = ["--port", str(free_port()), "--state-dir", str(state_dir)]
@@ -70,8 +71,7 @@ def running_sandbox(
         capture_output=True,
         env=sandbox_environment(samba=samba, enforce_iam=enforce_iam),
     )
-    client = SandboxClient(port=int(common[1]), **({"region": region} if region else {}))
-    client.state_dir = state_dir  # type: ignore[attr-defined]
+    client = SandboxClient(port=int(common[1]), state_dir=state_dir, **({"region": region} if region else {}))
     try:
         yield client
     finally:

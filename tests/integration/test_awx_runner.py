@@ -58,7 +58,12 @@ def write_private_data_dir(directory: Path, tenant: dict[str, Any], sandbox: San
     (directory / "inventory" / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
     (directory / "env").mkdir()
     # The job template's extra variables: where AWS is (the sandbox) and how the image is made there.
-    extravars = {"aws_endpoint_url": sandbox.endpoint, "image_build_mode": "sandbox_hook"}
+    # sandbox_state_dir: where the sandbox-only calls read its admin token (group_vars/tenants/sandbox.yml).
+    extravars = {
+        "aws_endpoint_url": sandbox.endpoint,
+        "image_build_mode": "sandbox_hook",
+        "sandbox_state_dir": str(sandbox.state_dir),
+    }
     (directory / "env" / "extravars").write_text(yaml.safe_dump(extravars))
     # The Amazon Web Services credential type injects the key pair as environment variables.
     envvars = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}

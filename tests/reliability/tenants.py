@@ -52,7 +52,13 @@ def demo_tenant(name: str) -> dict[str, Any]:
 def aws_vars(sandbox: SandboxClient | None) -> dict[str, Any]:
     if sandbox is None:
         return {}
-    return {"aws_endpoint_url": sandbox.endpoint, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    return {
+        "aws_endpoint_url": sandbox.endpoint,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+        # Where the playbooks' sandbox-only calls read its admin token (group_vars/tenants/sandbox.yml).
+        "sandbox_state_dir": str(sandbox.state_dir),
+    }
 
 
 def write_tenants(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -24,8 +25,8 @@ TOOLKIT_SOURCES = ("plugins", "roles", "playbooks", "scripts")
 class CborSandbox(SandboxClient):
     """A SandboxClient whose boto3 clients of `services` speak RPC v2 CBOR instead of JSON."""
 
-    def __init__(self, port: int, region: str, services: tuple[str, ...]) -> None:
-        super().__init__(port=port, region=region)
+    def __init__(self, port: int, region: str, services: tuple[str, ...], state_dir: Path) -> None:
+        super().__init__(port=port, region=region, state_dir=state_dir)
         self.services = services
 
     def boto3(self, service: str, region: str | None = None, protocol: str | None = None) -> Any:
@@ -37,8 +38,7 @@ class CborSandbox(SandboxClient):
 def cbor_sandbox(tmp_path_factory: pytest.TempPathFactory, time_scale: float, *services: str) -> Iterator[CborSandbox]:
     """A sandbox of its own (fresh state, its own request log) seen through CBOR clients of `services`."""
     with running_sandbox(tmp_path_factory.mktemp("cbor-sandbox"), time_scale) as plain:
-        client = CborSandbox(int(plain.endpoint.rsplit(":", 1)[1]), plain.region, services)
-        client.state_dir = plain.state_dir  # type: ignore[attr-defined]
+        client = CborSandbox(int(plain.endpoint.rsplit(":", 1)[1]), plain.region, services, plain.state_dir)
         yield client
 
 

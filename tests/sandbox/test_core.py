@@ -142,7 +142,7 @@ def test_cli_start_stop_status_and_reset(tmp_path):
     startup = time.monotonic() - began
     try:
         assert "running" in started.stdout
-        client = SandboxClient(port=port)
+        client = SandboxClient(port=port, state_dir=tmp_path)
         again = subprocess.run([*base, "start", *common], cwd=ROOT, capture_output=True, text=True, check=True)
         assert "already running" in again.stdout
         status = subprocess.run([*base, "status", *common], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -153,7 +153,7 @@ def test_cli_start_stop_status_and_reset(tmp_path):
         assert vpc_id not in {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
     finally:
         subprocess.run([*base, "stop", *common], cwd=ROOT, capture_output=True, check=True)
-    assert not SandboxClient(port=port).healthy()
+    assert not SandboxClient(port=port, state_dir=tmp_path).healthy()
     down = subprocess.run([*base, "status", *common], cwd=ROOT, capture_output=True, text=True)
     assert down.returncode == 1
     # Not a timing assertion on the machine's speed: a start that waited for its whole
@@ -162,7 +162,10 @@ def test_cli_start_stop_status_and_reset(tmp_path):
 
 
 def test_health_lists_the_project_services(sandbox):
-    with urllib.request.urlopen(f"{sandbox.endpoint}/_sandbox/health", timeout=5) as response:
+    request = urllib.request.Request(
+        f"{sandbox.endpoint}/_sandbox/health", headers={"X-Sandbox-Token": sandbox.admin_token()}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
         health = json.loads(response.read())
     assert health["status"] == "ok"
     assert {"appstream", "ds", "fsx"} <= set(health["services"])

@@ -58,7 +58,7 @@ def own_sandbox(state_dir: Path, enforce_iam: bool = False) -> Iterator[SandboxC
         capture_output=True,
         env=environment,
     )
-    client = SandboxClient(port=port, region=REGION)
+    client = SandboxClient(port=port, region=REGION, state_dir=state_dir)
     try:
         yield client
     finally:
