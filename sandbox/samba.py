@@ -5,8 +5,9 @@ SANDBOX_SAMBA=1 (see sandbox/backends/__init__.py), each directory that becomes 
 backed by a Samba AD DC:
 
 - provisioned in `<state_dir>/samba/<directory-id>/` with `samba-tool domain provision`
-  (`<state_dir>/samba` links to /var/tmp/tenant-sandbox-samba/<hash> when the state dir sits
-  below a directory other users cannot traverse, since smbd reads shares as the user);
+  (`<state_dir>/samba` links to a directory made by `tempfile.mkdtemp` under /var/tmp, owned by
+  the sandbox's user, mode 0711, when the state dir sits below a directory other users cannot
+  traverse, since smbd reads shares as the user; see `samba_root`);
 - listening only on its own two loopback addresses 127.0.1.N (DnsIpAddrs has two entries, as
   AWS's two DCs give; allocated per directory, recorded in `<state_dir>/samba/addresses.json`,
   added to `lo` when missing), with its own `pid directory`, so several DCs run side by side;
@@ -52,6 +53,7 @@ import ssl
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -64,7 +66,10 @@ READY_PORTS = (636, 445)
 DEFAULT_READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
 SHARE_NAME = "share"
-FALLBACK_ROOT = Path("/var/tmp/tenant-sandbox-samba")  # noqa: S108 - root-owned, 0755, only DC files
+# Where a DC root that must be traversable by all is made (by tempfile.mkdtemp: a fresh name, 0700 at
+# creation, then 0711), when the state dir is not.
+TRAVERSABLE_PARENT = Path("/var/tmp")  # noqa: S108 - only the parent of mkdtemp's private directories
+TRAVERSABLE_PREFIX = "tenant-sandbox-samba-"
 DC_HOST_NAME = "dc1"
 SAMBA_PYTHON = "/usr/bin/python3"  # the interpreter Samba's bindings are built for (samba-tool's shebang)
 
@@ -419,26 +424,53 @@ def _traversable_by_all(path: Path) -> bool:
     return True
 
 
+def _safe_dc_root(path: Path) -> bool:
+    """`path` is a real directory only the sandbox's user (or root) can change, and so is every directory
+    above it, but for sticky ones (/tmp, /var/tmp), where others cannot rename or remove what is ours."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    owners = {os.geteuid(), 0}
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        return False
+    for directory in path.parents:
+        above = directory.stat()
+        if above.st_uid not in owners or (above.st_mode & 0o022 and not above.st_mode & stat.S_ISVTX):
+            return False
+    return True
+
+
 def samba_root(state_dir: Path) -> Path:
     """Where the DCs of a state dir live: `<state_dir>/samba`, or a traversable stand-in linked from there.
 
     smbd opens shared files as the connected user's uid, so every directory above the shares
     and SYSVOL must let any user through. A state dir below a private directory (pytest's
-    /tmp/pytest-of-root, molecule's ~/.ansible/tmp) cannot, so its DCs go to
-    /var/tmp/tenant-sandbox-samba/<hash> and `<state_dir>/samba` is a symlink to it.
+    /tmp/pytest-of-root, molecule's ~/.ansible/tmp) cannot, so its DCs go to a directory made by
+    `tempfile.mkdtemp` in /var/tmp (a name nobody can predict or create first, ours, 0700 at
+    creation) that is then opened to traversal only (0711: no listing, no writing), and
+    `<state_dir>/samba` is a symlink to it. A link whose target is gone, or is no longer a private
+    directory of ours (another user could have made one at that name after a cleaner removed ours),
+    is replaced by a new one: DC files are never put where someone else can change them.
     """
     wanted = state_dir.resolve() / "samba"
     if wanted.is_symlink():
-        return wanted.resolve()
-    if _traversable_by_all(state_dir.resolve()):
+        # One link, read, not resolved: a target that is itself a link could lead anywhere (and
+        # destroy_all removes what it finds there).
+        linked = Path(os.readlink(wanted))
+        if linked.parent == TRAVERSABLE_PARENT and linked.name.startswith(TRAVERSABLE_PREFIX) and _safe_dc_root(linked):
+            return linked
+        wanted.unlink()
+    if wanted.exists() or _traversable_by_all(state_dir.resolve()):
         return wanted
-    base = FALLBACK_ROOT / hashlib.sha256(str(wanted).encode()).hexdigest()[:16]
-    base.mkdir(parents=True, exist_ok=True)
-    for directory in (FALLBACK_ROOT, base):
-        directory.chmod(0o755)
-    if not wanted.exists():
-        wanted.parent.mkdir(parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix=TRAVERSABLE_PREFIX, dir=TRAVERSABLE_PARENT))
+    base.chmod(0o711)
+    wanted.parent.mkdir(parents=True, exist_ok=True)
+    try:
         wanted.symlink_to(base, target_is_directory=True)
+    except FileExistsError:  # another provider of this state dir linked one first: use theirs
+        base.rmdir()
+        return samba_root(state_dir)
     return base
 
 

@@ -1,4 +1,4 @@
-"""Who may drive the sandbox: the admin API's Host and token checks (playbooks included), --allow-remote.
+"""Who may drive the sandbox: the admin API's Host and token checks, --allow-remote, the Samba DCs' directory.
 
 The refusals are proved on the sandbox's state, not only on the status: a reset, a time-scale change,
 a fault rule or an IAM switch that is refused leaves everything as it was.
@@ -13,6 +13,7 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 import yaml
 
 import sandbox.__main__ as sandbox_cli
+from sandbox import samba
 from sandbox.admin_access import TOKEN_FILE, ensure_token, host_allowed, is_loopback, read_token
 from sandbox.client import SandboxClient
 from tests.sandboxes import ROOT, free_port, running_sandbox
@@ -255,6 +257,85 @@ def test_allow_remote_starts_with_a_warning(monkeypatch: pytest.MonkeyPatch, cap
 def test_loopback_names() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("127.3.2.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("sandbox.lab")  # noqa: S104
+
+
+# -- where Samba DCs live ------------------------------------------------------------------------------
+@pytest.fixture
+def dc_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in for /var/tmp (sticky, world-writable), so that tests leave nothing there."""
+    parent = tmp_path / "var-tmp"
+    parent.mkdir()
+    parent.chmod(0o1777)
+    monkeypatch.setattr(samba, "TRAVERSABLE_PARENT", parent)
+    return parent
+
+
+def private_state_dir(tmp_path: Path) -> Path:
+    """A state dir below a directory other users cannot traverse, as pytest's and molecule's are."""
+    state = tmp_path / "private" / "state"
+    state.mkdir(parents=True)
+    (tmp_path / "private").chmod(0o700)
+    return state
+
+
+def test_the_dc_root_of_a_private_state_dir_is_a_fresh_private_directory(tmp_path: Path, dc_parent: Path) -> None:
+    state = private_state_dir(tmp_path)
+    root = samba.samba_root(state)
+    assert root.parent == dc_parent
+    info = root.lstat()
+    assert stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
+    assert stat.S_IMODE(info.st_mode) == 0o711  # smbd (as the user) traverses it; nobody else lists or writes
+    assert (state / "samba").readlink() == root
+    assert samba.samba_root(state) == root  # found again through the link
+    # Not a name derived from the state dir: the same path, made again, gets another directory.
+    (state / "samba").unlink()
+    assert samba.samba_root(state) != root
+
+
+def test_by_default_the_dc_root_is_made_by_mkdtemp_in_var_tmp(tmp_path: Path) -> None:
+    state = private_state_dir(tmp_path)
+    root = samba.samba_root(state)
+    try:
+        assert root.parent == Path("/var/tmp")  # noqa: S108
+        assert root.name.startswith(samba.TRAVERSABLE_PREFIX) and len(root.name) > len(samba.TRAVERSABLE_PREFIX)
+        assert root.stat().st_uid == os.geteuid()
+        assert stat.S_IMODE(root.stat().st_mode) == 0o711
+    finally:
+        root.rmdir()
+
+
+@pytest.mark.parametrize("planted", ["world-writable", "symlink", "elsewhere"])
+def test_a_link_to_a_directory_others_control_is_replaced(tmp_path: Path, dc_parent: Path, planted: str) -> None:
+    """A cleaner removed our directory and someone made one at its name (or a link): it is not used."""
+    state = private_state_dir(tmp_path)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep").mkdir()
+    target = dc_parent / f"{samba.TRAVERSABLE_PREFIX}planted"
+    if planted == "world-writable":
+        target.mkdir()
+        target.chmod(0o777)
+    elif planted == "symlink":
+        target.symlink_to(victim, target_is_directory=True)
+    else:
+        target = victim
+    (state / "samba").symlink_to(target, target_is_directory=True)
+    root = samba.samba_root(state)
+    assert root not in (target, victim)
+    assert stat.S_IMODE(root.stat().st_mode) == 0o711
+    samba.SambaDcProvider(state, stop_on_exit=False).destroy_all()
+    assert (victim / "keep").is_dir()
+
+
+def test_a_traversable_state_dir_keeps_its_dcs_inside() -> None:
+    # Under /var/tmp, made 0755: every directory above lets others through.
+    state = Path(tempfile.mkdtemp(prefix="sandbox-state-", dir="/var/tmp"))
+    try:
+        state.chmod(0o755)
+        assert samba.samba_root(state) == state.resolve() / "samba"
+        assert not (state / "samba").is_symlink()
+    finally:
+        state.rmdir()
 
 
 # -- the playbooks' side ---------------------------------------------------------------------------------
