@@ -26,6 +26,10 @@ from typing import Any
 MANAGED_POLICY_SIZE = 6144
 MANAGED_POLICIES_PER_IDENTITY = 10
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policies" / "deployer.json"
+# The permissions boundary every SAML streaming role is created with (policies/saml-role-boundary.json),
+# a customer-managed policy the operator creates once per account under this path and name.
+BOUNDARY_PATH = "/appstream-tenant-toolkit/"
+BOUNDARY_NAME = "saml-role-boundary"
 
 
 def policy_size(document: dict[str, Any]) -> int:

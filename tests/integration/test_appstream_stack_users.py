@@ -22,6 +22,8 @@ REGION = "eu-west-3"
 ACCOUNT = "123456789012"
 IMAGE = "AppStream-WinServer2019-07-16-2024"
 SAML_METADATA = ROOT / "inventories" / "demo" / "files" / "saml-metadata.xml"
+SIGN_IN = "https://signin.aws.amazon.com/saml"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/appstream-tenant-toolkit/saml-role-boundary"
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -496,6 +498,55 @@ def test_users_bulk_lifecycle(sandbox: SandboxClient, tmp_path: Path) -> None:
     assert associations_of(sandbox, stack) == {f"ada@{domain}"}
 
 
+def test_a_user_of_another_tenant_s_stack_is_never_enabled_disabled_or_deleted(
+    sandbox: SandboxClient, tmp_path: Path
+) -> None:
+    """User-pool users belong to the whole account: tenant A's run leaves alone a user that tenant B's stack
+    uses (its enabled state, its existence), says so, and still manages A's own association with it."""
+    tenant, other = tenant_name("usc"), tenant_name("usd")
+    stack = userpool_stack(sandbox, tmp_path, tenant, 80)
+    other_stack = f"{other}-stack"
+    appstream(sandbox).create_stack(Name=other_stack, Tags={"tenant": other, "managed-by": "appstream-tenant-toolkit"})
+    shared, own = f"zoe@{other}.example", f"yan@{tenant}.example"
+    for name in (shared, own):
+        appstream(sandbox).create_user(UserName=name, AuthenticationType="USERPOOL", MessageAction="SUPPRESS")
+    appstream(sandbox).batch_associate_user_stack(
+        UserStackAssociations=[{"StackName": other_stack, "UserName": shared, "AuthenticationType": "USERPOOL"}]
+    )
+    users = [{"email": shared, "enabled": False}, {"email": own, "enabled": False}]
+    options = {"tenant": tenant, "stacks": [stack], "users": users, "send_welcome_email": False}
+
+    first = run_tasks(tmp_path / "disable", [user_task(**options), show("user_result", tmp_path / "disable")], sandbox)
+    assert first.rc == 0, first.stdout
+    pool = users_of(sandbox)
+    assert pool[shared]["Enabled"] is True  # B's user: not disabled by A's run
+    assert pool[own]["Enabled"] is False  # A's own user: disabled as asked
+    assert associations_of(sandbox, stack) == {shared, own}
+    assert associations_of(sandbox, other_stack) == {shared}
+    result = result_of(tmp_path / "disable")
+    assert result["plan"]["disable"] == [own]
+    assert result["plan"]["skipped_shared"] == [shared]
+    assert f"user {shared} is also on stack(s) {other_stack}" in first.stdout  # the run says why it left it
+    assert first.stats()["by_operation"].get("appstream:DisableUser") == 1
+
+    again = run_tasks(tmp_path / "again", [user_task(**options)], sandbox)
+    assert again.rc == 0 and again.recap["localhost"]["changed"] == 0, again.stdout
+    assert again.stats()["mutating"] == 0
+
+    gone = run_tasks(
+        tmp_path / "absent",
+        [user_task(tenant=tenant, stacks=[stack], users=[{"email": shared}, {"email": own}], state="absent"),
+         show("user_result", tmp_path / "absent")],
+        sandbox,
+    )  # fmt: skip
+    assert gone.rc == 0, gone.stdout
+    pool = users_of(sandbox)
+    assert shared in pool and own not in pool
+    assert associations_of(sandbox, other_stack) == {shared} and associations_of(sandbox, stack) == set()
+    assert result_of(tmp_path / "absent")["plan"]["kept_shared"] == [shared]
+    assert f"user {shared} is also on stack(s) {other_stack}" in gone.stdout
+
+
 def test_users_are_associated_in_batches_of_25(sandbox: SandboxClient, tmp_path: Path) -> None:
     tenant = tenant_name("bat")
     stack = userpool_stack(sandbox, tmp_path, tenant, 75)
@@ -658,7 +709,9 @@ def test_users_role_for_a_saml_tenant_sets_up_the_federation(sandbox: SandboxCli
     [statement] = trust["Statement"]
     assert statement["Principal"] == {"Federated": provider_arn}
     assert "sts:AssumeRoleWithSAML" in statement["Action"]
-    assert statement["Condition"] == {"StringEquals": {"SAML:sub_type": "persistent"}}
+    # Only the AWS sign-in endpoint's SAML audience (IAM User Guide, "Create a role for SAML 2.0 federation").
+    assert statement["Condition"] == {"StringEquals": {"SAML:sub_type": "persistent", "SAML:aud": SIGN_IN}}
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
     tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=f"{tenant}-appstream-saml")["Tags"]}
     assert tags["tenant"] == tenant
     policy = iam.get_role_policy(RoleName=f"{tenant}-appstream-saml", PolicyName="appstream-stream")["PolicyDocument"]
@@ -691,7 +744,14 @@ def test_users_role_for_a_saml_tenant_sets_up_the_federation(sandbox: SandboxCli
     assert repaired.rc == 0 and repaired.recap[tenant]["changed"] == 1, repaired.stdout
     trust = iam.get_role(RoleName=f"{tenant}-appstream-saml")["Role"]["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust
-    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"SAML:sub_type": "persistent"}}
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"SAML:sub_type": "persistent", "SAML:aud": SIGN_IN}}
+
+    # So is a boundary removed by hand.
+    iam.delete_role_permissions_boundary(RoleName=f"{tenant}-appstream-saml")
+    bounded = run_playbook("playbooks/users.yml", inventory, sandbox)
+    assert bounded.rc == 0 and bounded.recap[tenant]["changed"] == 1, bounded.stdout
+    role = iam.get_role(RoleName=f"{tenant}-appstream-saml")["Role"]
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
 
     gone = run_playbook("playbooks/users.yml", inventory, sandbox, extra_vars={"appstream_users_state": "absent"})
     assert gone.rc == 0, gone.stdout + gone.stderr

@@ -57,3 +57,20 @@ def allowing_statements(policy: dict[str, Any], action: str) -> list[str]:
 def is_read_only(action: str) -> bool:
     verb = action.split(":", 1)[1]
     return verb.startswith(("Describe", "List", "Get", "View"))
+
+
+# The permissions boundary of every SAML streaming role (policies/saml-role-boundary.json): a managed
+# policy the operator creates once per account, before the first converge (docs/operator-guide.md).
+BOUNDARY = ROOT / "policies" / "saml-role-boundary.json"
+BOUNDARY_PATH = _parts.BOUNDARY_PATH
+BOUNDARY_NAME = _parts.BOUNDARY_NAME
+BOUNDARY_ARN = f"arn:aws:iam::123456789012:policy{BOUNDARY_PATH}{BOUNDARY_NAME}"
+
+
+def bootstrap_account(iam: Any) -> str:
+    """As the account's administrator (root on the sandbox): create the SAML roles' boundary policy."""
+    created = iam.create_policy(
+        PolicyName=BOUNDARY_NAME, Path=BOUNDARY_PATH, PolicyDocument=BOUNDARY.read_text()
+    )["Policy"]["Arn"]
+    assert created == BOUNDARY_ARN, created
+    return created

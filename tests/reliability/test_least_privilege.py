@@ -1,8 +1,10 @@
 """The deployer's IAM policy: nothing left open, every change conditioned on the toolkit's tags.
 
-policies/deployer.json is what the identity running site.yml and teardown.yml needs. These checks are
-structural; test_ownership.py checks its coverage against every call a converge and a teardown really
-made, and test_least_privilege_enforced.py proves it sufficient on a sandbox that enforces IAM.
+policies/deployer.json is what the identity running site.yml and teardown.yml needs. These checks read
+the policy itself, and judge it with the enforcing sandbox's evaluator (sandbox/iam_enforce.py) against
+resources that are not the toolkit's: every change of one is refused. test_ownership.py checks its
+coverage against every call a converge and a teardown really made, and test_least_privilege_enforced.py
+proves it sufficient, and the refusals real, on a sandbox that enforces IAM.
 """
 
 from __future__ import annotations
@@ -25,24 +27,26 @@ MANAGED_POLICIES_PER_USER = 10
 # interfaces and security groups Directory Service and FSx create with the caller's rights, the rules
 # of toolkit security groups, and the service's own objects (budgets, SAML providers, scaling, keys).
 UNTAGGED_MUTATIONS = {
-    "Ec2SecurityGroupRulesOfToolkitGroups",
-    "Ec2PartsThatDirectoryServiceAndFsxCreateWithTheCallersRights",
+    "Ec2PartsDirectoryServiceMakesWithTheCallersRights",
     "AppStreamDirectoryConfigsAndUsersHaveNoResourceLevelPermissions",
     "FleetScaling",
-    "TenantBudgets",
     "PassOnlyBuilderRolesToAppStream",
     "ServiceLinkedRolesOfTheServicesUsed",
     "FileSystemEncryptionKeyThroughFsxOnly",
+    "FileSystemEncryptionKeyGrantsThroughFsxOnly",
 }
 TAG_CONDITION = re.compile(r"^(aws|secretsmanager):(Request|Resource)Tag/")
 
 
-def test_the_policy_is_a_version_2012_document_of_named_allow_statements() -> None:
+DENY_STATEMENTS = {"NeverAStreamingRoleOutsideTheBoundary", "NeverRemoveAPermissionsBoundary"}
+
+
+def test_the_policy_is_a_version_2012_document_of_named_statements_that_allow_but_two() -> None:
     assert DOCUMENT["Version"] == "2012-10-17"
     sids = [statement["Sid"] for statement in STATEMENTS]
     assert len(sids) == len(set(sids))
     for statement in STATEMENTS:
-        assert statement["Effect"] == "Allow"
+        assert statement["Effect"] == ("Deny" if statement["Sid"] in DENY_STATEMENTS else "Allow"), statement["Sid"]
         assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, statement["Sid"]
 
 
@@ -66,6 +70,8 @@ def test_creations_and_changes_are_conditioned_on_the_toolkit_tags(statement: di
     writes = [a for a in policy.as_list(statement["Action"]) if not policy.is_read_only(a)]
     if not writes or statement["Sid"] in UNTAGGED_MUTATIONS or statement["Sid"] == "Ec2TagOnlyWhileCreating":
         return
+    if statement["Effect"] == "Deny":
+        return
     keys = {key for operator in statement.get("Condition", {}).values() for key in operator}
     assert any(TAG_CONDITION.match(key) for key in keys), f"{statement['Sid']} changes {writes} without a tag condition"
 
@@ -88,6 +94,107 @@ def test_ownership_tags_can_never_be_removed() -> None:
     assert {"tenant", "environment", "managed-by"} <= set(protected)
 
 
+def test_only_the_toolkit_s_own_resources_can_be_tagged() -> None:
+    """Tagging is adoption: a tag call is allowed only on a resource that already carries both ownership tags
+    (at creation, the tags of the create call: aws:ResourceTag), or, for EC2, while creating (ec2:CreateAction)."""
+    tagging = [
+        "ec2:CreateTags",
+        "ds:AddTagsToResource",
+        "fsx:TagResource",
+        "appstream:TagResource",
+        "secretsmanager:TagResource",
+        "iam:TagRole",
+        "iam:TagSAMLProvider",
+        "budgets:TagResource",
+    ]
+    for action in tagging:
+        for sid in policy.allowing_statements(DOCUMENT, action):
+            (statement,) = [s for s in STATEMENTS if s["Sid"] == sid]
+            condition = statement["Condition"]
+            if sid == "Ec2TagOnlyWhileCreating":
+                assert set(condition) == {"StringEquals"} and set(condition["StringEquals"]) == {"ec2:CreateAction"}
+                continue
+            assert condition["StringEquals"]["aws:ResourceTag/managed-by"] == policy.TOOLKIT, (action, sid)
+            assert condition["Null"]["aws:ResourceTag/tenant"] == "false", (action, sid)
+
+
+@pytest.mark.parametrize("mode", ["shared", "per-tenant"])
+def test_no_change_is_allowed_on_a_resource_that_is_not_the_toolkit_s(mode: str) -> None:
+    """Judged by the enforcing sandbox's evaluator: every write of the policy, on every resource its statements
+    name, made on an existing untagged resource, is refused (but for the calls that have no resource to own)."""
+    document = DOCUMENT if mode == "shared" else policy.per_tenant(DOCUMENT)
+    allowed = policy.writes_allowed_on(document, resource_tags={}, principal_tags={"tenant": "alpha"})
+    assert allowed == policy.WITHOUT_OWNER, sorted(allowed - policy.WITHOUT_OWNER)
+
+
+def test_a_tenant_session_can_change_nothing_of_another_tenant() -> None:
+    document = policy.per_tenant(DOCUMENT)
+    beta = {"managed-by": policy.TOOLKIT, "tenant": "beta"}
+    allowed = policy.writes_allowed_on(document, resource_tags=beta, principal_tags={"tenant": "alpha"})
+    assert allowed == policy.WITHOUT_OWNER, sorted(allowed - policy.WITHOUT_OWNER)
+    # ... while its own tenant's resources are its to change: the per-tenant policy is not merely empty.
+    alpha = {"managed-by": policy.TOOLKIT, "tenant": "alpha"}
+    own = policy.writes_allowed_on(document, resource_tags=alpha, principal_tags={"tenant": "alpha"})
+    assert {"ec2:DeleteVpc", "ds:DeleteDirectory", "fsx:DeleteFileSystem", "appstream:DeleteFleet",
+            "secretsmanager:PutSecretValue", "iam:DeleteRole", "budgets:ModifyBudget"} <= own  # fmt: skip
+
+
+def test_a_tenant_session_cannot_create_for_another_tenant_nor_without_its_tag() -> None:
+    document = policy.per_tenant(DOCUMENT)
+    beta = {"managed-by": policy.TOOLKIT, "tenant": "beta"}
+    assert policy.creations_allowed_with(document, request_tags=beta, principal_tags={"tenant": "alpha"}) == set()
+    alpha = {"managed-by": policy.TOOLKIT, "tenant": "alpha"}
+    assert policy.creations_allowed_with(document, request_tags=alpha, principal_tags={}) == set()
+    assert "ec2:CreateVpc" in policy.creations_allowed_with(
+        document, request_tags=alpha, principal_tags={"tenant": "alpha"}
+    )
+
+
+def test_streaming_roles_are_made_and_changed_only_within_the_boundary() -> None:
+    boundary = "arn:aws:iam::${aws:PrincipalAccount}:policy" + policy.BOUNDARY_PATH + policy.BOUNDARY_NAME
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary",
+                   "iam:DetachRolePolicy"):  # fmt: skip
+        sids = policy.allowing_statements(DOCUMENT, action)
+        assert sids, action
+        for sid in sids:
+            (statement,) = [s for s in STATEMENTS if s["Sid"] == sid]
+            assert statement["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == boundary, (action, sid)
+    assert policy.allowing_statements(DOCUMENT, "iam:AttachRolePolicy") == []
+    assert policy.allowing_statements(DOCUMENT, "iam:DeleteRolePermissionsBoundary") == []
+    (never_remove,) = [s for s in STATEMENTS if s["Sid"] == "NeverRemoveAPermissionsBoundary"]
+    assert never_remove["Action"] == "iam:DeleteRolePermissionsBoundary" and "Condition" not in never_remove
+    boundary_document = policy.load(policy.BOUNDARY)
+    assert [s["Action"] for s in boundary_document["Statement"]] == ["appstream:Stream"]
+
+
+def test_smaller_grants_are_held_by_their_conditions() -> None:
+    (grant,) = [s for s in STATEMENTS if "kms:CreateGrant" in policy.as_list(s["Action"])]
+    assert grant["Condition"]["StringLike"]["kms:ViaService"] == "fsx.*.amazonaws.com"
+    assert grant["Condition"]["Bool"]["kms:GrantIsForAWSResource"] == "true"
+    (pass_role,) = [s for s in STATEMENTS if "iam:PassRole" in policy.as_list(s["Action"])]
+    assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "appstream.amazonaws.com"
+    assert pass_role["Resource"] == "arn:aws:iam::*:role/*-appstream-builder"
+    per_tenant = policy.per_tenant(DOCUMENT)
+    (tenant_pass_role,) = [s for s in per_tenant["Statement"] if "iam:PassRole" in policy.as_list(s["Action"])]
+    assert tenant_pass_role["Resource"] == "arn:aws:iam::*:role/${aws:PrincipalTag/tenant}-appstream-builder"
+    for action in ("appstream:UpdateImagePermissions", "appstream:CopyImage"):
+        assert policy.allowing_statements(DOCUMENT, action) == [], action
+    shared = policy.render(DOCUMENT, image_share_accounts=["111122223333"])
+    assert policy.allowing_statements(shared, "appstream:UpdateImagePermissions") == [
+        "ShareToolkitImagesWithListedAccounts"
+    ]
+
+
+def test_security_group_and_interface_changes_are_scoped_to_toolkit_vpcs_or_to_directory_service() -> None:
+    scoped = {"ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+              "ec2:RevokeSecurityGroupEgress", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+              "ec2:CreateNetworkInterfacePermission", "ec2:DeleteSecurityGroup"}  # fmt: skip
+    for statement in STATEMENTS:
+        if scoped & set(policy.as_list(statement["Action"])):
+            keys = {key for operator in statement.get("Condition", {}).values() for key in operator}
+            assert keys & {"aws:ResourceTag/managed-by", "aws:ViaAWSService"}, statement["Sid"]
+
+
 def test_the_mapping_of_calls_to_actions() -> None:
     assert policy.action_of("budgets", "CreateBudget") == "budgets:ModifyBudget"
     assert policy.action_of("ec2", "CreateVpc") == "ec2:CreateVpc"
@@ -108,7 +215,9 @@ def test_the_policy_fits_in_managed_policies_iam_accepts() -> None:
 @pytest.mark.parametrize("statement", STATEMENTS, ids=lambda statement: statement["Sid"])
 def test_every_condition_is_one_the_enforcing_sandbox_evaluates(statement: dict) -> None:
     # An operator the sandbox does not implement would fail closed there, and the enforced proof would
-    # no longer say anything about this statement.
+    # no longer say anything about this statement; a key it never puts in a request context would make
+    # the statement never (or, negated, always) apply there, whatever it means on AWS.
     for operator, keys in statement.get("Condition", {}).items():
         for key, values in keys.items():
-            iam_enforce.condition_holds(operator, key, values, {})
+            assert isinstance(iam_enforce.condition_holds(operator, key, values, {}), bool)
+            assert iam_enforce.is_modelled_key(key), f"{statement['Sid']}: the sandbox never sets {key}"

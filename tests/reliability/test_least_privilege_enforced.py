@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError
 from sandbox.client import SandboxClient
 from sandbox.iam_enforce import DENIAL_CODES, ENV_VAR
 from tests.conftest import TEST_TIME_SCALE
-from tests.helpers import PlaybookRun, run_playbook
+from tests.helpers import ROOT, PlaybookRun, run_playbook
 from tests.reliability import footprint, policy
 from tests.reliability.conftest import Converged
 from tests.reliability.tenants import REGION, assert_converged, demo_tenant, write_demo_inventory
@@ -49,12 +49,13 @@ TOOLKIT = "appstream-tenant-toolkit"
 
 @dataclass
 class Deployer:
-    """An IAM user of the sandbox holding only the given policy, and its access key."""
+    """An IAM user of the sandbox holding only the given policy (or a session of a role), and its key."""
 
     arn: str
     access_key_id: str
     secret_access_key: str
     endpoint: str
+    session_token: str | None = None
 
     @property
     def environment(self) -> dict[str, str]:
@@ -67,7 +68,21 @@ class Deployer:
             endpoint_url=self.endpoint,
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
+            aws_session_token=self.session_token,
             config=Config(retries={"mode": "standard", "max_attempts": 1}),
+        )
+
+    def assume(self, role_arn: str, session: str, tags: dict[str, str] | None = None) -> Deployer:
+        """A session of `role_arn` assumed with this identity's key (with session tags)."""
+        extra = {"Tags": _tag_list(tags)} if tags else {}
+        credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session, **extra)
+        role_name = role_arn.rsplit("/", 1)[-1]
+        return Deployer(
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session}",
+            credentials["Credentials"]["AccessKeyId"],
+            credentials["Credentials"]["SecretAccessKey"],
+            self.endpoint,
+            credentials["Credentials"]["SessionToken"],
         )
 
 
@@ -109,6 +124,7 @@ def enforcing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClien
             )
         assert sandbox.health()["enforce_iam"] is True
         sandbox.hook("ds", "set-limits", region=REGION, directories=200)
+        policy.bootstrap_account(sandbox.boto3("iam"))  # the operator's one-time account setup
         yield sandbox
 
 
@@ -120,6 +136,7 @@ class Proof:
     converge_calls: list[dict[str, Any]]
     after_converge: list[footprint.Resource]
     federation_tags: dict[str, dict[str, str]]  # tags of the SAML provider and the role, after the converge
+    federated_role: dict[str, Any]  # the streaming role after the converge (boundary, trust policy)
     second: PlaybookRun  # the no-op converge: the reads of an unchanged tenant are allowed too
     second_calls: list[dict[str, Any]]
     teardown: PlaybookRun
@@ -135,6 +152,7 @@ def proof(enforcing: SandboxClient, tmp_path_factory: pytest.TempPathFactory) ->
     converge_calls = converge.calls()
     after_converge = footprint.collect(enforcing, REGION)
     federation_tags = federation_tags_of(enforcing, TENANT) if converge.rc == 0 else {}
+    federated_role = federated_role_of(enforcing, TENANT) if converge.rc == 0 else {}
     second = run_playbook("site.yml", inventory, enforcing, env=deployer.environment, timeout=1800)
     second_calls = second.calls()
     teardown = run_playbook(
@@ -153,6 +171,7 @@ def proof(enforcing: SandboxClient, tmp_path_factory: pytest.TempPathFactory) ->
         converge_calls,
         after_converge,
         federation_tags,
+        federated_role,
         second,
         second_calls,
         teardown,
@@ -168,6 +187,10 @@ def federation_tags_of(sandbox: SandboxClient, tenant: str) -> dict[str, dict[st
     return {"role": _tags(role.get("Tags")), "saml_provider": _tags(provider.get("Tags"))}
 
 
+def federated_role_of(sandbox: SandboxClient, tenant: str) -> dict[str, Any]:
+    return sandbox.boto3("iam").get_role(RoleName=f"{tenant}-appstream-saml")["Role"]
+
+
 def _tags(pairs: list[dict[str, str]] | None) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in pairs or []}
 
@@ -181,6 +204,14 @@ def test_the_deployer_converges_the_tenant(proof: Proof) -> None:
     for kind in ("role", "saml_provider"):
         tags = proof.federation_tags[kind]
         assert tags.get("tenant") == TENANT and tags.get("managed-by") == TOOLKIT, (kind, tags)
+
+
+def test_the_streaming_role_is_created_within_the_boundary_and_for_the_sign_in_endpoint_only(proof: Proof) -> None:
+    role = proof.federated_role
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == policy.BOUNDARY_ARN
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/{TENANT}-idp"}
+    assert statement["Condition"]["StringEquals"]["SAML:aud"] == "https://signin.aws.amazon.com/saml"
 
 
 def test_the_converge_meets_no_refusal(proof: Proof) -> None:
@@ -329,3 +360,504 @@ def test_a_policy_missing_one_statement_stops_the_converge_naming_the_action(
     refused = refusals(run.calls())
     assert refused and {call["denied_action"] for call in refused} == {action}, refused
     assert f"is not authorized to perform: {action}" in run.stdout
+
+
+# --- the security review: tagging is not adoption --------------------------------------------------------------
+ADOPT = "adopt"  # the name of every untagged decoy: toolkit-like names, so only the ownership check stands
+OUTSIDE_ACCOUNT = "999988887777"
+TOOLKIT_TAGS = {"tenant": TENANT, "managed-by": TOOLKIT}
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def _error_code(attempt: Any) -> str | None:
+    """The error code an attempt met, None when it succeeded."""
+    try:
+        attempt()
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return None
+
+
+def _refused(attempt: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as refused:
+        attempt()
+    return refused.value.response
+
+
+def _network(sandbox: SandboxClient, cidr: str, tags: dict[str, str]) -> tuple[str, list[str], str]:
+    """As root: a VPC with a subnet in each of two zones and a security group, carrying `tags` (none: untagged)."""
+    ec2 = sandbox.boto3("ec2", REGION)
+
+    def spec(kind: str) -> list[dict[str, Any]]:
+        return [{"ResourceType": kind, "Tags": _tag_list(tags)}] if tags else []
+
+    vpc = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=spec("vpc"))["Vpc"]["VpcId"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+    prefix = cidr.rsplit(".", 2)[0]
+    subnets = [
+        ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"{prefix}.{n * 16}.0/20", AvailabilityZone=zone, TagSpecifications=spec("subnet")
+        )["Subnet"]["SubnetId"]
+        for n, zone in enumerate(zones)
+    ]
+    group = ec2.create_security_group(
+        VpcId=vpc, GroupName=f"decoy-{vpc}", Description="decoy", TagSpecifications=spec("security-group")
+    )["GroupId"]
+    return vpc, subnets, group
+
+
+def untagged_decoys(sandbox: SandboxClient) -> dict[str, Any]:
+    """As root: one resource of each tagged kind the deployer may tag, named as the toolkit names its own, untagged."""
+    _vpc, subnets, _group = _network(sandbox, "10.92.0.0/16", {})
+    vpc = _vpc
+    secret = f"{ADOPT}/directory/admin"
+    sandbox.boto3("secretsmanager", REGION).create_secret(Name=secret, SecretString="Decoy-Unt4gged-Secret!")
+    directory = sandbox.boto3("ds", REGION).create_microsoft_ad(
+        Name=f"corp.{ADOPT}.example",
+        ShortName="ADOPT",
+        Password="Decoy-Directory-Pa55!",
+        Edition="Standard",
+        VpcSettings={"VpcId": vpc, "SubnetIds": subnets},
+    )["DirectoryId"]
+    file_system = sandbox.boto3("fsx", REGION).create_file_system(
+        FileSystemType="WINDOWS",
+        StorageCapacity=32,
+        StorageType="SSD",
+        SubnetIds=subnets[:1],
+        WindowsConfiguration={
+            "ThroughputCapacity": 32,
+            "DeploymentType": "SINGLE_AZ_2",
+            "SelfManagedActiveDirectoryConfiguration": {
+                "DomainName": "corp.adopt.example",
+                "UserName": "fsxadmin",
+                "Password": "Decoy-Fsx-Pa55!",
+                "DnsIps": ["10.92.0.10"],
+            },
+        },
+    )["FileSystem"]
+    sandbox.boto3("appstream", REGION).create_fleet(
+        Name=f"{ADOPT}-fleet",
+        ImageName=demo_tenant(TENANT)["appstream"]["base_image"],
+        InstanceType="stream.standard.small",
+        FleetType="ON_DEMAND",
+        ComputeCapacity={"DesiredInstances": 1},
+    )
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                      "Action": "sts:AssumeRole"}]}  # fmt: skip
+    iam = sandbox.boto3("iam")
+    iam.create_role(RoleName=f"{ADOPT}-appstream-saml", AssumeRolePolicyDocument=json.dumps(trust))
+    metadata = (ROOT / "inventories" / "demo" / "files" / "saml-metadata.xml").read_text()
+    provider = iam.create_saml_provider(Name=f"{ADOPT}-idp", SAMLMetadataDocument=metadata)["SAMLProviderArn"]
+    budget = f"{ADOPT}-monthly"
+    sandbox.boto3("budgets").create_budget(
+        AccountId=ACCOUNT,
+        Budget={"BudgetName": budget, "BudgetLimit": {"Amount": "10", "Unit": "USD"}, "TimeUnit": "MONTHLY",
+                "BudgetType": "COST"},
+    )  # fmt: skip
+    return {
+        "vpc": vpc,
+        "secret": secret,
+        "directory": directory,
+        "file_system": file_system["ResourceARN"],
+        "fleet": f"arn:aws:appstream:{REGION}:{ACCOUNT}:fleet/{ADOPT}-fleet",
+        "role": f"{ADOPT}-appstream-saml",
+        "provider": provider,
+        "budget": f"arn:aws:budgets::{ACCOUNT}:budget/{budget}",
+    }
+
+
+def test_tagging_an_untagged_resource_does_not_make_it_the_toolkit_s(enforcing: SandboxClient) -> None:
+    """Every tag call is refused on a resource that does not already carry the ownership tags, and so is what a
+    successful tag would have opened: reading the secret, resetting the directory, deleting the fleet."""
+    deployer = make_deployer(enforcing, "deployer-adopter", policy.load())
+    decoy = untagged_decoys(enforcing)
+    tags = _tag_list(TOOLKIT_TAGS)
+    attempts = {
+        "tag the VPC": lambda: deployer.client("ec2").create_tags(Resources=[decoy["vpc"]], Tags=tags),
+        "tag the secret": lambda: deployer.client("secretsmanager").tag_resource(SecretId=decoy["secret"], Tags=tags),
+        "tag the directory": lambda: deployer.client("ds").add_tags_to_resource(
+            ResourceId=decoy["directory"], Tags=tags
+        ),
+        "tag the file system": lambda: deployer.client("fsx").tag_resource(ResourceARN=decoy["file_system"], Tags=tags),
+        "tag the fleet": lambda: deployer.client("appstream").tag_resource(
+            ResourceArn=decoy["fleet"], Tags=TOOLKIT_TAGS
+        ),
+        "tag the role": lambda: deployer.client("iam").tag_role(RoleName=decoy["role"], Tags=tags),
+        "tag the SAML provider": lambda: deployer.client("iam").tag_saml_provider(
+            SAMLProviderArn=decoy["provider"], Tags=tags
+        ),
+        "tag the budget": lambda: deployer.client("budgets").tag_resource(
+            ResourceARN=decoy["budget"], ResourceTags=tags
+        ),
+        "then read the secret": lambda: deployer.client("secretsmanager").get_secret_value(SecretId=decoy["secret"]),
+        "then reset the directory's Admin": lambda: deployer.client("ds").reset_user_password(
+            DirectoryId=decoy["directory"], UserName="Admin", NewPassword="Taken-0ver-Pa55!"
+        ),
+        "then delete the fleet": lambda: deployer.client("appstream").delete_fleet(Name=f"{ADOPT}-fleet"),
+        "then delete the role": lambda: deployer.client("iam").delete_role(RoleName=decoy["role"]),
+        "then delete the budget": lambda: deployer.client("budgets").delete_budget(
+            AccountId=ACCOUNT, BudgetName=f"{ADOPT}-monthly"
+        ),
+    }
+    # An attempt IAM lets through reaches the service, whatever the service then answers.
+    reached = [what for what, attempt in attempts.items() if _error_code(attempt) not in DENIAL_CODES]
+    assert reached == []
+    secret = enforcing.boto3("secretsmanager", REGION).describe_secret(SecretId=decoy["secret"])
+    root_tags = {
+        "secret": _tags(secret.get("Tags")),
+        "role": _tags(enforcing.boto3("iam").get_role(RoleName=decoy["role"])["Role"].get("Tags")),
+        "fleet": enforcing.boto3("appstream", REGION).list_tags_for_resource(ResourceArn=decoy["fleet"])["Tags"],
+    }
+    assert root_tags == {"secret": {}, "role": {}, "fleet": {}}
+
+
+def test_the_saml_role_cannot_be_turned_into_an_escalation(enforcing: SandboxClient) -> None:
+    """A role trusting another account, one under another boundary, an inline `*:*` on a role without the
+    boundary, the boundary removed or replaced: each is refused, and nothing changed."""
+    deployer = make_deployer(enforcing, "deployer-escalator", policy.load())
+    iam_root = enforcing.boto3("iam")
+    wide = iam_root.create_policy(PolicyName="wide-open", PolicyDocument=json.dumps(EVERYTHING))["Policy"]["Arn"]
+    outside_root = {"AWS": f"arn:aws:iam::{OUTSIDE_ACCOUNT}:root"}
+    outside = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": outside_root, "Action": "sts:AssumeRole"}],
+        }
+    )
+    tags = _tag_list(TOOLKIT_TAGS)
+    # A toolkit role made before the boundary existed, and one made within it (as root: the operator's past).
+    iam_root.create_role(RoleName="legacy-appstream-saml", AssumeRolePolicyDocument=outside, Tags=tags)
+    iam_root.create_role(
+        RoleName="bounded-appstream-saml",
+        AssumeRolePolicyDocument=outside,
+        Tags=tags,
+        PermissionsBoundary=policy.BOUNDARY_ARN,
+    )
+    iam = deployer.client("iam")
+    attempts = {
+        "a role trusting another account, without the boundary": lambda: iam.create_role(
+            RoleName="escape-appstream-saml", AssumeRolePolicyDocument=outside, Tags=tags
+        ),
+        "a role under another boundary": lambda: iam.create_role(
+            RoleName="escape-appstream-saml", AssumeRolePolicyDocument=outside, Tags=tags, PermissionsBoundary=wide
+        ),
+        "an inline *:* on a role without the boundary": lambda: iam.put_role_policy(
+            RoleName="legacy-appstream-saml", PolicyName="all", PolicyDocument=json.dumps(EVERYTHING)
+        ),
+        "a managed policy attached": lambda: iam.attach_role_policy(RoleName="legacy-appstream-saml", PolicyArn=wide),
+        "the boundary removed": lambda: iam.delete_role_permissions_boundary(RoleName="bounded-appstream-saml"),
+        "the boundary replaced": lambda: iam.put_role_permissions_boundary(
+            RoleName="bounded-appstream-saml", PermissionsBoundary=wide
+        ),
+    }
+    for what, attempt in attempts.items():
+        assert _refused(attempt)["Error"]["Code"] in DENIAL_CODES, what
+    roles = {r["RoleName"] for r in iam_root.list_roles()["Roles"]}
+    assert "escape-appstream-saml" not in roles
+    assert iam_root.list_role_policies(RoleName="legacy-appstream-saml")["PolicyNames"] == []
+    assert iam_root.list_attached_role_policies(RoleName="legacy-appstream-saml")["AttachedPolicies"] == []
+    bounded = iam_root.get_role(RoleName="bounded-appstream-saml")["Role"]
+    assert bounded["PermissionsBoundary"]["PermissionsBoundaryArn"] == policy.BOUNDARY_ARN
+
+
+def test_a_role_made_within_the_boundary_can_do_nothing_but_stream(enforcing: SandboxClient) -> None:
+    """What IAM lets the deployer do with a streaming role (any trust, any inline policy) is harmless: the
+    boundary leaves a session of it nothing but appstream:Stream of a signed-in SAML user."""
+    deployer = make_deployer(enforcing, "deployer-holder", policy.load())
+    iam = deployer.client("iam")
+    trust_self = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": deployer.arn}, "Action": "sts:AssumeRole"}]})  # fmt: skip
+    iam.create_role(
+        RoleName="holder-appstream-saml",
+        AssumeRolePolicyDocument=trust_self,
+        Tags=_tag_list(TOOLKIT_TAGS),
+        PermissionsBoundary=policy.BOUNDARY_ARN,
+    )
+    iam.put_role_policy(RoleName="holder-appstream-saml", PolicyName="all", PolicyDocument=json.dumps(EVERYTHING))
+    session = deployer.assume(f"arn:aws:iam::{ACCOUNT}:role/holder-appstream-saml", "holder")
+    attempts = {
+        "create a user": lambda: session.client("iam").create_user(UserName="backdoor"),
+        "list secrets": lambda: session.client("secretsmanager").list_secrets(),
+        "describe VPCs": lambda: session.client("ec2").describe_vpcs(),
+        "delete a fleet": lambda: session.client("appstream").delete_fleet(Name=f"{TENANT}-fleet"),
+    }
+    for what, attempt in attempts.items():
+        response = _refused(attempt)
+        assert response["Error"]["Code"] in DENIAL_CODES, what
+        assert "permissions boundary" in response["Error"]["Message"], (what, response["Error"]["Message"])
+    assert "backdoor" not in {u["UserName"] for u in enforcing.boto3("iam").list_users()["Users"]}
+
+
+def test_the_deployer_cannot_open_a_security_group_or_plug_an_interface_outside_toolkit_vpcs(
+    enforcing: SandboxClient,
+) -> None:
+    deployer = make_deployer(enforcing, "deployer-network", policy.load())
+    _vpc, subnets, group = _network(enforcing, "10.93.0.0/16", {"tenant": OTHER})
+    ec2_root, ec2 = enforcing.boto3("ec2", REGION), deployer.client("ec2")
+    rdp = [{"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    before = ec2_root.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]
+    attempts = {
+        "open RDP to the world": lambda: ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=rdp),
+        "add an egress rule": lambda: ec2.authorize_security_group_egress(GroupId=group, IpPermissions=rdp),
+        "revoke its egress": lambda: ec2.revoke_security_group_egress(
+            GroupId=group, IpPermissions=before["IpPermissionsEgress"]
+        ),
+        "delete it": lambda: ec2.delete_security_group(GroupId=group),
+        "plug an interface into its subnet": lambda: ec2.create_network_interface(SubnetId=subnets[0], Groups=[group]),
+    }
+    for what, attempt in attempts.items():
+        assert _refused(attempt)["Error"]["Code"] in DENIAL_CODES, what
+    after = ec2_root.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]
+    assert (after["IpPermissions"], after["IpPermissionsEgress"]) == (
+        before["IpPermissions"],
+        before["IpPermissionsEgress"],
+    )
+    interfaces = ec2_root.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": subnets}])
+    assert interfaces["NetworkInterfaces"] == []
+
+
+def test_budgets_keys_and_image_shares_beyond_the_toolkit_s_are_refused(proof: Proof) -> None:
+    sandbox, deployer = proof.sandbox, proof.deployer
+    sandbox.boto3("budgets").create_budget(
+        AccountId=ACCOUNT,
+        Budget={"BudgetName": "finance-monthly", "BudgetLimit": {"Amount": "900", "Unit": "USD"},
+                "TimeUnit": "MONTHLY", "BudgetType": "COST"},
+    )  # fmt: skip
+    (image,) = [r.id for r in proof.after_teardown if r.kind == "image" and r.owner == TENANT]
+    key = sandbox.boto3("kms", REGION).create_key()["KeyMetadata"]["KeyId"]
+    attempts = {
+        "delete another owner's *-monthly budget": lambda: deployer.client("budgets").delete_budget(
+            AccountId=ACCOUNT, BudgetName="finance-monthly"
+        ),
+        "share the tenant's image with an account nobody listed": lambda: deployer.client(
+            "appstream"
+        ).update_image_permissions(
+            Name=image,
+            SharedAccountId=OUTSIDE_ACCOUNT,
+            ImagePermissions={"allowFleet": True, "allowImageBuilder": True},
+        ),
+        "grant a key directly, not through FSx": lambda: deployer.client("kms").create_grant(
+            KeyId=key, GranteePrincipal=f"arn:aws:iam::{OUTSIDE_ACCOUNT}:root", Operations=["Decrypt"]
+        ),
+    }
+    for what, attempt in attempts.items():
+        assert _refused(attempt)["Error"]["Code"] in DENIAL_CODES, what
+    budgets = sandbox.boto3("budgets").describe_budgets(AccountId=ACCOUNT)["Budgets"]
+    assert "finance-monthly" in {b["BudgetName"] for b in budgets}
+    shared = sandbox.boto3("appstream", REGION).describe_image_permissions(Name=image)["SharedImagePermissionsList"]
+    assert shared == []
+
+
+# --- one deployer role, a session per tenant -----------------------------------------------------------------
+SESSION_TENANT = "lp-session"
+TENANT_B = "lp-other"
+SESSION_ROLE = "toolkit-deployer"
+
+
+def make_base_identity(sandbox: SandboxClient, name: str) -> Deployer:
+    """As root: a user with no policy at all, whom the deployer role trusts (the CI's or operator's own key)."""
+    return make_deployer(sandbox, name, {"Version": "2012-10-17", "Statement": []})
+
+
+def make_session_role(sandbox: SandboxClient, name: str, base: Deployer, document: dict[str, Any]) -> str:
+    """As root: the per-tenant deployer role, holding `document` as managed policies IAM accepts, that `base`
+    may assume with a `tenant` session tag."""
+    iam = sandbox.boto3("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": base.arn},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {"StringLike": {"aws:RequestTag/tenant": "?*"}},
+            }
+        ],
+    }
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), MaxSessionDuration=43200)
+    for number, part in enumerate(policy.managed_policy_parts(document), start=1):
+        created = iam.create_policy(PolicyName=f"{name}-{number}", PolicyDocument=json.dumps(part))
+        iam.attach_role_policy(RoleName=name, PolicyArn=created["Policy"]["Arn"])
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+@dataclass
+class SessionProof:
+    base: Deployer
+    role_arn: str
+    converge: PlaybookRun
+    converge_calls: list[dict[str, Any]]
+    after_converge: list[footprint.Resource]
+    second: PlaybookRun
+    second_calls: list[dict[str, Any]]
+    teardown: PlaybookRun
+    teardown_calls: list[dict[str, Any]]
+    after_teardown: list[footprint.Resource]
+
+
+@pytest.fixture(scope="module")
+def session_proof(enforcing: SandboxClient, tmp_path_factory: pytest.TempPathFactory) -> SessionProof:
+    """The demo tenant converged, converged again and torn down through a session of the per-tenant role,
+    assumed by the toolkit itself from the tenant's aws.yml (aws_assume_role_arn)."""
+    base = make_base_identity(enforcing, "ci-runner")
+    role_arn = make_session_role(enforcing, SESSION_ROLE, base, policy.per_tenant(policy.load()))
+    inventory = deployer_inventory(tmp_path_factory.mktemp(SESSION_TENANT), SESSION_TENANT, enforcing)
+    aws_vars = inventory / "host_vars" / SESSION_TENANT / "aws.yml"
+    aws_vars.write_text(yaml.safe_dump({**yaml.safe_load(aws_vars.read_text()), "aws_assume_role_arn": role_arn}))
+    sessions = tmp_path_factory.mktemp("sessions")
+    environment = {**base.environment, "TENANT_TOOLKIT_SESSION_DIR": str(sessions)}
+    converge = run_playbook("site.yml", inventory, enforcing, env=environment, timeout=1800)
+    converge_calls = converge.calls()
+    after_converge = footprint.collect(enforcing, REGION)
+    second = run_playbook("site.yml", inventory, enforcing, env=environment, timeout=1800)
+    second_calls = second.calls()
+    teardown = run_playbook(
+        "playbooks/teardown.yml",
+        inventory,
+        enforcing,
+        extra_vars={"confirm_teardown": SESSION_TENANT},
+        env=environment,
+    )
+    teardown_calls = teardown.calls()
+    return SessionProof(
+        base,
+        role_arn,
+        converge,
+        converge_calls,
+        after_converge,
+        second,
+        second_calls,
+        teardown,
+        teardown_calls,
+        footprint.collect(enforcing, REGION),
+    )
+
+
+def test_a_tenant_session_converges_and_tears_down_its_tenant_without_a_refusal(session_proof: SessionProof) -> None:
+    proof = session_proof
+    assert_converged(proof.converge, SESSION_TENANT)
+    assert refusals(proof.converge_calls) == []
+    owned = {resource.kind for resource in proof.after_converge if resource.owner == SESSION_TENANT}
+    assert {"vpc", "directory", "file_system", "fleet", "stack", "image", "budget"} <= owned, sorted(owned)
+    assert proof.second.rc == 0 and proof.second.recap[SESSION_TENANT]["changed"] == 0
+    assert refusals(proof.second_calls) == []
+    assert [call["operation"] for call in proof.second_calls if call.get("mutating")] == []
+    assert proof.teardown.rc == 0, proof.teardown.stdout[-5000:]
+    assert refusals(proof.teardown_calls) == []
+    left = {r.kind for r in proof.after_teardown if r.owner == SESSION_TENANT}
+    assert left <= {"image", "secret", "fsx_backup"}, left
+
+
+def test_every_call_of_a_tenant_run_is_made_by_its_tenant_s_session(session_proof: SessionProof) -> None:
+    calls = session_proof.converge_calls + session_proof.second_calls + session_proof.teardown_calls
+    by_principal: dict[str, set[str]] = {}
+    for call in calls:
+        by_principal.setdefault(call.get("principal") or "", set()).add(call["operation"])
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/{SESSION_ROLE}/toolkit-{SESSION_TENANT}"
+    # The base identity only ever assumes the role; everything else is the session's.
+    assert by_principal.pop(session_proof.base.arn) == {"AssumeRole"}
+    assert set(by_principal) == {session}, sorted(by_principal)
+
+
+def test_no_secret_of_the_session_reaches_the_run_s_output(session_proof: SessionProof) -> None:
+    output = session_proof.converge.stdout + session_proof.teardown.stdout
+    assert "aws_secret_access_key" not in output.lower()
+    assert "AWS_SECRET_ACCESS_KEY" not in output and "AWS_SESSION_TOKEN=" not in output
+
+
+def other_tenant_decoys(sandbox: SandboxClient) -> dict[str, str]:
+    """As root: resources of toolkit tenant B (managed-by and tenant tags), as another tenant's runs made them."""
+    tags = {"tenant": TENANT_B, "managed-by": TOOLKIT}
+    vpc, _subnets, _group = _network(sandbox, "10.94.0.0/16", tags)
+    own_vpc, _own_subnets, _own_group = _network(sandbox, "10.95.0.0/16", {**tags, "tenant": SESSION_TENANT})
+    sandbox.boto3("appstream", REGION).create_fleet(
+        Name=f"{TENANT_B}-fleet",
+        ImageName=demo_tenant(TENANT_B)["appstream"]["base_image"],
+        InstanceType="stream.standard.small",
+        FleetType="ON_DEMAND",
+        ComputeCapacity={"DesiredInstances": 1},
+        Tags=tags,
+    )
+    secret = f"{TENANT_B}/directory/admin"
+    sandbox.boto3("secretsmanager", REGION).create_secret(
+        Name=secret, SecretString="Tenant-B-0wn-Secret!", Tags=_tag_list(tags)
+    )
+    iam = sandbox.boto3("iam")
+    appstream = {"Service": "appstream.amazonaws.com"}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": appstream, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(
+        RoleName=f"{TENANT_B}-appstream-saml",
+        AssumeRolePolicyDocument=json.dumps(trust),
+        Tags=_tag_list(tags),
+        PermissionsBoundary=policy.BOUNDARY_ARN,
+    )
+    iam.create_role(RoleName=f"{TENANT_B}-appstream-builder", AssumeRolePolicyDocument=json.dumps(trust))
+    sandbox.boto3("budgets").create_budget(
+        AccountId=ACCOUNT,
+        Budget={"BudgetName": f"{TENANT_B}-monthly", "BudgetLimit": {"Amount": "10", "Unit": "USD"},
+                "TimeUnit": "MONTHLY", "BudgetType": "COST"},
+        ResourceTags=_tag_list(tags),
+    )  # fmt: skip
+    return {"vpc": vpc, "own_vpc": own_vpc, "secret": secret}
+
+
+def test_a_tenant_session_cannot_touch_another_tenant_s_resources(enforcing: SandboxClient) -> None:
+    base = make_base_identity(enforcing, "ci-runner-decoys")
+    role_arn = make_session_role(enforcing, "toolkit-deployer-decoys", base, policy.per_tenant(policy.load()))
+    decoy = other_tenant_decoys(enforcing)
+    session = base.assume(role_arn, f"toolkit-{SESSION_TENANT}", {"tenant": SESSION_TENANT})
+    mine = _tag_list({"tenant": SESSION_TENANT, "managed-by": TOOLKIT})
+    theirs = {"tenant": TENANT_B, "managed-by": TOOLKIT}
+    base_image = demo_tenant(SESSION_TENANT)["appstream"]["base_image"]
+    attempts = {
+        "delete B's VPC": lambda: session.client("ec2").delete_vpc(VpcId=decoy["vpc"]),
+        "re-tag B's VPC as its own": lambda: session.client("ec2").create_tags(Resources=[decoy["vpc"]], Tags=mine),
+        "create a VPC tagged for B": lambda: session.client("ec2").create_vpc(
+            CidrBlock="10.96.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": _tag_list(theirs)}]
+        ),
+        "delete B's fleet": lambda: session.client("appstream").delete_fleet(Name=f"{TENANT_B}-fleet"),
+        "read B's admin password": lambda: session.client("secretsmanager").get_secret_value(SecretId=decoy["secret"]),
+        "overwrite B's admin password": lambda: session.client("secretsmanager").put_secret_value(
+            SecretId=decoy["secret"], SecretString="taken"
+        ),
+        "delete B's streaming role": lambda: session.client("iam").delete_role(RoleName=f"{TENANT_B}-appstream-saml"),
+        "delete B's budget": lambda: session.client("budgets").delete_budget(
+            AccountId=ACCOUNT, BudgetName=f"{TENANT_B}-monthly"
+        ),
+        "pass B's builder role to a builder of its own": lambda: session.client("appstream").create_image_builder(
+            Name=f"{SESSION_TENANT}-stolen-builder",
+            ImageName=base_image,
+            InstanceType="stream.standard.medium",
+            IamRoleArn=f"arn:aws:iam::{ACCOUNT}:role/{TENANT_B}-appstream-builder",
+            Tags={"tenant": SESSION_TENANT, "managed-by": TOOLKIT},
+        ),
+    }
+    reached = [what for what, attempt in attempts.items() if _error_code(attempt) not in DENIAL_CODES]
+    assert reached == []
+    # Not a session that is refused everything: its own tenant's VPC is its to delete.
+    session.client("ec2").delete_vpc(VpcId=decoy["own_vpc"])
+    root_ec2 = enforcing.boto3("ec2", REGION)
+    assert root_ec2.describe_vpcs(VpcIds=[decoy["vpc"]])["Vpcs"][0]["VpcId"] == decoy["vpc"]
+    secret = enforcing.boto3("secretsmanager", REGION).get_secret_value(SecretId=decoy["secret"])["SecretString"]
+    assert secret == "Tenant-B-0wn-Secret!"
+
+
+def test_a_session_without_a_tenant_tag_is_refused_every_change(enforcing: SandboxClient) -> None:
+    base = make_base_identity(enforcing, "ci-runner-untagged")
+    iam = enforcing.boto3("iam")
+    role = make_session_role(enforcing, "toolkit-deployer-untagged", base, policy.per_tenant(policy.load()))
+    # A trust policy that does not demand the tag (the operator's mistake): the policy still fails closed.
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": base.arn},
+                                                      "Action": "sts:AssumeRole"}]}  # fmt: skip
+    iam.update_assume_role_policy(RoleName="toolkit-deployer-untagged", PolicyDocument=json.dumps(trust))
+    session = base.assume(role, "untagged")
+    mine = _tag_list({"tenant": SESSION_TENANT, "managed-by": TOOLKIT})
+    code = _error_code(
+        lambda: session.client("ec2").create_vpc(
+            CidrBlock="10.97.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": mine}]
+        )
+    )
+    assert code in DENIAL_CODES

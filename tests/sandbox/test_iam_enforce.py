@@ -127,6 +127,71 @@ def test_an_operator_the_sandbox_does_not_implement_is_refused() -> None:
         condition_holds("NumericLessThan", "s3:max-keys", "10", {})
 
 
+# --- policy variables (IAM User Guide, "IAM policy elements: Variables and tags") -----------------------------
+SESSION_A = context(aws_PrincipalTag__tenant="alpha", aws_ResourceTag__tenant="alpha")
+
+
+def test_a_policy_variable_takes_its_value_from_the_request_context() -> None:
+    assert condition_holds("StringEquals", "aws:ResourceTag/tenant", "${aws:PrincipalTag/tenant}", SESSION_A)
+    other = {**SESSION_A, **context(aws_ResourceTag__tenant="beta")}
+    assert not condition_holds("StringEquals", "aws:ResourceTag/tenant", "${aws:PrincipalTag/tenant}", other)
+    assert condition_holds("StringLike", "aws:ResourceTag/tenant", "${aws:PrincipalTag/tenant}*", other | SESSION_A)
+    assert condition_holds("StringEquals", "aws:ResourceTag/name", "x-${aws:PrincipalTag/tenant}-y",
+                           {**SESSION_A, **context(aws_ResourceTag__name="x-alpha-y")})  # fmt: skip
+
+
+def test_a_variable_without_a_value_matches_nothing_and_satisfies_a_negated_operator() -> None:
+    # "Policy variables with no value": StringEquals and StringLike do not match, StringNotEquals does.
+    untagged = context(aws_ResourceTag__tenant="alpha")
+    assert not condition_holds("StringEquals", "aws:ResourceTag/tenant", "${aws:PrincipalTag/tenant}", untagged)
+    assert not condition_holds("StringLike", "aws:ResourceTag/tenant", "${aws:PrincipalTag/tenant}", untagged)
+    assert condition_holds("StringNotEquals", "aws:ResourceTag/tenant", "${aws:PrincipalTag/tenant}", untagged)
+    # A variable with a default value takes it when the key is missing.
+    assert condition_holds("StringEquals", "aws:ResourceTag/tenant", "${aws:PrincipalTag/tenant, 'alpha'}", untagged)
+
+
+def test_a_substituted_value_is_literal_and_special_variables_spell_wildcards() -> None:
+    starred = context(aws_PrincipalTag__tenant="*", aws_ResourceTag__tenant="alpha")
+    assert not condition_holds("StringLike", "aws:ResourceTag/tenant", "${aws:PrincipalTag/tenant}", starred)
+    literal_star = context(aws_ResourceTag__name="a*b")
+    assert condition_holds("StringEquals", "aws:ResourceTag/name", "a${*}b", literal_star)
+    assert not condition_holds("StringLike", "aws:ResourceTag/name", "a${*}b", context(aws_ResourceTag__name="axxb"))
+
+
+def test_variables_are_not_substituted_in_null_or_bool_conditions() -> None:
+    # Only string and ARN operators take variables; elsewhere the text is literal.
+    assert not condition_holds("Bool", "aws:ViaAWSService", "${aws:PrincipalTag/via}",
+                               context(aws_ViaAWSService="true", aws_PrincipalTag__via="true"))  # fmt: skip
+
+
+def test_a_variable_in_a_resource_names_the_principal_s_own_resources() -> None:
+    own = {
+        "Effect": "Allow",
+        "Action": "iam:DeleteRole",
+        "Resource": "arn:aws:iam::*:role/${aws:PrincipalTag/tenant}-*",
+    }
+    alpha = "arn:aws:iam::123456789012:role/alpha-appstream-saml"
+    beta = "arn:aws:iam::123456789012:role/beta-appstream-saml"
+    assert evaluate([own], [Authorisation("iam:DeleteRole", alpha, SESSION_A)]).allowed
+    assert not evaluate([own], [Authorisation("iam:DeleteRole", beta, SESSION_A)]).allowed
+    # Without the tag the resource matches nothing (not every role).
+    assert not evaluate([own], [Authorisation("iam:DeleteRole", alpha, {})]).allowed
+
+
+# --- permissions boundaries -------------------------------------------------------------------------------------
+def test_a_permissions_boundary_caps_what_the_identity_policies_allow() -> None:
+    everything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    stream_only = {"Effect": "Allow", "Action": "appstream:Stream", "Resource": "arn:aws:appstream:*:*:stack/*"}
+    stack = "arn:aws:appstream:eu-west-3:123456789012:stack/alpha-stack"
+    assert iam_enforce.evaluate_bounded([everything], [stream_only], [Authorisation("appstream:Stream", stack)]).allowed
+    denied = iam_enforce.evaluate_bounded([everything], [stream_only], [Authorisation("iam:CreateUser", "*")])
+    assert not denied.allowed and "permissions boundary" in denied.reason
+    # The boundary grants nothing by itself.
+    assert not iam_enforce.evaluate_bounded([], [stream_only], [Authorisation("appstream:Stream", stack)]).allowed
+    # No boundary: the identity policies alone decide.
+    assert iam_enforce.evaluate_bounded([everything], None, [Authorisation("iam:CreateUser", "*")]).allowed
+
+
 # --- ARNs and actions --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("pattern", "arn", "matches"),
@@ -501,3 +566,200 @@ def test_enforcement_is_off_unless_asked_for(sandbox: SandboxClient) -> None:
     sandbox.boto3("ec2").describe_vpcs()
     (entry,) = sandbox.log(mark)
     assert "principal" not in entry and entry["error"] is None
+
+
+# --- what the security review needed the sandbox to judge ---------------------------------------------------------
+OWNED_BY_TOOLKIT = {"StringEquals": {"aws:ResourceTag/managed-by": "appstream-tenant-toolkit"}}
+
+
+def test_a_resource_being_created_carries_the_tags_it_is_created_with(user_with: Callable[..., Any]) -> None:
+    # IAM global condition keys, aws:ResourceTag: "included in the request context when the requested resource
+    # already has attached tags or in requests that create a resource with an attached tag". The tag call a
+    # create makes (appstream:TagResource, Service Authorization Reference) is judged on the new fleet's tags.
+    create = {"Effect": "Allow", "Action": "appstream:CreateFleet", "Resource": "arn:aws:appstream:*:*:fleet/*"}
+    tag_owned = {
+        "Effect": "Allow",
+        "Action": "appstream:TagResource",
+        "Resource": "arn:aws:appstream:*:*:fleet/*",
+        "Condition": OWNED_BY_TOOLKIT,
+    }
+    request = {
+        "ImageName": "AppStream-WinServer2019-07-16-2024",
+        "InstanceType": "stream.standard.small",
+        "FleetType": "ON_DEMAND",
+        "ComputeCapacity": {"DesiredInstances": 1},
+    }
+    with pytest.raises(ClientError, match="appstream:TagResource"):
+        user_with(create)("appstream").create_fleet(Name="tag-on-create-1", Tags=TOOLKIT, **request)
+    appstream = user_with(create, tag_owned)("appstream")
+    appstream.create_fleet(Name="tag-on-create-2", Tags=TOOLKIT, **request)
+    with pytest.raises(ClientError, match="appstream:TagResource"):
+        appstream.create_fleet(Name="tag-on-create-3", Tags={"tenant": "alpha"}, **request)
+    appstream.create_fleet(Name="tag-on-create-4", **request)  # no tags: no tag authorisation
+
+
+def test_a_role_s_permissions_boundary_is_in_the_context_of_creating_and_changing_it(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    boundary = enforcing.boto3("iam").create_policy(
+        PolicyName="test-boundary", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Policy"]["Arn"]
+    within = {"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::${aws:PrincipalAccount}:policy/test-boundary"}}
+    iam = user_with(
+        {"Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy"], "Resource": "*", "Condition": within}
+    )("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    with pytest.raises(ClientError, match="iam:CreateRole"):
+        iam.create_role(RoleName="unbounded-role", AssumeRolePolicyDocument=trust)
+    iam.create_role(RoleName="bounded-role", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary)
+    iam.put_role_policy(RoleName="bounded-role", PolicyName="p", PolicyDocument=trust)
+    enforcing.boto3("iam").create_role(RoleName="legacy-role", AssumeRolePolicyDocument=trust)
+    with pytest.raises(ClientError, match="iam:PutRolePolicy"):
+        iam.put_role_policy(RoleName="legacy-role", PolicyName="p", PolicyDocument=trust)
+
+
+def _session_role(enforcing: SandboxClient, name: str, trust_principal: dict[str, Any], *statements: Any,
+                  tags: dict[str, str] | None = None, boundary: str | None = None,
+                  actions: tuple[str, ...] = ("sts:AssumeRole", "sts:TagSession")) -> str:  # fmt: skip
+    iam = enforcing.boto3("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": trust_principal,
+                                                      "Action": list(actions)}]}  # fmt: skip
+    extra: dict[str, Any] = {"Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]} if tags else {}
+    if boundary:
+        extra["PermissionsBoundary"] = boundary
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), **extra)
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    iam.put_role_policy(RoleName=name, PolicyName="permissions", PolicyDocument=json.dumps(document))
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def _session_client(enforcing: SandboxClient, credentials: dict[str, Any]) -> Callable[[str], Any]:
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=enforcing.endpoint,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            config=Config(retries={"mode": "standard", "max_attempts": 1}),
+        )
+
+    return client
+
+
+def test_a_role_session_is_judged_by_the_role_s_policies_and_its_session_tags(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    user = user_with({"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"})
+    own_tenant = {"StringEquals": {"aws:ResourceTag/tenant": "${aws:PrincipalTag/tenant}"}}
+    role = _session_role(
+        enforcing,
+        "tenant-session-role",
+        {"AWS": user.user_arn},
+        {"Effect": "Allow", "Action": "ec2:DeleteVpc", "Resource": "arn:aws:ec2:*:*:vpc/*", "Condition": own_tenant},
+        tags={"tenant": "beta"},
+    )
+    root = enforcing.boto3("ec2")
+    vpcs = {
+        tenant: root.create_vpc(CidrBlock=cidr, TagSpecifications=_tag_spec("vpc", {"tenant": tenant}))["Vpc"]["VpcId"]
+        for tenant, cidr in (("alpha", "10.70.0.0/16"), ("beta", "10.71.0.0/16"))
+    }
+    assumed = user("sts").assume_role(
+        RoleArn=role, RoleSessionName="alpha-run", Tags=[{"Key": "tenant", "Value": "alpha"}]
+    )
+    session = _session_client(enforcing, assumed["Credentials"])
+    # The session tag overrides the role's own tag of the same key (IAM User Guide, "Pass session tags in AWS STS").
+    with pytest.raises(ClientError, match="ec2:DeleteVpc"):
+        session("ec2").delete_vpc(VpcId=vpcs["beta"])
+    session("ec2").delete_vpc(VpcId=vpcs["alpha"])
+    with pytest.raises(ClientError, match="assumed-role/tenant-session-role/alpha-run is not authorized"):
+        session("ec2").describe_vpcs()  # the user's own policy is not the session's
+    entry = enforcing.log(enforcing.log_mark() - 1)[-1]
+    assert entry["principal"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/tenant-session-role/alpha-run"
+
+
+def test_assuming_a_role_needs_its_trust_policy(enforcing: SandboxClient, user_with: Callable[..., Any]) -> None:
+    allow_assume = {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}
+    user = user_with(allow_assume)
+    stranger_role = _session_role(enforcing, "trusts-someone-else", {"AWS": f"arn:aws:iam::{ACCOUNT}:user/other"})
+    with pytest.raises(ClientError, match="sts:AssumeRole"):
+        user("sts").assume_role(RoleArn=stranger_role, RoleSessionName="s")
+    # A trust policy naming the account needs the identity policy too; one naming the user does not.
+    account_role = _session_role(enforcing, "trusts-the-account", {"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
+    user("sts").assume_role(RoleArn=account_role, RoleSessionName="s")
+    bare = user_with({"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"})
+    with pytest.raises(ClientError, match="sts:AssumeRole"):
+        bare("sts").assume_role(RoleArn=account_role, RoleSessionName="s")
+    named_role = _session_role(enforcing, "trusts-the-user", {"AWS": bare.user_arn}, actions=("sts:AssumeRole",))
+    bare("sts").assume_role(RoleArn=named_role, RoleSessionName="s")
+    # Session tags need sts:TagSession in the trust policy.
+    with pytest.raises(ClientError, match="sts:TagSession"):
+        bare("sts").assume_role(RoleArn=named_role, RoleSessionName="s", Tags=[{"Key": "tenant", "Value": "alpha"}])
+
+
+def test_a_role_session_is_capped_by_the_role_s_boundary(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    boundary_document = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"}]}  # fmt: skip
+    boundary = enforcing.boto3("iam").create_policy(
+        PolicyName="describe-only", PolicyDocument=json.dumps(boundary_document)
+    )["Policy"]["Arn"]
+    user = user_with({"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"})
+    role = _session_role(
+        enforcing, "bounded-session-role", {"AWS": user.user_arn}, {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        boundary=boundary,
+    )  # fmt: skip
+    session = _session_client(enforcing, user("sts").assume_role(RoleArn=role, RoleSessionName="s")["Credentials"])
+    session("ec2").describe_vpcs()
+    with pytest.raises(ClientError, match="permissions boundary"):
+        session("iam").create_user(UserName="not-within-the-boundary")
+
+
+def test_directory_service_makes_its_group_and_interfaces_with_the_caller_s_rights_via_the_service(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    root = enforcing.boto3("ec2")
+    vpc = root.create_vpc(CidrBlock="10.72.0.0/16", TagSpecifications=_tag_spec("vpc", TOOLKIT))["Vpc"]["VpcId"]
+    zones = [z["ZoneName"] for z in root.describe_availability_zones()["AvailabilityZones"]][:2]
+    subnets = [
+        root.create_subnet(
+            VpcId=vpc,
+            CidrBlock=f"10.72.{n * 16}.0/20",
+            AvailabilityZone=zone,
+            TagSpecifications=_tag_spec("subnet", TOOLKIT),
+        )["Subnet"]["SubnetId"]
+        for n, zone in enumerate(zones)
+    ]
+    directory = {
+        "Effect": "Allow",
+        "Action": ["ds:CreateMicrosoftAD", "ds:AddTagsToResource", "ec2:Describe*"],
+        "Resource": "*",
+    }
+    in_toolkit_network = {
+        "Effect": "Allow",
+        "Action": ["ec2:CreateSecurityGroup", "ec2:CreateNetworkInterface"],
+        "Resource": ["arn:aws:ec2:*:*:vpc/*", "arn:aws:ec2:*:*:subnet/*"],
+        "Condition": OWNED_BY_TOOLKIT,
+    }
+    via_directory_service = {
+        "Effect": "Allow",
+        "Action": ["ec2:CreateSecurityGroup", "ec2:CreateNetworkInterface", "ec2:AuthorizeSecurityGroup*",
+                   "ec2:CreateTags"],
+        "Resource": ["arn:aws:ec2:*:*:security-group/*", "arn:aws:ec2:*:*:network-interface/*"],
+        "Condition": {"Bool": {"aws:ViaAWSService": "true"}},
+    }  # fmt: skip
+    request = {
+        "Password": "Directory-Pa55word!",
+        "Edition": "Standard",
+        "VpcSettings": {"VpcId": vpc, "SubnetIds": subnets},
+        "Tags": [{"Key": k, "Value": v} for k, v in TOOLKIT.items()],
+    }
+    with pytest.raises(ClientError, match="perform: ec2:CreateSecurityGroup"):
+        user_with(directory)("ds").create_microsoft_ad(Name="corp.nonet.example", **request)
+    caller = user_with(directory, in_toolkit_network, via_directory_service)
+    caller("ds").create_microsoft_ad(Name="corp.vianet.example", **request)
+    # The same rights are no use called directly.
+    with pytest.raises(ClientError, match="UnauthorizedOperation"):
+        caller("ec2").create_security_group(VpcId=vpc, GroupName="direct", Description="direct")
