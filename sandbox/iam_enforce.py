@@ -57,6 +57,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from sandbox.jsonproto import ACCOUNT_ID
+from sandbox.moto_gaps import SESSION_TAGS
 from sandbox.protocol import denial_reply, request_protocol
 
 log = logging.getLogger("sandbox.iam")
@@ -148,9 +149,21 @@ DEPENDENT_AUTHORISATIONS = {
     "application-autoscaling:RegisterScalableTarget (no service-linked role yet)": (
         "iam:CreateServiceLinkedRole (<namespace>.application-autoscaling.amazonaws.com)"
     ),
+    "ds:CreateMicrosoftAD (with Tags)": "ds:AddTagsToResource on the new directory",
+    "appstream:CreateFleet/CreateStack/CreateImageBuilder (with Tags)": "appstream:TagResource",
+    "budgets:CreateBudget (with ResourceTags)": "budgets:TagResource",
+    "sts:AssumeRole (with Tags)": "sts:TagSession, in the role's trust policy too",
+    "ds:CreateMicrosoftAD": (
+        "ec2:CreateSecurityGroup (VPC), ec2:AuthorizeSecurityGroupIngress/Egress, ec2:CreateNetworkInterface "
+        "(subnets), ec2:CreateTags, with aws:ViaAWSService true"
+    ),
+    "ds:DeleteDirectory": (
+        "ec2:RevokeSecurityGroupIngress/Egress, ec2:DeleteSecurityGroup, ec2:DeleteNetworkInterface, "
+        "with aws:ViaAWSService true"
+    ),
 }
-# Not modelled: the EC2 network interfaces and security groups Directory Service and FSx create in
-# the customer's VPC with the caller's rights (the sandbox's DS and FSx create none in moto's EC2).
+# FSx makes its network interfaces with its service-linked role, not the caller's rights (FSx for Windows
+# User Guide, "Using service-linked roles for Amazon FSx"): nothing of EC2 is authorised for FSx here.
 
 _ERROR_CODES = {"ec2": "UnauthorizedOperation", "query": "AccessDenied", "rest-xml": "AccessDenied"}
 DENIAL_CODES = {"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"}
@@ -171,20 +184,26 @@ def action_of(service: str, operation: str) -> str | None:
 # ---------------------------------------------------------------------------------------------------
 # Matching and conditions
 # ---------------------------------------------------------------------------------------------------
-def wildcard_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
-    """IAM's `*` (any run of characters) and `?` (one character); everything else literal."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+def wildcard_match(pattern: str, value: str, ignore_case: bool = False, variables: Variables | None = None) -> bool:
+    """IAM's `*` (any run of characters) and `?` (one character); everything else literal.
+
+    With `variables` (the request context of a 2012-10-17 policy), `${...}` policy variables are replaced
+    first (substitute_pattern); a variable without a value makes the pattern match nothing.
+    """
+    regex = substitute_pattern(pattern, variables)
+    if regex is None:
+        return False
     return re.fullmatch(regex, value, re.DOTALL | (re.IGNORECASE if ignore_case else 0)) is not None
 
 
-def arn_matches(pattern: str, arn: str) -> bool:
+def arn_matches(pattern: str, arn: str, variables: Variables | None = None) -> bool:
     """Match an ARN against a Resource or ArnLike pattern: each of the six colon-separated parts apart."""
     if pattern == "*":
         return True
     wanted, actual = pattern.split(":", 5), arn.split(":", 5)
     if len(wanted) != 6 or len(actual) != 6:
         return False
-    return all(wildcard_match(w, a) for w, a in zip(wanted, actual, strict=True))
+    return all(wildcard_match(w, a, variables=variables) for w, a in zip(wanted, actual, strict=True))
 
 
 def action_matches(pattern: str, action: str) -> bool:
@@ -202,13 +221,17 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-_MATCHERS: dict[str, Callable[[str, str], bool]] = {
-    "StringEquals": lambda actual, wanted: actual == wanted,
-    "StringEqualsIgnoreCase": lambda actual, wanted: actual.lower() == wanted.lower(),
-    "StringLike": lambda actual, wanted: wildcard_match(wanted, actual),
-    "ArnEquals": lambda actual, wanted: arn_matches(wanted, actual),
-    "ArnLike": lambda actual, wanted: arn_matches(wanted, actual),
-    "Bool": lambda actual, wanted: actual.lower() == wanted.lower(),
+# (actual value, policy value, variables) -> match. Variables are None where AWS takes the policy value
+# literally: in Bool (and Null) conditions, and in policies of a Version before 2012-10-17.
+_MATCHERS: dict[str, Callable[[str, str, Variables | None], bool]] = {
+    "StringEquals": lambda actual, wanted, variables: actual == substitute_text(wanted, variables),
+    "StringEqualsIgnoreCase": lambda actual, wanted, variables: (
+        (resolved := substitute_text(wanted, variables)) is not None and actual.lower() == resolved.lower()
+    ),
+    "StringLike": lambda actual, wanted, variables: wildcard_match(wanted, actual, variables=variables),
+    "ArnEquals": lambda actual, wanted, variables: arn_matches(wanted, actual, variables),
+    "ArnLike": lambda actual, wanted, variables: arn_matches(wanted, actual, variables),
+    "Bool": lambda actual, wanted, _variables: actual.lower() == wanted.lower(),
 }
 _NEGATED = {
     "StringNotEquals": "StringEquals",
@@ -219,12 +242,18 @@ _NEGATED = {
 }
 
 
-def condition_holds(operator: str, key: str, policy_values: Any, context: dict[str, list[str]]) -> bool:
+def condition_holds(
+    operator: str, key: str, policy_values: Any, context: dict[str, list[str]], variables: bool = True
+) -> bool:
     """One (operator, key, values) of a Condition block against the request context.
 
     `context` maps lower-cased keys to their values (one for a single-valued key). A key absent from
     the context fails a positive operator and passes a negated one, IfExists and ForAllValues; Null
-    tests presence itself. Several policy values are ORed (NORed for a negated operator).
+    tests presence itself. Several policy values are ORed (NORed for a negated operator). Policy
+    variables in the values of string and ARN operators take their values from `context` (unless
+    `variables` is false: a policy older than 2012-10-17); a value whose variable has none matches
+    nothing, so it fails a positive operator and passes a negated one (IAM User Guide, "Policy
+    variables with no value").
     """
     qualifier, _, name = operator.rpartition(":")
     if qualifier not in ("", "ForAllValues", "ForAnyValue"):
@@ -244,8 +273,10 @@ def condition_holds(operator: str, key: str, policy_values: Any, context: dict[s
     if actual is None:
         return if_exists or negated or qualifier == "ForAllValues"
 
+    substituted = context if variables and base.startswith(("String", "Arn")) else None
+
     def one(value: str) -> bool:
-        found = any(matcher(value, w) for w in wanted)
+        found = any(matcher(value, w, substituted) for w in wanted)
         return not found if negated else found
 
     if qualifier == "ForAllValues":
@@ -256,13 +287,75 @@ def condition_holds(operator: str, key: str, policy_values: Any, context: dict[s
     return all(one(v) for v in actual) if negated else any(one(v) for v in actual)
 
 
-def conditions_hold(block: dict[str, dict[str, Any]], context: dict[str, list[str]]) -> bool:
+def conditions_hold(block: dict[str, dict[str, Any]], context: dict[str, list[str]], variables: bool = True) -> bool:
     """A whole Condition block: every operator and every key under it must hold (AND)."""
     return all(
-        condition_holds(operator, key, values, context)
+        condition_holds(operator, key, values, context, variables)
         for operator, keys in block.items()
         for key, values in keys.items()
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Policy variables (IAM User Guide, "IAM policy elements: Variables and tags")
+# ---------------------------------------------------------------------------------------------------
+Variables = dict[str, list[str]]  # the request context the variables of a policy take their values from
+POLICY_VARIABLES_VERSION = "2012-10-17"
+LITERAL = "__literal__"  # marks a statement of a policy older than 2012-10-17: no variables
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# ${*}, ${?} and ${$} stand for the character itself, where it would otherwise be a wildcard.
+_SPECIAL_VARIABLES = {"*": "*", "?": "?", "$": "$"}
+
+
+def variable_value(expression: str, variables: Variables) -> str | None:
+    """The value of `${key}` or `${key, 'default'}`: the key's single value in the request context, else
+    the default; None when there is neither (a multivalued key cannot be a variable)."""
+    name, comma, default = expression.partition(",")
+    name = name.strip()
+    if name in _SPECIAL_VARIABLES:
+        return _SPECIAL_VARIABLES[name]
+    values = variables.get(name.lower())
+    if values is not None and len(values) == 1:
+        return values[0]
+    default = default.strip()
+    if comma and len(default) >= 2 and default[0] == default[-1] == "'":
+        return default[1:-1]
+    return None
+
+
+def substitute_text(value: str, variables: Variables | None) -> str | None:
+    """A policy value with its variables replaced (literal text: StringEquals); None when one has no value."""
+    if variables is None:
+        return value
+    parts: list[str] = []
+    position = 0
+    for match in _VARIABLE.finditer(value):
+        resolved = variable_value(match.group(1), variables)
+        if resolved is None:
+            return None
+        parts += [value[position : match.start()], resolved]
+        position = match.end()
+    return "".join([*parts, value[position:]])
+
+
+def substitute_pattern(pattern: str, variables: Variables | None) -> str | None:
+    """A regular expression for a wildcard pattern (StringLike, ARNs): `*` and `?` of the policy text are
+    wildcards, what a variable brings in is literal; None when a variable has no value."""
+
+    def wildcards(text: str) -> str:
+        return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+
+    if variables is None:
+        return wildcards(pattern)
+    parts: list[str] = []
+    position = 0
+    for match in _VARIABLE.finditer(pattern):
+        resolved = variable_value(match.group(1), variables)
+        if resolved is None:
+            return None
+        parts += [wildcards(pattern[position : match.start()]), re.escape(resolved)]
+        position = match.end()
+    return "".join([*parts, wildcards(pattern[position:])])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -283,13 +376,18 @@ class Decision:
     denied: Authorisation | None = None
     explicit: bool = False  # denied by a Deny statement (not merely by no Allow)
     reason: str = ""
+    policy_type: str = "identity-based policy"  # which kind of policy refused it (the denial message names it)
 
 
 def statements_of(documents: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for document in documents:
         statement = document.get("Statement", [])
-        found.extend([statement] if isinstance(statement, dict) else statement)
+        statements = [statement] if isinstance(statement, dict) else statement
+        if document.get("Version") != POLICY_VARIABLES_VERSION:
+            # Before 2012-10-17 `${...}` is literal text (IAM User Guide, "Variables and tags").
+            statements = [{**s, LITERAL: True} for s in statements]
+        found.extend(statements)
     return found
 
 
@@ -300,15 +398,22 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _applies(statement: dict[str, Any], check: Authorisation) -> bool:
-    """Whether the statement's Action/NotAction and Resource/NotResource cover the authorisation."""
-    if "NotAction" in statement:
-        if any(action_matches(p, check.action) for p in _as_list(statement["NotAction"])):
-            return False
-    elif not any(action_matches(p, check.action) for p in _as_list(statement.get("Action"))):
+    """Whether the statement's Action/NotAction and Resource/NotResource cover the authorisation.
+
+    A Resource holding a policy variable without a value matches no resource (IAM User Guide).
+    """
+    if not _applies_to_action(statement, check.action):
         return False
+    variables = None if statement.get(LITERAL) else check.context
     if "NotResource" in statement:
-        return not any(arn_matches(p, check.resource) for p in _as_list(statement["NotResource"]))
-    return any(arn_matches(p, check.resource) for p in _as_list(statement.get("Resource")))
+        return not any(arn_matches(p, check.resource, variables) for p in _as_list(statement["NotResource"]))
+    return any(arn_matches(p, check.resource, variables) for p in _as_list(statement.get("Resource")))
+
+
+def _applies_to_action(statement: dict[str, Any], action: str) -> bool:
+    if "NotAction" in statement:
+        return not any(action_matches(p, action) for p in _as_list(statement["NotAction"]))
+    return any(action_matches(p, action) for p in _as_list(statement.get("Action")))
 
 
 def evaluate(statements: list[dict[str, Any]], checks: list[Authorisation]) -> Decision:
@@ -317,7 +422,7 @@ def evaluate(statements: list[dict[str, Any]], checks: list[Authorisation]) -> D
 
     def holds(statement: dict[str, Any], check: Authorisation) -> bool | None:
         try:
-            return conditions_hold(statement.get("Condition", {}), check.context)
+            return conditions_hold(statement.get("Condition", {}), check.context, not statement.get(LITERAL))
         except UnknownOperator as exc:
             unknown.append(str(exc))
             log.warning(
@@ -498,15 +603,16 @@ class Resolver:
         via_service: bool = False,
     ) -> Authorisation:
         aliases = [request.service] if request.service in ("ec2", "secretsmanager") else []
-        if target.tags is not None and not TAGGING_ACTION.search(action):
+        if target.tags is not None and not TAGGING_ACTION.search(action) and request.service not in REQUEST_WIDE_TAGS:
             # The tags a call sets are context of the resources it creates (and of tagging calls) only:
             # an existing VPC named by CreateSubnet is judged by its own tags, not the new subnet's.
             context = {k: v for k, v in context.items() if not k.startswith("aws:requesttag/") and k != "aws:tagkeys"}
+        resource_tags = target.tags if target.tags is not None else tags_while_creating(context)
         merged = {
             "aws:requestedregion": [request.region],
             "aws:viaawsservice": ["true" if via_service else "false"],
             **context,
-            **resource_tag_context(target.tags, *aliases),
+            **resource_tag_context(resource_tags, *aliases),
         }
         return Authorisation(action, target.arn, merged)
 
@@ -601,10 +707,11 @@ class Resolver:
             return [Target(arn, tags)], context
         if "RoleName" in params:
             name = str(params["RoleName"])
+            role = next((r for r in backend.roles.values() if r.name == name), None)
+            context |= permissions_boundary_context(operation, params, role)
             if operation == "CreateRole":
                 path = str(params.get("Path") or "/")
                 return [Target(f"arn:aws:iam::{request.account}:role{path}{name}")], context
-            role = next((r for r in backend.roles.values() if r.name == name), None)
             if role is None:
                 return [Target(f"arn:aws:iam::{request.account}:role/{name}", {})], context
             return [Target(role.arn, json_tags(role.tags))], context
@@ -628,7 +735,11 @@ class Resolver:
 
     def _sts(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:
         if "RoleArn" in request.params:
-            return [Target(str(request.params["RoleArn"]), {})], {}
+            arn = str(request.params["RoleArn"])
+            role = next((r for r in self._iam_backend().roles.values() if r.arn == arn), None)
+            tags = json_tags(role.tags) if role is not None else {}
+            session_tags = query_tags(request.params, "Tags.member")
+            return [Target(arn, tags)], (tag_context(session_tags) if session_tags else {})
         return None
 
     # -- Secrets Manager and KMS --------------------------------------------------------------------
@@ -732,8 +843,9 @@ class Resolver:
         params, operation = request.params, request.operation
         context: dict[str, list[str]] = {}
         if operation == "CreateMicrosoftAD" or operation == "CreateDirectory":
+            # No resource type in the Service Authorization Reference: granted on "*" only.
             tags = json_tags(params.get("Tags"))
-            return [Target(request.arn("ds", "directory/*"))], (tag_context(tags) if "Tags" in params else {})
+            return [Target("*")], (tag_context(tags) if "Tags" in params else {})
         if operation == "AddTagsToResource":
             context = tag_context(json_tags(params.get("Tags")))
         elif operation == "RemoveTagsFromResource":
@@ -834,7 +946,9 @@ class Resolver:
         tag_action = TAG_ON_CREATE.get(action)
         if tag_action and any(k.startswith("aws:requesttag/") for k in context):
             created = [t for t in targets if t.tags is None] or targets
-            found += [self._check(tag_action, request, t, tag_keys) for t in created]
+            found += [self._check(tag_action, request, tagged_resource(request, t), tag_keys) for t in created]
+        if request.service == "ds":
+            found += self._ds_dependent(request)
         if request.service == "appstream" and isinstance(params.get("IamRoleArn"), str):
             role = Target(params["IamRoleArn"], {})
             extra = {"iam:passedtoservice": ["appstream.amazonaws.com"]}
@@ -862,8 +976,11 @@ class Resolver:
             if isinstance(key, str):
                 arn = key if key.startswith("arn:") else request.arn("kms", f"key/{key}")
                 via = {"kms:viaservice": [f"fsx.{request.region}.amazonaws.com"]}
-                for kms_action in ("kms:CreateGrant", "kms:DescribeKey"):
-                    found.append(self._check(kms_action, request, Target(arn, {}), via, via_service=True))
+                # The grant is created by FSx for its file system (kms:GrantIsForAWSResource, AWS KMS
+                # condition keys: "an AWS service that is integrated with AWS KMS sends the request").
+                grant = {**via, "kms:grantisforawsresource": ["true"]}
+                found.append(self._check("kms:CreateGrant", request, Target(arn, {}), grant, via_service=True))
+                found.append(self._check("kms:DescribeKey", request, Target(arn, {}), via, via_service=True))
             found += self._service_linked_role(request, "fsx.amazonaws.com")
         if operation == "DeleteFileSystem":
             final = {} if windows.get("SkipFinalBackup") else {"final": True}
@@ -882,6 +999,22 @@ class Resolver:
                 directory = self._directory(request, directory_id)
                 found.append(self._check("ds:UnauthorizeApplication", request, directory, {}, via_service=True))
         return found
+
+    def _ds_dependent(self, request: Request) -> list[Authorisation]:
+        """The EC2 calls Directory Service makes with the caller's rights (forward access sessions): its
+        security group and network interfaces in the given VPC and subnets (ds_ec2_authorisations)."""
+        params = request.params
+        settings = params.get("VpcSettings") if isinstance(params.get("VpcSettings"), dict) else {}
+        vpc = settings.get("VpcId")
+        subnets = [str(s) for s in settings.get("SubnetIds", [])] if isinstance(settings.get("SubnetIds"), list) else []
+        existing = {
+            "vpc": [self._ec2_target(request, "vpc", str(vpc))] if isinstance(vpc, str) else [],
+            "subnet": [self._ec2_target(request, "subnet", subnet) for subnet in subnets],
+        }
+        return [
+            self._check(ec2_action, request, target, {}, via_service=True)
+            for ec2_action, target in ds_ec2_authorisations(request, existing)
+        ]
 
     def _directory_of_file_system(self, request: Request, file_system_id: str) -> str | None:
         service = self.services.get("fsx")
@@ -1047,7 +1180,10 @@ APPSTREAM_OPERATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "BatchDisassociateUserStack": (("UserStackAssociations", "stack"),),
 }
 
-# Create calls whose tags are also authorised as the service's Tag action on the new resource.
+# Create calls whose tags are also authorised as the service's Tag action on the new resource (the
+# Service Authorization Reference's "API operations" tables: CreateMicrosoftAD -> ds:AddTagsToResource,
+# CreateFleet/CreateStack/CreateImageBuilder -> appstream:TagResource, CreateBudget -> budgets:TagResource;
+# AssumeRole with Tags -> sts:TagSession, IAM User Guide "Pass session tags in AWS STS").
 TAG_ON_CREATE = {
     "iam:CreateRole": "iam:TagRole",
     "iam:CreateSAMLProvider": "iam:TagSAMLProvider",
@@ -1055,6 +1191,13 @@ TAG_ON_CREATE = {
     "secretsmanager:CreateSecret": "secretsmanager:TagResource",
     "fsx:CreateFileSystem": "fsx:TagResource",
     "fsx:CreateBackup": "fsx:TagResource",
+    "ds:CreateMicrosoftAD": "ds:AddTagsToResource",
+    "ds:CreateDirectory": "ds:AddTagsToResource",
+    "appstream:CreateFleet": "appstream:TagResource",
+    "appstream:CreateStack": "appstream:TagResource",
+    "appstream:CreateImageBuilder": "appstream:TagResource",
+    "budgets:ModifyBudget": "budgets:TagResource",  # only CreateBudget carries ResourceTags
+    "sts:AssumeRole": "sts:TagSession",
 }
 
 
@@ -1077,14 +1220,31 @@ def access_key_of(environ: dict[str, Any]) -> str | None:
 class Principal:
     arn: str
     documents: list[dict[str, Any]] | None  # None for the root: no policy restricts it
+    tags: dict[str, str] = field(default_factory=dict)  # aws:PrincipalTag (a session's tags over its role's)
+    boundary: list[dict[str, Any]] | None = None  # the permissions boundary's document, when there is one
+    kind: str = "User"  # aws:PrincipalType
+    identity_arn: str = ""  # aws:PrincipalArn: the user, or the role of a session (not the session)
 
     @property
     def is_root(self) -> bool:
         return self.documents is None
 
+    def context(self) -> dict[str, list[str]]:
+        """The principal's keys of every request context it makes (IAM global condition context keys)."""
+        found = {
+            "aws:principalarn": [self.identity_arn or self.arn],
+            "aws:principalaccount": [ACCOUNT_ID],
+            "aws:principaltype": [self.kind],
+        }
+        if self.kind == "User":
+            found["aws:username"] = [self.arn.rsplit("/", 1)[-1]]
+        found |= {f"aws:principaltag/{key}".lower(): [value] for key, value in self.tags.items()}
+        return found
+
 
 def principal_of(access_key_id: str | None) -> Principal:
-    """The IAM user owning the key, with its policy documents; the account root for any other key."""
+    """The IAM user owning the key, or the role session it was issued to (role_session_of), with their
+    policy documents; the account root for any other key."""
     from moto.iam.access_control import CreateAccessKeyFailure, IAMPolicy, IAMUserAccessKey
 
     root = Principal(f"arn:aws:iam::{ACCOUNT_ID}:root", None)
@@ -1093,18 +1253,23 @@ def principal_of(access_key_id: str | None) -> Principal:
     try:
         key = IAMUserAccessKey(account_id=ACCOUNT_ID, partition="aws", access_key_id=access_key_id, headers={})
     except CreateAccessKeyFailure:
-        return root
+        return role_session_of(access_key_id) or root
     documents = [IAMPolicy(policy)._policy_json for policy in key.collect_policies()]
-    return Principal(key.arn, documents)
+    user = _iam_backend().users.get(key._owner_user_name)
+    tags = json_tags(_iam_backend().tagger.list_tags_for_resource(key.arn)["Tags"]) if user is not None else {}
+    boundary = _boundary_document(getattr(user, "permissions_boundary_arn", None))
+    return Principal(key.arn, documents, tags, boundary, "User", key.arn)
 
 
 def denial_message(principal: str, decision: Decision) -> str:
     assert decision.denied is not None
     action, resource = decision.denied.action, decision.denied.resource
+    kind = decision.policy_type
+    article = "an" if kind[0] in "aeiou" else "a"
     why = (
-        "with an explicit deny in an identity-based policy"
+        f"with an explicit deny in {article} {kind}"
         if decision.explicit
-        else f"because no identity-based policy allows the {action} action"
+        else f"because no {kind} allows the {action} action"
     )
     return f"User: {principal} is not authorized to perform: {action} on resource: {resource} {why}"
 
@@ -1159,13 +1324,8 @@ class IamEnforcer:
         )
         checks = self.resolver.authorisations(request, action)
         for check in checks:
-            check.context |= {
-                "aws:principalarn": [principal.arn],
-                "aws:principalaccount": [ACCOUNT_ID],
-                "aws:principaltype": ["User"],
-                "aws:username": [principal.arn.rsplit("/", 1)[-1]],
-            }
-        decision = evaluate(statements_of(principal.documents or []), checks)
+            check.context |= principal.context()
+        decision = decide(principal, action, checks)
         if decision.allowed:
             return Verdict(principal.arn, action, True)
         message = denial_message(principal.arn, decision)
@@ -1246,3 +1406,225 @@ def s3_action(method: str, path: str, query: str = "") -> str:
     return {"GET": "s3:ListBucket", "HEAD": "s3:ListBucket", "PUT": "s3:CreateBucket", "DELETE": "s3:DeleteBucket"}.get(
         method, "s3:PutBucketPolicy"
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Role sessions, permissions boundaries and trust policies (what a per-tenant deployer role needs judged)
+# ---------------------------------------------------------------------------------------------------
+# IAM User Guide, "Policy evaluation logic": an explicit deny in any policy refuses; an identity-based
+# policy must allow; when the principal has a permissions boundary, the boundary must allow too. Assuming
+# a role ("Roles terms and concepts", trust policy) also needs the role's trust policy to allow the caller;
+# when it names the caller's own ARN, no identity-based policy of the same account is needed.
+_ASSUME = "sts:AssumeRole"
+
+
+def _iam_backend() -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[ACCOUNT_ID]["aws"]
+
+
+def _boundary_document(arn: str | None) -> list[dict[str, Any]] | None:
+    """The permissions boundary as a document list; an empty one (allows nothing) when the policy is gone."""
+    from moto.iam.access_control import IAMPolicy
+
+    if not arn:
+        return None
+    policy = next((p for p in _iam_backend().managed_policies.values() if p.arn == arn), None)
+    return [IAMPolicy(policy)._policy_json] if policy is not None else []
+
+
+def _role_documents(role: Any) -> list[dict[str, Any]]:
+    from moto.iam.access_control import IAMPolicy
+
+    documents = [json.loads(document) for document in role.policies.values()]
+    return documents + [IAMPolicy(policy)._policy_json for policy in role.managed_policies.values()]
+
+
+def role_session_of(access_key_id: str) -> Principal | None:
+    """The session an STS AssumeRole issued this key to: judged by its role's policies and boundary, with
+    the role's tags overlaid by the session's tags as aws:PrincipalTag ("Pass session tags in AWS STS":
+    a session tag overrides the role tag of the same key), and the role's ARN as aws:PrincipalArn."""
+    from moto.sts.models import sts_backends
+
+    session = next((s for s in sts_backends[ACCOUNT_ID]["aws"].assumed_roles if s.access_key_id == access_key_id), None)
+    if session is None:
+        return None
+    role = next((r for r in _iam_backend().roles.values() if r.arn == session.role_arn), None)
+    if role is None:  # a role of another account, or deleted since: nothing allows it anything here
+        return Principal(session.arn, [], kind="AssumedRole", identity_arn=session.role_arn)
+    tags = {k.lower(): (k, v) for k, v in json_tags(role.tags).items()}
+    tags |= {k.lower(): (k, v) for k, v in getattr(session, SESSION_TAGS, {}).items()}
+    return Principal(
+        session.arn,
+        _role_documents(role),
+        dict(tags.values()),
+        _boundary_document(role.permissions_boundary_arn),
+        "AssumedRole",
+        role.arn,
+    )
+
+
+def evaluate_bounded(
+    statements: list[dict[str, Any]], boundary: list[dict[str, Any]] | None, checks: list[Authorisation]
+) -> Decision:
+    """The identity-based policies' decision, capped by the permissions boundary's statements when there is one."""
+    decision = evaluate(statements, checks)
+    if not decision.allowed or boundary is None:
+        return decision
+    capped = evaluate(boundary, checks)
+    if capped.allowed:
+        return decision
+    reason = f"not within the permissions boundary: {capped.reason}"
+    return Decision(False, capped.denied, capped.explicit, reason, "permissions boundary")
+
+
+def principal_matches(principal_element: Any, principal: Principal) -> tuple[bool, bool]:
+    """(whether a trust policy's Principal covers the caller, whether it names the caller's own ARN)."""
+    if principal_element == "*":
+        return True, False
+    entries = _as_list(principal_element.get("AWS")) if isinstance(principal_element, dict) else []
+    for entry in entries:
+        if entry == "*":
+            return True, False
+        if entry in (ACCOUNT_ID, f"arn:aws:iam::{ACCOUNT_ID}:root"):
+            return True, False
+        if entry in (principal.arn, principal.identity_arn):
+            return True, True
+    return False, False
+
+
+def trust_decision(trust: dict[str, Any], principal: Principal, checks: list[Authorisation]) -> tuple[Decision, bool]:
+    """The role's trust policy on every check of an AssumeRole (sts:AssumeRole, sts:TagSession): its
+    decision, and whether the statements that allowed name the caller's own ARN."""
+    named_everywhere = True
+    for check in checks:
+        allowed = False
+        for statement in statements_of([trust]):
+            if not _applies_to_action(statement, check.action):
+                continue
+            covered, named = principal_matches(statement.get("Principal"), principal)
+            if not covered or not conditions_hold(statement.get("Condition", {}), check.context):
+                continue
+            if statement.get("Effect") == "Deny":
+                reason = "explicit deny in the role's trust policy"
+                return Decision(False, check, True, reason, "resource-based policy"), False
+            if statement.get("Effect") == "Allow":
+                allowed = True
+                named_everywhere = named_everywhere and named
+        if not allowed:
+            reason = "the role's trust policy does not allow it"
+            return Decision(False, check, False, reason, "resource-based policy"), False
+    return Decision(True), named_everywhere
+
+
+def decide(principal: Principal, action: str, checks: list[Authorisation]) -> Decision:
+    """The decision on a request of an IAM principal (user or role session)."""
+    boundary = None if principal.boundary is None else statements_of(principal.boundary)
+    identity = evaluate_bounded(statements_of(principal.documents or []), boundary, checks)
+    if action != _ASSUME:
+        return identity
+    role = next((r for r in _iam_backend().roles.values() if checks and r.arn == checks[0].resource), None)
+    if role is None:  # AWS refuses to assume a role that does not exist (as moto would not)
+        return Decision(False, checks[0], False, "no such role", "resource-based policy")
+    trust, named = trust_decision(json.loads(role.assume_role_policy_document), principal, checks)
+    if not trust.allowed:
+        return trust
+    if identity.explicit:
+        return identity
+    # A trust policy naming the caller's ARN needs no identity-based policy within the account.
+    return Decision(True) if named or identity.allowed else identity
+
+
+# ---------------------------------------------------------------------------------------------------
+# Context the security review's policy conditions need (kept apart from the resolver above)
+# ---------------------------------------------------------------------------------------------------
+# Services whose request tags are context of every authorisation of the request: AssumeRole's session
+# tags are aws:RequestTag of sts:AssumeRole as of sts:TagSession (trust policies test them there).
+REQUEST_WIDE_TAGS = {"sts"}
+
+
+def tags_while_creating(context: dict[str, list[str]]) -> dict[str, str]:
+    """The tags of a resource being created: those of its create call (IAM global condition context keys,
+    aws:ResourceTag: "included in the request context when the requested resource already has attached
+    tags or in requests that create a resource with an attached tag")."""
+    prefix = "aws:requesttag/"
+    return {key[len(prefix) :]: values[0] for key, values in context.items() if key.startswith(prefix) and values}
+
+
+def tagged_resource(request: Request, target: Target) -> Target:
+    """The resource the tag call of a create is authorised on: a directory for Directory Service, whose
+    create call itself has no resource type (it is authorised on "*")."""
+    if target.arn == "*" and request.service == "ds":
+        return Target(request.arn("ds", "directory/*"))
+    return target
+
+
+# Role calls whose iam:PermissionsBoundary is the boundary the request sets, and those where it is the
+# role's current one (Service Authorization Reference for IAM; IAM User Guide, "Permissions boundaries
+# for IAM entities": CreateOrChangeOnlyWithBoundary).
+_BOUNDARY_IN_REQUEST = {"CreateRole", "PutRolePermissionsBoundary"}
+_BOUNDARY_OF_ROLE = {
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "DeleteRolePermissionsBoundary",
+}
+
+
+def permissions_boundary_context(operation: str, params: dict[str, Any], role: Any) -> dict[str, list[str]]:
+    if operation in _BOUNDARY_IN_REQUEST and params.get("PermissionsBoundary"):
+        return {"iam:permissionsboundary": [str(params["PermissionsBoundary"])]}
+    boundary = getattr(role, "permissions_boundary_arn", None) if operation in _BOUNDARY_OF_ROLE else None
+    return {"iam:permissionsboundary": [str(boundary)]} if boundary else {}
+
+
+def ds_ec2_authorisations(request: Request, existing: dict[str, list[Target]]) -> list[tuple[str, Target]]:
+    """What Directory Service asks EC2 for, with the caller's rights, when it creates or deletes a
+    directory (dependent actions of ds:CreateMicrosoftAD and ds:DeleteDirectory, Service Authorization
+    Reference). The group and interfaces are its own: new ones on create, existing untagged ones on delete."""
+    group, interface = request.arn("ec2", "security-group/*"), request.arn("ec2", "network-interface/*")
+    if request.operation in ("CreateMicrosoftAD", "CreateDirectory"):
+        new_group, new_interface = Target(group), Target(interface)
+        found = [("ec2:CreateSecurityGroup", target) for target in [*existing["vpc"], new_group]]
+        found += [(a, new_group) for a in ("ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress")]
+        found += [("ec2:CreateNetworkInterface", t) for t in [*existing["subnet"], new_interface, new_group]]
+        return [*found, ("ec2:CreateTags", new_interface)]
+    if request.operation == "DeleteDirectory":
+        own_group, own_interface = Target(group, {}), Target(interface, {})
+        revokes = ("ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:DeleteSecurityGroup")
+        return [(a, own_group) for a in revokes] + [("ec2:DeleteNetworkInterface", own_interface)]
+    return []
+
+
+# Condition keys this module puts in request contexts (exactly, or as a prefix before the tag key).
+MODELLED_KEYS = {
+    "aws:tagkeys",
+    "aws:requestedregion",
+    "aws:viaawsservice",
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principaltype",
+    "aws:username",
+    "ec2:createaction",
+    "iam:passedtoservice",
+    "iam:awsservicename",
+    "iam:policyarn",
+    "iam:permissionsboundary",
+    "kms:viaservice",
+    "kms:grantisforawsresource",
+}
+MODELLED_PREFIXES = (
+    "aws:requesttag/",
+    "aws:resourcetag/",
+    "aws:principaltag/",
+    "ec2:resourcetag/",
+    "secretsmanager:resourcetag/",
+)
+
+
+def is_modelled_key(key: str) -> bool:
+    """Whether requests judged here ever carry the condition key (a policy's key nobody sets never matches)."""
+    lowered = key.lower()
+    return lowered in MODELLED_KEYS or lowered.startswith(MODELLED_PREFIXES)

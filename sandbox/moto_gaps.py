@@ -4,6 +4,7 @@
 - TagSpecifications of EC2 CreateDhcpOptions (`install_dhcp_options_tag_specifications`).
 - S3's SHA-256 additional checksums on PutObject, UploadPart, ListParts, CompleteMultipartUpload
   (`install_s3_sha256_checksums`).
+- The session tags of STS AssumeRole (`install_sts_session_tags`).
 
 Tags on IAM SAML providers: AWS accepts `Tags` on CreateSAMLProvider, returns them from GetSAMLProvider and offers
 TagSAMLProvider, UntagSAMLProvider and ListSAMLProviderTags (botocore's iam model has all five).
@@ -209,7 +210,47 @@ def install_s3_sha256_checksums() -> None:
     setattr(S3Response, _INSTALLED + "_s3", True)
 
 
+SESSION_TAGS = "_sandbox_session_tags"  # AssumedRole attribute: {key: value} of the session's tags
+
+
+def install_sts_session_tags() -> None:
+    """Keep the `Tags` of an AssumeRole request on the session moto creates (moto 5.2 drops them).
+
+    IAM User Guide, "Pass session tags in AWS STS": a session's tags are its aws:PrincipalTag in every
+    request it makes (sandbox/iam_enforce.py reads them from here), and at most 50 may be passed.
+    """
+    from moto.sts.exceptions import STSValidationError
+    from moto.sts.models import STSBackend
+    from moto.sts.responses import TokenResponse
+
+    if getattr(TokenResponse, _INSTALLED + "_sts", False):
+        return
+    original_assume_role = TokenResponse.assume_role
+    original_backend_assume_role = STSBackend.assume_role
+    pending: dict[str, Any] = {}  # the tags of the request being answered (moto serves one at a time)
+
+    def assume_role(self: Any) -> Any:
+        tags = self._get_param("Tags", []) or []
+        if len(tags) > 50:
+            raise STSValidationError("1 validation error detected: Value at 'tags' failed to satisfy constraint")
+        pending["tags"] = {str(tag["Key"]): str(tag.get("Value", "")) for tag in tags}
+        try:
+            return original_assume_role(self)
+        finally:
+            pending.pop("tags", None)
+
+    def backend_assume_role(self: Any, *args: Any, **kwargs: Any) -> Any:
+        role = original_backend_assume_role(self, *args, **kwargs)
+        setattr(role, SESSION_TAGS, dict(pending.get("tags", {})))
+        return role
+
+    TokenResponse.assume_role = assume_role
+    STSBackend.assume_role = backend_assume_role
+    setattr(TokenResponse, _INSTALLED + "_sts", True)
+
+
 def install() -> None:
     install_saml_provider_tags()
     install_dhcp_options_tag_specifications()
     install_s3_sha256_checksums()
+    install_sts_session_tags()

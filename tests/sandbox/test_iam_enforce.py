@@ -601,21 +601,23 @@ def test_a_resource_being_created_carries_the_tags_it_is_created_with(user_with:
 def test_a_role_s_permissions_boundary_is_in_the_context_of_creating_and_changing_it(
     enforcing: SandboxClient, user_with: Callable[..., Any]
 ) -> None:
+    stream_only = {"Effect": "Allow", "Action": "appstream:Stream", "Resource": "*"}
     boundary = enforcing.boto3("iam").create_policy(
-        PolicyName="test-boundary", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        PolicyName="test-boundary", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [stream_only]})
     )["Policy"]["Arn"]
     within = {"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::${aws:PrincipalAccount}:policy/test-boundary"}}
     iam = user_with(
         {"Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy"], "Resource": "*", "Condition": within}
     )("iam")
     trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    inline = json.dumps({"Version": "2012-10-17", "Statement": [stream_only]})
     with pytest.raises(ClientError, match="iam:CreateRole"):
         iam.create_role(RoleName="unbounded-role", AssumeRolePolicyDocument=trust)
     iam.create_role(RoleName="bounded-role", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary)
-    iam.put_role_policy(RoleName="bounded-role", PolicyName="p", PolicyDocument=trust)
+    iam.put_role_policy(RoleName="bounded-role", PolicyName="p", PolicyDocument=inline)
     enforcing.boto3("iam").create_role(RoleName="legacy-role", AssumeRolePolicyDocument=trust)
     with pytest.raises(ClientError, match="iam:PutRolePolicy"):
-        iam.put_role_policy(RoleName="legacy-role", PolicyName="p", PolicyDocument=trust)
+        iam.put_role_policy(RoleName="legacy-role", PolicyName="p", PolicyDocument=inline)
 
 
 def _session_role(enforcing: SandboxClient, name: str, trust_principal: dict[str, Any], *statements: Any,
@@ -628,7 +630,8 @@ def _session_role(enforcing: SandboxClient, name: str, trust_principal: dict[str
     if boundary:
         extra["PermissionsBoundary"] = boundary
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), **extra)
-    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    nothing = {"Effect": "Deny", "Action": "ec2:DeleteVpc", "Resource": "arn:aws:ec2:*:*:vpc/vpc-none"}
+    document = {"Version": "2012-10-17", "Statement": list(statements) or [nothing]}
     iam.put_role_policy(RoleName=name, PolicyName="permissions", PolicyDocument=json.dumps(document))
     return f"arn:aws:iam::{ACCOUNT}:role/{name}"
 
@@ -684,18 +687,18 @@ def test_assuming_a_role_needs_its_trust_policy(enforcing: SandboxClient, user_w
     user = user_with(allow_assume)
     stranger_role = _session_role(enforcing, "trusts-someone-else", {"AWS": f"arn:aws:iam::{ACCOUNT}:user/other"})
     with pytest.raises(ClientError, match="sts:AssumeRole"):
-        user("sts").assume_role(RoleArn=stranger_role, RoleSessionName="s")
+        user("sts").assume_role(RoleArn=stranger_role, RoleSessionName="sess")
     # A trust policy naming the account needs the identity policy too; one naming the user does not.
     account_role = _session_role(enforcing, "trusts-the-account", {"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
-    user("sts").assume_role(RoleArn=account_role, RoleSessionName="s")
+    user("sts").assume_role(RoleArn=account_role, RoleSessionName="sess")
     bare = user_with({"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"})
     with pytest.raises(ClientError, match="sts:AssumeRole"):
-        bare("sts").assume_role(RoleArn=account_role, RoleSessionName="s")
+        bare("sts").assume_role(RoleArn=account_role, RoleSessionName="sess")
     named_role = _session_role(enforcing, "trusts-the-user", {"AWS": bare.user_arn}, actions=("sts:AssumeRole",))
-    bare("sts").assume_role(RoleArn=named_role, RoleSessionName="s")
+    bare("sts").assume_role(RoleArn=named_role, RoleSessionName="sess")
     # Session tags need sts:TagSession in the trust policy.
     with pytest.raises(ClientError, match="sts:TagSession"):
-        bare("sts").assume_role(RoleArn=named_role, RoleSessionName="s", Tags=[{"Key": "tenant", "Value": "alpha"}])
+        bare("sts").assume_role(RoleArn=named_role, RoleSessionName="sess", Tags=[{"Key": "tenant", "Value": "alpha"}])
 
 
 def test_a_role_session_is_capped_by_the_role_s_boundary(
@@ -711,7 +714,7 @@ def test_a_role_session_is_capped_by_the_role_s_boundary(
         enforcing, "bounded-session-role", {"AWS": user.user_arn}, {"Effect": "Allow", "Action": "*", "Resource": "*"},
         boundary=boundary,
     )  # fmt: skip
-    session = _session_client(enforcing, user("sts").assume_role(RoleArn=role, RoleSessionName="s")["Credentials"])
+    session = _session_client(enforcing, user("sts").assume_role(RoleArn=role, RoleSessionName="sess")["Credentials"])
     session("ec2").describe_vpcs()
     with pytest.raises(ClientError, match="permissions boundary"):
         session("iam").create_user(UserName="not-within-the-boundary")
