@@ -22,7 +22,9 @@ description:
     O(tenant). A user is a candidate for deletion (O(state=absent) or O(purge_users)) only when it is
     associated with one of those stacks or listed explicitly, and it is deleted only when it has no
     association with any other stack; otherwise it is only disassociated from the tenant's stacks, so
-    a user shared with another tenant keeps its access there.
+    a user shared with another tenant keeps its access there. Likewise a listed user that is also on a
+    stack outside the managed set is never enabled or disabled: that tenant's runs decide it. The module
+    warns, naming the user and the other stacks, each time it leaves such a user as it is.
   - Per-user errors of the batch calls (for example a user-pool user on a stack whose fleet is joined to
     a domain, which AWS refuses) fail the task with one line per user and stack, after every other
     change of the run has been made.
@@ -102,7 +104,8 @@ attributes:
   diff_mode:
     details: Users whose state or associations change, before and after.
 notes:
-  - A user present in several tenants' lists is shared; the last run decides whether it is enabled.
+  - A user on several tenants' stacks is shared; its enabled state and its existence are left to the
+    tenants' operators (the runs say so), only each tenant's association with it is managed.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -222,6 +225,14 @@ plan:
       sample: []
     kept_shared:
       description: Users only disassociated because they are associated with stacks outside the managed set.
+      type: list
+      elements: str
+      returned: always
+      sample: []
+    skipped_shared:
+      description:
+        - Listed users whose enabled state was not changed because they are also on stacks outside the managed
+          set (another tenant's); the run warns about each.
       type: list
       elements: str
       returned: always
@@ -376,6 +387,26 @@ class UserPool:
             pass  # already gone: the goal is reached
 
 
+class SharedUsers:
+    """The stacks outside the managed set each user is on, read once per user when asked."""
+
+    def __init__(self, pool: UserPool, managed: set[str]) -> None:
+        self.pool = pool
+        self.managed = managed
+        self.tenant = pool.module.params["tenant"]
+        self._found: dict[str, list[str]] = {}
+
+    def of(self, email: str) -> list[str]:
+        if email not in self._found:
+            self._found[email] = self.pool.other_stacks(email, self.managed)
+        return self._found[email]
+
+    def describe(self, email: str) -> str:
+        return (
+            f"user {email} is also on stack(s) {', '.join(self.of(email))}, which tenant {self.tenant} does not manage"
+        )
+
+
 def _pairs(errors: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [
         (e["UserStackAssociation"]["UserName"], e["UserStackAssociation"]["StackName"])
@@ -490,14 +521,20 @@ def run(module: Any, pool: UserPool, managed: list[str]) -> None:
         params["purge_stacks"],
         default_stacks=params["stacks"],
     )
-    # Deletion is decided per candidate: a user with a stack outside the managed set is shared.
-    kept_shared = []
+    # The user pool is the account's: a user also on a stack outside the managed set belongs to another
+    # tenant as well, whose run decides whether it exists and may sign in. Such a user is never enabled,
+    # disabled or deleted here; only its association with the managed stacks is ours (one read per user).
     managed_set = set(managed)
-    for email in plan.delete_candidates:
-        if pool.other_stacks(email, managed_set):
-            kept_shared.append(email)
-        else:
-            plan.delete.append(email)
+    others = SharedUsers(pool, managed_set)
+    kept_shared = [email for email in plan.delete_candidates if others.of(email)]
+    plan.delete.extend(email for email in plan.delete_candidates if not others.of(email))
+    skipped_shared = sorted(email for email in {*plan.enable, *plan.disable} if others.of(email))
+    plan.enable = [email for email in plan.enable if email not in skipped_shared]
+    plan.disable = [email for email in plan.disable if email not in skipped_shared]
+    for email in skipped_shared:
+        module.warn(f"{others.describe(email)}: it is neither enabled nor disabled here")
+    for email in kept_shared:
+        module.warn(f"{others.describe(email)}: it is only disassociated from the tenant's stacks, not deleted")
     for email in plan.name_mismatches:
         module.warn(f"user {email}: first or last name differs from the user pool; AWS cannot rename a user")
 
@@ -579,6 +616,7 @@ def run(module: Any, pool: UserPool, managed: list[str]) -> None:
             "disassociate": [f"{u}@{s}" for u, s in plan.disassociate],
             "delete": sorted(plan.delete),
             "kept_shared": sorted(kept_shared),
+            "skipped_shared": skipped_shared,
         },
     }
     if pool.errors:
