@@ -12,8 +12,13 @@ short_description: Manage the SAML federation of one AppStream tenant (IAM ident
 description:
   - Ensures the IAM SAML identity provider holding the customer IdP's metadata, and the IAM role the IdP's
     users assume to stream from the tenant's stack, with a trust policy for that provider only
-    (C(sts:AssumeRoleWithSAML), C(sts:TagSession), persistent NameID) and an inline policy allowing
-    C(appstream:Stream) on the tenant stack only, for the signed-in user only.
+    (C(sts:AssumeRoleWithSAML), C(sts:TagSession), persistent NameID, the AWS sign-in endpoint as SAML
+    audience) and an inline policy allowing C(appstream:Stream) on the tenant stack only, for the
+    signed-in user only.
+  - The role is created within a permissions boundary (O(permissions_boundary)), and a role found without
+    it is put back within it. The boundary allows nothing but C(appstream:Stream) of a signed-in SAML user
+    (C(policies/saml-role-boundary.json)), so whatever the role's trust or inline policy become, it can
+    never be used for more; the deployer policy refuses any streaming role outside it.
   - Both carry the tenant's ownership tags. A provider or role of that name owned by another tenant, or
     untagged, is never changed or deleted (C(amazon.aws.iam_role) and C(community.aws.iam_saml_federation)
     adopt whatever has the name, which is why the toolkit has its own module).
@@ -45,11 +50,25 @@ options:
     description: Name of the role's inline streaming policy.
     type: str
     default: appstream-stream
+  permissions_boundary:
+    description:
+      - ARN of the managed policy that is the role's permissions boundary.
+      - Defaults to C(arn:<partition>:iam::<account>:policy/appstream-tenant-toolkit/saml-role-boundary), the
+        policy the operator creates once per account from C(policies/saml-role-boundary.json) (the deployer
+        cannot create or change policies). AWS refuses to create the role while it does not exist.
+    type: str
+  saml_audience:
+    description:
+      - The SAML audience (C(SAML:aud)) the IdP's assertions must name.
+      - The AWS sign-in endpoint for SAML; a regional endpoint when the IdP posts to one.
+    type: str
+    default: https://signin.aws.amazon.com/saml
   state:
     description:
       - C(present) creates or updates the provider and the role; C(absent) deletes the role (its inline and
         attached policies first) and then the provider, each only when owned by the tenant.
       - The deployer needs C(iam:DetachRolePolicy) on the role only if someone attached managed policies to it.
+      A role found without the permissions boundary is put within it before its policies are deleted.
     type: str
     choices: [present, absent]
     default: present
@@ -118,7 +137,9 @@ saml_provider:
   type: dict
   returned: always
 role:
-  description: The role after the run (empty when absent); C(arn), C(max_session_duration), C(tags).
+  description:
+    - The role after the run (empty when absent); C(arn), C(max_session_duration), C(permissions_boundary),
+      C(tags).
   type: dict
   returned: always
 plan:
@@ -133,8 +154,12 @@ kept:
   returned: always
 """
 
+import contextlib
 import json
 from typing import Any
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    import botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -172,6 +197,10 @@ class Account:
 
     def iam_arn(self, kind: str, name: str) -> str:
         return f"arn:{self.partition}:iam::{self.id}:{kind}/{name}"
+
+
+# The boundary's path and name in the account (scripts/deployer_policy_parts.py BOUNDARY_PATH/BOUNDARY_NAME).
+BOUNDARY_POLICY = "appstream-tenant-toolkit/saml-role-boundary"
 
 
 class Found(ResourceKind):
@@ -260,6 +289,7 @@ class FederatedRole(Found):
         self.provider_arn = provider_arn
         stack = self.params["stack_name"] or ""
         self.stack_arn = f"arn:{account.partition}:appstream:{module.region}:{account.id}:stack/{stack}"
+        self.boundary = self.params["permissions_boundary"] or account.iam_arn("policy", BOUNDARY_POLICY)
 
     @property
     def name(self) -> str:
@@ -293,7 +323,11 @@ class FederatedRole(Found):
                     "Principal": {"Federated": self.provider_arn},
                     # sts:TagSession lets the IdP pass session tags (AppStream entitlements, session context).
                     "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                    "Condition": {"StringEquals": {"SAML:sub_type": "persistent"}},
+                    # Only assertions for the AWS sign-in endpoint (IAM User Guide, "Create a role for SAML
+                    # 2.0 federation": a StringEquals condition on saml:aud).
+                    "Condition": {
+                        "StringEquals": {"SAML:sub_type": "persistent", "SAML:aud": self.params["saml_audience"]}
+                    },
                 }
             ],
         }
@@ -318,6 +352,7 @@ class FederatedRole(Found):
             "description": self.params["role_description"]
             or f"AppStream streaming role of tenant {self.tenant} (SAML federation)",
             "max_session_duration": self.params["max_session_duration"],
+            "permissions_boundary": self.boundary,
             "trust_policy": self.trust_policy(),
             "stream_policy": self.stream_policy(),
         }
@@ -326,6 +361,7 @@ class FederatedRole(Found):
         return {
             "description": resource.get("Description", ""),
             "max_session_duration": resource.get("MaxSessionDuration"),
+            "permissions_boundary": boundary_of(resource),
             "trust_policy": as_document(resource.get("AssumeRolePolicyDocument")),
             "stream_policy": resource.get("StreamPolicy"),
         }
@@ -339,19 +375,43 @@ class FederatedRole(Found):
         )
 
     def create(self, desired: dict[str, Any], tags: dict[str, str]) -> dict[str, Any] | None:
-        self.iam.create_role(
-            RoleName=self.name,
-            AssumeRolePolicyDocument=json.dumps(desired["trust_policy"]),
-            Description=desired["description"],
-            MaxSessionDuration=desired["max_session_duration"],
-            Tags=dict_to_list(tags),
-            aws_retry=True,
-        )
+        with self._boundary_must_exist():
+            self.iam.create_role(
+                RoleName=self.name,
+                AssumeRolePolicyDocument=json.dumps(desired["trust_policy"]),
+                Description=desired["description"],
+                MaxSessionDuration=desired["max_session_duration"],
+                PermissionsBoundary=self.boundary,
+                Tags=dict_to_list(tags),
+                aws_retry=True,
+            )
         self._put_stream_policy()
         return self.find()
 
+    @contextlib.contextmanager
+    def _boundary_must_exist(self) -> Any:
+        """AWS answers NoSuchEntity for a boundary policy that does not exist: say what to do about it."""
+        try:
+            yield
+        except botocore.exceptions.ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "NoSuchEntity":
+                raise
+            self.module.fail_json(
+                msg=f"permissions_boundary: the policy {self.boundary} does not exist. Create it once per account "
+                "from policies/saml-role-boundary.json (docs/operator-guide.md, IAM permissions of the deployer)"
+            )
+
+    def _put_boundary(self) -> None:
+        with self._boundary_must_exist():
+            self.iam.put_role_permissions_boundary(
+                RoleName=self.name, PermissionsBoundary=self.boundary, aws_retry=True
+            )
+
     def update(self, resource: dict[str, Any], plan: Plan) -> dict[str, Any] | None:
         wanted = self.desired()
+        # The boundary first: the deployer may change the role's policies only once it is within it.
+        if "permissions_boundary" in plan.changes:
+            self._put_boundary()
         if "trust_policy" in plan.changes:
             self.iam.update_assume_role_policy(
                 RoleName=self.name, PolicyDocument=json.dumps(wanted["trust_policy"]), aws_retry=True
@@ -375,7 +435,10 @@ class FederatedRole(Found):
 
     def delete(self, resource: dict[str, Any]) -> None:
         # IAM refuses to delete a role that still has policies: the role is the tenant's own, so the
-        # policies attached to it go with it. (A federated role has no instance profile.)
+        # policies attached to it go with it. (A federated role has no instance profile.) The deployer may
+        # delete the policies of a role within the boundary only: a role made before it is put within it.
+        if boundary_of(resource) != self.boundary:
+            self._put_boundary()
         for page in self.iam.get_paginator("list_role_policies").paginate(RoleName=self.name):
             for policy in page["PolicyNames"]:
                 self.iam.delete_role_policy(RoleName=self.name, PolicyName=policy, aws_retry=True)
@@ -390,8 +453,14 @@ class FederatedRole(Found):
         return {
             "arn": resource.get("Arn", self.arn),
             "max_session_duration": resource.get("MaxSessionDuration"),
+            "permissions_boundary": boundary_of(resource),
             "tags": self.current_tags(resource),
         }
+
+
+def boundary_of(role: dict[str, Any]) -> str | None:
+    """The ARN of a role's permissions boundary, as GetRole returns it."""
+    return (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
 
 
 def main() -> None:
@@ -403,6 +472,8 @@ def main() -> None:
         max_session_duration=dict(type="int", default=3600),
         stack_name=dict(type="str"),
         policy_name=dict(type="str", default="appstream-stream"),
+        permissions_boundary=dict(type="str"),
+        saml_audience=dict(type="str", default="https://signin.aws.amazon.com/saml"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         **tenant_argument_spec(wait_timeout=60),
     )
