@@ -99,6 +99,9 @@ WITHOUT_RESOURCE_LEVEL = {
     "appstream:DisableUser",
     "appstream:EnableUser",
 }
+# Creates the Service Authorization Reference gives no resource type: authorised on "*", with the context
+# (request tags) of the call.
+CREATES_WITHOUT_RESOURCE_TYPE = {"ds:CreateMicrosoftAD", "ds:CreateDirectory"}
 # Reads of a collection, naming no single resource (or only as a filter): evaluated on "*".
 COLLECTION_READS = {
     "appstream:DescribeDirectoryConfigs",
@@ -788,9 +791,10 @@ class Resolver:
             return None
         backend = applicationautoscaling_backends[ACCOUNT_ID][request.region]
         target = backend.targets.get(dimension, {}).get(resource_id)
+        context = scaling_context(params)
         if target is None:
-            return [Target(request.arn("application-autoscaling", "scalable-target/*"))], {}
-        return [Target(target.arn, {})], {}
+            return [Target(request.arn("application-autoscaling", "scalable-target/*"))], context
+        return [Target(target.arn, {})], context
 
     # -- the sandbox's own backends ---------------------------------------------------------------------
     def _appstream(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:
@@ -1598,8 +1602,20 @@ def ds_ec2_authorisations(request: Request, existing: dict[str, list[Target]]) -
     return []
 
 
+def scaling_context(params: dict[str, Any]) -> dict[str, list[str]]:
+    """Application Auto Scaling's own condition keys, from the request (Application Auto Scaling User
+    Guide, "How Application Auto Scaling works with IAM": service-namespace and scalable-dimension)."""
+    found = {}
+    for key, parameter in (("service-namespace", "ServiceNamespace"), ("scalable-dimension", "ScalableDimension")):
+        if isinstance(params.get(parameter), str):
+            found[f"application-autoscaling:{key}"] = [params[parameter]]
+    return found
+
+
 # Condition keys this module puts in request contexts (exactly, or as a prefix before the tag key).
 MODELLED_KEYS = {
+    "application-autoscaling:service-namespace",
+    "application-autoscaling:scalable-dimension",
     "aws:tagkeys",
     "aws:requestedregion",
     "aws:viaawsservice",

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sandbox import iam_enforce
 from sandbox.iam_enforce import ACTION_OF_OPERATION, UNAUTHORISED_CALLS, action_of
 from tests.helpers import ROOT, load_plugin
 
@@ -25,6 +26,9 @@ _parts = load_plugin("scripts/deployer_policy_parts.py")
 MANAGED_POLICY_SIZE = _parts.MANAGED_POLICY_SIZE
 policy_size = _parts.policy_size
 managed_policy_parts = _parts.managed_policy_parts
+per_tenant = _parts.per_tenant
+render = _parts.render
+TOOLKIT = _parts.TOOLKIT
 
 __all__ = [
     "ACTION_OF_OPERATION",
@@ -32,7 +36,9 @@ __all__ = [
     "UNAUTHORISED_CALLS",
     "action_of",
     "managed_policy_parts",
+    "per_tenant",
     "policy_size",
+    "render",
 ]
 
 
@@ -69,8 +75,100 @@ BOUNDARY_ARN = f"arn:aws:iam::123456789012:policy{BOUNDARY_PATH}{BOUNDARY_NAME}"
 
 def bootstrap_account(iam: Any) -> str:
     """As the account's administrator (root on the sandbox): create the SAML roles' boundary policy."""
-    created = iam.create_policy(
-        PolicyName=BOUNDARY_NAME, Path=BOUNDARY_PATH, PolicyDocument=BOUNDARY.read_text()
-    )["Policy"]["Arn"]
+    created = iam.create_policy(PolicyName=BOUNDARY_NAME, Path=BOUNDARY_PATH, PolicyDocument=BOUNDARY.read_text())[
+        "Policy"
+    ]["Arn"]
     assert created == BOUNDARY_ARN, created
     return created
+
+
+# Writes the policy allows whatever the resource's owner, because AWS gives nothing to scope them by: the
+# AppStream user pool and directory configs have no resource-level permissions, and the scaling of any
+# AppStream fleet is one scalable target among others (service-namespace and dimension are its only keys).
+WITHOUT_OWNER = {
+    "appstream:CreateDirectoryConfig",
+    "appstream:CreateUser",
+    "appstream:DeleteDirectoryConfig",
+    "appstream:DeleteUser",
+    "appstream:DisableUser",
+    "appstream:EnableUser",
+    "appstream:UpdateDirectoryConfig",
+    "application-autoscaling:DeleteScalingPolicy",
+    "application-autoscaling:DeleteScheduledAction",
+    "application-autoscaling:DeregisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:PutScheduledAction",
+    "application-autoscaling:RegisterScalableTarget",
+}
+# The request context of the calls the scaling statement is for (their only condition keys).
+_SCALING = {
+    "application-autoscaling:service-namespace": ["appstream"],
+    "application-autoscaling:scalable-dimension": ["appstream:fleet:DesiredCapacity"],
+}
+
+
+def _example_arn(pattern: str, tenant: str) -> str:
+    """A concrete ARN a Resource pattern covers, named after `tenant` where the pattern names one."""
+    named = pattern.replace("${aws:PrincipalTag/tenant}", tenant)
+    return named.replace("*", "x").replace("?", "x").replace("arn:aws:iam::x:", "arn:aws:iam::123456789012:")
+
+
+def _judge(document: dict[str, Any], action: str, arn: str, context: dict[str, list[str]]) -> bool:
+    checks = [iam_enforce.Authorisation(action, arn, dict(context))]
+    return iam_enforce.evaluate(iam_enforce.statements_of([document]), checks).allowed
+
+
+def _principal_context(principal_tags: dict[str, str]) -> dict[str, list[str]]:
+    context = {"aws:principalaccount": ["123456789012"], "aws:viaawsservice": ["false"], **_SCALING}
+    return context | {f"aws:principaltag/{k}": [v] for k, v in principal_tags.items()}
+
+
+def writes_allowed_on(
+    document: dict[str, Any], resource_tags: dict[str, str], principal_tags: dict[str, str]
+) -> set[str]:
+    """The writes the policy allows on an existing resource with `resource_tags` (its name, where it has one
+    of a tenant, being that tenant's), judged by the enforcing sandbox's evaluator: every write action of
+    every Allow statement, on an example of each resource the statement names."""
+    context = _principal_context(principal_tags) | {
+        f"aws:resourcetag/{k}".lower(): [v] for k, v in resource_tags.items()
+    }
+    owner = resource_tags.get("tenant", "someone")
+    allowed = set()
+    for statement in document["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        for action in as_list(statement["Action"]):
+            if is_read_only(action):
+                continue
+            for pattern in as_list(statement["Resource"]):
+                arns = [_example_arn(pattern, owner)]
+                # A rule is never authorised alone: its security group is the call's required resource.
+                arns += [
+                    arn.replace(":security-group-rule/", ":security-group/")
+                    for arn in arns
+                    if ":security-group-rule/" in arn
+                ]
+                if all(_judge(document, action, arn, context) for arn in arns):
+                    allowed.add(action)
+    return allowed
+
+
+def creations_allowed_with(
+    document: dict[str, Any], request_tags: dict[str, str], principal_tags: dict[str, str]
+) -> set[str]:
+    """The create calls the policy allows with the request tags `request_tags` (a new resource carries them:
+    aws:ResourceTag as aws:RequestTag), among the actions of the statements conditioned on request tags."""
+    tags = {f"aws:requesttag/{k}".lower(): [v] for k, v in request_tags.items()}
+    tags |= {f"aws:resourcetag/{k}".lower(): [v] for k, v in request_tags.items()}
+    context = _principal_context(principal_tags) | tags | {"aws:tagkeys": list(request_tags)}
+    owner = request_tags.get("tenant", "someone")
+    allowed = set()
+    for statement in document["Statement"]:
+        keys = {key for operator in statement.get("Condition", {}).values() for key in operator}
+        if statement["Effect"] != "Allow" or "aws:RequestTag/managed-by" not in keys:
+            continue
+        for action in as_list(statement["Action"]):
+            for pattern in as_list(statement["Resource"]):
+                if _judge(document, action, _example_arn(pattern, owner), context):
+                    allowed.add(action)
+    return allowed
