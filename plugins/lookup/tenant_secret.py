@@ -34,6 +34,12 @@ options:
     type: str
     choices: [error, skip]
     default: error
+  shared_credentials_file:
+    description:
+      - A credentials file holding the profile given as O(profile), for a tenant session written by the
+        C(iconeus.tenant_toolkit.tenant_session) lookup. A lookup runs in the controller, where a play's
+        C(AWS_SHARED_CREDENTIALS_FILE) is not set.
+    type: path
 extends_documentation_fragment:
   - amazon.aws.boto3
   - amazon.aws.common.plugins
@@ -56,6 +62,9 @@ _raw:
   elements: str
 """
 
+import contextlib
+import os
+from collections.abc import Iterator
 from typing import Any
 
 from ansible.errors import AnsibleLookupError
@@ -63,6 +72,26 @@ from ansible.utils.display import Display
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws import secrets
+
+_CREDENTIALS_FILE = "AWS_SHARED_CREDENTIALS_FILE"
+
+
+@contextlib.contextmanager
+def credentials_file(path: str | None) -> Iterator[None]:
+    """botocore reads AWS_SHARED_CREDENTIALS_FILE when it resolves a profile: set it for this lookup only
+    (each task's lookups run in a worker process of their own)."""
+    if not path:
+        yield
+        return
+    before = os.environ.get(_CREDENTIALS_FILE)
+    os.environ[_CREDENTIALS_FILE] = path
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(_CREDENTIALS_FILE, None)
+        else:
+            os.environ[_CREDENTIALS_FILE] = before
 
 
 class LookupModule(AWSLookupBase):
@@ -74,6 +103,12 @@ class LookupModule(AWSLookupBase):
         retry = AWSRetry.jittered_backoff(
             retries=10, delay=1, max_delay=30, catch_extra_error_codes=secrets.RETRY_CODES
         )
+        with credentials_file(self.get_option("shared_credentials_file")):
+            return self._read(terms, variables, tenant, field, on_missing, retry)
+
+    def _read(
+        self, terms: list[str], variables: Any, tenant: str, field: str, on_missing: str, retry: Any
+    ) -> list[str]:
         client = self.client("secretsmanager", retry)
         values = []
         for term in terms:
