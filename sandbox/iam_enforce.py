@@ -10,9 +10,10 @@ conditions. This module builds what AWS's evaluation works on, per request:
 
 - the principal: the access key id of the SigV4 credential. A key of an IAM user of the sandbox's
   moto IAM backend is evaluated against that user's policies (inline, attached managed, and those of
-  its groups). Any other key (the sandbox's usual `testing`, keys of assumed roles) and unsigned
-  requests stand for the account root, which IAM policies do not restrict: they are allowed. The
-  signature is not verified: on the sandbox the key id alone names the principal.
+  its groups) and its permissions boundary; a key STS issued for a role session against the role's
+  policies and boundary, with the session's tags (over the role's) as aws:PrincipalTag. Any other key
+  (the sandbox's usual `testing`) and unsigned requests stand for the account root, which IAM policies
+  do not restrict: they are allowed. The signature is not verified: the key id alone names the principal.
 - the action: `<service prefix>:<Operation>`, or the IAM action named differently from the API
   operation (ACTION_OF_OPERATION: AWS Budgets' permissions are coarser than its API).
 - the resources: the ARN of each resource the call names or creates (a resource not created yet has
@@ -20,17 +21,23 @@ conditions. This module builds what AWS's evaluation works on, per request:
   request and, for existing resources, from moto's or the sandbox's own backends.
 - the context: aws:RequestTag/<key> and aws:TagKeys (tags the request sets: context of the resources
   it creates, and of the resources a tagging call tags), aws:ResourceTag/<key> (tags of an existing
-  resource), ec2:CreateAction (tagging while creating), iam:PassedToService,
-  iam:AWSServiceName, kms:ViaService, aws:ViaAWSService, aws:PrincipalArn and aws:RequestedRegion.
+  resource; of a resource being created, the tags it is created with), ec2:CreateAction (tagging while
+  creating), iam:PassedToService, iam:AWSServiceName, iam:PermissionsBoundary, kms:ViaService,
+  kms:GrantIsForAWSResource, aws:ViaAWSService, Application Auto Scaling's service-namespace and
+  scalable-dimension, aws:PrincipalArn, aws:PrincipalTag/<key> and aws:RequestedRegion (MODELLED_KEYS).
 - the dependent authorisations AWS adds to a call: ec2:CreateTags when an EC2 create call carries
-  TagSpecifications, the Tag action of IAM, Secrets Manager and FSx when a create call carries tags,
-  iam:PassRole for a role handed to AppStream, iam:CreateServiceLinkedRole when a service needs its
-  service-linked role, the Directory Service application authorisation an FSx file system joined to
-  a Managed AD needs, kms:CreateGrant through FSx for a customer key, fsx:CreateBackup for a final
-  backup (DEPENDENT_AUTHORISATIONS below lists them).
+  TagSpecifications, the Tag action of IAM, Secrets Manager, FSx, Directory Service, AppStream and
+  Budgets when a create call carries tags, sts:TagSession for session tags, iam:PassRole for a role
+  handed to AppStream, iam:CreateServiceLinkedRole when a service needs its service-linked role, the
+  Directory Service application authorisation an FSx file system joined to a Managed AD needs,
+  kms:CreateGrant through FSx for a customer key, fsx:CreateBackup for a final backup, the EC2 group
+  and interfaces Directory Service makes with the caller's rights (DEPENDENT_AUTHORISATIONS lists them).
 
-Evaluation follows AWS's identity-policy logic: an explicit Deny wins; otherwise every resource of every
-authorisation must be matched by an Allow statement whose action, resource and conditions all match.
+Evaluation follows AWS's policy evaluation logic: an explicit Deny wins; otherwise every resource of every
+authorisation must be matched by an Allow statement whose action, resource and conditions all match, and
+by the principal's permissions boundary when it has one; sts:AssumeRole also needs the role's trust
+policy (which, naming the caller, needs no identity policy). Policy variables (`${aws:PrincipalTag/x}`)
+take their values from the request context in string and ARN conditions and in Resource.
 Condition operators: String(Not)Equals(IgnoreCase), String(Not)Like, Arn(Not)Equals, Arn(Not)Like,
 Bool, Null, each with IfExists and the ForAllValues:/ForAnyValue: qualifiers. Any other operator fails
 closed (an Allow holding it never applies, a Deny holding it always does) and is named in the

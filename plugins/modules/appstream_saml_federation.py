@@ -68,7 +68,7 @@ options:
       - C(present) creates or updates the provider and the role; C(absent) deletes the role (its inline and
         attached policies first) and then the provider, each only when owned by the tenant.
       - The deployer needs C(iam:DetachRolePolicy) on the role only if someone attached managed policies to it.
-      A role found without the permissions boundary is put within it before its policies are deleted.
+      - A role found without the permissions boundary is put within it before its policies are deleted.
     type: str
     choices: [present, absent]
     default: present

@@ -23,7 +23,7 @@ description:
     associated with one of those stacks or listed explicitly, and it is deleted only when it has no
     association with any other stack; otherwise it is only disassociated from the tenant's stacks, so
     a user shared with another tenant keeps its access there. Likewise a listed user that is also on a
-    stack outside the managed set is never enabled or disabled: that tenant's runs decide it. The module
+    stack outside the managed set is never enabled or disabled, which that tenant's runs decide. The module
     warns, naming the user and the other stacks, each time it leaves such a user as it is.
   - Per-user errors of the batch calls (for example a user-pool user on a stack whose fleet is joined to
     a domain, which AWS refuses) fail the task with one line per user and stack, after every other

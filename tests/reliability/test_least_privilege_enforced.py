@@ -90,7 +90,8 @@ def make_deployer(sandbox: SandboxClient, name: str, document: dict[str, Any]) -
     """As root: a user whose only permissions are `document`, attached as managed policies IAM accepts."""
     iam = sandbox.boto3("iam")
     iam.create_user(UserName=name)
-    for number, part in enumerate(policy.managed_policy_parts(document), start=1):
+    parts = policy.managed_policy_parts(document) if document["Statement"] else []
+    for number, part in enumerate(parts, start=1):
         created = iam.create_policy(PolicyName=f"{name}-{number}", PolicyDocument=json.dumps(part))
         iam.attach_user_policy(UserName=name, PolicyArn=created["Policy"]["Arn"])
     assert not iam.list_user_policies(UserName=name)["PolicyNames"]
@@ -343,9 +344,11 @@ def test_the_deployer_cannot_touch_what_is_not_the_toolkit_s(enforcing: SandboxC
 @pytest.mark.parametrize(
     ("missing", "action"),
     [
-        # Tagging while creating is authorised on its own: without it the very first creation stops.
-        ("Ec2TagOnlyWhileCreating", "ec2:CreateTags"),
+        # Without it the very first creation stops.
+        ("Ec2CreateOnlyResourcesTaggedForATenant", "ec2:CreateVpc"),
         ("TenantSecretsCreateTaggedForATenant", "secretsmanager:CreateSecret"),
+        # The role's creation needs the boundary statement (and the boundary itself).
+        ("FederatedRolesCreateTaggedForATenantWithinTheBoundary", "iam:CreateRole"),
     ],
 )
 def test_a_policy_missing_one_statement_stops_the_converge_naming_the_action(
@@ -769,7 +772,8 @@ def other_tenant_decoys(sandbox: SandboxClient) -> dict[str, str]:
     """As root: resources of toolkit tenant B (managed-by and tenant tags), as another tenant's runs made them."""
     tags = {"tenant": TENANT_B, "managed-by": TOOLKIT}
     vpc, _subnets, _group = _network(sandbox, "10.94.0.0/16", tags)
-    own_vpc, _own_subnets, _own_group = _network(sandbox, "10.95.0.0/16", {**tags, "tenant": SESSION_TENANT})
+    own = [{"ResourceType": "vpc", "Tags": _tag_list({**tags, "tenant": SESSION_TENANT})}]
+    own_vpc = sandbox.boto3("ec2", REGION).create_vpc(CidrBlock="10.95.0.0/16", TagSpecifications=own)["Vpc"]["VpcId"]
     sandbox.boto3("appstream", REGION).create_fleet(
         Name=f"{TENANT_B}-fleet",
         ImageName=demo_tenant(TENANT_B)["appstream"]["base_image"],
