@@ -231,7 +231,6 @@ actions:
   sample: [create GPO, write Drives.xml, bump version to 65536, link to OU=Users,OU=CORP,DC=corp,DC=example,DC=com]
 """
 
-import uuid
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -240,47 +239,21 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.connecti
     directory_params,
     fail,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.dn import escape_filter, same_dn
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo import (
     bump_user_version,
-    gpo_folder_sd,
     gpt_version,
     merge_extension_names,
-    merge_gplink,
-    parse_gplink,
-    remove_gplink,
-    render_gplink,
     split_version,
-    with_gpt_version,
 )
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo_object import GroupPolicyObject
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpp_drives import (
     DRIVE_MAPS_EXTENSIONS,
     drives_from_xml,
     render_drives_xml,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.ldap import Directory, first_value
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.security_descriptor import SecurityDescriptor
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.smb import FileShare
 
 DRIVES_PATH = "User\\Preferences\\Drives\\Drives.xml"
-GPO_ATTRIBUTES = ["cn", "displayName", "versionNumber", "gPCFileSysPath", "gPCUserExtensionNames", "flags"]
-
-
-def sysvol_location(file_sys_path: str, domain: str, guid: str) -> tuple[str, str]:
-    """(share, path inside it) of a GPO folder from its gPCFileSysPath."""
-    parts = [part for part in (file_sys_path or "").split("\\") if part]
-    if len(parts) >= 3:
-        return parts[1], "\\".join(parts[2:])
-    return "sysvol", f"{domain}\\Policies\\{guid}"
-
-
-def folder_acl_matches(current: SecurityDescriptor, wanted: SecurityDescriptor) -> bool:
-    return (
-        (current.owner or "").upper() == (wanted.owner or "").upper()
-        and current.dacl == wanted.dacl
-        and current.protected
-    )
 
 
 class GpoDriveMaps:
@@ -289,92 +262,31 @@ class GpoDriveMaps:
         self.params = module.params
         self.check = module.check_mode
         self.actions: list[str] = []
-        self.directory = Directory(directory_params(self.params))
-        self.policies_dn = f"CN=Policies,CN=System,{self.directory.domain_dn}"
-        self._share: FileShare | None = None
-
-    # -- connections --
-    def share(self, name: str = "sysvol") -> FileShare:
-        if self._share is None:
-            self._share = FileShare(
-                self.params["server"],
-                name,
-                self.params["username"],
-                self.params["password"],
-                auth_protocol=self.params["smb_auth_protocol"],
-                connect_timeout=self.params["connect_timeout"],
-            )
-        return self._share
+        self.gpo = GroupPolicyObject(
+            directory_params(self.params), self.params["smb_auth_protocol"], self.check, self.actions
+        )
 
     def close(self) -> None:
-        if self._share is not None:
-            self._share.close()
-        self.directory.close()
-
-    # -- reads --
-    def find_gpo(self) -> dict[str, Any] | None:
-        found = self.directory.search(
-            self.policies_dn,
-            f"(&(objectClass=groupPolicyContainer)(displayName={escape_filter(self.params['name'])}))",
-            GPO_ATTRIBUTES,
-            scope="LEVEL",
-        )
-        if len(found) > 1:
-            raise AdError(
-                f"{len(found)} GPOs are named {self.params['name']!r}: "
-                + ", ".join(first_value(entry["attributes"]["cn"]) for entry in found),
-                "ambiguous",
-            )
-        return found[0] if found else None
-
-    def linked_containers(self, guid: str) -> list[dict[str, Any]]:
-        return self.directory.search(
-            self.directory.domain_dn, f"(gPLink=*{escape_filter(guid)}*)", ["gPLink", "distinguishedName"]
-        )
-
-    def link_view(self, guid: str) -> list[dict[str, Any]]:
-        view = []
-        for entry in self.linked_containers(guid):
-            links = parse_gplink(first_value(entry["attributes"].get("gPLink")))
-            for order, link in enumerate(links, start=1):
-                if link.guid == guid.upper():
-                    view.append(
-                        {"target": entry["dn"], "enabled": link.enabled, "enforced": link.enforced, "order": order}
-                    )
-        return sorted(view, key=lambda item: item["target"].lower())
+        self.gpo.close()
 
     # -- present --
     def present(self) -> dict[str, Any]:
-        entry = self.find_gpo()
+        gpo = self.gpo
         name = self.params["name"]
-        domain = self.directory.domain
-        if entry is None:
-            guid = "{" + str(uuid.uuid4()).upper() + "}"
-            gpo_dn = f"CN={guid},{self.policies_dn}"
-            file_sys_path = f"\\\\{domain}\\SysVol\\{domain}\\Policies\\{guid}"
-            version, extensions, existing_xml, gpt_text = 0, "", None, None
-            before: dict[str, Any] = {"exists": False, "drives": [], "links": [], "version": 0}
-            self.actions.append("create GPO")
-            if not self.check:
-                self.create_gpo(gpo_dn, file_sys_path)
-        else:
-            gpo_dn = entry["dn"]
-            guid = first_value(entry["attributes"]["cn"]).upper()
-            file_sys_path = first_value(entry["attributes"].get("gPCFileSysPath")) or ""
-            version = int(first_value(entry["attributes"].get("versionNumber")) or 0)
-            extensions = first_value(entry["attributes"].get("gPCUserExtensionNames")) or ""
-            share_name, folder = sysvol_location(file_sys_path, domain, guid)
-            share = self.share(share_name)
-            gpt_text = share.read_text(f"{folder}\\GPT.INI")
-            existing_xml = share.read_text(f"{folder}\\{DRIVES_PATH}")
-            before = {
+        where, gpt_text = gpo.ensure(name)
+        if not where.created:
+            existing_xml = gpo.read_text(where, DRIVES_PATH)
+            before: dict[str, Any] = {
                 "exists": True,
                 "drives": drives_from_xml(existing_xml),
-                "links": self.link_view(guid),
-                "version": version,
+                "links": gpo.link_view(where.guid),
+                "version": where.version,
             }
-            self.repair_sysvol(gpo_dn, folder, gpt_text, version)
-        share_name, folder = sysvol_location(file_sys_path, domain, guid)
+        else:
+            existing_xml = None
+            before = {"exists": False, "drives": [], "links": [], "version": 0}
+        version = where.version
+        extensions = where.attribute("gPCUserExtensionNames")
 
         # Drive maps: compare the rendered file with what is there; version moves only on change.
         drives_after = before["drives"]
@@ -388,12 +300,13 @@ class GpoDriveMaps:
                 self.actions.append(f"bump version to {new_version}")
                 new_extensions = merge_extension_names(extensions, DRIVE_MAPS_EXTENSIONS, present=bool(wanted_xml))
                 if not self.check:
-                    self.write_drives(gpo_dn, share_name, folder, wanted_xml, new_version, new_extensions)
+                    gpo.write_file(where, DRIVES_PATH, wanted_xml.encode("utf-8") if wanted_xml else None)
+                    gpo.publish(where, new_version, {"gPCUserExtensionNames": new_extensions})
             elif wanted_xml and merge_extension_names(extensions, DRIVE_MAPS_EXTENSIONS) != extensions:
                 self.actions.append("register the drive maps extension")
                 if not self.check:
-                    self.directory.modify(
-                        gpo_dn,
+                    gpo.directory.modify(
+                        where.dn,
                         {
                             "gPCUserExtensionNames": [
                                 ("MODIFY_REPLACE", [merge_extension_names(extensions, DRIVE_MAPS_EXTENSIONS)])
@@ -402,13 +315,13 @@ class GpoDriveMaps:
                     )
             drives_after = drives_from_xml(wanted_xml) if wanted_xml else []
 
-        links_after = self.ensure_links(gpo_dn, guid, before["links"])
+        links_after = gpo.ensure_links(where, before["links"], self.params["links"], self.params["purge_links"])
         after = {"exists": True, "drives": drives_after, "links": links_after, "version": new_version}
         return {
             "changed": bool(self.actions),
-            "guid": guid,
-            "dn": gpo_dn,
-            "path": file_sys_path,
+            "guid": where.guid,
+            "dn": where.dn,
+            "path": where.file_sys_path,
             "version": {"number": new_version, **split_version(new_version)},
             "drives": drives_after,
             "links": links_after,
@@ -421,7 +334,7 @@ class GpoDriveMaps:
         group = drive.pop("group", None)
         if group:
             try:
-                drive["group_sid"] = self.directory.resolve_sid(group)
+                drive["group_sid"] = self.gpo.directory.resolve_sid(group)
             except AdError as err:
                 if not (self.check and err.kind == "missing"):
                     raise
@@ -429,137 +342,9 @@ class GpoDriveMaps:
             drive["group_name"] = group
         return drive
 
-    def create_gpo(self, gpo_dn: str, file_sys_path: str) -> None:
-        directory = self.directory
-        directory.add(
-            gpo_dn,
-            ["top", "container", "groupPolicyContainer"],
-            {
-                "displayName": self.params["name"],
-                "gPCFileSysPath": file_sys_path,
-                "versionNumber": "0",
-                "gPCFunctionalityVersion": "2",
-                "flags": "0",
-            },
-        )
-        for child in ("User", "Machine"):
-            directory.add(f"CN={child},{gpo_dn}", ["top", "container"], {})
-        guid = gpo_dn.split(",", 1)[0].split("=", 1)[1]
-        share_name, folder = sysvol_location(file_sys_path, directory.domain, guid)
-        self.repair_sysvol(gpo_dn, folder, None, 0, share_name=share_name, quiet=True)
-
-    def repair_sysvol(
-        self,
-        gpo_dn: str,
-        folder: str,
-        gpt_text: str | None,
-        version: int,
-        share_name: str = "sysvol",
-        quiet: bool = False,
-    ) -> None:
-        """Make the SYSVOL side match the AD object: folder, ACL, User/Machine and GPT.INI."""
-        share = self.share(share_name)
-        ds_sd = self.directory.read_sd(gpo_dn, flags=0x7)
-        wanted = gpo_folder_sd(ds_sd)
-        missing_folder = not share.exists(folder)
-        if missing_folder:
-            if not quiet:
-                self.actions.append(f"recreate the SYSVOL folder {folder}")
-            if self.check:
-                return
-            share.makedirs(folder)
-        current = share.get_sd(folder)
-        if not folder_acl_matches(current, wanted):
-            if not quiet and not missing_folder:
-                self.actions.append("restore the SYSVOL folder ACL from the GPO's AD ACL")
-            if not self.check:
-                share.set_sd(folder, wanted, set_owner=True, set_group=True)
-        for child in ("Machine", "User"):
-            if not share.exists(f"{folder}\\{child}"):
-                if not quiet and not missing_folder:
-                    self.actions.append(f"recreate {folder}\\{child}")
-                if not self.check:
-                    share.mkdir(f"{folder}\\{child}")
-        if gpt_text is None and not share.exists(f"{folder}\\GPT.INI"):
-            if not quiet and not missing_folder:
-                self.actions.append("recreate GPT.INI")
-            if not self.check:
-                share.write_text(f"{folder}\\GPT.INI", with_gpt_version("", version), encoding="ascii")
-
-    def write_drives(
-        self, gpo_dn: str, share_name: str, folder: str, xml: str | None, version: int, extensions: str
-    ) -> None:
-        share = self.share(share_name)
-        path = f"{folder}\\{DRIVES_PATH}"
-        if xml:
-            share.makedirs(path.rsplit("\\", 1)[0])
-            share.write_text(path, xml)
-        elif share.exists(path):
-            share.remove_tree(path) if share.is_dir(path) else self._remove_file(share, path)
-        gpt = share.read_text(f"{folder}\\GPT.INI") or ""
-        # Files first, AD last: a client that sees the new AD version must find the new files.
-        share.write_text(f"{folder}\\GPT.INI", with_gpt_version(gpt, version), encoding="ascii")
-        changes: dict[str, Any] = {"versionNumber": [("MODIFY_REPLACE", [str(version)])]}
-        changes["gPCUserExtensionNames"] = [("MODIFY_REPLACE", [extensions] if extensions else [])]
-        self.directory.modify(gpo_dn, changes)
-
-    @staticmethod
-    def _remove_file(share: FileShare, path: str) -> None:
-        from smbprotocol.exceptions import SMBException
-
-        try:
-            share.smbclient.remove(share.unc(path), port=share.port)
-        except (OSError, SMBException) as exc:
-            raise AdError(f"cannot delete {share.unc(path)}: {exc}", "smb") from exc
-
-    def ensure_links(self, gpo_dn: str, guid: str, current_view: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        wanted = self.params["links"]
-        if wanted is None:
-            return current_view
-        view: dict[str, dict[str, Any]] = {}
-        for link in wanted:
-            target = link["target"]
-            entry = self.directory.get(target, ["gPLink"])
-            if entry is None:
-                raise AdError(f"cannot link to {target}: no such container", "missing")
-            raw = first_value(entry["attributes"].get("gPLink")) or ""
-            links = parse_gplink(raw)
-            merged = merge_gplink(
-                links, gpo_dn, enabled=link["enabled"], enforced=link["enforced"], order=link.get("order")
-            )
-            if merged != links:
-                existing = next((item for item in links if item.guid == guid.upper()), None)
-                self.actions.append(f"{'update link on' if existing else 'link to'} {target}")
-                if not self.check:
-                    self.directory.modify(target, {"gPLink": [("MODIFY_REPLACE", [render_gplink(merged)])]})
-            order = next(index for index, item in enumerate(merged, start=1) if item.guid == guid.upper())
-            view[target.lower()] = {
-                "target": target,
-                "enabled": link["enabled"],
-                "enforced": link["enforced"],
-                "order": order,
-            }
-        for item in current_view:
-            if any(same_dn(item["target"], link["target"]) for link in wanted):
-                continue
-            if self.params["purge_links"]:
-                self.unlink(item["target"], guid)
-            else:
-                view[item["target"].lower()] = item
-        return sorted(view.values(), key=lambda item: item["target"].lower())
-
-    def unlink(self, target: str, guid: str) -> None:
-        entry = self.directory.get(target, ["gPLink"])
-        links = parse_gplink(first_value((entry or {}).get("attributes", {}).get("gPLink")) or "")
-        kept = remove_gplink(links, guid)
-        if kept != links:
-            self.actions.append(f"unlink from {target}")
-            if not self.check:
-                self.directory.modify(target, {"gPLink": [("MODIFY_REPLACE", [render_gplink(kept)] if kept else [])]})
-
     # -- absent --
     def absent(self) -> dict[str, Any]:
-        entry = self.find_gpo()
+        entry = self.gpo.find(self.params["name"])
         if entry is None:
             empty = {"exists": False, "drives": [], "links": [], "version": 0}
             return {
@@ -570,32 +355,18 @@ class GpoDriveMaps:
                 "actions": [],
                 "diff": {"before": empty, "after": empty},
             }
-        guid = first_value(entry["attributes"]["cn"]).upper()
-        version = int(first_value(entry["attributes"].get("versionNumber")) or 0)
-        file_sys_path = first_value(entry["attributes"].get("gPCFileSysPath")) or ""
-        share_name, folder = sysvol_location(file_sys_path, self.directory.domain, guid)
-        share = self.share(share_name)
+        where = self.gpo.locate(entry)
         before = {
             "exists": True,
-            "drives": drives_from_xml(share.read_text(f"{folder}\\{DRIVES_PATH}")),
-            "links": self.link_view(guid),
-            "version": version,
+            "drives": drives_from_xml(self.gpo.read_text(where, DRIVES_PATH)),
+            "links": self.gpo.link_view(where.guid),
+            "version": where.version,
         }
-        for item in before["links"]:
-            self.unlink(item["target"], guid)
-        self.actions.append(f"delete the SYSVOL folder {folder}")
-        self.actions.append(f"delete GPO {guid}")
-        if not self.check:
-            share.remove_tree(folder)
-            for child in sorted(
-                self.directory.search(entry["dn"], "(objectClass=*)", ["distinguishedName"]),
-                key=lambda item: -len(item["dn"]),
-            ):
-                self.directory.delete(child["dn"])
+        self.gpo.delete(entry)
         after = {"exists": False, "drives": [], "links": [], "version": 0}
         return {
             "changed": True,
-            "guid": guid,
+            "guid": where.guid,
             "drives": [],
             "links": [],
             "actions": self.actions,

@@ -76,7 +76,20 @@ def with_gpt_version(text: str, version: int) -> str:
 def bump_user_version(version: int) -> int:
     """+1 on the user side (upper 16 bits) of a GPO version, machine side untouched ([MS-GPOL])."""
     user, machine = (version >> 16) & 0xFFFF, version & 0xFFFF
-    return (((user + 1) & 0xFFFF) << 16) | machine
+    return ((((user + 1) & 0xFFFF) or 1) << 16) | machine  # [MS-GPOL] 3.3.4.5: never wraps to 0
+
+
+def bump_machine_version(version: int) -> int:
+    """+1 on the computer side (lower 16 bits) of a GPO version, user side untouched.
+
+    [MS-GPOL] 3.3.5.4 "GPO File System Version Update" (ms-gpol/59bb540a-64f4-4c52-9c55-5ca2fd2c0270):
+    "For computer policy mode, increment the lower 16-bit version" of GPT.INI's C(Version); 3.3.4.5
+    "Version Number Update" (ms-gpol/70fd86b1-926a-4dcf-9ce7-6f9d2149c20d) does the same to the
+    C(versionNumber) attribute, and "if, after the increment, the ... machine GPO version is 0, the value
+    MUST be set to 1".
+    """
+    user, machine = (version >> 16) & 0xFFFF, version & 0xFFFF
+    return (user << 16) | (((machine + 1) & 0xFFFF) or 1)
 
 
 def split_version(version: int) -> dict[str, int]:

@@ -189,6 +189,38 @@ class FileShare:
         except (OSError, SMBException) as exc:
             raise self._wrap("write", path, exc) from exc
 
+    def read_bytes(self, path: str) -> bytes | None:
+        """The file's content, or None when it does not exist (binary policy files: Registry.pol, .inf)."""
+        from smbprotocol.exceptions import SMBException
+
+        try:
+            with self.smbclient.open_file(self.unc(path), mode="rb", port=self.port) as handle:
+                return handle.read()
+        except (OSError, SMBException) as exc:
+            if _missing(exc):
+                return None
+            raise self._wrap("read", path, exc) from exc
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        from smbprotocol.exceptions import SMBException
+
+        try:
+            with self.smbclient.open_file(self.unc(path), mode="wb", port=self.port) as handle:
+                handle.write(data)
+        except (OSError, SMBException) as exc:
+            raise self._wrap("write", path, exc) from exc
+
+    def remove_file(self, path: str) -> None:
+        """Delete one file; a file already gone is not an error."""
+        from smbprotocol.exceptions import SMBException
+
+        try:
+            self.smbclient.remove(self.unc(path), port=self.port)
+        except (OSError, SMBException) as exc:
+            if _missing(exc):
+                return
+            raise self._wrap("delete", path, exc) from exc
+
     def remove_tree(self, path: str) -> None:
         from smbprotocol.exceptions import SMBException
 
