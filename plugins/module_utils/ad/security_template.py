@@ -74,9 +74,18 @@ def normalise_services(items: list[dict[str, Any]]) -> list[dict[str, str]]:
     return sorted(services.values(), key=lambda service: service["name"].lower())
 
 
-def render_template(services: list[dict[str, Any]]) -> str:
-    """The text of a GptTmpl.inf that sets the start mode of `services` (CRLF line breaks)."""
-    lines = ["[Unicode]", "Unicode=yes", "[Version]", 'signature="$CHICAGO$"', "Revision=1", f"[{SERVICE_SECTION}]"]
+def render_template(services: list[dict[str, Any]], existing: str | None = None) -> str:
+    """The text of a GptTmpl.inf that sets the start mode of `services` (CRLF line breaks).
+
+    Sections of `existing` other than the service settings (settings someone added in GPMC) are kept
+    as they are, before the service section.
+    """
+    lines = ["[Unicode]", "Unicode=yes", "[Version]", 'signature="$CHICAGO$"', "Revision=1"]
+    found = sections(existing)
+    for name in other_sections(existing):
+        lines.append(f"[{name}]")
+        lines.extend(found[name])
+    lines.append(f"[{SERVICE_SECTION}]")
     for service in normalise_services(services):
         lines.append(f'"{service["name"]}",{START_MODES[service["start_mode"]]},""')
     return "\r\n".join(lines) + "\r\n"

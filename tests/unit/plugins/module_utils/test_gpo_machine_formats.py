@@ -395,3 +395,13 @@ def test_machine_extension_names_merge_into_one_sorted_list() -> None:
     )
     removed = gpo.merge_extension_names(value, gpp_groups.LOCAL_GROUPS_EXTENSIONS, present=False)
     assert "17D89FEC" not in removed and "35378EAC" in removed
+
+
+def test_other_security_settings_of_the_template_are_kept() -> None:
+    existing = (
+        "[Unicode]\r\nUnicode=yes\r\n[System Access]\r\nMinimumPasswordAge = 1\r\n"
+        '[Service General Setting]\r\n"W32Time",4,""\r\n'
+    )
+    text = security_template.render_template([{"name": "WinRM", "start_mode": "automatic"}], existing)
+    assert security_template.sections(text)["System Access"] == ["MinimumPasswordAge = 1"]
+    assert security_template.services_from_template(text) == [{"name": "WinRM", "start_mode": "automatic"}]
