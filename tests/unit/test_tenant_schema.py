@@ -410,6 +410,20 @@ def test_appstream_ou_name_is_ad_safe_without_spaces(ou: str, expected: str) -> 
     assert_rejected({"directory.appstream_ou": ou}, "tenant.directory.appstream_ou", expected)
 
 
+@pytest.mark.parametrize(
+    ("ou", "expected"),
+    [
+        ("Image Builders", "contains a space"),
+        ("Builders;x", '";"'),
+        ("Computers", "an OU AWS creates for every directory"),
+        ("users", "an OU AWS creates for every directory"),
+    ],
+)
+def test_builders_ou_is_an_ou_of_its_own(ou: str, expected: str) -> None:
+    assert_accepted({"directory.builders_ou": "Builders"})
+    assert_rejected({"directory.builders_ou": ou}, "tenant.directory.builders_ou", expected)
+
+
 # --------------------------------------------------------------------------
 # Storage (FSx for Windows File Server)
 # --------------------------------------------------------------------------
@@ -921,6 +935,7 @@ def test_normalise_fills_every_documented_default() -> None:
     assert spec["network"] == {"cidr": "10.40.0.0/16", "availability_zones": 2, "nat_gateways": "single"}
     assert spec["directory"]["edition"] == "Standard"
     assert spec["directory"]["appstream_ou"] == "AppStream"
+    assert spec["directory"]["builders_ou"] == "ImageBuilders"
     assert spec["storage"] == {
         "deployment_type": "SINGLE_AZ_2",
         "storage_type": "SSD",

@@ -115,6 +115,21 @@ def check_ou_name(value: str) -> list[str]:
     return errors
 
 
+# facts.md (Managed Microsoft AD): AWS creates OU=Computers and OU=Users under OU=<NetBIOS>. The builders'
+# OU sits beside them; a GPO linked to one of those would reach the fleet's computers or every user.
+AWS_TENANT_OUS = ("computers", "users")
+
+
+def check_builders_ou_name(value: str) -> list[str]:
+    errors = check_ou_name(value)
+    if value.strip().lower() in AWS_TENANT_OUS:
+        errors.append(
+            f"{show(value)} is an OU AWS creates for every directory; the image builders need an OU of their "
+            "own, so that their access policy reaches no fleet instance (e.g. ImageBuilders)"
+        )
+    return errors
+
+
 # Pre-Windows 2000 logon name (sAMAccountName): at most 20 characters for user
 # objects; this toolkit keeps to letters, digits, ".", "_" and "-", which every
 # tool (SAML NameID DOMAIN\user, GPO %LogonUser%, SMB paths) handles unquoted.

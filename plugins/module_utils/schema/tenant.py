@@ -34,6 +34,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.chec
     WEEKDAYS,
     check_ad_name,
     check_builder_instance_type,
+    check_builders_ou_name,
     check_domain_name,
     check_email,
     check_fleet_instance_type,
@@ -361,8 +362,22 @@ TENANT_SCHEMA = Field(
                     max_length=64,
                     check=check_ou_name,
                     description=(
-                        "OU, under `OU=Computers,OU=<netbios>`, of the computer objects of the image builder and "
-                        "the fleet's instances."
+                        "OU, under `OU=Computers,OU=<netbios>`, of the computer objects of the fleet's instances "
+                        "(the image builders have their own OU, `builders_ou`)."
+                    ),
+                ),
+                # OU (under OU=<NetBIOS>, beside Computers and Users) of the image builders alone: the
+                # builder access GPO is linked there and nowhere else.
+                "builders_ou": Field(
+                    "str",
+                    default="ImageBuilders",
+                    min_length=1,
+                    max_length=64,
+                    check=check_builders_ou_name,
+                    description=(
+                        "OU, under `OU=<netbios>` beside `Computers` and `Users`, of the image builders' computer "
+                        "objects alone: the builder access GPO (image build account as local administrator, WinRM "
+                        "from `image_controller_cidr`) is linked there and nowhere else."
                     ),
                 ),
             },
