@@ -92,6 +92,16 @@ options:
       - Only used with O(dhcp_dns_servers); defaults to the region's internal domain
         (C(<region>.compute.internal), C(ec2.internal) in us-east-1).
     type: str
+  builder_winrm_cidrs:
+    description:
+      - IPv4 ranges (CIDR) allowed to reach the tenant's image builders over WinRM (TCP 5985-5986), through
+        the builders' own security group C(<tenant>-builder); normally the range of the controller that
+        runs the image pipeline (C(image_controller_cidr)).
+      - Empty, the builder group accepts nothing. The fleet's C(<tenant>-streaming) group never accepts
+        WinRM, whatever this option says.
+    type: list
+    elements: str
+    default: []
   wait:
     description:
       - Wait for new NAT gateways to become available. Deleted NAT gateways are always waited for,
@@ -105,9 +115,10 @@ attributes:
     details: The diff shows the network before and after, with ids replaced by logical keys.
 notes:
   - Security group rules are converged to the exact set; rules added by hand are revoked.
-    C(<tenant>-streaming) accepts only WinRM over HTTPS (TCP 5986) from the VPC and sends HTTPS anywhere and
-    the domain controller ports (SMB included) to the VPC; C(<tenant>-directory) accepts the
-    domain controller ports from the streaming and file-system groups; C(<tenant>-fsx) accepts SMB
+    C(<tenant>-streaming) (fleet instances) accepts nothing and sends HTTPS anywhere and the domain controller
+    ports (SMB included) to the VPC; C(<tenant>-builder) (image builders) sends the same and accepts only
+    WinRM (TCP 5985-5986) from O(builder_winrm_cidrs); C(<tenant>-directory) accepts the
+    domain controller ports from the streaming, builder and file-system groups; C(<tenant>-fsx) accepts SMB
     from the streaming group and WinRM from the VPC and sends the domain controller ports to the VPC.
     No group accepts anything from C(0.0.0.0/0).
   - Only the C(0.0.0.0/0) route of the toolkit's route tables is managed; other routes are left alone.
@@ -222,7 +233,7 @@ network:
     security_groups:
       description: Ids of the security groups by role.
       type: dict
-      sample: {streaming: sg-0a1b2c3d, directory: sg-0e1f2a3b, fsx: sg-0c4d5e6f}
+      sample: {streaming: sg-0a1b2c3d, builder: sg-0b2c3d4e, directory: sg-0e1f2a3b, fsx: sg-0c4d5e6f}
     dhcp_options_id:
       description: Id of the DHCP options set associated with the VPC (C(default) for AWS's).
       type: str
@@ -299,6 +310,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.lay
     resource_name,
     sg_key,
     subnet_layout,
+    winrm_peer_errors,
     zone_errors,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.plan import (
@@ -761,6 +773,7 @@ def build_spec(module: AnsibleAWSModule, reader: NetworkReader, discovered: Disc
         nat_mode=params["nat_gateways"],
         s3_endpoint=params["s3_endpoint"],
         dhcp=dhcp,
+        builder_winrm_cidrs=tuple(params["builder_winrm_cidrs"]),
         environment=params["environment"],
         user_tags=params["tags"],
         purge_tags=params["purge_tags"],
@@ -830,6 +843,7 @@ def main() -> None:
         s3_endpoint=dict(type="bool", default=True),
         dhcp_dns_servers=dict(type="list", elements="str", default=[]),
         dhcp_domain_name=dict(type="str"),
+        builder_winrm_cidrs=dict(type="list", elements="str", default=[]),
         **tenant_argument_spec(wait_timeout=900),
     )
     module = AnsibleAWSModule(
@@ -837,6 +851,9 @@ def main() -> None:
         required_if=[("state", "present", ["cidr"])],
         supports_check_mode=True,
     )
+    errors = winrm_peer_errors(module.params["builder_winrm_cidrs"])
+    if errors:
+        module.fail_json(msg=f"tenant_network {module.params['tenant']}: {'; '.join(errors)}")
     client = module.client("ec2", retry_decorator=retry_decorator())
     if module.params["state"] == "present":
         fresh = RetryingBotoClientWrapper(client.client, retry_decorator(EVENTUAL_CONSISTENCY))

@@ -24,6 +24,7 @@ from sandbox.client import SandboxClient
 from tests.helpers import BIN, ROOT, PlaybookRun, demo_tenant, run_playbook, write_inventory
 
 PLAYBOOK = "playbooks/network.yml"
+CONTROLLER_CIDR = "10.199.3.0/24"  # the image pipeline controller's range (image_controller_cidr)
 SECOND_OCTETS = itertools.count(100)
 DC_PORTS = {
     ("tcp", 53, 53),
@@ -144,7 +145,9 @@ def ec2(sandbox: SandboxClient) -> Any:
 def network(sandbox: SandboxClient, ec2: Any, tmp_path_factory: pytest.TempPathFactory) -> Network:
     """One network built by the playbook, then converged a second time."""
     tenant = new_tenant("net")
-    inventory = write_inventory(tmp_path_factory.mktemp("network"), tenant, sandbox)
+    inventory = write_inventory(
+        tmp_path_factory.mktemp("network"), tenant, sandbox, {"image_controller_cidr": CONTROLLER_CIDR}
+    )
     first = run_playbook(PLAYBOOK, inventory, sandbox)
     assert_ok(first)
     second = run_playbook(PLAYBOOK, inventory, sandbox)
@@ -165,7 +168,7 @@ def test_first_run_creates_one_of_everything(network: Network) -> None:
         "internet_gateways": 1,
         "route_tables": 2,
         "endpoints": 1,
-        "security_groups": 3,
+        "security_groups": 4,
     }
 
 
@@ -215,7 +218,7 @@ def test_s3_endpoint_serves_exactly_the_private_route_tables(network: Network) -
 
 def test_security_groups_hold_only_the_needed_rules(network: Network) -> None:
     groups = {g["GroupName"].rsplit("-", 1)[1]: g for g in network.owned.security_groups}
-    assert set(groups) == {"streaming", "directory", "fsx"}
+    assert set(groups) == {"streaming", "builder", "directory", "fsx"}
     ids = {name: g["GroupId"] for name, g in groups.items()}
     vpc_cidr = network.tenant["network"]["cidr"]
 
@@ -228,12 +231,17 @@ def test_security_groups_hold_only_the_needed_rules(network: Network) -> None:
             found |= {(*ports, p["GroupId"]) for p in permission.get("UserIdGroupPairs", [])}
         return found
 
+    member_egress = {("tcp", 443, 443, "0.0.0.0/0")} | {(*p, vpc_cidr) for p in DC_PORTS}
     for group in groups.values():
         assert not any(rule[3] == "0.0.0.0/0" for rule in rules(group, "ingress"))
-    assert rules(groups["streaming"], "ingress") == {("tcp", 5986, 5986, vpc_cidr)}
-    assert rules(groups["streaming"], "egress") == {("tcp", 443, 443, "0.0.0.0/0")} | {(*p, vpc_cidr) for p in DC_PORTS}
-    assert rules(groups["directory"], "ingress") == {(*p, ids["streaming"]) for p in DC_PORTS} | {
-        (*p, ids["fsx"]) for p in DC_PORTS
+    # Fleet instances accept nothing, WinRM included; only the builders' own group admits WinRM, from
+    # the controller's range alone.
+    assert rules(groups["streaming"], "ingress") == set()
+    assert rules(groups["streaming"], "egress") == member_egress
+    assert rules(groups["builder"], "ingress") == {("tcp", 5985, 5986, CONTROLLER_CIDR)}
+    assert rules(groups["builder"], "egress") == member_egress
+    assert rules(groups["directory"], "ingress") == {
+        (*p, ids[peer]) for p in DC_PORTS for peer in ("streaming", "builder", "fsx")
     }
     assert rules(groups["fsx"], "ingress") == {("tcp", 445, 445, ids["streaming"]), ("tcp", 5985, 5985, vpc_cidr)}
     assert rules(groups["fsx"], "egress") == {(*p, vpc_cidr) for p in DC_PORTS}
@@ -242,7 +250,7 @@ def test_security_groups_hold_only_the_needed_rules(network: Network) -> None:
 def test_every_resource_carries_the_ownership_tags_and_a_name(network: Network) -> None:
     name = network.tenant["name"]
     items = [item for items in network.owned.__dict__.values() for item in items]
-    assert len(items) == 14
+    assert len(items) == 15
     for item in items:
         tags = tags_of(item)
         assert tags["environment"] == network.tenant["environment"]
@@ -443,7 +451,7 @@ def test_a_rerun_after_an_interrupted_creation_leaves_no_duplicates(
         "internet_gateways": 1,
         "route_tables": 2,
         "endpoints": 1,
-        "security_groups": 3,
+        "security_groups": 4,
     }
     assert owned.vpcs[0]["VpcId"] == partial.vpcs[0]["VpcId"]
     assert owned.addresses[0]["AllocationId"] == partial.addresses[0]["AllocationId"]

@@ -31,7 +31,7 @@ COMPONENT = "network"
 RESOURCE_TAG = "toolkit:resource"
 PUBLIC = "public"
 PRIVATE = "private"
-SECURITY_GROUP_ROLES = ("streaming", "directory", "fsx")
+SECURITY_GROUP_ROLES = ("streaming", "builder", "directory", "fsx")
 ANYWHERE = "0.0.0.0/0"
 DEFAULT_ROUTE = ANYWHERE
 
@@ -72,6 +72,20 @@ def eip_key(zone: str) -> str:
 
 def private_rt_key(zone: str | None) -> str:
     return f"private-route-table-{zone}" if zone else "private-route-table"
+
+
+def winrm_peer_errors(cidrs: Iterable[str]) -> list[str]:
+    """What is wrong with the ranges allowed to reach image builders over WinRM (none: they are fine)."""
+    errors = []
+    for cidr in cidrs:
+        try:
+            network = ipaddress.IPv4Network(str(cidr), strict=True)
+        except ValueError:
+            errors.append(f"builder_winrm_cidrs: {cidr!r} is not an IPv4 network in CIDR notation without host bits")
+            continue
+        if network.prefixlen < 8:
+            errors.append(f"builder_winrm_cidrs: {cidr} is wider than /8; give the controller's own range")
+    return errors
 
 
 def sg_key(role: str) -> str:
@@ -219,6 +233,7 @@ class NetworkSpec:
     nat_mode: str = "single"
     s3_endpoint: bool = True
     dhcp: DhcpSpec | None = None  # None: DHCP options are left as they are
+    builder_winrm_cidrs: tuple[str, ...] = ()  # who may reach the image builders over WinRM
     environment: str | None = None
     user_tags: dict[str, Any] | None = None
     purge_tags: bool = True

@@ -595,7 +595,7 @@ def _plan_security_groups(plan: NetworkPlan, spec: NetworkSpec, index: ResourceI
             tags=spec.tags_for(key),
         )
     role_of_group = {plan.ids[sg_key(role)]: role for role in SECURITY_GROUP_ROLES if sg_key(role) in plan.ids}
-    wanted_rules = security_group_rules(spec.cidr)
+    wanted_rules = security_group_rules(spec.cidr, spec.builder_winrm_cidrs)
     for role in SECURITY_GROUP_ROLES:
         current = current_rules(groups[role], role_of_group)
         wanted = wanted_rules[role]

@@ -95,7 +95,8 @@ def summary_of_spec(spec: NetworkSpec) -> dict[str, Any]:
         "route_tables": routes,
         "s3_endpoint": sorted(spec.private_route_tables()) if spec.s3_endpoint else None,
         "security_groups": {
-            role: [r.text() for r in sorted(rules)] for role, rules in security_group_rules(spec.cidr).items()
+            role: [r.text() for r in sorted(rules)]
+            for role, rules in security_group_rules(spec.cidr, spec.builder_winrm_cidrs).items()
         },
     }
     if spec.dhcp is not None:

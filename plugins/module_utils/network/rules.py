@@ -60,21 +60,24 @@ DOMAIN_CONTROLLER_PORTS: tuple[tuple[str, int, int, str], ...] = (
 SMB = ("tcp", 445, 445)
 
 
-# Image builders are configured over WinRM on HTTPS only (5986); FSx's remote PowerShell endpoint is
-# the AWS-defined 5985 (facts.md), reached only from inside the VPC.
-WINRM_HTTPS = ("tcp", 5986, 5986)
+# WinRM (WS-Management): HTTP 5985 (the listener the "Allow remote server management through WinRM"
+# policy creates; the toolkit's controller encrypts it with NTLM message encryption) and HTTPS 5986 (an
+# operator's enterprise CA certificate). Only image builders accept it, and only from the controller's
+# range. FSx's remote PowerShell endpoint is the AWS-defined 5985 (facts.md), reached only from the VPC.
+WINRM = ("tcp", 5985, 5986)
 FSX_REMOTE_POWERSHELL = ("tcp", 5985, 5985)
 HTTPS = ("tcp", 443, 443)
 
 
-def security_group_rules(vpc_cidr: str) -> dict[str, frozenset[Rule]]:
+def security_group_rules(vpc_cidr: str, builder_winrm_cidrs: Iterable[str] = ()) -> dict[str, frozenset[Rule]]:
     """The exact rule set of each of the network's security groups. No ingress from anywhere.
 
-    - streaming (AppStream fleet and image builder instances): no ingress but WinRM from
-      inside the VPC (in-guest image setup, facts.md); egress HTTPS for AWS endpoints, S3
-      (through the gateway endpoint) and licence checks, and the domain controller ports to
-      the VPC (TCP 445 among them, which also reaches the file system).
-    - directory (directory-side ENIs): the domain controller ports from the streaming and
+    - streaming (AppStream fleet instances): no ingress at all; egress HTTPS for AWS endpoints, S3
+      (through the gateway endpoint) and licence checks, and the domain controller ports to the VPC
+      (TCP 445 among them, which also reaches the file system).
+    - builder (AppStream image builders): the streaming group's egress, and WinRM (5985-5986) from each
+      of `builder_winrm_cidrs` only (the controller that runs the image pipeline); none when empty.
+    - directory (directory-side ENIs): the domain controller ports from the streaming, builder and
       file-system groups; egress only inside the VPC.
     - fsx (FSx for Windows): SMB from the streaming group, WinRM (remote PowerShell
       administration) from inside the VPC; egress the domain controller ports to the VPC.
@@ -94,13 +97,20 @@ def security_group_rules(vpc_cidr: str) -> dict[str, frozenset[Rule]]:
             for protocol, low, high, label in DOMAIN_CONTROLLER_PORTS
         ]
 
-    streaming = [
-        rule("ingress", WINRM_HTTPS, "cidr", vpc_cidr, "WinRM over HTTPS for image setup from inside the VPC"),
+    member_egress = [
         rule("egress", HTTPS, "cidr", ANYWHERE, "HTTPS to AWS endpoints, S3 and licence servers"),
         *dc_rules("egress", "cidr", vpc_cidr, "to the domain controllers"),
     ]
+    builder = [
+        *member_egress,
+        *(
+            rule("ingress", WINRM, "cidr", cidr, "WinRM from the image pipeline controller")
+            for cidr in sorted(set(builder_winrm_cidrs))
+        ),
+    ]
     directory = [
         *dc_rules("ingress", "role", "streaming", "from streaming instances"),
+        *dc_rules("ingress", "role", "builder", "from image builders"),
         *dc_rules("ingress", "role", "fsx", "from the file system"),
         Rule("egress", "-1", -1, -1, "cidr", vpc_cidr, "Replies and lookups inside the VPC"),
     ]
@@ -111,11 +121,17 @@ def security_group_rules(vpc_cidr: str) -> dict[str, frozenset[Rule]]:
         ),
         *dc_rules("egress", "cidr", vpc_cidr, "to the domain controllers"),
     ]
-    return {"streaming": frozenset(streaming), "directory": frozenset(directory), "fsx": frozenset(fsx)}
+    return {
+        "streaming": frozenset(member_egress),
+        "builder": frozenset(builder),
+        "directory": frozenset(directory),
+        "fsx": frozenset(fsx),
+    }
 
 
 SECURITY_GROUP_DESCRIPTIONS = {
-    "streaming": "AppStream streaming and image builder instances of tenant {tenant}",
+    "streaming": "AppStream streaming (fleet) instances of tenant {tenant}",
+    "builder": "AppStream image builders of tenant {tenant}",
     "directory": "Directory service of tenant {tenant}",
     "fsx": "FSx for Windows File Server of tenant {tenant}",
 }

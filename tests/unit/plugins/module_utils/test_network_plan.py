@@ -415,13 +415,33 @@ def test_domain_controller_ports_are_exactly_those_of_facts_md() -> None:
 
 
 def test_no_group_accepts_anything_from_anywhere() -> None:
-    for rules in security_group_rules(VPC_CIDR).values():
+    for rules in security_group_rules(VPC_CIDR, [CONTROLLER_CIDR]).values():
         assert not [r for r in rules if r.direction == "ingress" and r.peer in (ANYWHERE, "::/0")]
 
 
-def test_streaming_group_accepts_only_winrm_from_the_vpc() -> None:
-    streaming = security_group_rules(VPC_CIDR)["streaming"]
-    assert {r for r in streaming if r.direction == "ingress"} == {Rule("ingress", "tcp", 5986, 5986, "cidr", VPC_CIDR)}
+CONTROLLER_CIDR = "10.200.7.0/24"
+
+
+def test_streaming_group_accepts_nothing_not_even_winrm() -> None:
+    streaming = security_group_rules(VPC_CIDR, [CONTROLLER_CIDR])["streaming"]
+    assert {r for r in streaming if r.direction == "ingress"} == set()
+
+
+def test_builder_group_accepts_winrm_from_the_controller_range_only() -> None:
+    builder = security_group_rules(VPC_CIDR, [CONTROLLER_CIDR])["builder"]
+    assert {r for r in builder if r.direction == "ingress"} == {
+        Rule("ingress", "tcp", 5985, 5986, "cidr", CONTROLLER_CIDR)
+    }
+
+
+def test_builder_group_accepts_nothing_without_a_controller_range() -> None:
+    builder = security_group_rules(VPC_CIDR)["builder"]
+    assert {r for r in builder if r.direction == "ingress"} == set()
+
+
+def test_builder_group_sends_what_streaming_instances_send() -> None:
+    rules = security_group_rules(VPC_CIDR, [CONTROLLER_CIDR])
+    assert {r for r in rules["builder"] if r.direction == "egress"} == rules["streaming"]
 
 
 def test_streaming_group_sends_https_anywhere_and_domain_traffic_to_the_vpc() -> None:
@@ -431,13 +451,14 @@ def test_streaming_group_sends_https_anywhere_and_domain_traffic_to_the_vpc() ->
     assert len([r for r in streaming if r.direction == "egress"]) == 1 + len(DC_PORTS)
 
 
-def test_directory_group_accepts_the_domain_ports_from_streaming_and_fsx_only() -> None:
+def test_directory_group_accepts_the_domain_ports_from_streaming_builders_and_fsx_only() -> None:
     directory = security_group_rules(VPC_CIDR)["directory"]
     ingress = [r for r in directory if r.direction == "ingress"]
     assert {r.peer_kind for r in ingress} == {"role"}
     assert ports(directory, "ingress", "streaming") == DC_PORTS
+    assert ports(directory, "ingress", "builder") == DC_PORTS
     assert ports(directory, "ingress", "fsx") == DC_PORTS
-    assert len(ingress) == 2 * len(DC_PORTS)
+    assert len(ingress) == 3 * len(DC_PORTS)
     assert {r for r in directory if r.direction == "egress"} == {Rule("egress", "-1", -1, -1, "cidr", VPC_CIDR)}
 
 
@@ -452,8 +473,8 @@ def test_fsx_group_accepts_smb_from_streaming_and_winrm_from_the_vpc() -> None:
 
 
 def test_rules_survive_the_round_trip_through_ec2_permissions() -> None:
-    ids = {"streaming": "sg-s", "directory": "sg-d", "fsx": "sg-f"}
-    for rules in security_group_rules(VPC_CIDR).values():
+    ids = {"streaming": "sg-s", "builder": "sg-b", "directory": "sg-d", "fsx": "sg-f"}
+    for rules in security_group_rules(VPC_CIDR, [CONTROLLER_CIDR]).values():
         for direction in ("ingress", "egress"):
             mine = {r for r in rules if r.direction == direction}
             permissions = [ip_permission(r, ids.__getitem__) for r in mine]
@@ -486,7 +507,7 @@ def test_a_new_network_is_planned_in_dependency_order() -> None:
     assert order.count("create_subnet") == 4
     assert order.count("create_nat_gateway") == order.count("allocate_address") == 1
     assert order.count("create_route_table") == 2
-    assert order.count("create_security_group") == 3
+    assert order.count("create_security_group") == 4  # streaming, builder, directory, fsx
     assert order.index("allocate_address") < order.index("create_nat_gateway") < order.index("wait_nat_gateways")
     last_subnet = max(i for i, op in enumerate(order) if op == "create_subnet")
     assert last_subnet < order.index("create_nat_gateway")
@@ -511,7 +532,7 @@ def test_every_created_resource_carries_ownership_and_name_tags() -> None:
 def test_new_security_groups_lose_the_default_egress_rule() -> None:
     plan = plan_network(spec(), Discovered())
     revokes = [a for a in plan.actions if a.op == "revoke"]
-    assert len(revokes) == 3
+    assert len(revokes) == 4
     assert all(a.params["rules"] == [Rule("egress", "-1", -1, -1, "cidr", ANYWHERE)] for a in revokes)
 
 
@@ -554,6 +575,22 @@ def test_the_built_network_routes_as_requested(nat: str) -> None:
             assert route.target == nat_of_zone[subnet["az"] if nat == "per_az" else "eu-west-3a"]
     endpoint = next(e for e in state.endpoints if e.id == result["s3_endpoint_id"])
     assert sorted(endpoint.route_table_ids) == sorted(result["route_tables"]["private"])
+
+
+def test_the_controller_range_is_the_builder_groups_only_winrm_peer_and_follows_the_spec() -> None:
+    fake = converge(spec(builder_winrm_cidrs=(CONTROLLER_CIDR,)))
+    builder = next(g for g in fake.state.security_groups if g.name == f"{TENANT}-builder")
+    streaming = next(g for g in fake.state.security_groups if g.name == f"{TENANT}-streaming")
+    assert [(p["FromPort"], p["ToPort"], p["IpRanges"][0]["CidrIp"]) for p in builder.permissions] == [
+        (5985, 5986, CONTROLLER_CIDR)
+    ]
+    assert streaming.permissions == []
+    moved = plan_network(spec(builder_winrm_cidrs=("10.201.0.0/28",)), fake.state)
+    assert [a.summary for a in moved.actions] == [
+        f"revoke from {TENANT}-builder: ingress tcp 5985-5986 from cidr:{CONTROLLER_CIDR}",
+        f"authorize on {TENANT}-builder: 1 ingress rule(s)",
+    ]
+    assert not plan_network(spec(builder_winrm_cidrs=(CONTROLLER_CIDR,)), fake.state).changed
 
 
 def test_the_built_security_groups_hold_exactly_the_rule_set() -> None:
@@ -819,7 +856,7 @@ def test_the_result_lists_every_id_in_zone_order() -> None:
     assert [s["az"] for s in result["private_subnets"]] == wanted.zones
     assert [n["az"] for n in result["nat_gateways"]] == wanted.zones
     assert all(n["eip_allocation_id"] and n["public_ip"] for n in result["nat_gateways"])
-    assert set(result["security_groups"]) == {"streaming", "directory", "fsx"}
+    assert set(result["security_groups"]) == {"streaming", "builder", "directory", "fsx"}
     assert all(result["security_groups"].values())
     assert result["vpc_id"] and result["internet_gateway_id"] and result["s3_endpoint_id"]
 
