@@ -28,7 +28,8 @@ options:
         (the rule of list items), C(fields) (rules of a dict's keys), C(description) and C(format).
       - "C(format) adds a check the other keys cannot express: V(timezone) (a canonical IANA time
         zone, as Application Auto Scaling takes), V(email) (an e-mail address, at most 128
-        characters, as AppStream user names) or V(time) (C(HH:MM), 24 h)."
+        characters, as AppStream user names), V(time) (C(HH:MM), 24 h) or V(cidr) (an IPv4 range in CIDR
+        notation without host bits, at most /8 wide: a source of traffic such as a controller's range)."
       - "C(-e name=value) always gives a string: a string that reads as the rule's type is accepted
         (V(3) for an V(int), V(yes)/V(no) for a V(bool)), and a comma-separated string is accepted
         for a list (C(-e weekdays=mon,tue))."
@@ -134,7 +135,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.checks import check_email, check_timezone
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.checks import (
+    check_email,
+    check_source_range,
+    check_timezone,
+)
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engine import Field, coerce_scalar, show
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.ops import (
     normalise_ops_vars,
@@ -179,6 +184,7 @@ RULE_KEYS = frozenset(
 FORMATS = {
     "timezone": check_timezone,
     "email": check_email,
+    "cidr": check_source_range,
 }
 
 

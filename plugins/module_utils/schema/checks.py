@@ -45,6 +45,21 @@ def check_vpc_cidr(value: str) -> list[str]:
     return errors
 
 
+def check_source_range(value: str) -> list[str]:
+    """An IPv4 range a security group or firewall rule admits traffic from (the image controller's)."""
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        return [f"{show(value)} is not an IPv4 network in CIDR notation (e.g. 10.40.250.0/28)"]
+    if "/" not in value:
+        return [f"{show(value)} has no prefix length (e.g. {network.network_address}/32 for one host)"]
+    if str(network) != value:
+        return [f"{show(value)} has host bits set (did you mean {network}?)"]
+    if network.prefixlen < 8:
+        return [f"{show(value)} is wider than /8: give the controller's own range, not the whole internet"]
+    return []
+
+
 # Microsoft, "Naming conventions in Active Directory for computers, domains,
 # sites, and OUs": the FQDN of an AD domain is limited to 64 characters; DNS
 # labels are 1-63 characters (RFC 1035). botocore ds CreateMicrosoftAD.Name

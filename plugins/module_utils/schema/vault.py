@@ -84,9 +84,19 @@ VAULT_VARIABLES: dict[str, VaultVariable] = {
         saml_only=True,
         description="Password of the account the role domain_join joins a Windows host to the domain with.",
     ),
+    "vault_image_build_password": VaultVariable(
+        check_not_empty,
+        "the image build account's password would be generated and kept in Secrets Manager (<tenant>/image-build)",
+        saml_only=True,
+        description=(
+            "Password of the image build account (`svc-imagebuild`), which the builder access GPO makes a local "
+            "administrator of the image builders (role image_builder_access); give the image stage the same one."
+        ),
+    ),
     "vault_image_winrm_password": VaultVariable(
         check_not_empty,
-        "the image stage would stop, after the network was built, for want of a WinRM password",
+        "the image stage would sign in with the account kept in Secrets Manager (<tenant>/image-build for SAML "
+        "tenants, the account bootstrap's secret for user-pool tenants)",
         saml_only=False,
         description=(
             "Password of `image_winrm_user`, the account `playbooks/image.yml` reaches the image builder with over "

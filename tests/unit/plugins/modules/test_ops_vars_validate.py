@@ -134,6 +134,32 @@ def test_rows_of_a_file_are_checked_with_nested_rules() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("10.40.250.0/28", None),
+        ("192.0.2.7/32", None),
+        ("10.40.250.1/28", "has host bits set (did you mean 10.40.250.0/28?)"),
+        ("10.40.250.0", "has no prefix length"),
+        ("0.0.0.0/0", "wider than /8"),
+        ("10.40.250.0/28; rm -rf /", "is not an IPv4 network in CIDR notation"),
+    ],
+)
+def test_a_cidr_format_accepts_a_controller_range_only(value: str, message: str | None) -> None:
+    params = {
+        "spec": {"image_controller_cidr": {"type": "str", "required": True, "format": "cidr"}},
+        "required_one_of": [],
+        "mutually_exclusive": [],
+        "only_if": [],
+        "ordered": [],
+    }
+    _unused, errors = check(params, {"image_controller_cidr": value})
+    if message is None:
+        assert errors == []
+    else:
+        assert len(errors) == 1 and errors[0].startswith("image_controller_cidr: ") and message in errors[0]
+
+
+@pytest.mark.parametrize(
     ("spec", "message"),
     [
         ({"x": {"type": "integer"}}, "spec.x.type: must be one of"),
