@@ -17,9 +17,10 @@ description:
   - "Groups: C(appstream_image_builders) (every listed builder), C(tenant_<tenant>) (the tenant tag, with
     characters other than letters, digits and C(_) turned into C(_)) and C(state_<state>) in lower case,
     for example C(state_running). O(compose), O(groups) and O(keyed_groups) add more."
-  - "Host variables: C(ansible_host) (the private address, when the builder has one), the WinRM over HTTPS
-    connection variables (C(ansible_connection=winrm), C(ansible_port), C(ansible_winrm_scheme=https),
-    C(ansible_winrm_transport), C(ansible_winrm_server_cert_validation), C(ansible_winrm_ca_trust_path)),
+  - "Host variables: C(ansible_host) (the private address, when the builder has one), the WinRM
+    connection variables (C(ansible_connection=winrm), C(ansible_port), C(ansible_winrm_scheme) (C(http) on
+    5985 with C(ansible_winrm_message_encryption=always), C(https) on 5986), C(ansible_winrm_transport),
+    C(ansible_winrm_server_cert_validation), C(ansible_winrm_ca_trust_path)),
     C(appstream_tenant) (the tenant tag) and C(appstream_image_builder) (the builder as
     C(DescribeImageBuilders) reports it, in snake_case, with its C(tags), C(region) and C(private_ip))."
   - WinRM credentials (C(ansible_user), C(ansible_password)) are not set here; give them through
@@ -87,17 +88,23 @@ options:
     elements: str
     default: []
   transport:
-    description: WinRM authentication (C(ansible_winrm_transport)); Kerberos needs a domain-joined builder.
+    description:
+      - WinRM authentication (C(ansible_winrm_transport)). Only V(ntlm), since Kerberos and CredSSP need Python
+        packages (pykerberos or gssapi, requests-credssp) the toolkit does not install.
     type: str
-    choices: [ntlm, kerberos]
+    choices: [ntlm]
     default: ntlm
   port:
-    description: WinRM port (C(ansible_port)); the HTTPS listener answers on 5986.
+    description:
+      - WinRM port (C(ansible_port)). V(5985) is the HTTP listener the builder access policy enables, used
+        with NTLM message encryption (pywinrm 0.5); V(5986) is an HTTPS listener, where the operator's
+        enterprise CA issues the builders' certificates.
     type: int
-    default: 5986
+    choices: [5985, 5986]
+    default: 5985
   validate_certs:
     description:
-      - Whether the WinRM client checks the builder's TLS certificate
+      - On 5986, whether the WinRM client checks the builder's TLS certificate
         (C(ansible_winrm_server_cert_validation) V(validate) or V(ignore)).
       - Keep it on and give the issuing CA with O(ca_path); turn it off only for a builder whose listener
         uses a self-signed certificate.
@@ -119,7 +126,7 @@ plugin: iconeus.tenant_toolkit.appstream_image_builders
 regions: [eu-west-3]
 tenants: [acme-neuro]
 states: [RUNNING]
-transport: kerberos
+port: 5986
 ca_path: /etc/pki/acme-neuro/winrm-ca.pem
 
 # Against the local sandbox, every state, plus a group per base image:
@@ -185,18 +192,24 @@ def builder_selected(
 def winrm_host_vars(
     address: str | None, transport: str, port: int, validate_certs: bool, ca_path: str | None
 ) -> dict[str, Any]:
-    """The connection variables of a WinRM-over-HTTPS target."""
+    """The connection variables of a WinRM target: HTTP 5985 with message encryption, or HTTPS 5986."""
     variables: dict[str, Any] = {
         "ansible_connection": "winrm",
         "ansible_port": port,
-        "ansible_winrm_scheme": "https",
         "ansible_winrm_transport": transport,
-        "ansible_winrm_server_cert_validation": "validate" if validate_certs else "ignore",
     }
+    if port == 5985:
+        # pywinrm 0.5 encrypts every message with the NTLM session key: credentials and commands never
+        # travel in clear; "always" refuses to talk to a listener that would not.
+        variables["ansible_winrm_scheme"] = "http"
+        variables["ansible_winrm_message_encryption"] = "always"
+    else:
+        variables["ansible_winrm_scheme"] = "https"
+        variables["ansible_winrm_server_cert_validation"] = "validate" if validate_certs else "ignore"
+        if ca_path:
+            variables["ansible_winrm_ca_trust_path"] = ca_path
     if address:
         variables["ansible_host"] = address
-    if ca_path:
-        variables["ansible_winrm_ca_trust_path"] = ca_path
     return variables
 
 
@@ -219,7 +232,7 @@ def builder_host(
     tags: Mapping[str, str],
     region: str,
     transport: str = "ntlm",
-    port: int = 5986,
+    port: int = 5985,
     validate_certs: bool = True,
     ca_path: str | None = None,
 ) -> tuple[str, list[str], dict[str, Any]]:

@@ -611,22 +611,39 @@ def test_inventory_groups_builders_by_tenant_and_state(tmp_path, stubbed_appstre
     assert groups["state_stopped"] == ["demo-builder"]
 
 
-def test_inventory_host_is_a_winrm_https_target_on_the_private_ip(tmp_path, stubbed_appstream):
+def test_inventory_host_is_a_winrm_target_with_message_encryption_on_the_private_ip(tmp_path, stubbed_appstream):
     client, stubber = stubbed_appstream
     stub_region(stubber, BUILDERS)
-    inventory = parse_inventory(tmp_path, client, {"transport": "kerberos", "ca_path": "/etc/pki/lab-ca.pem"})
+    inventory = parse_inventory(tmp_path, client, {})
     host = inventory.get_host("acme-neuro-builder").get_vars()
     assert host["ansible_host"] == "10.40.10.37"
     assert host["ansible_connection"] == "winrm"
-    assert host["ansible_port"] == 5986
-    assert host["ansible_winrm_scheme"] == "https"
-    assert host["ansible_winrm_transport"] == "kerberos"
-    assert host["ansible_winrm_server_cert_validation"] == "validate"
-    assert host["ansible_winrm_ca_trust_path"] == "/etc/pki/lab-ca.pem"
+    assert host["ansible_port"] == 5985
+    assert host["ansible_winrm_scheme"] == "http"
+    assert host["ansible_winrm_transport"] == "ntlm"
+    assert host["ansible_winrm_message_encryption"] == "always"
+    assert "ansible_winrm_server_cert_validation" not in host
     assert host["appstream_tenant"] == "acme-neuro"
     assert host["appstream_image_builder"]["state"] == "RUNNING"
     assert host["appstream_image_builder"]["created_time"] == "2024-11-28T16:00:00+00:00"
     assert "ansible_host" not in inventory.get_host("demo-builder").get_vars()
+
+
+def test_inventory_host_on_5986_is_an_https_target_checking_the_certificate(tmp_path, stubbed_appstream):
+    client, stubber = stubbed_appstream
+    stub_region(stubber, BUILDERS)
+    inventory = parse_inventory(tmp_path, client, {"port": 5986, "ca_path": "/etc/pki/lab-ca.pem"})
+    host = inventory.get_host("acme-neuro-builder").get_vars()
+    assert host["ansible_port"] == 5986 and host["ansible_winrm_scheme"] == "https"
+    assert host["ansible_winrm_server_cert_validation"] == "validate"
+    assert host["ansible_winrm_ca_trust_path"] == "/etc/pki/lab-ca.pem"
+    assert "ansible_winrm_message_encryption" not in host
+
+
+def test_inventory_offers_no_transport_whose_python_packages_are_not_installed(tmp_path, stubbed_appstream):
+    client, _stubber = stubbed_appstream
+    with pytest.raises(Exception, match="kerberos"):
+        parse_inventory(tmp_path, client, {"transport": "kerberos"})
 
 
 def test_inventory_filters_on_tenant_tag_and_state(tmp_path, stubbed_appstream):
@@ -639,7 +656,7 @@ def test_inventory_filters_on_tenant_tag_and_state(tmp_path, stubbed_appstream):
 def test_inventory_turns_off_certificate_validation_only_when_asked(tmp_path, stubbed_appstream):
     client, stubber = stubbed_appstream
     stub_region(stubber, BUILDERS)
-    inventory = parse_inventory(tmp_path, client, {"validate_certs": False})
+    inventory = parse_inventory(tmp_path, client, {"port": 5986, "validate_certs": False})
     assert inventory.get_host("handmade").get_vars()["ansible_winrm_server_cert_validation"] == "ignore"
 
 
