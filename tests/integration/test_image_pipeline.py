@@ -98,6 +98,13 @@ def private_network(sandbox: SandboxClient, tenant: str) -> tuple[str, str]:
     return sorted(s["SubnetId"] for s in subnets)[0], groups[0]["GroupId"]
 
 
+def security_group(sandbox: SandboxClient, tenant: str, role: str) -> dict[str, Any]:
+    ec2 = sandbox.boto3("ec2", region=REGION)
+    return ec2.describe_security_groups(
+        Filters=[{"Name": "tag:tenant", "Values": [tenant]}, {"Name": "group-name", "Values": [f"{tenant}-{role}"]}]
+    )["SecurityGroups"][0]
+
+
 def ok(run: PlaybookRun) -> PlaybookRun:
     assert run.rc == 0, run.stdout[-6000:] + run.stderr[-3000:]
     return run
@@ -248,16 +255,24 @@ def test_catalogue_changes_make_new_images_and_old_ones_follow_retention(sandbox
 def test_saml_tenant_builder_is_domain_joined_by_appstream_and_can_be_deleted_after(sandbox, tmp_path):
     definition = new_tenant("imgsaml", "10.232.0.0/16", auth="saml")
     fqdn, netbios = definition["directory"]["fqdn"], definition["directory"]["netbios"]
-    ou = f"OU=AppStream,OU=Computers,OU={netbios}," + ",".join(f"DC={part}" for part in fqdn.split("."))
+    domain = ",".join(f"DC={part}" for part in fqdn.split("."))
+    fleet_ou, builders_ou = (
+        f"OU=AppStream,OU=Computers,OU={netbios},{domain}",
+        f"OU=ImageBuilders,OU={netbios},{domain}",
+    )
     appstream(sandbox).create_directory_config(
         DirectoryName=fqdn,
-        OrganizationalUnitDistinguishedNames=[ou],
+        OrganizationalUnitDistinguishedNames=[fleet_ou, builders_ou],
         ServiceAccountCredentials={"AccountName": f"{netbios}\\svc-appstream", "AccountPassword": "Placeholder-1"},
     )
     saml = prepared_tenant(sandbox, tmp_path / "inventory", definition)
     ok(run_playbook(PLAYBOOK, saml.inventory, sandbox))
     builder = builder_of(sandbox, f"{saml.name}-builder")
-    assert builder["DomainJoinInfo"] == {"DirectoryName": fqdn, "OrganizationalUnitDistinguishedName": ou}
+    # The builders' own OU, where the builder access GPO applies; never the fleet's OU.
+    assert builder["DomainJoinInfo"] == {"DirectoryName": fqdn, "OrganizationalUnitDistinguishedName": builders_ou}
+    _subnet, streaming = private_network(sandbox, saml.name)
+    assert streaming not in builder["VpcConfig"]["SecurityGroupIds"]
+    assert builder["VpcConfig"]["SecurityGroupIds"] == [security_group(sandbox, saml.name, "builder")["GroupId"]]
     assert images_of(sandbox, saml.name)[expected_image_name(definition)]["State"] == "AVAILABLE"
 
     # The next image, with image_delete_builder: the stopped builder starts again, then is deleted.
@@ -356,7 +371,8 @@ def test_inventory_plugin_lists_a_running_builder_under_its_tenant_group(sandbox
     assert listed.returncode == 0, listed.stderr
     hostvars = plain(json.loads(listed.stdout))["_meta"]["hostvars"]
     assert hostvars[name]["ansible_host"] == address
-    assert hostvars[name]["ansible_connection"] == "winrm" and hostvars[name]["ansible_port"] == 5986
+    assert hostvars[name]["ansible_connection"] == "winrm" and hostvars[name]["ansible_port"] == 5985
+    assert hostvars[name]["ansible_winrm_message_encryption"] == "always"
     assert hostvars[name]["appstream_tenant"] == tenant.name
     # The first image's builder (STOPPED) is listed too, in its state group.
     assert f"{tenant.name}-builder" in hostvars
@@ -442,3 +458,30 @@ def test_a_winrm_build_stopped_in_the_builder_still_leaves_its_evidence(tmp_path
     summary = (folder / "summary.md").read_text()
     assert f"| Result | failed at {failure['step']}: " in summary
     assert "| icostudio | 3.2.0 | failed | 1603 | 0, 3010 |  |" in summary
+
+
+def test_winrm_mode_checks_its_variables_before_any_aws_call(sandbox, tmp_path):
+    definition = new_tenant("imgvars", "10.234.0.0/16")
+    inventory = write_inventory(tmp_path, definition, sandbox, {"image_build_mode": "winrm"})
+    run = run_playbook(PLAYBOOK, inventory, sandbox)
+    assert run.rc != 0
+    assert "image_controller_cidr: is required but missing" in run.stdout
+    assert "image_bootstrap_image: is required but missing" in run.stdout, "a user-pool builder needs it"
+    assert run.calls() == [], "nothing reached AWS"
+
+    inventory = write_inventory(
+        tmp_path,
+        definition,
+        sandbox,
+        {
+            "image_build_mode": "winrm",
+            "image_controller_cidr": "10.40.250.9/28",
+            "image_bootstrap_image": "toolkit-bootstrap",
+            "image_winrm_transport": "kerberos",
+        },
+    )
+    run = run_playbook(PLAYBOOK, inventory, sandbox)
+    assert run.rc != 0
+    assert "image_controller_cidr: " in run.stdout and "has host bits set (did you mean 10.40.250.0/28?)" in run.stdout
+    assert "image_winrm_transport: " in run.stdout
+    assert run.calls() == []
