@@ -485,3 +485,52 @@ def test_winrm_mode_checks_its_variables_before_any_aws_call(sandbox, tmp_path):
     assert "image_controller_cidr: " in run.stdout and "has host bits set (did you mean 10.40.250.0/28?)" in run.stdout
     assert "image_winrm_transport: " in run.stdout
     assert run.calls() == []
+
+
+BOOTSTRAP = "playbooks/ops/builder_bootstrap.yml"
+
+
+def test_the_account_bootstrap_makes_its_base_image_once_and_keeps_the_url_out_of_the_output(sandbox, tmp_path):
+    controller = "10.235.250.0/28"
+    definition = new_tenant("imgboot", "10.235.0.0/16")
+    tenant = prepared_tenant(sandbox, tmp_path / "inventory", definition, image_controller_cidr=controller)
+    suffix = uuid.uuid4().hex[:6]
+    image, secret = f"toolkit-bootstrap-{suffix}", f"tenant-toolkit/builder-bootstrap-{suffix}"
+    output = tmp_path / "bootstrap"
+    extra = {
+        "bootstrap_mode": "sandbox_hook",
+        "image_controller_cidr": controller,
+        "bootstrap_image_name": image,
+        "bootstrap_secret_name": secret,
+        "bootstrap_output_dir": str(output),
+    }
+    first = ok(run_playbook(BOOTSTRAP, tenant.inventory, sandbox, extra_vars=extra))
+
+    made = appstream(sandbox).describe_images(Names=[image])["Images"][0]
+    assert made["State"] == "AVAILABLE"
+    assert made["BaseImageArn"].endswith(f"/{definition['appstream']['base_image']}")
+    assert tags_of(sandbox, made["Arn"])["tenant"] == "_account", "the image belongs to no tenant"
+    builders = {b["Name"] for b in appstream(sandbox).describe_image_builders()["ImageBuilders"]}
+    assert "toolkit-bootstrap-builder" not in builders, "the bootstrap builder is deleted once the image exists"
+    started = [c for c in first.calls() if c.get("operation") == "CreateImageBuilder"]
+    assert len(started) == 1
+
+    secrets = sandbox.boto3("secretsmanager", region=REGION)
+    described = secrets.describe_secret(SecretId=secret)
+    assert {t["Key"]: t["Value"] for t in described["Tags"]}["tenant"] == "_account"
+    password = json.loads(secrets.get_secret_value(SecretId=secret)["SecretString"])["password"]
+    assert len(password) >= 20
+
+    url_file = output / "streaming-url.txt"
+    assert stat.S_IMODE(url_file.stat().st_mode) == 0o600 and stat.S_IMODE(output.stat().st_mode) == 0o700
+    url = url_file.read_text().strip()
+    assert url.startswith("https://")
+    assert url not in first.stdout and url not in first.stderr, "the URL is a credential: only in the file"
+    assert password not in first.stdout and password not in (output / "builder-bootstrap.ps1").read_text()
+    script = (output / "builder-bootstrap.ps1").read_text()
+    assert json.dumps(controller) in script and json.dumps(secret) in script
+
+    again = ok(run_playbook(BOOTSTRAP, tenant.inventory, sandbox, extra_vars=extra))
+    assert again.stats()["mutating"] == 0, again.stats()["mutating_operations"]
+    said = " ".join(again.stdout.split())  # the callback wraps long messages
+    assert f"{image} is AVAILABLE: the account and region are bootstrapped, nothing started" in said
