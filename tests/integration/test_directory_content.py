@@ -3,6 +3,11 @@
 - The sandbox, with Samba enabled, backs a directory created through the DS API with a real DC:
   LDAPS as the delegated Admin works at DnsIpAddrs[0], with certificate validation.
 - The AD modules against that DC: check mode writes nothing, a run creates, a second run changes nothing.
+- gpo_machine_policy against that DC: check mode writes nothing, a run writes the GPO's computer side, a second
+  run changes nothing; Samba's own tools (samba-tool, ldbsearch, smbclient and Samba's PReg parser) read it back.
+- A SAML tenant's site.yml converge on the Samba-backed sandbox: the builders' OU, the image build account and
+  group, the builder access GPO linked to that OU only, the builder joined to it with its own security group, the
+  fleet in its own OU with a group admitting no WinRM; a second converge changes nothing.
 - `molecule test -s directory`: the three roles converge, are idempotent, and Samba's own tools verify
   the result (GPO, links, ACEs, Drives.xml, home folder ACLs, user access).
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +32,8 @@ import pytest
 import yaml
 
 from sandbox.client import SandboxClient
-from sandbox.samba import SambaDcProvider
+from sandbox.samba import SAMBA_PYTHON, SambaDcProvider
+from tests.helpers import run_playbook, write_inventory
 from tests.sandboxes import running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +110,10 @@ def directory(samba_sandbox: SandboxClient) -> Iterator[dict[str, Any]]:
     # The backend drops a deleted directory the next time it reads its state after the modelled deletion,
     # and has its DC destroyed (files and all) by its background worker right after.
     deadline = time.monotonic() + 60
-    while ds.describe_directories()["DirectoryDescriptions"] and time.monotonic() < deadline:
+    while (
+        any(d["DirectoryId"] == directory_id for d in ds.describe_directories()["DirectoryDescriptions"])
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.5)
     while (state_dir / "samba" / directory_id).exists() and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -260,6 +270,384 @@ def test_modules_plan_in_check_mode_then_converge_once(tmp_path: Path, directory
         assert int(gpo["attributes"]["versionNumber"][0]) == 65536, "one change, one user-side bump"
     finally:
         ldap.close()
+
+
+# -- the computer side of a GPO, read back with Samba's tools ----------------------------------------------
+WINRM_KEY = "Software\\Policies\\Microsoft\\Windows\\WinRM\\Service"
+FIREWALL_KEY = "Software\\Policies\\Microsoft\\WindowsFirewall\\FirewallRules"
+REGISTRY_CSE = "{35378EAC-683F-11D2-A89A-00C04FBBCFA2}"
+GROUPS_CSE = "{17D89FEC-5C44-4972-B12D-241CAEF74509}"
+SECURITY_CSE = "{827D319E-6EAC-11D2-A4EA-00C04F79F83A}"
+
+
+def dc_paths(state_dir: Path, directory_id: str) -> dict[str, Path]:
+    root = state_dir / "samba" / directory_id
+    return {
+        "sam_ldb": root / "private" / "sam.ldb",
+        "smb_conf": root / "etc" / "smb.conf",
+        "ca": root / "private" / "tls" / "ca.pem",
+    }
+
+
+def samba_tool(*args: str) -> str:
+    done = subprocess.run(["samba-tool", *args], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def ldbsearch(sam_ldb: Path, base: str, *attributes: str) -> str:
+    done = subprocess.run(
+        ["ldbsearch", "-H", str(sam_ldb), "-b", base, "-s", "base", *attributes],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.replace("\n ", "")  # ldif folds long lines
+
+
+def gpo_guid(sam_ldb: Path, name: str) -> str:
+    listed = samba_tool("gpo", "listall", "-H", str(sam_ldb))
+    found = re.findall(r"GPO\s+:\s+(\{[0-9A-F-]+\})\s*\ndisplay name\s+:\s+" + re.escape(name) + r"\s*\n", listed)
+    assert len(found) == 1, listed
+    return found[0]
+
+
+def fetch_from_sysvol(
+    address: str, smb_conf: Path, user: str, password: str, folder: str, files: list[str], into: Path
+) -> dict[str, bytes]:
+    """Files of a GPO folder fetched with Samba's smbclient, as the given account."""
+    into.mkdir(parents=True, exist_ok=True)
+    gets = "; ".join(f'get "{name}" "{into / name.replace("/", "_")}"' for name in files)
+    done = subprocess.run(
+        [
+            "smbclient",
+            f"//{address}/sysvol",
+            f"--user={user}",
+            f"--configfile={smb_conf}",
+            f"--command=cd {folder}; {gets}",
+        ],
+        env={**os.environ, "PASSWD": password},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {name: (into / name.replace("/", "_")).read_bytes() for name in files}
+
+
+def samba_preg(data: bytes) -> list[tuple[str, str, int, Any]]:
+    """Registry.pol as Samba's own PReg implementation (samba.dcerpc.preg, NDR) reads it."""
+    code = (
+        "import json, sys\n"
+        "from samba.dcerpc import preg\n"
+        "from samba.ndr import ndr_unpack\n"
+        "parsed = ndr_unpack(preg.file, sys.stdin.buffer.read())\n"
+        "assert parsed.header.signature == 'PReg' and parsed.header.version == 1\n"
+        "print(json.dumps([[e.keyname, e.valuename, e.type, e.data if isinstance(e.data, (int, str)) else list(e.data)]"
+        " for e in parsed.entries]))\n"
+    )
+    done = subprocess.run([SAMBA_PYTHON, "-c", code], input=data, capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    return [tuple(entry) for entry in json.loads(done.stdout)]
+
+
+def test_a_machine_policy_gpo_is_what_samba_reads_back(tmp_path: Path, directory: dict[str, Any]) -> None:
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad import (
+        gpp_groups,
+        registry_pol,
+        security_template,
+    )
+
+    base = "DC=corp,DC=samba-flow,DC=example"
+    builders_ou, fleet_ou = f"OU=FlowBuilders,OU=SAMBAFLOW,{base}", f"OU=FlowFleet,OU=Computers,OU=SAMBAFLOW,{base}"
+    connection = {
+        "server": directory["dns_ip_addrs"][0],
+        "domain": directory["name"],
+        "username": f"Admin@{directory['name']}",
+        "password": ADMIN_PASSWORD,
+        "ca_file": directory["ca_file"],
+    }
+    policy = {
+        **connection,
+        "name": "flow builder access",
+        "local_groups": [
+            {
+                "group": "Administrators (built-in)",
+                "group_sid": "S-1-5-32-544",
+                "members": ["SAMBAFLOW\\flow-image-build"],
+            }
+        ],
+        "registry_values": [
+            {"key": WINRM_KEY, "name": "AllowAutoConfig", "type": "dword", "data": 1},
+            {"key": WINRM_KEY, "name": "IPv4Filter", "type": "string", "data": "*"},
+        ],
+        "firewall_rules": [
+            {
+                "id": "Flow-WinRM-In",
+                "name": "WinRM from the controller",
+                "local_ports": [5985, 5986],
+                "remote_addresses": ["10.77.0.0/28"],
+            }
+        ],
+        "services": [{"name": "WinRM", "start_mode": "automatic"}],
+        "links": [{"target": builders_ou}],
+        "purge_links": True,
+    }
+    tasks = [
+        {
+            "name": "builders OU",
+            "iconeus.tenant_toolkit.ad_object": {
+                **connection,
+                "type": "ou",
+                "name": "FlowBuilders",
+                "path": f"OU=SAMBAFLOW,{base}",
+            },
+        },
+        {
+            "name": "fleet OU",
+            "iconeus.tenant_toolkit.ad_object": {
+                **connection,
+                "type": "ou",
+                "name": "FlowFleet",
+                "path": f"OU=Computers,OU=SAMBAFLOW,{base}",
+            },
+        },
+        {
+            "name": "group",
+            "iconeus.tenant_toolkit.ad_object": {
+                **connection,
+                "type": "group",
+                "name": "flow-image-build",
+                "path": f"OU=Users,OU=SAMBAFLOW,{base}",
+                "scope": "global",
+                "category": "security",
+            },
+        },
+        {"name": "GPO", "iconeus.tenant_toolkit.gpo_machine_policy": policy},
+    ]
+    planned = _run_play(tmp_path, tasks, check=True)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert _recap(planned)["changed"] == 4
+    paths = dc_paths(directory["state_dir"], directory["id"])
+    assert "flow builder access" not in samba_tool("gpo", "listall", "-H", str(paths["sam_ldb"])), (
+        "check mode made the GPO"
+    )
+
+    first = _run_play(tmp_path, tasks)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = _run_play(tmp_path, tasks)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert _recap(second)["changed"] == 0, second.stdout
+
+    guid = gpo_guid(paths["sam_ldb"], "flow builder access")
+    gpc = ldbsearch(
+        paths["sam_ldb"], f"CN={guid},CN=Policies,CN=System,{base}", "gPCMachineExtensionNames", "versionNumber"
+    )
+    assert re.search(r"versionNumber: 1\b", gpc), "one computer-side change, one machine bump"
+    extensions = re.search(r"gPCMachineExtensionNames: (.*)", gpc).group(1)
+    for cse in (REGISTRY_CSE, GROUPS_CSE, SECURITY_CSE):
+        assert cse in extensions.upper()
+    assert guid in ldbsearch(paths["sam_ldb"], builders_ou, "gPLink").upper()
+    assert guid not in ldbsearch(paths["sam_ldb"], fleet_ou, "gPLink").upper(), "never linked to the fleet's OU"
+    shown = samba_tool("gpo", "show", guid, "-H", str(paths["sam_ldb"]))
+    assert re.search(r"version\s+:\s+1\b", shown), shown
+
+    files = fetch_from_sysvol(
+        directory["dns_ip_addrs"][0],
+        paths["smb_conf"],
+        "SAMBAFLOW\\Admin",
+        ADMIN_PASSWORD,
+        f"{directory['name']}/Policies/{guid}",
+        [
+            "GPT.INI",
+            "Machine/Registry.pol",
+            "Machine/Preferences/Groups/Groups.xml",
+            "Machine/Microsoft/Windows NT/SecEdit/GptTmpl.inf",
+        ],
+        tmp_path / "sysvol",
+    )
+    assert b"Version=1" in files["GPT.INI"]
+    pol = files["Machine/Registry.pol"]
+    by_samba = samba_preg(pol)
+    assert (WINRM_KEY, "AllowAutoConfig", 4, 1) in by_samba
+    assert (WINRM_KEY, "IPv4Filter", 1, "*") in by_samba
+    (rule,) = [entry for entry in by_samba if entry[0] == FIREWALL_KEY]
+    assert rule[1] == "Flow-WinRM-In" and rule[2] == 1
+    assert "|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5985|LPort=5986|RA4=10.77.0.0/255.255.255.240|" in rule[3]
+    assert [(v.key, v.name, v.type, v.data) for v in registry_pol.decode_registry_pol(pol)] == by_samba
+    assert registry_pol.encode_registry_pol(registry_pol.decode_registry_pol(pol)) == pol, "PReg round trip"
+
+    ldap = _ldap(directory)
+    try:
+        group_sid = ldap.resolve_sid("flow-image-build")
+    finally:
+        ldap.close()
+    (group,) = gpp_groups.groups_from_xml(files["Machine/Preferences/Groups/Groups.xml"].decode("utf-8"))
+    assert group["group_sid"] == "S-1-5-32-544" and group["remove_when_not_applied"] is True
+    assert group["members"] == [{"name": "SAMBAFLOW\\flow-image-build", "sid": group_sid}]
+    template = files["Machine/Microsoft/Windows NT/SecEdit/GptTmpl.inf"]
+    assert template.startswith(b"\xff\xfe")
+    assert security_template.services_from_template(security_template.decode_template(template)) == [
+        {"name": "WinRM", "start_mode": "automatic"}
+    ]
+    done = subprocess.run(
+        [
+            "samba-tool",
+            "gpo",
+            "aclcheck",
+            "-H",
+            f"ldap://{directory['dns_ip_addrs'][0]}",
+            "-U",
+            "Administrator",
+            "-s",
+            str(paths["smb_conf"]),
+        ],
+        env={**os.environ, "PASSWD": (paths["sam_ldb"].parent / "sandbox-administrator").read_text().strip()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- a SAML tenant's converge ------------------------------------------------------------------------------
+CONTROLLER_CIDR = "10.236.250.0/28"
+
+
+def saml_site_tenant(name: str) -> dict[str, Any]:
+    tenant = yaml.safe_load((ROOT / "inventories/demo/host_vars/demo/tenant.yml").read_text())["tenant"]
+    tenant["name"] = name
+    tenant["network"] = {"cidr": "10.236.0.0/16", "availability_zones": 2, "nat_gateways": "none"}
+    tenant["directory"]["fqdn"] = f"corp.{name}.example"
+    tenant["directory"]["netbios"] = "SAMBASITE"
+    return tenant
+
+
+@pytest.fixture(scope="module")
+def saml_site(samba_sandbox: SandboxClient, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """site.yml converges a SAML tenant on the Samba-backed sandbox, twice."""
+    tenant = saml_site_tenant("samba-site")
+    inventory = write_inventory(
+        tmp_path_factory.mktemp("samba-site"), tenant, samba_sandbox, {"image_controller_cidr": CONTROLLER_CIDR}
+    )
+    first = run_playbook("site.yml", inventory, samba_sandbox, timeout=2400)
+    assert first.rc == 0, first.stdout[-8000:] + first.stderr[-3000:]
+    second = run_playbook("site.yml", inventory, samba_sandbox, timeout=2400)
+    assert second.rc == 0, second.stdout[-8000:] + second.stderr[-3000:]
+    ds = _client(samba_sandbox, "ds")
+    (found,) = [
+        d for d in ds.describe_directories()["DirectoryDescriptions"] if d["Name"] == tenant["directory"]["fqdn"]
+    ]
+    paths = dc_paths(Path(samba_sandbox.state_dir), found["DirectoryId"])  # type: ignore[attr-defined]
+    admin = json.loads(
+        _client(samba_sandbox, "secretsmanager").get_secret_value(SecretId=f"{tenant['name']}/directory/admin")[
+            "SecretString"
+        ]
+    )
+    return {
+        "tenant": tenant,
+        "first": first,
+        "second": second,
+        "stats": second.stats(),
+        "directory": found,
+        "paths": paths,
+        "admin_password": admin["password"] if isinstance(admin, dict) else admin,
+    }
+
+
+def test_a_saml_converge_creates_the_builders_ou_account_group_and_gpo_linked_there_only(
+    saml_site: dict[str, Any], tmp_path: Path
+) -> None:
+    tenant, paths = saml_site["tenant"], saml_site["paths"]
+    name, netbios = tenant["name"], tenant["directory"]["netbios"]
+    base = ",".join(f"DC={part}" for part in tenant["directory"]["fqdn"].split("."))
+    builders_ou, fleet_ou = f"OU=ImageBuilders,OU={netbios},{base}", f"OU=AppStream,OU=Computers,OU={netbios},{base}"
+    users_ou = f"OU=Users,OU={netbios},{base}"
+    assert "objectClass: organizationalUnit" in ldbsearch(paths["sam_ldb"], builders_ou, "objectClass")
+    account = ldbsearch(paths["sam_ldb"], f"CN=svc-imagebuild,{users_ou}", "objectSid", "userAccountControl")
+    assert "userAccountControl: 66048" in account, "enabled, password never expires"
+    group = ldbsearch(paths["sam_ldb"], f"CN={name}-image-build,{users_ou}", "member", "objectSid")
+    assert f"member: CN=svc-imagebuild,{users_ou}" in group
+
+    guid = gpo_guid(paths["sam_ldb"], f"{name} builder access")
+    assert guid in ldbsearch(paths["sam_ldb"], builders_ou, "gPLink").upper()
+    assert guid not in ldbsearch(paths["sam_ldb"], fleet_ou, "gPLink").upper(), "the fleet's OU never gets it"
+    linked = subprocess.run(
+        ["ldbsearch", "-H", str(paths["sam_ldb"]), "-b", base, f"(gPLink=*{guid}*)", "dn"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stdout
+    assert re.findall(r"^dn: (.*)$", linked, re.MULTILINE) == [builders_ou]
+
+    files = fetch_from_sysvol(
+        saml_site["directory"]["DnsIpAddrs"][0],
+        paths["smb_conf"],
+        f"{netbios}\\Admin",
+        saml_site["admin_password"],
+        f"{tenant['directory']['fqdn']}/Policies/{guid}",
+        ["Machine/Registry.pol", "Machine/Preferences/Groups/Groups.xml"],
+        tmp_path / "sysvol",
+    )
+    by_samba = samba_preg(files["Machine/Registry.pol"])
+    assert (WINRM_KEY, "AllowAutoConfig", 4, 1) in by_samba
+    assert (WINRM_KEY, "AllowUnencryptedTraffic", 4, 0) in by_samba and (WINRM_KEY, "AllowBasic", 4, 0) in by_samba
+    (rule,) = [entry for entry in by_samba if entry[0] == FIREWALL_KEY]
+    assert "|LPort=5985|LPort=5986|RA4=10.236.250.0/255.255.255.240|" in rule[3]
+    group_sid = re.search(r"objectSid: (S-[0-9-]+)", group).group(1)
+    groups_xml = files["Machine/Preferences/Groups/Groups.xml"].decode("utf-8")
+    assert (
+        f'sid="{group_sid}"' in groups_xml
+        and 'groupSid="S-1-5-32-544"' in groups_xml
+        and 'removePolicy="1"' in groups_xml
+    )
+
+    secret = _client(saml_site_client(saml_site), "secretsmanager").describe_secret(SecretId=f"{name}/image-build")
+    assert {t["Key"]: t["Value"] for t in secret["Tags"]} >= {
+        "tenant": name,
+        "environment": tenant["environment"],
+        "managed-by": "appstream-tenant-toolkit",
+    }
+
+
+def saml_site_client(saml_site: dict[str, Any]) -> SandboxClient:
+    return saml_site["first"].client
+
+
+def test_a_saml_converge_puts_the_builder_in_the_builders_ou_and_the_fleet_apart(saml_site: dict[str, Any]) -> None:
+    tenant = saml_site["tenant"]
+    name, netbios, fqdn = tenant["name"], tenant["directory"]["netbios"], tenant["directory"]["fqdn"]
+    base = ",".join(f"DC={part}" for part in fqdn.split("."))
+    builders_ou, fleet_ou = f"OU=ImageBuilders,OU={netbios},{base}", f"OU=AppStream,OU=Computers,OU={netbios},{base}"
+    client = saml_site_client(saml_site)
+    appstream, ec2 = _client(client, "appstream"), _client(client, "ec2")
+    (config,) = appstream.describe_directory_configs(DirectoryNames=[fqdn])["DirectoryConfigs"]
+    assert sorted(config["OrganizationalUnitDistinguishedNames"]) == sorted([fleet_ou, builders_ou])
+    groups = {
+        g["GroupName"].removeprefix(f"{name}-"): g
+        for g in ec2.describe_security_groups(Filters=[{"Name": "tag:tenant", "Values": [name]}])["SecurityGroups"]
+    }
+    (builder,) = appstream.describe_image_builders(Names=[f"{name}-builder"])["ImageBuilders"]
+    assert builder["DomainJoinInfo"] == {"DirectoryName": fqdn, "OrganizationalUnitDistinguishedName": builders_ou}
+    assert builder["VpcConfig"]["SecurityGroupIds"] == [groups["builder"]["GroupId"]]
+    (fleet,) = appstream.describe_fleets(Names=[f"{name}-fleet"])["Fleets"]
+    assert fleet["DomainJoinInfo"]["OrganizationalUnitDistinguishedName"] == fleet_ou
+    assert groups["builder"]["GroupId"] not in fleet["VpcConfig"]["SecurityGroupIds"]
+    assert groups["streaming"]["IpPermissions"] == [], "the fleet's group admits nothing, WinRM included"
+    assert [
+        (p["FromPort"], p["ToPort"], [r["CidrIp"] for r in p["IpRanges"]]) for p in groups["builder"]["IpPermissions"]
+    ] == [(5985, 5986, [CONTROLLER_CIDR])]
+
+
+def test_a_second_saml_converge_changes_nothing(saml_site: dict[str, Any]) -> None:
+    second = saml_site["second"]
+    assert second.recap[saml_site["tenant"]["name"]]["changed"] == 0, second.stdout[-6000:]
+    assert saml_site["stats"]["mutating"] == 0, saml_site["stats"]["mutating_operations"]
 
 
 def test_molecule_directory_scenario_converges_idempotently_and_verifies() -> None:

@@ -263,7 +263,17 @@ class GroupPolicyObject:
             target = link["target"]
             entry = self.directory.get(target, ["gPLink"])
             if entry is None:
-                raise AdError(f"cannot link to {target}: no such container", "missing")
+                if not self.check:
+                    raise AdError(f"cannot link to {target}: no such container", "missing")
+                # Check mode: an earlier task of the same run would create the container.
+                self.actions.append(f"link to {target} (once it exists)")
+                view[target.lower()] = {
+                    "target": target,
+                    "enabled": link["enabled"],
+                    "enforced": link["enforced"],
+                    "order": 1,
+                }
+                continue
             links = parse_gplink(first_value(entry["attributes"].get("gPLink")) or "")
             merged = merge_gplink(
                 links, where.dn, enabled=link["enabled"], enforced=link["enforced"], order=link.get("order")
