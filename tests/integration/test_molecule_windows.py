@@ -1,7 +1,8 @@
 """The `windows` molecule scenario on a real Windows Server 2019 host, opt-in.
 
 Without a host the test is skipped and says which variable is missing: it never passes silently.
-molecule/windows/molecule.yml lists the variables; the host must answer WinRM over HTTPS.
+molecule/windows/molecule.yml lists the variables; the host must answer WinRM the way the image pipeline reaches a
+builder: HTTP 5985 with NTLM message encryption (or HTTPS 5986).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ def test_windows_scenario_converges_idempotently_and_verifies():
     if not os.environ.get("WINDOWS_HOST"):
         pytest.skip(
             "WINDOWS_HOST not set: the windows molecule scenario needs a real Windows Server 2019 host "
-            "reachable over WinRM/HTTPS (set WINDOWS_HOST, WINDOWS_USER, WINDOWS_PASSWORD, optionally "
-            "WINDOWS_TRANSPORT, and WINDOWS_VCREDIST_URL, WINDOWS_VCREDIST_SHA256)"
+            "reachable over WinRM with NTLM message encryption on 5985 (or HTTPS on 5986), as an image builder is "
+            "(set WINDOWS_HOST, WINDOWS_USER, WINDOWS_PASSWORD, optionally WINDOWS_PORT, and WINDOWS_VCREDIST_URL, "
+            "WINDOWS_VCREDIST_SHA256)"
         )
     absent = missing(HOST_VARIABLES + INSTALLER_VARIABLES)
     if absent:
