@@ -608,11 +608,11 @@ def test_a_saml_converge_creates_the_builders_ou_account_group_and_gpo_linked_th
     )
 
     secret = _client(saml_site_client(saml_site), "secretsmanager").describe_secret(SecretId=f"{name}/image-build")
-    assert {t["Key"]: t["Value"] for t in secret["Tags"]} >= {
+    assert {t["Key"]: t["Value"] for t in secret["Tags"]}.items() >= {
         "tenant": name,
         "environment": tenant["environment"],
         "managed-by": "appstream-tenant-toolkit",
-    }
+    }.items()
 
 
 def saml_site_client(saml_site: dict[str, Any]) -> SandboxClient:

@@ -3,8 +3,9 @@
 The reference tenant is the demo tenant with its stack section left out, so what is checked here is
 what the toolkit deploys when the definition says nothing: no ingress from the internet, encryption at
 rest, the stack's user settings that keep data in the tenant (no clipboard to the local device, no file
-download, no printing), WinRM reachable over HTTPS only, and no direct internet access for streaming
-instances and image builders (they go out through the NAT).
+download, no printing), WinRM never reaching fleet instances and reaching image builders only from the
+image controller's range (none when it is not set) with encrypted messages, and no direct internet access for
+streaming instances and image builders (they go out through the NAT).
 """
 
 from __future__ import annotations
@@ -38,17 +39,6 @@ def _sources(rule: dict[str, Any]) -> set[str]:
     return {r["CidrIp"] for r in rule.get("IpRanges", [])} | {r["CidrIpv6"] for r in rule.get("Ipv6Ranges", [])}
 
 
-def _ports(group: dict[str, Any]) -> set[int]:
-    """Every TCP port the group's ingress rules open (all of them for protocol -1)."""
-    opened: set[int] = set()
-    for rule in group["IpPermissions"]:
-        if rule["IpProtocol"] == "-1":
-            return set(range(65536))
-        if rule["IpProtocol"] == "tcp":
-            opened.update(range(rule["FromPort"], rule["ToPort"] + 1))
-    return opened
-
-
 def test_no_security_group_of_the_tenant_accepts_traffic_from_the_internet(
     reliability_sandbox: SandboxClient, reference: Converged
 ) -> None:
@@ -63,13 +53,14 @@ def test_no_security_group_of_the_tenant_accepts_traffic_from_the_internet(
     assert open_to_world == []
 
 
-def test_winrm_reaches_streaming_instances_and_builders_over_https_only(
+def test_winrm_never_reaches_fleet_instances_and_builders_only_from_the_controller_range(
     reliability_sandbox: SandboxClient, reference: Converged
 ) -> None:
-    streaming = _tenant_groups(reliability_sandbox, reference.name)[f"{reference.name}-streaming"]
-    ports = _ports(streaming)
-    assert 5986 in ports
-    assert 5985 not in ports
+    groups = _tenant_groups(reliability_sandbox, reference.name)
+    assert groups[f"{reference.name}-streaming"]["IpPermissions"] == [], "fleet instances accept nothing"
+    builder = groups[f"{reference.name}-builder"]
+    # The demo sets no image_controller_cidr: nothing may reach its builders, not even from the VPC.
+    assert builder["IpPermissions"] == []
 
 
 def _plain(value: Any) -> Any:
@@ -79,7 +70,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def test_the_builder_inventory_plugin_connects_over_https_with_certificate_validation(
+def test_the_builder_inventory_plugin_connects_with_encrypted_winrm_messages(
     reliability_sandbox: SandboxClient, reference: Converged, tmp_path: Path
 ) -> None:
     source = tmp_path / "builders.appstream_image_builders.yml"
@@ -111,9 +102,10 @@ def test_the_builder_inventory_plugin_connects_over_https_with_certificate_valid
     host_vars = json.loads(listed.stdout)["_meta"]["hostvars"]
     builder = {key: _plain(value) for key, value in host_vars[f"{reference.name}-builder"].items()}
     assert builder["ansible_connection"] == "winrm"
-    assert builder["ansible_port"] == 5986
-    assert builder["ansible_winrm_scheme"] == "https"
-    assert builder["ansible_winrm_server_cert_validation"] == "validate"
+    assert builder["ansible_port"] == 5985
+    assert builder["ansible_winrm_scheme"] == "http"
+    assert builder["ansible_winrm_transport"] == "ntlm"
+    assert builder["ansible_winrm_message_encryption"] == "always"
 
 
 def test_the_file_system_is_encrypted_at_rest(reliability_sandbox: SandboxClient, reference: Converged) -> None:
