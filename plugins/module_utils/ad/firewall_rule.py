@@ -147,7 +147,7 @@ def normalise_rule(item: dict[str, Any]) -> FirewallRule:
         direction=direction,
         protocol=protocol,
         local_ports=tuple(sorted(set(ports))),
-        remote_addresses=tuple(sorted(set(addresses), key=lambda cidr: ipaddress.IPv4Network(cidr))),
+        remote_addresses=tuple(sorted(set(addresses), key=ipaddress.IPv4Network)),
         profiles=tuple(sorted(set(profiles), key=list(PROFILES).index)),
         description=_text("description", str(item.get("description") or "")),
         group=_text("group", str(item.get("group") or "")),
