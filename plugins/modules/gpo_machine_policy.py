@@ -36,40 +36,12 @@ requirements:
 options:
   server:
     description:
-      - Domain controller to talk to (address or name), for LDAPS and for its C(SYSVOL) share.
+      - Domain controller (address or name), for LDAPS and for its C(SYSVOL) share.
       - With AWS Managed Microsoft AD, one of the directory's C(DnsIpAddrs).
-    type: str
-    required: true
-  port:
-    description: LDAPS port of the domain controller.
-    type: int
-    default: 636
   username:
     description:
       - Account used for LDAP and SMB, as C(user@domain), C(DOMAIN\user) or a DN (LDAP only).
       - With AWS Managed Microsoft AD, the delegated C(Admin) account.
-    type: str
-    required: true
-  password:
-    description: Password of O(username).
-    type: str
-    required: true
-  domain:
-    description:
-      - DNS name of the domain. Defaults to the one the DC publishes.
-      - When O(server) is an IP address, the DC's certificate must name a host of this domain.
-    type: str
-  ca_file:
-    description: PEM file of the CA that issued the DC's LDAPS certificate, trusted in addition to the system's CAs.
-    type: path
-  validate_certs:
-    description: Validate the DC's certificate (chain and name). Only disable for throw-away labs.
-    type: bool
-    default: true
-  connect_timeout:
-    description: Seconds to wait for the LDAP and SMB connections.
-    type: int
-    default: 10
   smb_auth_protocol:
     description: SMB authentication to the DC's C(SYSVOL) share.
     type: str
@@ -248,11 +220,9 @@ options:
     default: false
 attributes:
   check_mode:
-    support: full
-    description: Reads only; reports the planned GPO, files, version and links.
+    details: Reads only; reports the planned GPO, files, version and links.
   diff_mode:
-    support: full
-    description: Shows the local groups, registry values, firewall rules, services, version and links before and after.
+    details: Shows the local groups, registry values, firewall rules, services, version and links before and after.
 notes:
   - The computer version only moves when a file changes, so computers reprocess the policy only then.
   - A failure half way is repaired by the next run (missing SYSVOL folder, ACL, C(GPT.INI)).
@@ -265,6 +235,10 @@ seealso:
   - name: "[MS-GPFAS] Firewall Rule Grammar"
     description: The firewall rule strings.
     link: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16
+extends_documentation_fragment:
+  - iconeus.tenant_toolkit.ldap_connection
+  - iconeus.tenant_toolkit.ldap_connection.ldaps
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""
