@@ -46,7 +46,8 @@ def check_vpc_cidr(value: str) -> list[str]:
 
 
 def check_source_range(value: str) -> list[str]:
-    """An IPv4 range a security group or firewall rule admits traffic from (the image controller's)."""
+    """An IPv4 range in CIDR notation without host bits, at most /8 wide: a source of traffic a security group or
+    firewall rule admits (the image controller's range)."""
     try:
         network = ipaddress.IPv4Network(value, strict=False)
     except ValueError:
@@ -136,6 +137,8 @@ AWS_TENANT_OUS = ("computers", "users")
 
 
 def check_builders_ou_name(value: str) -> list[str]:
+    """An OU name as for `appstream_ou`, and none of the OUs AWS creates under `OU=<netbios>` ({AWS_TENANT_OUS}):
+    the builder access GPO linked to the builders' OU must reach no fleet instance and no user."""
     errors = check_ou_name(value)
     if value.strip().lower() in AWS_TENANT_OUS:
         errors.append(
