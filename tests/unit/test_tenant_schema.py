@@ -992,6 +992,57 @@ def test_normalise_userpool_has_no_directory_storage_or_usernames() -> None:
 
 
 # --------------------------------------------------------------------------
+# tenant.alerts (design.md section 2, item 7)
+# --------------------------------------------------------------------------
+
+
+def test_alerts_are_optional_and_notify_the_budget_recipients_by_default() -> None:
+    spec = normalise_tenant(BASE)
+    assert spec["alerts"] == {
+        "notify": ["ops@example.com"],
+        "capacity_utilization_percent": 90,
+        "capacity_utilization_minutes": 15,
+        "no_available_capacity_minutes": 15,
+        "storage_free_percent": 10,
+    }
+
+
+def test_alerts_notify_of_their_own_are_kept() -> None:
+    tenant = tenant_with({"alerts": {"notify": ["oncall@lab.example"], "storage_free_percent": 20}})
+    assert_accepted({"alerts": {"notify": ["oncall@lab.example"], "storage_free_percent": 20}})
+    spec = normalise_tenant(tenant)
+    assert spec["alerts"]["notify"] == ["oncall@lab.example"]
+    assert spec["alerts"]["storage_free_percent"] == 20
+    assert spec["budget"]["notify"] == ["ops@example.com"]
+
+
+def test_normalised_alerts_do_not_share_the_budget_list() -> None:
+    spec = normalise_tenant(BASE)
+    spec["alerts"]["notify"].append("x@lab.example")
+    assert spec["budget"]["notify"] == ["ops@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "path", "fragment"),
+    [
+        ({"alerts": {"notify": []}}, "tenant.alerts.notify", ""),
+        ({"alerts": {"notify": ["not-an-address"]}}, "tenant.alerts.notify[0]", "is not an e-mail address"),
+        ({"alerts": {"notify": ["a@lab.example", "a@lab.example"]}}, "tenant.alerts.notify[1]", "duplicate"),
+        ({"alerts": {"capacity_utilization_percent": 0}}, "tenant.alerts.capacity_utilization_percent", ""),
+        ({"alerts": {"capacity_utilization_percent": 150}}, "tenant.alerts.capacity_utilization_percent", ""),
+        ({"alerts": {"capacity_utilization_minutes": 0}}, "tenant.alerts.capacity_utilization_minutes", ""),
+        ({"alerts": {"no_available_capacity_minutes": 2000}}, "tenant.alerts.no_available_capacity_minutes", ""),
+        ({"alerts": {"storage_free_percent": 100}}, "tenant.alerts.storage_free_percent", ""),
+        ({"alerts": {"storage_free_percent": "ten"}}, "tenant.alerts.storage_free_percent", "must be a number"),
+        ({"alerts": {"notfy": ["a@lab.example"]}}, "tenant.alerts.notfy", "did you mean notify?"),
+        ({"alerts": ["a@lab.example"]}, "tenant.alerts", "must be a mapping"),
+    ],
+)
+def test_alerts_rules_name_the_field(changes: dict[str, Any], path: str, fragment: str) -> None:
+    assert_rejected(changes, path, fragment)
+
+
+# --------------------------------------------------------------------------
 # The shipped definitions
 # --------------------------------------------------------------------------
 

@@ -183,6 +183,35 @@ FLEET_SCHEMA = Field(
 )
 
 
+# design.md section 2, item 7: the tenant's SNS topic and CloudWatch alarms (roles/tenant_alerts).
+# Every threshold has a default; `notify` defaults to tenant.budget.notify (normalise_tenant).
+ALERTS_SCHEMA = Field(
+    "dict",
+    default={},
+    description="Who is told about the tenant's alarms, and the alarms' thresholds.",
+    fields={
+        # SNS e-mail subscriptions of the tenant's topic; each address confirms its own subscription.
+        "notify": Field(
+            "list",
+            nullable=True,
+            default=None,
+            min_items=1,
+            max_items=10,
+            unique=True,
+            items=Field("str", check=check_email),
+        ),
+        # CapacityUtilization (AWS/AppStream, percent of instances in use) at or above this...
+        "capacity_utilization_percent": Field("number", default=90, minimum=1, maximum=100),
+        # ...during this many consecutive minutes (AppStream publishes its fleet metrics every minute).
+        "capacity_utilization_minutes": Field("int", default=15, minimum=1, maximum=1440),
+        # AvailableCapacity at 0 while the fleet is meant to be up (DesiredCapacity > 0) this long.
+        "no_available_capacity_minutes": Field("int", default=15, minimum=1, maximum=1440),
+        # FSx FreeStorageCapacity below this share of the file system's storage.
+        "storage_free_percent": Field("number", default=10, minimum=1, maximum=99),
+    },
+)
+
+
 # design.md section 4: secure defaults; the AppStream API enables every user
 # setting that is left unset, so the toolkit always sends all of them.
 STACK_SCHEMA = Field(
@@ -490,6 +519,7 @@ TENANT_SCHEMA = Field(
                 ),
             },
         ),
+        "alerts": ALERTS_SCHEMA,
     },
 )
 
@@ -773,11 +803,15 @@ def normalise_tenant(tenant: Mapping[str, Any]) -> dict[str, Any]:
     """Return a deep copy of a valid tenant with every documented default set.
 
     Optional sections that are absent become ``None`` (``directory``,
-    ``storage``, ``appstream.fleet.schedule``), SAML users get their derived
+    ``storage``, ``appstream.fleet.schedule``), ``alerts.notify`` defaults to
+    ``budget.notify``, SAML users get their derived
     ``username``, user-pool users ``username: None``. Call it only on a
     definition for which ``validate_tenant`` returned no error.
     """
     normalised = apply_defaults(TENANT_SCHEMA, dict(tenant))
+    if normalised["alerts"]["notify"] is None:
+        # The budget's recipients are the tenant's operators: they hear about its alarms too.
+        normalised["alerts"]["notify"] = list(normalised["budget"]["notify"])
     saml = normalised["auth"] == "saml"
     for user in normalised["users"]:
         if not saml:
