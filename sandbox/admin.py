@@ -11,7 +11,11 @@ GET  /_sandbox/faults                      current rules; POST adds one
 GET  /_sandbox/log?since=N                 request log entries from sequence N
 GET  /_sandbox/log/stats?since=N           counts by operation, mutating calls, errors
 POST /_sandbox/<service>/<action>          a backend's own hook, e.g. appstream/create-image,
-                                           appstream/fail-fleet, ds/fail-directory, fsx/fail-file-system
+                                           appstream/fail-fleet, ds/fail-directory, fsx/fail-file-system,
+                                           appstream/start-session, appstream/end-session
+POST /_sandbox/sns/confirm-subscriptions   what an e-mail recipient does with SNS's confirmation link
+                                           {"topic_arn"?, "endpoint"?} (moto_gaps.py)
+POST /_sandbox/cloudwatch/evaluate-alarms  evaluate the region's metric alarms now {"names"?} (alarms.py)
 
 Every call must be addressed to the sandbox itself (`Host`: the address it serves or localhost, and
 its port; else 403) and carry its token (from `<state dir>/admin-token`, in `X-Sandbox-Token` or as
@@ -52,6 +56,25 @@ class SandboxControl(Protocol):
     def reset(self) -> None: ...
 
     def set_time_scale(self, scale: float) -> None: ...
+
+
+def _confirm_subscriptions() -> Any:
+    from sandbox.moto_gaps import confirm_email_subscriptions
+
+    return confirm_email_subscriptions
+
+
+def _evaluate_alarms() -> Any:
+    from sandbox.alarms import admin_evaluate_alarms
+
+    return admin_evaluate_alarms
+
+
+# Hooks on services moto answers (the project's own backends have theirs as admin_<hook> methods).
+_MOTO_HOOKS = {
+    ("sns", "confirm-subscriptions"): _confirm_subscriptions,
+    ("cloudwatch", "evaluate-alarms"): _evaluate_alarms,
+}
 
 
 def _reply(
@@ -144,6 +167,8 @@ def _route(app: SandboxControl, method: str, parts: list[str], query: dict[str, 
         if len(parts) > 1 and parts[1] == "stats":
             return app.log.stats(since)
         return {"entries": app.log.since(since), "next": since + len(app.log.since(since))}
+    if (head, parts[1] if len(parts) == 2 else "") in _MOTO_HOOKS and method == "POST":
+        return _MOTO_HOOKS[(head, parts[1])]()(payload.get("region", "us-east-1"), payload)
     if head in app.services and len(parts) == 2 and method == "POST":
         service = app.services[head]
         hook = getattr(service, "admin_" + parts[1].replace("-", "_"), None)

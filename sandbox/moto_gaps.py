@@ -5,6 +5,7 @@
 - S3's SHA-256 additional checksums on PutObject, UploadPart, ListParts, CompleteMultipartUpload
   (`install_s3_sha256_checksums`).
 - The session tags of STS AssumeRole (`install_sts_session_tags`).
+- SNS e-mail subscriptions pending their confirmation (`install_sns_email_confirmation`).
 
 Tags on IAM SAML providers: AWS accepts `Tags` on CreateSAMLProvider, returns them from GetSAMLProvider and offers
 TagSAMLProvider, UntagSAMLProvider and ListSAMLProviderTags (botocore's iam model has all five).
@@ -249,8 +250,94 @@ def install_sts_session_tags() -> None:
     setattr(TokenResponse, _INSTALLED + "_sts", True)
 
 
+# SNS sends an e-mail endpoint a confirmation message; until its owner follows the link, the subscription
+# is pending: ListSubscriptions(ByTopic) shows "PendingConfirmation" in place of its ARN, Subscribe answers
+# "pending confirmation" unless ReturnSubscriptionArn is true, and it "can't be deleted: Amazon SNS
+# automatically deletes unconfirmed subscriptions after 48 hours" (SNS developer guide, "Deleting an Amazon
+# SNS subscription and topic"). moto confirms every subscription at once. The sandbox keeps e-mail
+# subscriptions pending until `POST /_sandbox/sns/confirm-subscriptions` (confirm_email_subscriptions).
+_PENDING_PROTOCOLS = frozenset({"email", "email-json"})
+_PENDING = "_sandbox_pending_confirmation"
+
+
+def _pending(subscription: Any) -> bool:
+    return bool(getattr(subscription, _PENDING, False))
+
+
+def install_sns_email_confirmation() -> None:
+    from moto.sns.responses import SNSResponse
+
+    if getattr(SNSResponse, _INSTALLED + "_sns", False):
+        return
+    original_subscribe = SNSResponse.subscribe
+    original_by_topic = SNSResponse.list_subscriptions_by_topic
+    original_list = SNSResponse.list_subscriptions
+
+    def subscribe(self: Any) -> Any:
+        protocol = self._get_param("Protocol")
+        known = set(self.backend.subscriptions)
+        result = original_subscribe(self)
+        arn = result.result["SubscriptionArn"]
+        subscription = self.backend.subscriptions.get(arn)
+        if protocol in _PENDING_PROTOCOLS and subscription is not None:
+            if arn not in known:
+                setattr(subscription, _PENDING, True)
+            if _pending(subscription):
+                subscription.attributes["PendingConfirmation"] = "true"
+                if str(self._get_param("ReturnSubscriptionArn", "false")).lower() != "true":
+                    result.result["SubscriptionArn"] = "pending confirmation"
+        return result
+
+    def shown(subscription: Any) -> Any:
+        if not _pending(subscription):
+            return subscription
+        return {
+            "SubscriptionArn": "PendingConfirmation",
+            "Owner": subscription.owner,
+            "Protocol": subscription.protocol,
+            "Endpoint": subscription.endpoint,
+            "TopicArn": subscription.topic.arn,
+        }
+
+    def listing(original: Any) -> Any:
+        def answer(self: Any) -> Any:
+            result = original(self)
+            result.result["Subscriptions"] = [shown(item) for item in result.result.get("Subscriptions") or []]
+            return result
+
+        return answer
+
+    SNSResponse.subscribe = subscribe
+    SNSResponse.list_subscriptions_by_topic = listing(original_by_topic)
+    SNSResponse.list_subscriptions = listing(original_list)
+    setattr(SNSResponse, _INSTALLED + "_sns", True)
+
+
+def confirm_email_subscriptions(region: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """What the owner of an address does by following the confirmation link (admin hook
+    `sns/confirm-subscriptions`): confirm the pending subscriptions of `topic_arn`, of `endpoint`, or all."""
+    from moto.sns.models import sns_backends
+
+    from sandbox.jsonproto import ACCOUNT_ID
+
+    backend = sns_backends[ACCOUNT_ID][region]
+    confirmed = []
+    for subscription in list(backend.subscriptions.values()):
+        if not _pending(subscription):
+            continue
+        if payload.get("topic_arn") and subscription.topic.arn != payload["topic_arn"]:
+            continue
+        if payload.get("endpoint") and subscription.endpoint != payload["endpoint"]:
+            continue
+        setattr(subscription, _PENDING, False)
+        subscription.attributes["PendingConfirmation"] = "false"
+        confirmed.append({"endpoint": subscription.endpoint, "subscription_arn": subscription.arn})
+    return {"confirmed": confirmed}
+
+
 def install() -> None:
     install_saml_provider_tags()
     install_dhcp_options_tag_specifications()
     install_s3_sha256_checksums()
     install_sts_session_tags()
+    install_sns_email_confirmation()

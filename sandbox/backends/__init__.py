@@ -45,6 +45,7 @@ def samba_provider(state_dir: Path | str | None = None) -> object | None:
 def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict[str, JsonService]:
     from sandbox.backends.appstream import AppStreamService
     from sandbox.backends.budgets import BudgetsService
+    from sandbox.backends.costexplorer import CostExplorerService
     from sandbox.backends.ds import DirectoryService
     from sandbox.backends.fsx import FSxService
     from sandbox.moto_gaps import install as fill_moto_gaps
@@ -62,6 +63,7 @@ def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict
     return {
         "appstream": AppStreamService(clock),
         "budgets": BudgetsService(clock),
+        "ce": CostExplorerService(clock),
         "ds": directories,
         "fsx": file_systems,
     }

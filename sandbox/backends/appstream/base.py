@@ -59,6 +59,10 @@ class AppStreamBase(JsonService):
     def seconds(self, key: str) -> float:
         return DURATIONS[key]
 
+    def session_ended(self, rs: RegionState, session: Any) -> None:
+        """A session ends (ExpireSession, StopFleet); the usage mixin also records it for the reports."""
+        rs.sessions.pop(session.id, None)
+
     # -- output -------------------------------------------------------------------------------
     def shaped(self, shape_name: str, document: dict[str, Any]) -> dict[str, Any]:
         """Keep only the members the model's output shape has (the model is the contract)."""

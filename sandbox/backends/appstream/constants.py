@@ -36,6 +36,7 @@ PAGE_SIZES: dict[str, int] = {
     "DescribeImagePermissions": 50,
     "ListAssociatedStacks": 25,
     "ListAssociatedFleets": 25,
+    "DescribeUsageReportSubscriptions": 25,
 }
 
 GONE = "__GONE__"  # lifecycle state of a resource whose deletion has completed

@@ -215,7 +215,7 @@ class FleetsMixin(AppStreamBase):
             return {}
         fleet.lifecycle.go("STOPPING", (self.seconds("fleet_stop"), "STOPPED"))
         for session in list(rs.sessions_of(fleet.name)):
-            del rs.sessions[session.id]
+            self.session_ended(rs, session)
         return {}
 
     # -- stack associations -------------------------------------------------------------------

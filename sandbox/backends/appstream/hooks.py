@@ -220,7 +220,8 @@ class HooksMixin(AppStreamBase):
     def new_session(self, rs: RegionState, fleet: Fleet, stack: str, user: str, kind: str) -> Session:
         session_id = str(uuid.uuid4())
         subnets = (fleet.settings.get("VpcConfig") or {}).get("SubnetIds") or []
-        start = utcnow()
+        # The usage mixin's calendar: sessions' times are on the modelled clock, as their reports.
+        start = self.modelled_now() if hasattr(self, "modelled_now") else utcnow()
         session = Session(
             id=session_id,
             user_id=user,

@@ -318,6 +318,9 @@ class Session:
     start: datetime.datetime
     max_expiration: datetime.datetime
     network: dict[str, Any] | None = None
+    # What the usage reports tell of it: the applications launched (in order), the client's address.
+    applications: list[str] = field(default_factory=list)
+    client_ip: str = "198.51.100.10"
 
     def describe(self) -> dict[str, Any]:
         return compact(
@@ -356,6 +359,13 @@ class RegionState:
     user_stacks: dict[tuple[str, str, str], bool] = field(default_factory=dict)
     fleet_stacks: list[tuple[str, str]] = field(default_factory=list)  # (fleet, stack), in association order
     sessions: dict[str, Session] = field(default_factory=dict)
+    # Usage reports (backends/appstream/usage.py): the account-and-region subscription, the records of the
+    # sessions that ended (sessions report row, applications launched) by report day, the days written.
+    usage_subscription: dict[str, Any] | None = None
+    ended_sessions: dict[datetime.date, list[tuple[dict[str, Any], list[str]]]] = field(default_factory=dict)
+    reports_written: set[datetime.date] = field(default_factory=set)
+    # Session requests refused for lack of capacity since the fleet's metrics were last published.
+    refused_sessions: dict[str, int] = field(default_factory=dict)
 
     def live_images(self) -> dict[str, Image]:
         return _purge(self.images)

@@ -8,10 +8,13 @@ from sandbox.backends.appstream.hooks import HooksMixin
 from sandbox.backends.appstream.images import ImagesMixin
 from sandbox.backends.appstream.stacks import StacksMixin
 from sandbox.backends.appstream.tags import TagsMixin
+from sandbox.backends.appstream.usage import UsageMixin
 from sandbox.backends.appstream.users import UsersMixin
 
 
-class AppStreamService(ImagesMixin, FleetsMixin, StacksMixin, DirectoryMixin, UsersMixin, TagsMixin, HooksMixin):
+class AppStreamService(
+    ImagesMixin, FleetsMixin, StacksMixin, DirectoryMixin, UsersMixin, TagsMixin, UsageMixin, HooksMixin
+):
     """AppStream 2.0 as the sandbox serves it (JSON 1.1, `PhotonAdminProxyService.<Operation>`)."""
 
     service_name = "appstream"

@@ -171,7 +171,10 @@ class UsersMixin(AppStreamBase):
         return self.with_token({"Sessions": [self.shaped("Session", s.describe()) for s in page]}, token)
 
     def expire_session(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-        self.rs(ctx).sessions.pop(params["SessionId"], None)
+        rs = self.rs(ctx)
+        session = rs.sessions.get(params["SessionId"])
+        if session is not None:
+            self.session_ended(rs, session)
         return {}
 
 

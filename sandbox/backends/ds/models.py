@@ -110,3 +110,5 @@ class Directory:
 class RegionState:
     directories: dict[str, Directory] = field(default_factory=dict)
     directory_limit: int = DEFAULT_DIRECTORY_LIMIT
+    # (directory id, SNS topic name) -> registration time (RegisterEventTopic)
+    event_topics: dict[tuple[str, str], float] = field(default_factory=dict)

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from sandbox.backends.ds.controllers import ControllersMixin
 from sandbox.backends.ds.directories import DirectoriesMixin
+from sandbox.backends.ds.events import EventsMixin
 from sandbox.backends.ds.hooks import HooksMixin
 from sandbox.backends.ds.tags import TagsMixin
 
 
-class DirectoryService(DirectoriesMixin, ControllersMixin, TagsMixin, HooksMixin):
+class DirectoryService(DirectoriesMixin, ControllersMixin, TagsMixin, EventsMixin, HooksMixin):
     """Directory Service as the sandbox serves it (JSON 1.1, `DirectoryService_20150416.<Operation>`)."""
 
     service_name = "ds"
