@@ -102,6 +102,31 @@ class SandboxClient:
         payload.setdefault("region", self.region)
         return self.call("POST", f"{service}/{action}", payload)
 
+    # -- what users and AWS do on their own (operations) ----------------------------------
+    def start_session(self, stack: str, user: str, **payload: Any) -> str:
+        """A user streams from `stack` (payload: authentication_type, fleet, start_time, applications)."""
+        return self.hook("appstream", "start-session", stack=stack, user=user, **payload)["SessionId"]
+
+    def end_session(self, session_id: str, **payload: Any) -> dict[str, Any]:
+        """The session ends (payload: end_time); it goes to the usage report of the day it ends."""
+        return self.hook("appstream", "end-session", session_id=session_id, **payload)
+
+    def write_usage_reports(self, **payload: Any) -> dict[str, Any]:
+        """Write the usage reports now (payload: date YYYY-MM-DD or month YYYY-MM; default every day due)."""
+        return self.hook("appstream", "write-usage-reports", **payload)
+
+    def confirm_subscriptions(self, **payload: Any) -> dict[str, Any]:
+        """Confirm pending SNS e-mail subscriptions (payload: topic_arn, endpoint)."""
+        return self.hook("sns", "confirm-subscriptions", **payload)
+
+    def evaluate_alarms(self, **payload: Any) -> dict[str, str]:
+        """Evaluate the region's CloudWatch metric alarms now; their states by name."""
+        return self.hook("cloudwatch", "evaluate-alarms", **payload)["alarms"]
+
+    def record_cost(self, date: str, amount: float, tags: dict[str, str], **payload: Any) -> None:
+        """What the bill says: `amount` USD spent on `date` by resources carrying `tags` (Cost Explorer)."""
+        self.hook("ce", "record-cost", date=date, amount=amount, tags=tags, **payload)
+
     # -- boto3 ---------------------------------------------------------------------------
     def boto3(self, service: str, region: str | None = None, protocol: str | None = None) -> Any:
         """A boto3 client aimed at the sandbox; `protocol` forces one of the service model's protocols.

@@ -68,6 +68,13 @@ options:
         backups.
     type: bool
     default: false
+  alerts:
+    description:
+      - Also read the tenant's alert topic C(<tenant>-alerts) (its tags and e-mail subscriptions) and its
+        CloudWatch metric alarms (names starting with C(<tenant>-), one C(DescribeAlarms) call, then their tags),
+        with each alarm's state.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -212,6 +219,16 @@ resources:
       elements: dict
       sample: [{name: demo/directory/admin, tags: {tenant: demo}, owned: true, deletion_date: null,
                 arn: "arn:aws:secretsmanager:eu-west-3:123456789012:secret:demo/directory/admin-AbCdEf"}]
+    topic:
+      description: The tenant's alert topic (with O(alerts)), or null; C(owned) false when not tagged for it.
+      type: dict
+      sample: {name: demo-alerts, arn: "arn:aws:sns:eu-west-3:123456789012:demo-alerts", owned: true,
+               subscriptions: [{endpoint: ops@demo.example, status: confirmed}]}
+    alarms:
+      description: The tenant's CloudWatch metric alarms (with O(alerts)), C(owned) false when not tagged for it.
+      type: list
+      elements: dict
+      sample: [{name: demo-fleet-insufficient-capacity, state: OK, owned: true, reason: "..."}]
     retained_backups:
       description:
         - Backups tagged for the tenant whose file system no longer exists, newest first (with
@@ -257,6 +274,7 @@ NOT_FOUND_CODES = frozenset(
         "FileSystemNotFound",
         "BackupNotFound",
         "NotFoundException",
+        "NotFound",  # SNS: GetTopicAttributes of a topic that does not exist
         "InvalidVpcID.NotFound",
         "InvalidSubnetID.NotFound",
     }
@@ -618,6 +636,8 @@ class TenantInventory:
             "budget": None,
             "secrets": [],
             "retained_backups": [],
+            "topic": None,
+            "alarms": [],
         }
 
     def name(self, option: str, suffix: str) -> str:
@@ -634,6 +654,8 @@ class TenantInventory:
             section(self.read_secrets)
         if self.params["retained_backups"]:
             section(self.read_retained_backups)
+        if self.params["alerts"]:
+            section(self.read_alerts)
         return self.resources
 
     # -- network ------------------------------------------------------------------------------
@@ -822,9 +844,14 @@ class TenantInventory:
                     )
 
     # -- Budgets ------------------------------------------------------------------------------------
+    def account(self) -> str | None:
+        if "_account" not in self.__dict__:
+            identity = self.reader.call("sts", "get_caller_identity") or {}
+            self.__dict__["_account"] = identity.get("Account")
+        return self.__dict__["_account"]
+
     def read_budget(self) -> None:
-        identity = self.reader.call("sts", "get_caller_identity") or {}
-        account = identity.get("Account")
+        account = self.account()
         if not account:
             return
         response = self.reader.call(
@@ -846,6 +873,58 @@ class TenantInventory:
         # The name filter also matches words inside names: keep only the tenant's own prefix.
         secrets = [shape_secret(s, self.tenant) for s in listed if s.get("Name", "").startswith(prefix)]
         self.resources["secrets"] = sorted(secrets, key=lambda s: s["name"])
+
+    # -- SNS and CloudWatch -----------------------------------------------------------------------------
+    def read_alerts(self) -> None:
+        account = self.account()
+        region = self.resources["region"]
+        if account:
+            arn = f"arn:aws:sns:{region}:{account}:{self.tenant}-alerts"
+            if self.reader.call("sns", "get_topic_attributes", TopicArn=arn) is not None:
+                tags = list_to_dict(
+                    (self.reader.call("sns", "list_tags_for_resource", ResourceArn=arn) or {}).get("Tags")
+                )
+                subscriptions = self.reader.pages("sns", "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn)
+                self.resources["topic"] = {
+                    "name": f"{self.tenant}-alerts",
+                    "arn": arn,
+                    "owned": tags.get("tenant") == self.tenant,
+                    "subscriptions": [
+                        {
+                            "endpoint": item.get("Endpoint", ""),
+                            "status": "confirmed"
+                            if str(item.get("SubscriptionArn", "")).startswith("arn:")
+                            else "pending",
+                        }
+                        for item in subscriptions
+                        if item.get("Protocol") in ("email", "email-json")
+                    ],
+                }
+        alarms = []
+        for alarm in self.reader.pages(
+            "cloudwatch",
+            "describe_alarms",
+            "MetricAlarms",
+            AlarmNamePrefix=f"{self.tenant}-",
+            AlarmTypes=["MetricAlarm"],
+        ):
+            tags = list_to_dict(
+                (self.reader.call("cloudwatch", "list_tags_for_resource", ResourceARN=alarm["AlarmArn"]) or {}).get(
+                    "Tags"
+                )
+            )
+            if tags.get("tenant") not in (None, self.tenant):
+                continue  # another tenant's alarm whose name shares the prefix
+            alarms.append(
+                {
+                    "name": alarm["AlarmName"],
+                    "state": alarm.get("StateValue", ""),
+                    "reason": alarm.get("StateReason", ""),
+                    "updated": iso(alarm.get("StateUpdatedTimestamp")),
+                    "owned": tags.get("tenant") == self.tenant,
+                }
+            )
+        self.resources["alarms"] = sorted(alarms, key=lambda a: a["name"])
 
     def read_retained_backups(self) -> None:
         # DescribeBackups cannot filter by tag, and the file system of such a backup is gone.
@@ -871,6 +950,7 @@ def main() -> None:
         user_pool=dict(type="bool", default=False),
         secrets=dict(type="bool", default=False),
         retained_backups=dict(type="bool", default=False),
+        alerts=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     inventory = TenantInventory(module)
