@@ -8,7 +8,11 @@ another tenant's stack on the 1st, and a session from 31 October to 1 November (
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import stat
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ import pytest
 from sandbox.client import SandboxClient
 from tests.helpers import ROOT, demo_tenant, run_playbook, write_inventory
 from tests.integration.report_footprint import BASE_IMAGE, Footprint, build_footprint, wait_for
+from tests.integration.test_report import chromium, run_chromium
 
 PLAYBOOK = ROOT / "playbooks" / "ops" / "usage.yml"
 TENANT = "usagelab"
@@ -119,3 +124,46 @@ def test_a_bad_month_fails_before_any_aws_call(sandbox: SandboxClient, october, 
     assert "month: " in run.stdout and "YYYY-MM" in run.stdout
     assert run.stats()["total"] == 0
     assert not any(tmp_path.iterdir())
+
+
+REPORT = ROOT / "playbooks" / "ops" / "report.yml"
+
+
+def test_the_report_charts_the_month_and_sets_the_actual_cost_beside_the_budget(
+    sandbox: SandboxClient, october: dict[str, Any], tmp_path: Path
+) -> None:
+    sandbox.record_cost("2026-10-05", 41.5, {"tenant": TENANT})
+    sandbox.record_cost("2026-10-05", 99, {"tenant": OTHER})
+    sandbox.boto3("ce", region="us-east-1").update_cost_allocation_tags_status(
+        CostAllocationTagsStatus=[{"TagKey": "tenant", "Status": "Active"}]
+    )
+    out = tmp_path / "out"
+    run = run_playbook(
+        REPORT, october["inventory"], sandbox, extra_vars={"report_dir": str(out), "report_month": "2026-10"}
+    )
+    assert run.rc == 0, run.stdout[-3000:]
+    assert run.stats()["mutating"] == 0, run.stats()["mutating_operations"]
+    html = (out / f"{TENANT}.html").read_text()
+    charts = re.findall(r"<svg[^>]*>.*?</svg>", html, re.S)
+    assert len(charts) == 4  # the three charts of the month, then the architecture
+    for chart in charts:
+        ET.fromstring(chart)  # noqa: S314 - the report's own output
+    assert "Sessions per day" in charts[0] and "CORP\\ada" in charts[1] and "fleet capacity (2)" in charts[2]
+    assert "41.50 USD" in html and "budget 300.00 USD" in html
+    markdown = (out / f"{TENANT}.md").read_text()
+    assert "| Usage, 2026-10 | 2 users, 3 sessions, 6.00 hours" in markdown
+
+    binary = chromium()
+    page = (out / f"{TENANT}.html").as_uri()
+    dom = run_chromium(binary, tmp_path / "profile-dom", "--dump-dom", page)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<svg") == 4 and "Peak concurrent sessions" in dom.stdout and "fleet capacity" in dom.stdout
+    screenshot = tmp_path / f"{TENANT}.png"
+    shot = run_chromium(
+        binary, tmp_path / "profile-shot", f"--screenshot={screenshot}", "--window-size=1280,2400", page
+    )
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    keep = os.environ.get("TOOLKIT_KEEP_SCREENSHOTS")
+    if keep:
+        shutil.copy(screenshot, Path(keep) / screenshot.name)
