@@ -145,10 +145,10 @@ def test_the_report_charts_the_month_and_sets_the_actual_cost_beside_the_budget(
     assert run.stats()["mutating"] == 0, run.stats()["mutating_operations"]
     html = (out / f"{TENANT}.html").read_text()
     charts = re.findall(r"<svg[^>]*>.*?</svg>", html, re.S)
-    assert len(charts) == 4  # the three charts of the month, then the architecture
+    assert len(charts) == 4  # the architecture, then the three charts of the month
     for chart in charts:
         ET.fromstring(chart)  # noqa: S314 - the report's own output
-    assert "Sessions per day" in charts[0] and "CORP\\ada" in charts[1] and "fleet capacity (2)" in charts[2]
+    assert "Sessions per day" in charts[1] and "CORP\\ada" in charts[2] and "fleet capacity (2)" in charts[3]
     assert "41.50 USD" in html and "budget 300.00 USD" in html
     markdown = (out / f"{TENANT}.md").read_text()
     assert "| Usage, 2026-10 | 2 users, 3 sessions, 6.00 hours" in markdown
