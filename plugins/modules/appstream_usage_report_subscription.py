@@ -13,11 +13,11 @@ description:
   - AppStream 2.0 usage reports are one subscription per account and B(region) (developer guide, Enable
     AppStream 2.0 Usage Reports); with it, AWS writes daily sessions and applications reports to a bucket
     C(appstream-logs-<region>-<account>-<random>) it creates, named by C(DescribeUsageReportSubscriptions).
-  - The subscription is B(shared) by every tenant of the region: the toolkit creates it where a tenant needs
+  - "The subscription is B(shared) by every tenant of the region: the toolkit creates it where a tenant needs
     it and never deletes it when a tenant goes (playbooks/teardown.yml does not call this module).
-    O(state=absent) exists for an account's own decommissioning, by hand.
-  - Idempotent: an existing subscription costs one read; C(CreateUsageReportSubscription) is only called when
-    there is none.
+    O(state=absent) exists for an account's own decommissioning, by hand."
+  - An existing subscription costs one read; C(CreateUsageReportSubscription) is only called when there is
+    none.
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   state:

@@ -13,8 +13,8 @@ description:
   - Reads the tag's status with C(ListCostAllocationTags) and, when it differs, sets it with
     C(UpdateCostAllocationTagsStatus) (Billing and Cost Management API reference). An active C(tenant) tag is what
     lets AWS Budgets' filter and Cost Explorer attribute spend to a tenant.
-  - AWS only knows a tag key once a resource of the account has carried it (up to 24 hours after); a key it does
-    not know yet cannot be activated: the module then changes nothing, says so, and a later run activates it.
+  - "AWS only knows a tag key once a resource of the account has carried it (up to 24 hours after); a key it does
+    not know yet cannot be activated: the module then changes nothing, says so, and a later run activates it."
   - An account-wide setting (Cost Explorer's endpoint is us-east-1), part of the account bootstrap
     (playbooks/bootstrap.yml); no tenant owns it and no teardown changes it.
 author: Tenant toolkit maintainers (@tenant-toolkit)

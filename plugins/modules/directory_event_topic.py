@@ -10,13 +10,13 @@ module: directory_event_topic
 version_added: 0.1.0
 short_description: Have a tenant's Managed Microsoft AD publish its status changes to the tenant's SNS topic
 description:
-  - Registers (C(RegisterEventTopic)) or deregisters (C(DeregisterEventTopic)) an SNS topic of the directory's
+  - "Registers (C(RegisterEventTopic)) or deregisters (C(DeregisterEventTopic)) an SNS topic of the directory's
     region as a publisher target of the directory: AWS then publishes a message when the directory goes from
     Active to Impaired or Inoperable and when it returns to Active (Directory Service API reference,
-    RegisterEventTopic).
-  - The registration is read with C(DescribeEventTopics). Before any change the directory's C(tenant) tag is
+    RegisterEventTopic)."
+  - "The registration is read with C(DescribeEventTopics). Before any change the directory's C(tenant) tag is
     read (C(ListTagsForResource)): a directory of another tenant, or untagged, is never registered with or
-    deregistered from; other topics registered with the tenant's directory are left alone.
+    deregistered from; other topics registered with the tenant's directory are left alone."
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   directory_id:

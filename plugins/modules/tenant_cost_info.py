@@ -10,10 +10,10 @@ module: tenant_cost_info
 version_added: 0.1.0
 short_description: Read a tenant's actual cost of a month from Cost Explorer
 description:
-  - Reads the month-to-date (or a past month's) unblended cost of the resources tagged C(tenant=<tenant>)
+  - "Reads the month-to-date (or a past month's) unblended cost of the resources tagged C(tenant=<tenant>)
     with one Cost Explorer C(GetCostAndUsage) call (MONTHLY, filtered by the tag), and whether C(tenant) is
     an active cost allocation tag (C(ListCostAllocationTags)): until it is (playbooks/bootstrap.yml activates
-    it), Cost Explorer attributes no cost to any tenant and the amount is reported as unknown.
+    it), Cost Explorer attributes no cost to any tenant and the amount is reported as unknown."
   - Cost Explorer charges each C(GetCostAndUsage) request (USD 0.01 at the time of writing); its data lags the
     bill by up to a day. Read-only.
 author: Tenant toolkit maintainers (@tenant-toolkit)
