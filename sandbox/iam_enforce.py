@@ -105,6 +105,9 @@ WITHOUT_RESOURCE_LEVEL = {
     "appstream:DeleteUser",
     "appstream:DisableUser",
     "appstream:EnableUser",
+    # The region's usage report subscription is the account's, not a resource (Service Authorization Reference).
+    "appstream:CreateUsageReportSubscription",
+    "appstream:DeleteUsageReportSubscription",
 }
 # Creates the Service Authorization Reference gives no resource type: authorised on "*", with the context
 # (request tags) of the call.
@@ -126,6 +129,9 @@ COLLECTION_READS = {
     "application-autoscaling:DescribeScalingPolicies",
     "application-autoscaling:DescribeScheduledActions",
     "budgets:DescribeBudgets",
+    "appstream:DescribeUsageReportSubscriptions",
+    "cloudwatch:DescribeAlarms",
+    "ds:DescribeEventTopics",
     "secretsmanager:ListSecrets",
     "secretsmanager:GetRandomPassword",
     "iam:ListAccountAliases",
@@ -577,6 +583,8 @@ class Resolver:
             "ds": self._ds,
             "fsx": self._fsx,
             "budgets": self._budgets,
+            "sns": self._sns,
+            "monitoring": self._cloudwatch,
         }
 
     # -- entry point --------------------------------------------------------------------------------
@@ -932,6 +940,61 @@ class Resolver:
         if operation == "CreateBudget":
             return [Target(arn)], context
         return [Target(arn, self._budget_tags(account, name))], context
+
+    # -- SNS topics and CloudWatch alarms (the tenant's alerts) ---------------------------------------
+    def _request_tags(self, params: dict[str, Any]) -> dict[str, str] | None:
+        """Tags a JSON or query request sets (None when it sets none)."""
+        if isinstance(params.get("Tags"), list):
+            return json_tags(params["Tags"])
+        found = query_tags(params, "Tags.member")
+        return found or None
+
+    def _sns(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:
+        from moto.sns.models import sns_backends
+
+        params, operation = request.params, request.operation
+        tags = self._request_tags(params)
+        context = tag_context(tags) if tags else {}
+        if operation == "UntagResource":
+            keys = query_list(params, "TagKeys.member") or [str(k) for k in params.get("TagKeys", [])]
+            context = tag_context(keys=keys)
+        if operation == "CreateTopic":
+            arn = request.arn("sns", str(params.get("Name", "")))
+            topic = sns_backends[ACCOUNT_ID][request.region].topics.get(arn)
+            return [Target(arn, dict(topic._tags) if topic is not None else None)], context
+        arn = params.get("TopicArn") or params.get("ResourceArn")
+        if not arn and params.get("SubscriptionArn"):
+            arn = str(params["SubscriptionArn"]).rsplit(":", 1)[0]  # a subscription is judged by its topic
+        if not isinstance(arn, str) or not arn:
+            return None
+        topic = sns_backends[ACCOUNT_ID][request.region].topics.get(arn)
+        return [Target(arn, dict(topic._tags) if topic is not None else {})], context
+
+    def _cloudwatch(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        backend = cloudwatch_backends[ACCOUNT_ID][request.region]
+        params, operation = request.params, request.operation
+        tags = self._request_tags(params)
+        context = tag_context(tags) if tags else {}
+        if operation == "UntagResource":
+            keys = query_list(params, "TagKeys.member") or [str(k) for k in params.get("TagKeys", [])]
+            context = tag_context(keys=keys)
+
+        def alarm(name: str) -> Target:
+            arn = request.arn("cloudwatch", f"alarm:{name}")
+            return Target(arn, backend.list_tags_for_resource(arn) if name in backend.alarms else None)
+
+        if operation == "PutMetricAlarm":
+            return [alarm(str(params.get("AlarmName", "")))], context
+        if operation == "DeleteAlarms":
+            names = params.get("AlarmNames") if isinstance(params.get("AlarmNames"), list) else None
+            names = names or query_list(params, "AlarmNames.member")
+            return [alarm(str(name)) for name in names], context
+        arn = params.get("ResourceARN")
+        if isinstance(arn, str) and ":alarm:" in arn:
+            return [alarm(arn.split(":alarm:", 1)[1])], context
+        return None
 
     def _budget_tags(self, account: str, name: str) -> dict[str, str]:
         service = self.services.get("budgets")

@@ -34,6 +34,8 @@ UNTAGGED_MUTATIONS = {
     "ServiceLinkedRolesOfTheServicesUsed",
     "FileSystemEncryptionKeyThroughFsxOnly",
     "FileSystemEncryptionKeyGrantsThroughFsxOnly",
+    # The region's AppStream usage report subscription: an account setting, no resource, no tags.
+    "OperationsUsageReportSubscriptionOfTheRegion",
 }
 TAG_CONDITION = re.compile(r"^(aws|secretsmanager):(Request|Resource)Tag/")
 
