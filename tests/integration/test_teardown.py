@@ -257,6 +257,17 @@ def test_teardown_removes_everything_the_tenant_owns(world: World) -> None:
     assert "DeletedDate" not in world.secret(f"{A}/directory/admin")
 
 
+def test_teardown_removes_the_alerts_and_keeps_the_region_s_usage_report_subscription(world: World) -> None:
+    topics = [t["TopicArn"].rsplit(":", 1)[1] for t in world.client("sns").list_topics()["Topics"]]
+    assert f"{A}-alerts" not in topics and f"{B}-alerts" in topics  # B, converged alike, is not torn down yet
+    alarms = world.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{A}-fleet-")["MetricAlarms"]
+    assert alarms == []
+    assert world.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{B}-fleet-")["MetricAlarms"]
+    subscriptions = world.client("appstream").describe_usage_report_subscriptions()["UsageReportSubscriptions"]
+    assert len(subscriptions) == 1
+    assert "SNS topic " + f"{A}-alerts" in teardown_report(world.runs[A], A)["deleted"]
+
+
 def test_teardown_leaves_the_decoys_intact(world: World) -> None:
     ec2 = world.client("ec2")
     vpcs = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
