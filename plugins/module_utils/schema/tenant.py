@@ -188,9 +188,10 @@ FLEET_SCHEMA = Field(
 ALERTS_SCHEMA = Field(
     "dict",
     default={},
-    description="Who is told about the tenant's alarms, and the alarms' thresholds.",
+    description=(
+        "Who is told about the tenant's alarms, and the alarms' thresholds (playbooks/alerts.yml, roles/tenant_alerts)."
+    ),
     fields={
-        # SNS e-mail subscriptions of the tenant's topic; each address confirms its own subscription.
         "notify": Field(
             "list",
             nullable=True,
@@ -198,16 +199,43 @@ ALERTS_SCHEMA = Field(
             min_items=1,
             max_items=10,
             unique=True,
-            items=Field("str", check=check_email),
+            items=Field("str", check=check_email, description="An e-mail address."),
+            description=(
+                "E-mail addresses subscribed to the tenant's SNS topic `<tenant>-alerts`; each confirms SNS's "
+                "message. Default: `tenant.budget.notify`."
+            ),
         ),
-        # CapacityUtilization (AWS/AppStream, percent of instances in use) at or above this...
-        "capacity_utilization_percent": Field("number", default=90, minimum=1, maximum=100),
-        # ...during this many consecutive minutes (AppStream publishes its fleet metrics every minute).
-        "capacity_utilization_minutes": Field("int", default=15, minimum=1, maximum=1440),
-        # AvailableCapacity at 0 while the fleet is meant to be up (DesiredCapacity > 0) this long.
-        "no_available_capacity_minutes": Field("int", default=15, minimum=1, maximum=1440),
-        # FSx FreeStorageCapacity below this share of the file system's storage.
-        "storage_free_percent": Field("number", default=10, minimum=1, maximum=99),
+        "capacity_utilization_percent": Field(
+            "number",
+            default=90,
+            minimum=1,
+            maximum=100,
+            description="Alarm when the fleet's CapacityUtilization (percent of instances in use) is at least this...",
+        ),
+        "capacity_utilization_minutes": Field(
+            "int",
+            default=15,
+            minimum=1,
+            maximum=1440,
+            description="...for this many consecutive minutes (AppStream publishes its fleet metrics every minute).",
+        ),
+        "no_available_capacity_minutes": Field(
+            "int",
+            default=15,
+            minimum=1,
+            maximum=1440,
+            description=(
+                "Alarm when no instance is idle (AvailableCapacity 0) this many minutes while the fleet is meant to "
+                "be up (DesiredCapacity above 0, i.e. within its working hours)."
+            ),
+        ),
+        "storage_free_percent": Field(
+            "number",
+            default=10,
+            minimum=1,
+            maximum=99,
+            description="Alarm when the file system's free storage is below this share of its size.",
+        ),
     },
 )
 
