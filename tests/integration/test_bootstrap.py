@@ -8,6 +8,7 @@ from sandbox.client import SandboxClient
 from tests.helpers import ROOT, demo_tenant, run_playbook, write_inventory
 
 PLAYBOOK = ROOT / "playbooks" / "bootstrap.yml"
+REGION = "ca-central-1"
 
 
 def test_bootstrap_activates_the_tenant_tag_and_subscribes_the_region_once(
@@ -19,6 +20,7 @@ def test_bootstrap_activates_the_tenant_tag_and_subscribes_the_region_once(
     for name in ("bootone", "boottwo"):  # two tenants of one region: one subscription
         tenant = demo_tenant()
         tenant["name"] = name
+        tenant["region"] = REGION  # a region of its own: no other test subscribes it
         tenant["directory"].update(fqdn=f"corp.{name}.example", netbios=name.upper())
         inventories.append(write_inventory(tmp_path / name, tenant, sandbox))
 
@@ -28,7 +30,7 @@ def test_bootstrap_activates_the_tenant_tag_and_subscribes_the_region_once(
     first = run_playbook(PLAYBOOK, inventories, sandbox)
     assert first.rc == 0, first.stdout[-3000:]
     assert ce.list_cost_allocation_tags(TagKeys=["tenant"])["CostAllocationTags"][0]["Status"] == "Active"
-    subscriptions = sandbox.boto3("appstream").describe_usage_report_subscriptions()["UsageReportSubscriptions"]
+    subscriptions = sandbox.boto3("appstream", region=REGION).describe_usage_report_subscriptions()["UsageReportSubscriptions"]
     assert len(subscriptions) == 1
     calls = [c["operation"] for c in first.calls()]
     assert calls.count("UpdateCostAllocationTagsStatus") == 1 and calls.count("CreateUsageReportSubscription") == 1
