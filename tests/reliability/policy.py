@@ -85,7 +85,9 @@ def bootstrap_account(iam: Any) -> str:
 # Writes the policy allows whatever the resource's owner, because AWS gives nothing to scope them by: the
 # AppStream user pool and directory configs have no resource-level permissions, and the scaling of any
 # AppStream fleet is one scalable target among others (service-namespace and dimension are its only keys).
+# The region's AppStream usage report subscription is the account's: shared by every tenant, owned by none.
 WITHOUT_OWNER = {
+    "appstream:CreateUsageReportSubscription",
     "appstream:CreateDirectoryConfig",
     "appstream:CreateUser",
     "appstream:DeleteDirectoryConfig",
