@@ -30,7 +30,8 @@ def test_bootstrap_activates_the_tenant_tag_and_subscribes_the_region_once(
     first = run_playbook(PLAYBOOK, inventories, sandbox)
     assert first.rc == 0, first.stdout[-3000:]
     assert ce.list_cost_allocation_tags(TagKeys=["tenant"])["CostAllocationTags"][0]["Status"] == "Active"
-    subscriptions = sandbox.boto3("appstream", region=REGION).describe_usage_report_subscriptions()["UsageReportSubscriptions"]
+    appstream = sandbox.boto3("appstream", region=REGION)
+    subscriptions = appstream.describe_usage_report_subscriptions()["UsageReportSubscriptions"]
     assert len(subscriptions) == 1
     calls = [c["operation"] for c in first.calls()]
     assert calls.count("UpdateCostAllocationTagsStatus") == 1 and calls.count("CreateUsageReportSubscription") == 1
