@@ -856,13 +856,15 @@ def test_roles_and_fleet_playbook_converge_a_saml_tenant(tmp_path, sandbox):
     assert setup.rc == 0, setup.stdout[-3000:]
     netbios = tenant["directory"]["netbios"]
     ou = f"OU=AppStream,OU=Computers,OU={netbios},DC=corp,DC={name},DC=example"
+    builders_ou = f"OU=ImageBuilders,OU={netbios},DC=corp,DC={name},DC=example"
     config = appstream(sandbox).describe_directory_configs(DirectoryNames=[tenant["directory"]["fqdn"]])
-    assert config["DirectoryConfigs"][0]["OrganizationalUnitDistinguishedNames"] == [ou]
+    assert config["DirectoryConfigs"][0]["OrganizationalUnitDistinguishedNames"] == [ou, builders_ou]
     builder = builder_of(sandbox, f"{name}-builder")
     assert builder["State"] == "RUNNING"
+    # The builder joins its own OU (the builder-access GPO is linked there), never the fleet's.
     assert builder["DomainJoinInfo"] == {
         "DirectoryName": tenant["directory"]["fqdn"],
-        "OrganizationalUnitDistinguishedName": ou,
+        "OrganizationalUnitDistinguishedName": builders_ou,
     }
     assert builder["ImageArn"].endswith(f"image/{tenant['appstream']['base_image']}")
 
