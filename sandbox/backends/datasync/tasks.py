@@ -57,8 +57,8 @@ class TasksMixin(DataSyncBase):
 
     @staticmethod
     def _schedule(given: dict[str, Any] | None) -> dict[str, Any] | None:
-        if not given:
-            return None
+        if not given or not given.get("ScheduleExpression"):
+            return None  # UpdateTask with an empty expression removes the schedule
         expression = given["ScheduleExpression"]
         if not (expression.startswith("cron(") or expression.startswith("rate(")):
             raise invalid(f"Schedule expression {expression!r} is not a cron() or rate() expression.")
