@@ -28,9 +28,10 @@ options:
     type: str
     required: true
   file_system_arn:
-    description: ARN of the FSx for Windows File Server file system.
+    description:
+      - ARN of the FSx for Windows File Server file system. Required with O(state=present).
+      - With O(state=absent) and no ARN, the location is looked for among every FSx for Windows location of the Region.
     type: str
-    required: true
   subdirectory:
     description: The share, then the folders, with forward slashes.
     type: str
@@ -185,13 +186,15 @@ class FsxWindowsLocation(DataSyncKind):
         if self.params["tags"] is not None:
             self.params["tags"] = {**self.params["tags"], NAME_TAG: self.name}
         arn = self.params["file_system_arn"]
-        self.region, self.file_system_id = arn.split(":")[3], arn.rsplit("/", 1)[-1]
+        self.region = arn.split(":")[3] if arn else module.region
+        self.file_system_id = arn.rsplit("/", 1)[-1] if arn else ""
 
     def arn_of(self, resource: dict[str, Any]) -> str:
         return resource["LocationArn"]
 
     def find(self) -> dict[str, Any] | None:
-        found = find_location(self.client, f"fsxw://{self.region}.{self.file_system_id}/", self.name, self.tenant)
+        prefix = f"fsxw://{self.region}.{self.file_system_id}/" if self.file_system_id else f"fsxw://{self.region}."
+        found = find_location(self.client, prefix, self.name, self.tenant)
         if found is None:
             return None
         arn, tags = found
@@ -270,7 +273,7 @@ class FsxWindowsLocation(DataSyncKind):
 def main() -> None:
     argument_spec = dict(
         name=dict(type="str", required=True),
-        file_system_arn=dict(type="str", required=True),
+        file_system_arn=dict(type="str"),
         subdirectory=dict(type="str", default="/share/"),
         user=dict(type="str"),
         domain=dict(type="str"),
@@ -283,7 +286,7 @@ def main() -> None:
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
-        required_if=[("state", "present", ["user", "password", "security_group_arns"])],
+        required_if=[("state", "present", ["file_system_arn", "user", "password", "security_group_arns"])],
         supports_check_mode=True,
     )
     try:

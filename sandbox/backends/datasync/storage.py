@@ -110,7 +110,8 @@ class Share:
         self.smbclient = smbclient
         self.root = f"\\\\{address}\\{share}"
         self.cache: dict[str, Any] = {}
-        username = f"{domain}\\{user}" if domain else user
+        # A DNS domain (as DataSync's Domain usually is) logs on as the UPN, a NetBIOS one as DOMAIN\\user.
+        username = (f"{user}@{domain}" if "." in domain else f"{domain}\\{user}") if domain else user
         smbclient.register_session(
             address, username=username, password=password, connection_cache=self.cache, connection_timeout=30
         )
