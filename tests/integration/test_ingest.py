@@ -261,8 +261,6 @@ def test_rotation_stores_a_new_key_and_keeps_the_current_one_active_until_retire
     assert after != before and keys == {before: "Active", after: "Active"}
     other = f"{tenant.name}-ingest-ECHO-02"
     assert len(iam.list_access_keys(UserName=other)["AccessKeyMetadata"]) == 1  # only the instrument asked for
-    assert tenant.run("playbooks/ingest.yml").recap  # a converge leaves both keys alone
-    assert {k["AccessKeyId"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]} == {before, after}
 
     retired = tenant.run("playbooks/ops/ingest_rotate.yml", instrument="ECHO-01", mode="retire")
 
