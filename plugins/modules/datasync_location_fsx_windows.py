@@ -278,7 +278,7 @@ def main() -> None:
         user=dict(type="str"),
         domain=dict(type="str"),
         password=dict(type="str", no_log=True),
-        password_update=dict(type="str", choices=["always", "on_create"], default="on_create"),
+        password_update=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
         security_group_arns=dict(type="list", elements="str"),
         recreate=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),

@@ -110,7 +110,7 @@ class Share:
         self.smbclient = smbclient
         self.root = f"\\\\{address}\\{share}"
         self.cache: dict[str, Any] = {}
-        # A DNS domain (as DataSync's Domain usually is) logs on as the UPN, a NetBIOS one as DOMAIN\\user.
+        # A DNS domain (as DataSync's Domain usually is) logs on as the UPN, a NetBIOS one as DOMAIN\user.
         username = (f"{user}@{domain}" if "." in domain else f"{domain}\\{user}") if domain else user
         smbclient.register_session(
             address, username=username, password=password, connection_cache=self.cache, connection_timeout=30
@@ -126,12 +126,10 @@ class Share:
         parts = [part for part in relative.split("/") if part]
         for depth in range(1, len(parts) + 1):
             folder = self.path("/".join(parts[:depth]))
-            try:
-                self.smbclient.mkdir(folder, connection_cache=self.cache)
-                created += 1
-            except OSError as err:
-                if not self.smbclient.path.isdir(folder, connection_cache=self.cache):
-                    raise err
+            if self.smbclient.path.isdir(folder, connection_cache=self.cache):
+                continue
+            self.smbclient.mkdir(folder, connection_cache=self.cache)
+            created += 1
         return created
 
     def write(self, relative: str, data: bytes) -> None:
