@@ -40,7 +40,7 @@ def pick(
     owned = [item for item in named if is_owned(item[1], tenant)]
     if len(owned) > 1:
         raise AmbiguousName(
-            f"{len(owned)} DataSync {what}s of tenant {tenant!r} are named {name!r}: {[a for a, _ in owned]}"
+            f"{len(owned)} DataSync {what}s of tenant {tenant!r} are named {name!r}: {[arn for arn, _tags in owned]}"
         )
     if owned:
         return owned[0]

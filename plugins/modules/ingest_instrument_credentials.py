@@ -63,6 +63,7 @@ attributes:
     description: Read calls only (the secret is read to learn the stored key id); the plan says what would change.
   diff_mode:
     support: none
+    description: Nothing to compare; the plan says which keys change.
 notes:
   - Give the PC its key with C(aws secretsmanager get-secret-value --secret-id <tenant>/ingest/<instrument>) and write
     it into the PC's AWS profile (uploader/README.md); roles/ingest/README.md describes the rotation procedure.

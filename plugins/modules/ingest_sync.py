@@ -76,6 +76,7 @@ attributes:
     description: Read calls only; reports what would be transferred and marked.
   diff_mode:
     support: none
+    description: A transfer has no before and after; the result lists what moved.
 """
 
 EXAMPLES = r"""

@@ -47,6 +47,7 @@ attributes:
     description: The module only reads.
   diff_mode:
     support: none
+    description: The module only reads.
 """
 
 EXAMPLES = r"""
@@ -61,7 +62,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 executions:
-  description: The last executions, newest first (see module ingest_sync, RV(ingest_sync#module:execution)).
+  description: The last executions, newest first (as module ingest_sync returns its execution).
   type: list
   elements: dict
   returned: always
