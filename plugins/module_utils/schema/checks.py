@@ -372,6 +372,8 @@ WINDOWS_DEVICE_NAMES = frozenset(
 
 
 def check_instrument_name(value: str) -> list[str]:
+    """Not ending with a period, and not a Windows device name (CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, alone or
+    before an extension): the name is a folder of the share."""
     errors: list[str] = []
     if value.endswith("."):
         errors.append(f"{show(value)} must not end with a period (Windows drops it from a folder name)")

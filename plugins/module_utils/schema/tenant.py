@@ -317,15 +317,22 @@ INGEST_SCHEMA = Field(
     "dict",
     nullable=True,
     default=None,
-    description="Instrument data ingest: landing bucket, instrument principals, DataSync to the share.",
+    description=(
+        "Instrument data ingest (SAML tenants): a landing bucket the instruments' PCs upload acquisitions to "
+        "with `ingest-upload`, one write-only IAM user per instrument (its key in the secret "
+        "`<tenant>/ingest/<instrument>`), and AWS DataSync moving complete acquisitions to "
+        "`<project drive>\\Incoming\\<instrument>` on the file share (roles/ingest/README.md). Omitted: no ingest."
+    ),
     fields={
         "instruments": Field(
             "list",
             required=True,
             min_items=1,
             max_items=INGEST_MAX_INSTRUMENTS,
+            description="The instruments that send acquisitions; each gets its IAM user, key and Incoming folder.",
             items=Field(
                 "dict",
+                description="One instrument.",
                 fields={
                     "name": Field(
                         "str",
@@ -333,14 +340,31 @@ INGEST_SCHEMA = Field(
                         pattern=INSTRUMENT_NAME_PATTERN,
                         pattern_hint=INSTRUMENT_NAME_HINT,
                         check=check_instrument_name,
+                        description=(
+                            "The instrument's name: the uploader's `--instrument`, the folder "
+                            "`Incoming\\<name>` of the share and part of its IAM user's name; unique in the tenant "
+                            "(ignoring case)."
+                        ),
                     ),
                 },
             ),
         ),
-        # Days a transferred acquisition stays in the landing bucket (S3 lifecycle) before it expires.
-        "retention_days": Field("int", default=7, minimum=1, maximum=INGEST_RETENTION_MAX_DAYS),
-        # How often the scheduled ops/ingest_sync.yml run transfers (roles/ingest/README.md, "Schedule").
-        "schedule": Field("str", default="hourly", choices=INGEST_SCHEDULES),
+        "retention_days": Field(
+            "int",
+            default=7,
+            minimum=1,
+            maximum=INGEST_RETENTION_MAX_DAYS,
+            description="Days a transferred acquisition stays in the landing bucket before S3 expires it.",
+        ),
+        "schedule": Field(
+            "str",
+            default="hourly",
+            choices=INGEST_SCHEDULES,
+            description=(
+                "How often the scheduled `playbooks/ops/ingest_sync.yml` run (hourly, from Jenkins or AWX) transfers "
+                "the tenant's complete acquisitions; `manual`: only when run by hand."
+            ),
+        ),
     },
 )
 
@@ -802,6 +826,12 @@ def _username_rules(user: Mapping[str, Any], path: str, seen: dict[str, int], in
 
 
 def _ingest_rules(tenant: Mapping[str, Any]) -> list[str]:
+    """Instrument data (`tenant.ingest`)
+
+    - `tenant.ingest` is not allowed when `tenant.auth` is `userpool`: DataSync delivers to the tenant's FSx share,
+      and user-pool tenants have no file system.
+    - Instrument names are unique, ignoring case (IAM user names and Windows folder names ignore it).
+    """
     ingest = tenant.get("ingest")
     if not isinstance(ingest, Mapping):
         return []
