@@ -1458,8 +1458,42 @@ _S3_OBJECT_SUBRESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "DELETE": (("uploadId", "s3:AbortMultipartUpload"), ("tagging", "s3:DeleteObjectTagging")),
     "PUT": (("tagging", "s3:PutObjectTagging"), ("acl", "s3:PutObjectAcl")),
 }
+# Bucket sub-resources (Service Authorization Reference for Amazon S3): a bucket's configuration has an action
+# of its own per setting; deleting one is authorised as putting it (DeleteBucketTagging: s3:PutBucketTagging,
+# DeleteBucketEncryption: s3:PutEncryptionConfiguration, DeleteBucketLifecycle: s3:PutLifecycleConfiguration,
+# DeletePublicAccessBlock: s3:PutBucketPublicAccessBlock, DeleteBucketOwnershipControls:
+# s3:PutBucketOwnershipControls); DeleteObjects (POST ?delete) is s3:DeleteObject.
 _S3_BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "GET": (("uploads", "s3:ListBucketMultipartUploads"), ("versions", "s3:ListBucketVersions")),
+    "GET": (
+        ("uploads", "s3:ListBucketMultipartUploads"),
+        ("versions", "s3:ListBucketVersions"),
+        ("policy", "s3:GetBucketPolicy"),
+        ("tagging", "s3:GetBucketTagging"),
+        ("lifecycle", "s3:GetLifecycleConfiguration"),
+        ("encryption", "s3:GetEncryptionConfiguration"),
+        ("publicAccessBlock", "s3:GetBucketPublicAccessBlock"),
+        ("versioning", "s3:GetBucketVersioning"),
+        ("ownershipControls", "s3:GetBucketOwnershipControls"),
+        ("location", "s3:GetBucketLocation"),
+    ),
+    "PUT": (
+        ("policy", "s3:PutBucketPolicy"),
+        ("tagging", "s3:PutBucketTagging"),
+        ("lifecycle", "s3:PutLifecycleConfiguration"),
+        ("encryption", "s3:PutEncryptionConfiguration"),
+        ("publicAccessBlock", "s3:PutBucketPublicAccessBlock"),
+        ("versioning", "s3:PutBucketVersioning"),
+        ("ownershipControls", "s3:PutBucketOwnershipControls"),
+    ),
+    "DELETE": (
+        ("policy", "s3:DeleteBucketPolicy"),
+        ("tagging", "s3:PutBucketTagging"),
+        ("lifecycle", "s3:PutLifecycleConfiguration"),
+        ("encryption", "s3:PutEncryptionConfiguration"),
+        ("publicAccessBlock", "s3:PutBucketPublicAccessBlock"),
+        ("ownershipControls", "s3:PutBucketOwnershipControls"),
+    ),
+    "POST": (("delete", "s3:DeleteObject"),),
 }
 
 

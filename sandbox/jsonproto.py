@@ -129,7 +129,7 @@ class JsonService:
                 result = handler(ctx, params) or {}
             return 200, json.loads(json.dumps(result, default=_default))
         except AwsError as err:
-            return err.status, {"__type": err.code, "message": err.message, "Message": err.message}
+            return err.status, {"__type": err.code, "message": err.message, "Message": err.message, **err.extra}
 
     @contextmanager
     def unlocked(self) -> Iterator[None]:

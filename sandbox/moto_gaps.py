@@ -6,6 +6,7 @@
   (`install_s3_sha256_checksums`).
 - The session tags of STS AssumeRole (`install_sts_session_tags`).
 - SNS e-mail subscriptions pending their confirmation (`install_sns_email_confirmation`).
+- Conditions of bucket policies (`install_s3_bucket_policy_conditions`).
 
 Tags on IAM SAML providers: AWS accepts `Tags` on CreateSAMLProvider, returns them from GetSAMLProvider and offers
 TagSAMLProvider, UntagSAMLProvider and ListSAMLProviderTags (botocore's iam model has all five).
@@ -335,9 +336,72 @@ def confirm_email_subscriptions(region: str, payload: dict[str, Any]) -> dict[st
     return {"confirmed": confirmed}
 
 
+# The condition keys a bucket policy of the toolkit uses, as the sandbox's requests have them: the loopback
+# HTTP endpoint stands for AWS's HTTPS one (boto3 and the uploader speak TLS to AWS), so every request is
+# taken as having come over TLS.
+BUCKET_POLICY_CONTEXT = {"aws:securetransport": ["true"]}  # keys lower-cased, as iam_enforce looks them up
+
+
+def bucket_policy_permission(policy: dict[str, Any], action: str, resource: str) -> str:
+    """DENIED, PERMITTED or NEUTRAL: a bucket policy's statements for anyone (Principal "*") on one request.
+
+    What moto 5.2 gets wrong: it ignores a statement's conditions, and a statement whose conditions do not
+    hold counts as a Deny there, so a Deny of requests without TLS (aws:SecureTransport false) refuses every
+    request. Here a statement applies only when its action, resource and conditions all match (IAM policy
+    evaluation logic: an explicit Deny wins, then an Allow); statements for named principals are left out, as
+    moto leaves them (it only evaluates Principal "*")."""
+    from sandbox.iam_enforce import UnknownOperator, action_matches, arn_matches, conditions_hold
+
+    statements = policy.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else statements
+    verdict = "NEUTRAL"
+    for statement in statements:
+        principal = statement.get("Principal")
+        if principal not in ("*", {"AWS": "*"}):
+            continue
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        if not any(action_matches(pattern, action) for pattern in actions):
+            continue
+        if not any(arn_matches(pattern, resource) for pattern in resources):
+            continue
+        try:
+            holds = conditions_hold(statement.get("Condition") or {}, BUCKET_POLICY_CONTEXT)
+        except UnknownOperator:
+            holds = statement.get("Effect") == "Deny"  # fails closed: such a Deny applies, such an Allow never
+        if not holds:
+            continue
+        if statement.get("Effect") == "Deny":
+            return "DENIED"
+        verdict = "PERMITTED"
+    return verdict
+
+
+def install_s3_bucket_policy_conditions() -> None:
+    import json
+
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    if getattr(FakeBucket, _INSTALLED + "_policy", False):
+        return
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        verdict = bucket_policy_permission(json.loads(self.policy), action, resource)
+        return getattr(PermissionResult, verdict)
+
+    FakeBucket.get_permission = get_permission
+    setattr(FakeBucket, _INSTALLED + "_policy", True)
+
+
 def install() -> None:
     install_saml_provider_tags()
     install_dhcp_options_tag_specifications()
     install_s3_sha256_checksums()
     install_sts_session_tags()
     install_sns_email_confirmation()
+    install_s3_bucket_policy_conditions()

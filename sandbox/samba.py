@@ -676,6 +676,11 @@ class SambaDcProvider:
             "\tvfs objects = dfs_samba4 acl_xattr\n"
             "\tmap acl inherit = yes\n"
             "\tstore dos attributes = yes\n"
+            # Windows semantics, as FSx has them: access is decided by the NT ACLs alone, and reaching a folder
+            # needs no right on its parents (Windows grants "Bypass traverse checking" to everyone): the DataSync
+            # account writes Projects\Incoming without any right on Projects. Without this, Samba also maps the
+            # NT ACLs onto POSIX ACLs and the kernel's path walk demands traverse rights on every parent.
+            "\tacl_xattr:ignore system acls = yes\n"
         )
         info.smb_conf.write_text(conf)
         return True

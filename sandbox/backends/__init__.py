@@ -46,6 +46,7 @@ def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict
     from sandbox.backends.appstream import AppStreamService
     from sandbox.backends.budgets import BudgetsService
     from sandbox.backends.costexplorer import CostExplorerService
+    from sandbox.backends.datasync import DataSyncService
     from sandbox.backends.ds import DirectoryService
     from sandbox.backends.fsx import FSxService
     from sandbox.moto_gaps import install as fill_moto_gaps
@@ -55,6 +56,9 @@ def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict
     file_systems = FSxService(clock)
     # FSx resolves ActiveDirectoryId through the DS backend, which in turn refuses to delete a directory in use.
     file_systems.attach_directory_service(directories)
+    # DataSync writes to the share a file system's Samba DC serves (FSx for Windows locations).
+    transfers = DataSyncService(clock)
+    transfers.attach_file_systems(file_systems)
     provider = samba_provider(state_dir)
     if provider is not None:
         # Each directory gets a real Samba AD DC, provisioned in the background while it is Creating;
@@ -64,6 +68,7 @@ def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict
         "appstream": AppStreamService(clock),
         "budgets": BudgetsService(clock),
         "ce": CostExplorerService(clock),
+        "datasync": transfers,
         "ds": directories,
         "fsx": file_systems,
     }

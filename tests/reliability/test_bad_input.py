@@ -355,6 +355,37 @@ CASES = [
         ('tenant.budget.notify[1]: "ops" is not an e-mail address',),
     ),
     Case("budget-missing", {"budget": DELETE}, ("tenant.budget: is required but missing",)),
+    # --- ingest ------------------------------------------------------------------------------------
+    Case(
+        "ingest-userpool",
+        {**USERPOOL, "ingest": {"instruments": [{"name": "ECHO-01"}]}},
+        ("tenant.ingest: is not allowed when tenant.auth is userpool",),
+    ),
+    Case(
+        "ingest-instrument-name",
+        {"ingest": {"instruments": [{"name": "ECHO 01"}]}},
+        ('tenant.ingest.instruments[0].name: "ECHO 01" does not match 1-32 letters, digits',),
+    ),
+    Case(
+        "ingest-instrument-device-name",
+        {"ingest": {"instruments": [{"name": "LPT1"}]}},
+        ('tenant.ingest.instruments[0].name: "LPT1" is a reserved device name on Windows',),
+    ),
+    Case(
+        "ingest-instrument-twice",
+        {"ingest": {"instruments": [{"name": "ECHO-01"}, {"name": "Echo-01"}]}},
+        ('tenant.ingest.instruments[1].name: "Echo-01" is the same instrument as',),
+    ),
+    Case(
+        "ingest-retention",
+        {"ingest": {"instruments": [{"name": "ECHO-01"}], "retention_days": 0}},
+        ("tenant.ingest.retention_days: 0 is below the minimum of 1",),
+    ),
+    Case(
+        "ingest-schedule",
+        {"ingest": {"instruments": [{"name": "ECHO-01"}], "schedule": "weekly"}},
+        ('tenant.ingest.schedule: "weekly" is not one of hourly, daily, manual',),
+    ),
     # --- the customer's files ----------------------------------------------------------------------
     # A valid SAML definition whose inventory lacks files/saml-metadata.xml (none of these has it).
     Case("saml-metadata-missing", {}, ("tenant.auth: saml needs the customer's SAML 2.0 IdP metadata",)),
@@ -419,7 +450,7 @@ def test_the_matrix_covers_every_section_of_the_definition() -> None:
     assert len(set(CASE_IDS)) == len(CASE_IDS)
     touched = {path.split(".")[0] for case in CASES for path in case.changes}
     assert touched >= {"name", "environment", "region", "auth", "network", "directory", "storage"}
-    assert touched >= {"appstream", "apps", "users", "budget"}
+    assert touched >= {"appstream", "apps", "users", "budget", "ingest"}
 
 
 # ---------------------------------------------------------------------------------------------------

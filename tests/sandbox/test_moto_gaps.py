@@ -133,3 +133,47 @@ def test_list_parts_returns_each_part_s_sha256_and_a_wrong_one_is_refused(
     )
     attributes = s3.get_object_attributes(Bucket=checksum_bucket, Key="big", ObjectAttributes=["Checksum"])
     assert attributes["Checksum"] == {"ChecksumSHA256": composite.decode(), "ChecksumType": "COMPOSITE"}
+
+
+def _bucket_with_policy(sandbox: SandboxClient, statements: list[dict]) -> str:
+    import json
+
+    s3 = sandbox.boto3("s3")
+    bucket = f"policy-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    resources = [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+    document = {"Version": "2012-10-17", "Statement": [{**s, "Resource": resources} for s in statements]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(document))
+    return bucket
+
+
+TLS_ONLY = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def test_a_tls_only_bucket_policy_lets_the_sandbox_s_requests_through(sandbox: SandboxClient) -> None:
+    """moto counts a Deny whose condition does not hold as a Deny; the sandbox's requests stand for TLS ones."""
+    s3 = sandbox.boto3("s3")
+    bucket = _bucket_with_policy(sandbox, [TLS_ONLY])
+    s3.put_object(Bucket=bucket, Key="a", Body=b"a")
+    assert s3.get_object(Bucket=bucket, Key="a")["Body"].read() == b"a"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject"},
+        {**TLS_ONLY, "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+    ],
+)
+def test_a_deny_whose_conditions_hold_refuses_the_request(sandbox: SandboxClient, statement: dict) -> None:
+    s3 = sandbox.boto3("s3")
+    bucket = _bucket_with_policy(sandbox, [statement])
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=bucket, Key="a", Body=b"a")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)

@@ -120,3 +120,32 @@ def test_shell_steps_let_the_shell_expand_the_tenant_not_groovy() -> None:
 )
 def test_no_secret_literal_is_written_in_the_pipeline(secret: str) -> None:
     assert not re.search(secret, JENKINSFILE)
+
+
+# -- the ingest-sync job (jenkins/ingest-sync.Jenkinsfile) ------------------------------------------------
+INGEST_SYNC = (ROOT / "jenkins" / "ingest-sync.Jenkinsfile").read_text(encoding="utf-8")
+
+
+def test_the_ingest_sync_job_is_a_declarative_pipeline_with_balanced_blocks() -> None:
+    code = strip_comments_and_strings(INGEST_SYNC)
+    assert code.lstrip().startswith("pipeline {")
+    for opening, closing in ("{}", "()", "[]"):
+        assert code.count(opening) == code.count(closing), f"unbalanced {opening}{closing}"
+
+
+def test_the_ingest_sync_job_runs_hourly_never_twice_at_once() -> None:
+    assert "cron('H * * * *')" in INGEST_SYNC
+    assert "disableConcurrentBuilds()" in INGEST_SYNC
+
+
+def test_the_ingest_sync_job_runs_the_runbook_as_the_scheduler_over_every_inventory() -> None:
+    assert ".venv/bin/ansible-playbook playbooks/ops/ingest_sync.yml $args -e scheduled=true" in INGEST_SYNC
+    assert '"$INVENTORIES"/*/hosts.yml' in INGEST_SYNC
+    assert "==~ /^[A-Za-z0-9_][A-Za-z0-9_\\/-]*$/" in INGEST_SYNC, "the parameter is checked before any shell use"
+    assert "credentialsId: params.AWS_CREDENTIALS" in INGEST_SYNC
+
+
+def test_the_ingest_sync_job_lets_the_shell_expand_its_parameter_and_holds_no_secret() -> None:
+    for script in re.findall(r"sh\s+(\"\"\".*?\"\"\"|\"[^\"\n]*\")", INGEST_SYNC, flags=re.DOTALL):
+        assert "${" not in script, script
+    assert not re.search(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", INGEST_SYNC)

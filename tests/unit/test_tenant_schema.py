@@ -911,6 +911,91 @@ def test_budget_notify_is_a_non_empty_list_of_emails(notify: list[str], path: st
 
 
 # --------------------------------------------------------------------------
+# Ingest (optional)
+# --------------------------------------------------------------------------
+
+INGEST = {"instruments": [{"name": "ECHO-01"}, {"name": "iconeus_one.2"}], "retention_days": 14, "schedule": "daily"}
+
+
+def test_ingest_is_optional_and_accepted_for_a_saml_tenant() -> None:
+    assert_accepted({"ingest": INGEST})
+    assert normalise_tenant(BASE)["ingest"] is None
+
+
+def test_ingest_defaults_to_seven_days_and_hourly() -> None:
+    spec = normalise_tenant(tenant_with({"ingest": {"instruments": [{"name": "ECHO-01"}]}}))
+    assert spec["ingest"] == {"instruments": [{"name": "ECHO-01"}], "retention_days": 7, "schedule": "hourly"}
+
+
+def test_ingest_is_refused_for_a_user_pool_tenant_saying_why() -> None:
+    errors = errors_of({"ingest": INGEST}, USERPOOL_BASE)
+    assert errors == [
+        "tenant.ingest: is not allowed when tenant.auth is userpool (ingest delivers acquisitions to the "
+        "tenant's FSx file share, <project drive>\\Incoming, and user-pool tenants have no file system)"
+    ]
+
+
+@pytest.mark.parametrize("name", ["ECHO-01", "a", "iconeus_one.2", "X" * 32, "9lab", "COM10", "CONSOLE", "lpt0"])
+def test_instrument_names_accept_what_the_uploader_and_iam_accept(name: str) -> None:
+    assert_accepted({"ingest": {"instruments": [{"name": name}]}})
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("", "does not match 1-32 letters, digits"),
+        ("X" * 33, "does not match 1-32 letters, digits"),
+        (".hidden", "does not match 1-32 letters, digits"),
+        ("-dash", "does not match 1-32 letters, digits"),
+        ("ECHO 01", "does not match 1-32 letters, digits"),
+        ("ECHO/01", "does not match 1-32 letters, digits"),
+        ("ECHO\\01", "does not match 1-32 letters, digits"),
+        ("écho", "does not match 1-32 letters, digits"),
+        ("ECHO.", "must not end with a period"),
+        ("NUL", "reserved device name on Windows"),
+        ("com1.scanner", "reserved device name on Windows"),
+        ("Aux", "reserved device name on Windows"),
+    ],
+)
+def test_instrument_names_reject(name: str, expected: str) -> None:
+    assert_rejected({"ingest": {"instruments": [{"name": name}]}}, "tenant.ingest.instruments[0].name", expected)
+
+
+def test_instrument_names_are_unique_ignoring_case() -> None:
+    assert_rejected(
+        {"ingest": {"instruments": [{"name": "ECHO-01"}, {"name": "echo-01"}]}},
+        "tenant.ingest.instruments[1].name",
+        "is the same instrument as tenant.ingest.instruments[0].name",
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "path", "expected"),
+    [
+        ({"ingest": {}}, "tenant.ingest.instruments", "is required but missing"),
+        ({"ingest": {"instruments": []}}, "tenant.ingest.instruments", "must not be empty"),
+        ({"ingest": {"instruments": ["ECHO-01"]}}, "tenant.ingest.instruments[0]", "must be a mapping"),
+        ({"ingest": {"instruments": [{"name": "A", "serial": 1}]}}, "tenant.ingest.instruments[0].serial", "unknown"),
+        (
+            {"ingest": {"instruments": [{"name": f"I{n}"} for n in range(51)]}},
+            "tenant.ingest.instruments",
+            "at most 50 allowed",
+        ),
+        ({"ingest": {"instruments": [{"name": "A"}], "retention_days": 0}}, "tenant.ingest.retention_days", "minimum"),
+        (
+            {"ingest": {"instruments": [{"name": "A"}], "retention_days": "7"}},
+            "tenant.ingest.retention_days",
+            "must be an integer",
+        ),
+        ({"ingest": {"instruments": [{"name": "A"}], "schedule": "weekly"}}, "tenant.ingest.schedule", "hourly, daily"),
+        ({"ingest": {"instrument": [{"name": "A"}]}}, "tenant.ingest.instrument", "did you mean instruments?"),
+    ],
+)
+def test_ingest_fields_are_checked(changes: dict[str, Any], path: str, expected: str) -> None:
+    assert_rejected(changes, path, expected)
+
+
+# --------------------------------------------------------------------------
 # Normalisation
 # --------------------------------------------------------------------------
 

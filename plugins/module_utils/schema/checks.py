@@ -354,3 +354,29 @@ def check_builder_instance_type(value: str) -> list[str]:
     `stream.standard.2xlarge`."""
     problem = instance_type_problem(value, BUILDER_INSTANCE_TYPES, "image builders")
     return [problem] if problem else []
+
+
+# tenant.ingest.instruments[].name: an instrument's name is a folder of the share
+# (<project drive>\Incoming\<instrument>), the prefix incoming/<instrument>/ of the landing bucket,
+# and part of its IAM user's name <tenant>-ingest-<instrument>. The uploader's own rules
+# (uploader/src/ingest_uploader/naming.py: 1-128 of [A-Za-z0-9._-], not starting or ending with '.',
+# not a Windows device name) narrowed so that the IAM user name stays within IAM's 64 characters
+# (24 for the tenant + 8 for "-ingest-") and starts with a letter or a digit.
+INSTRUMENT_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}"
+INSTRUMENT_NAME_HINT = "1-32 letters, digits, '.', '_' or '-', starting with a letter or a digit"
+# Microsoft, "Naming Files, Paths, and Namespaces": names Windows reserves for devices, alone or with
+# an extension (CON, CON.txt).
+WINDOWS_DEVICE_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{kind}{number}" for kind in ("COM", "LPT") for number in range(1, 10)}
+)
+
+
+def check_instrument_name(value: str) -> list[str]:
+    """Not ending with a period, and not a Windows device name (CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, alone or
+    before an extension): the name is a folder of the share."""
+    errors: list[str] = []
+    if value.endswith("."):
+        errors.append(f"{show(value)} must not end with a period (Windows drops it from a folder name)")
+    if value.split(".")[0].upper() in WINDOWS_DEVICE_NAMES:
+        errors.append(f"{show(value)} is a reserved device name on Windows and cannot be a folder of the share")
+    return errors

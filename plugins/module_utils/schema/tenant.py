@@ -28,6 +28,8 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.chec
     FSX_SINGLE_AZ_1_MAX_THROUGHPUT,
     FSX_SSD_MIN_GIB,
     FSX_THROUGHPUT_LEVELS,
+    INSTRUMENT_NAME_HINT,
+    INSTRUMENT_NAME_PATTERN,
     MAX_USER_DURATION_MAX,
     MAX_USER_DURATION_MIN,
     SAM_ACCOUNT_NAME_PATTERN,
@@ -39,6 +41,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.chec
     check_email,
     check_fleet_instance_type,
     check_idle_disconnect,
+    check_instrument_name,
     check_netbios,
     check_ou_name,
     check_positive,
@@ -301,6 +304,71 @@ USER_SCHEMA = Field(
 )
 
 
+# Optional instrument data ingest (design.md section 2 item 8, roles/ingest/README.md): a landing bucket,
+# one write-only IAM user per instrument, DataSync moving complete acquisitions to
+# <project drive>\Incoming\<instrument> on the tenant's file system.
+INGEST_SCHEDULES = ("hourly", "daily", "manual")
+# IAM: 5,000 users per account; a tenant's instruments stay far below, and a list of this size is a typo.
+INGEST_MAX_INSTRUMENTS = 50
+# S3 lifecycle expiration takes whole days from 1; ten years is the toolkit's own bound.
+INGEST_RETENTION_MAX_DAYS = 3650
+
+INGEST_SCHEMA = Field(
+    "dict",
+    nullable=True,
+    default=None,
+    description=(
+        "Instrument data ingest (SAML tenants): a landing bucket the instruments' PCs upload acquisitions to "
+        "with `ingest-upload`, one write-only IAM user per instrument (its key in the secret "
+        "`<tenant>/ingest/<instrument>`), and AWS DataSync moving complete acquisitions to "
+        "`<project drive>\\Incoming\\<instrument>` on the file share (roles/ingest/README.md). Omitted: no ingest."
+    ),
+    fields={
+        "instruments": Field(
+            "list",
+            required=True,
+            min_items=1,
+            max_items=INGEST_MAX_INSTRUMENTS,
+            description="The instruments that send acquisitions; each gets its IAM user, key and Incoming folder.",
+            items=Field(
+                "dict",
+                description="One instrument.",
+                fields={
+                    "name": Field(
+                        "str",
+                        required=True,
+                        pattern=INSTRUMENT_NAME_PATTERN,
+                        pattern_hint=INSTRUMENT_NAME_HINT,
+                        check=check_instrument_name,
+                        description=(
+                            "The instrument's name: the uploader's `--instrument`, the folder "
+                            "`Incoming\\<name>` of the share and part of its IAM user's name; unique in the tenant "
+                            "(ignoring case)."
+                        ),
+                    ),
+                },
+            ),
+        ),
+        "retention_days": Field(
+            "int",
+            default=7,
+            minimum=1,
+            maximum=INGEST_RETENTION_MAX_DAYS,
+            description="Days a transferred acquisition stays in the landing bucket before S3 expires it.",
+        ),
+        "schedule": Field(
+            "str",
+            default="hourly",
+            choices=INGEST_SCHEDULES,
+            description=(
+                "How often the scheduled `playbooks/ops/ingest_sync.yml` run (hourly, from Jenkins or AWX) transfers "
+                "the tenant's complete acquisitions; `manual`: only when run by hand."
+            ),
+        ),
+    },
+)
+
+
 TENANT_SCHEMA = Field(
     "dict",
     required=True,
@@ -526,6 +594,7 @@ TENANT_SCHEMA = Field(
                 "tenant an AppStream user-pool user each, invited by e-mail. Both can open the tenant's stack."
             ),
         ),
+        "ingest": INGEST_SCHEMA,
         "budget": Field(
             "dict",
             required=True,
@@ -756,6 +825,40 @@ def _username_rules(user: Mapping[str, Any], path: str, seen: dict[str, int], in
     return []
 
 
+def _ingest_rules(tenant: Mapping[str, Any]) -> list[str]:
+    """Instrument data (`tenant.ingest`)
+
+    - `tenant.ingest` is not allowed when `tenant.auth` is `userpool`: DataSync delivers to the tenant's FSx share,
+      and user-pool tenants have no file system.
+    - Instrument names are unique, ignoring case (IAM user names and Windows folder names ignore it).
+    """
+    ingest = tenant.get("ingest")
+    if not isinstance(ingest, Mapping):
+        return []
+    errors: list[str] = []
+    if tenant.get("auth") == "userpool":
+        # DataSync delivers to the FSx share; user-pool tenants have none (their users' files live in
+        # per-user AppStream home folders in S3, which no shared Incoming folder maps to).
+        errors.append(
+            "tenant.ingest: is not allowed when tenant.auth is userpool (ingest delivers acquisitions to the "
+            "tenant's FSx file share, <project drive>\\Incoming, and user-pool tenants have no file system)"
+        )
+    seen: dict[str, int] = {}
+    for index, instrument in enumerate(as_list(ingest.get("instruments"))):
+        name = instrument.get("name") if isinstance(instrument, Mapping) else None
+        if not isinstance(name, str):
+            continue
+        # IAM user names and Windows folder names ignore case: ECHO-01 and echo-01 are one instrument.
+        key = name.casefold()
+        if key in seen:
+            errors.append(
+                f"tenant.ingest.instruments[{index}].name: {show(name)} is the same instrument as "
+                f"tenant.ingest.instruments[{seen[key]}].name (names ignore case)"
+            )
+        seen.setdefault(key, index)
+    return errors
+
+
 def _apps_rules(tenant: Mapping[str, Any], catalogue: Any) -> list[str]:
     """Applications (`tenant.apps`)
 
@@ -777,6 +880,7 @@ CROSS_FIELD_RULES: tuple[Callable[[Mapping[str, Any]], list[str]], ...] = (
     _storage_rules,
     _fleet_rules,
     _user_rules,
+    _ingest_rules,
 )
 
 
@@ -831,7 +935,7 @@ def normalise_tenant(tenant: Mapping[str, Any]) -> dict[str, Any]:
     """Return a deep copy of a valid tenant with every documented default set.
 
     Optional sections that are absent become ``None`` (``directory``,
-    ``storage``, ``appstream.fleet.schedule``), ``alerts.notify`` defaults to
+    ``storage``, ``appstream.fleet.schedule``, ``ingest``), ``alerts.notify`` defaults to
     ``budget.notify``, SAML users get their derived
     ``username``, user-pool users ``username: None``. Call it only on a
     definition for which ``validate_tenant`` returned no error.

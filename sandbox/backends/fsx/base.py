@@ -39,6 +39,30 @@ class FSxBase(JsonService):
             if item.directory_id == directory_id and item.lifecycle.state != GONE
         ]
 
+    def lifecycle_of(self, region: str, file_system_id: str) -> str | None:
+        """The file system's lifecycle, None when it does not exist (for other backends: DataSync)."""
+        with self._lock:
+            found = self._live(self.region_state(region)).get(file_system_id)
+            return shown(found.lifecycle) if found is not None else None
+
+    def served_share(self, region: str, file_system_id: str) -> str | None:
+        """The address a real SMB share of the file system answers on (its Samba DC), None without one.
+
+        Only a file system joined to a Samba-backed directory has a share that files can be written to;
+        otherwise the file system is bookkeeping and DataSync's copy is modelled without data."""
+        with self._lock:
+            item = self._live(self.region_state(region)).get(file_system_id)
+            if item is None or item.lifecycle.state != "AVAILABLE" or not item.directory_id:
+                return None
+            directories = self._directories
+            provider = getattr(directories, "dc_provider", None) if directories else None
+            if provider is None or not hasattr(provider, "provision_file_share"):
+                return None
+            directory = directories.region_state(region).directories.get(item.directory_id)
+            if directory is None or not directory.provided_addresses:
+                return None
+            return item.addresses.get(item.preferred_subnet_id)
+
     def new_region_state(self, region: str) -> RegionState:
         return RegionState()
 
