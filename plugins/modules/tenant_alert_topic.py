@@ -18,7 +18,7 @@ description:
     message. A pending subscription of an address that is still wanted is left alone (subscribing again
     would send another confirmation). One that is no longer wanted cannot be removed: Amazon SNS deletes
     unconfirmed subscriptions after 48 hours (SNS developer guide, Deleting an Amazon SNS subscription and
-    topic); the module reports it in RV(warnings) and plans no change for it."
+    topic); the module reports it in a warning and plans no change for it."
   - Deleting the topic deletes its subscriptions.
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:

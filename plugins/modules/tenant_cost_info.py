@@ -105,7 +105,7 @@ def main() -> None:
         argument_spec=dict(
             tenant=dict(type="str", required=True),
             month=dict(type="str"),
-            tag_key=dict(type="str", default="tenant"),
+            tag_key=dict(type="str", default="tenant", no_log=False),
         ),
         supports_check_mode=True,
     )
