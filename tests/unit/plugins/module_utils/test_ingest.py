@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ingest.acquisitions import (
@@ -26,12 +25,10 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ingest.layo
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ingest.policies import (
     bucket_policy,
     datasync_bucket_access_policy,
-    instrument_policy,
     lifecycle_rules,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ingest.schedule import is_due
 
-ROOT = Path(__file__).resolve().parents[4]
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 MANIFEST = "incoming/ECHO-01/acq-1/_acquisition-manifest.json"
 
@@ -234,13 +231,6 @@ def test_a_scheduled_run_transfers_only_when_due(schedule: str, last: float | No
 def test_names_stay_within_aws_limits() -> None:
     assert len(bucket_name("t" * 24, "123456789012", "ap-southeast-2")) <= 63
     assert len(instrument_user_name("t" * 24, "I" * 32)) == 64
-
-
-def test_the_instrument_policy_is_the_one_the_uploader_documents() -> None:
-    readme = (ROOT / "uploader" / "README.md").read_text(encoding="utf-8")
-    block = readme.split("## The instrument's IAM policy", 1)[1].split("```json", 1)[1].split("```", 1)[0]
-    documented = json.loads(block.replace("BUCKET", "landing").replace("INSTRUMENT", "ECHO-01"))
-    assert instrument_policy("landing", "ECHO-01") == documented
 
 
 def test_the_bucket_refuses_every_request_without_tls() -> None:
