@@ -68,6 +68,13 @@ def test_the_artifact_holds_the_collection_and_not_the_playbook_project(installe
         assert any(name == expected or name.startswith(expected + "/") for name in names), expected
     for excluded in ("sandbox/", "inventories/", "bench/", "molecule/", "tests/integration/", "collections/", ".venv/"):
         assert not any(name.startswith(excluded) for name in names), f"{excluded} is not collection content"
+    # The collection's own unit tests ship (ansible-test units runs them on the artifact), the
+    # project's test helpers and project-level tests do not.
+    shipped_tests = {name for name in names if name.startswith("tests/unit/plugins/") and name.endswith(".py")}
+    in_tree = {str(path.relative_to(ROOT)) for path in (ROOT / "tests/unit/plugins").rglob("*.py")}
+    assert shipped_tests == in_tree
+    for helper in ("tests/helpers.py", "tests/conftest.py", "tests/sandboxes.py", "tests/unit/test_docs.py"):
+        assert helper not in names, f"{helper} is a project file"
 
 
 def test_a_playbook_outside_the_repository_runs_a_module_by_fqcn(installed, sandbox: SandboxClient):
