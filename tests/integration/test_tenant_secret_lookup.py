@@ -121,7 +121,7 @@ def _service_secret_play(sandbox: SandboxClient, tenant: str, extra: dict) -> li
             "vars": {
                 "tenant_spec": {"name": tenant, "environment": "dev"},
                 "tenant_directory": {"name": f"corp.{tenant}.example", "netbios": "CORP"},
-                "ad_structure_aws_environment": environment,
+                "tenant_aws_environment": environment,
                 **extra,
             },
         },

@@ -292,3 +292,55 @@ def test_ansible_doc_shows_each_entry_point_with_its_options(role: str, role_doc
     assert set(documented) == set(_argument_specs(role))
     for entry_point, spec in _argument_specs(role).items():
         assert set(documented[entry_point].get("options") or {}) == set(spec.get("options") or {}), entry_point
+
+
+def _lookups(tree: nodes.Template) -> Iterator[nodes.Call]:
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name == "lookup" and call.args:
+            first = call.args[0]
+            if isinstance(first, nodes.Const) and first.value == f"{COLLECTION}.tenant_secret":
+                yield call
+
+
+def test_every_secret_lookup_of_the_roles_takes_the_one_shared_connection() -> None:
+    """The lookup connection is built once (roles/tenant_secrets) and passed as **tenant_secret_connection."""
+    lookups = 0
+    for path in _sources():
+        for tree in _templates(path):
+            for call in _lookups(tree):
+                lookups += 1
+                where = path.relative_to(ROOT).as_posix()
+                assert isinstance(call.dyn_kwargs, nodes.Name), (
+                    f"{where}: a tenant_secret lookup without its connection"
+                )
+                assert call.dyn_kwargs.name == "tenant_secret_connection", where
+    assert lookups >= 6  # aws_directory, tenant_secrets, ad_structure (service account and users, read and read back)
+
+
+def test_the_lookup_connection_and_the_vault_choice_are_written_once() -> None:
+    builds = sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in _sources()
+        if "'AWS_ACCESS_KEY_ID' in" in path.read_text(encoding="utf-8")
+    )
+    assert builds == ["roles/tenant_secrets/vars/main.yml"]
+    # The Admin password: the vault variable or the secret, chosen in tenant_secrets; the other roles include it.
+    choosers = sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "roles").rglob("tasks/*.yml")
+        if "{{ vault_directory_admin_password" in path.read_text(encoding="utf-8")
+    )
+    assert choosers == ["roles/tenant_secrets/tasks/directory_admin.yml"]
+    for role, tasks in (
+        ("aws_directory", "present.yml"),
+        ("ad_structure", "credentials.yml"),
+        ("file_share_folders", "folders.yml"),
+        ("gpo_drive_mapping", "gpo.yml"),
+        ("image_builder_access", "credentials.yml"),
+        ("ingest", "share.yml"),
+    ):
+        included = yaml.safe_load((ROOT / "roles" / role / "tasks" / tasks).read_text(encoding="utf-8"))
+        tasks = [*included, *(child for task in included for child in task.get("block", []))]
+        assert {"name": "tenant_secrets", "tasks_from": "directory_admin"} in [
+            task.get("ansible.builtin.include_role") for task in tasks
+        ], role
