@@ -704,3 +704,170 @@ def test_smb_to_the_dc_is_encrypted_when_the_server_offers_it(directory: dict[st
         assert sysvol_lines and all("AES" in line for line in sysvol_lines), shares.stdout
     finally:
         share.close()
+
+
+# -- the stage playbooks, each run alone, and site.yml: the same tenant ------------------------------
+STAGES = (
+    "validate",
+    "network",
+    "directory",
+    "storage",
+    "directory_content",
+    "image",
+    "share",
+    "fleet",
+    "stack",
+    "users",
+    "guardrails",
+    "alerts",
+    "ingest",
+)
+
+
+def _lean_saml_tenant(name: str, octet: int) -> dict[str, Any]:
+    """A SAML tenant that writes out only what the schema requires: the roles must get every default
+    from the normalised definition (tenant_spec)."""
+    return {
+        "name": name,
+        "environment": "dev",
+        "region": REGION,
+        "auth": "saml",
+        "network": {"cidr": f"10.{octet}.0.0/16"},
+        "directory": {"fqdn": f"corp.{name}.example", "netbios": name.upper().replace("-", "")[:15]},
+        "storage": {},
+        "appstream": {"base_image": "AppStream-WinServer2019-07-16-2024"},
+        "apps": ["icostudio"],
+        "users": [
+            {"email": "ada@lab.example", "first_name": "Ada", "last_name": "Lovelace"},
+            {"email": "grace.hopper@lab.example", "first_name": "Grace", "last_name": "Hopper", "username": "ghopper"},
+        ],
+        "budget": {"monthly_usd": 300, "notify": ["ops@lab.example"]},
+    }
+
+
+def _tenant_state(sandbox: SandboxClient, tenant: dict[str, Any]) -> dict[str, Any]:
+    """What a converged SAML tenant is made of, read from AWS (the sandbox), its DC and its share, with the
+    tenant's own name replaced by <tenant> so that two tenants compare equal."""
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.smb import FileShare
+
+    name, fqdn, netbios = tenant["name"], tenant["directory"]["fqdn"], tenant["directory"]["netbios"]
+    base = ",".join(f"DC={label}" for label in fqdn.split("."))
+    state_dir = Path(sandbox.state_dir)  # type: ignore[attr-defined]
+    [described] = [
+        d for d in _client(sandbox, "ds").describe_directories()["DirectoryDescriptions"] if d["Name"] == fqdn
+    ]
+    secrets = _client(sandbox, "secretsmanager")
+    admin = json.loads(secrets.get_secret_value(SecretId=f"{name}/directory/admin")["SecretString"])["password"]
+    directory = {
+        "name": fqdn,
+        "dns_ip_addrs": described["DnsIpAddrs"],
+        "ca_file": str(state_dir / "samba" / described["DirectoryId"] / "private" / "tls" / "ca.pem"),
+    }
+    ldap = _ldap(directory, admin)
+    try:
+        group = ldap.get(f"CN={name}-users,OU=Users,OU={netbios},{base}", ["member"])
+        members = sorted(str(dn).split(",")[0] for dn in group["attributes"].get("member", [])) if group else None
+        sams = sorted(
+            (ldap.find_principal(sam) or {}).get("dn", "").split(",", 1)[-1].replace(base, "<base>") + ":" + sam
+            for sam in ("ada", "ghopper", "svc-appstream")
+        )
+        appstream_ou = ldap.get(f"OU=AppStream,OU=Computers,OU={netbios},{base}", ["ou"]) is not None
+        gpos = ldap.search(f"CN=Policies,CN=System,{base}", f"(displayName={name} drive maps)", ["cn"], scope="LEVEL")
+        gplink = ldap.get(f"OU=Users,OU={netbios},{base}", ["gPLink"])["attributes"].get("gPLink", [""])
+        linked = bool(gpos) and gpos[0]["attributes"]["cn"][0].upper() in str(gplink).upper()
+    finally:
+        ldap.close()
+
+    fsx = _client(sandbox, "fsx")
+    [file_system] = [
+        fs
+        for fs in fsx.describe_file_systems()["FileSystems"]
+        if {"Key": "tenant", "Value": name} in fs.get("Tags", [])
+    ]
+    share = FileShare(file_system["WindowsConfiguration"]["PreferredFileServerIp"], "share", f"Admin@{fqdn}", admin)
+    try:
+        folders = {"top": sorted(share.listdir("")), "homes": sorted(share.listdir("Users"))}
+    finally:
+        share.close()
+
+    appstream = _client(sandbox, "appstream")
+    [fleet] = appstream.describe_fleets(Names=[f"{name}-fleet"])["Fleets"]
+    [config] = appstream.describe_directory_configs(DirectoryNames=[fqdn])["DirectoryConfigs"]
+    return {
+        "directory": {"stage": described["Stage"], "edition": described["Edition"]},
+        "ldap": {"appstream_ou": appstream_ou, "accounts": sams, "group_members": members, "gpo_linked": linked},
+        "share": folders,
+        "file_system": {
+            "lifecycle": file_system["Lifecycle"],
+            "deployment_type": file_system["WindowsConfiguration"]["DeploymentType"],
+            "storage_gib": file_system["StorageCapacity"],
+        },
+        "fleet": {
+            "state": fleet["State"],
+            "type": fleet["FleetType"],
+            "instance_type": fleet["InstanceType"],
+            "image": fleet["ImageName"].replace(name, "<tenant>")[: len("<tenant>-suite-")],
+            "domain": fleet.get("DomainJoinInfo", {}).get("DirectoryName", "").replace(name, "<tenant>"),
+            "stacks": [
+                s.replace(name, "<tenant>") for s in appstream.list_associated_stacks(FleetName=fleet["Name"])["Names"]
+            ],
+        },
+        "directory_config_ous": [ou.replace(base, "<base>") for ou in config["OrganizationalUnitDistinguishedNames"]],
+    }
+
+
+EXPECTED_STATE = {
+    "directory": {"stage": "Active", "edition": "Standard"},
+    "ldap": {
+        "appstream_ou": True,
+        "accounts": [
+            "OU=Users,OU={netbios},<base>:ada",
+            "OU=Users,OU={netbios},<base>:ghopper",
+            "OU=Users,OU={netbios},<base>:svc-appstream",
+        ],
+        "group_members": ["CN=ada", "CN=ghopper"],
+        "gpo_linked": True,
+    },
+    "share": {"top": ["Projects", "Users"], "homes": ["ada", "ghopper"]},
+    "file_system": {"lifecycle": "AVAILABLE", "deployment_type": "SINGLE_AZ_2", "storage_gib": 32},
+    "fleet": {
+        "state": "RUNNING",
+        "type": "ON_DEMAND",
+        "instance_type": "stream.standard.medium",
+        "image": "<tenant>-suite-",
+        "domain": "corp.<tenant>.example",
+        "stacks": ["<tenant>-stack"],
+    },
+    "directory_config_ous": ["OU=AppStream,OU=Computers,OU={netbios},<base>", "OU=ImageBuilders,OU={netbios},<base>"],
+}
+
+
+def _expected(tenant: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(EXPECTED_STATE).replace("{netbios}", tenant["directory"]["netbios"]))
+
+
+def test_each_stage_playbook_alone_in_order_converges_a_saml_tenant_as_site_does(
+    samba_sandbox: SandboxClient, tmp_path: Path
+) -> None:
+    from tests.helpers import run_playbook, write_inventory
+
+    staged = _lean_saml_tenant("stage-lab", 92)
+    inventory = write_inventory(tmp_path / "stage-lab", staged, samba_sandbox)
+    for stage in STAGES:
+        run = run_playbook(f"playbooks/{stage}.yml", inventory, samba_sandbox, timeout=900)
+        assert run.rc == 0, f"playbooks/{stage}.yml alone:\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}"
+        assert run.recap["stage-lab"]["failed"] == 0, stage
+        assert "SKIPPED directory content" not in run.stdout, f"{stage}: the Samba-backed directory was not used"
+    assert _tenant_state(samba_sandbox, staged) == _expected(staged)
+
+    whole = _lean_saml_tenant("site-lab", 93)
+    inventory = write_inventory(tmp_path / "site-lab", whole, samba_sandbox)
+    site = run_playbook("site.yml", inventory, samba_sandbox, timeout=1200)
+    assert site.rc == 0, site.stdout[-6000:] + site.stderr[-2000:]
+    assert "SKIPPED directory content" not in site.stdout
+    assert _tenant_state(samba_sandbox, whole) == _expected(whole)
+
+    # Converged: a stage run alone again changes nothing (directory content and share included).
+    for stage in ("directory_content", "share"):
+        again = run_playbook(f"playbooks/{stage}.yml", inventory, samba_sandbox, timeout=900)
+        assert again.rc == 0 and again.recap["site-lab"]["changed"] == 0, f"{stage}:\n{again.stdout[-4000:]}"

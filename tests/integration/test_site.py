@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
+import re
 
 import pytest
 import yaml
 
-from tests.helpers import ROOT, run_playbook, write_inventory
+from tests.helpers import ROOT, run_playbook, run_tasks, write_inventory
 
 
 def demo_tenant() -> dict:
@@ -115,3 +117,43 @@ def test_check_mode_from_nothing_is_the_plan_and_touches_nothing(sandbox, tmp_pa
     assert "would be created" in plan.stdout or "+++ after" in plan.stdout
     vpcs = sandbox.boto3("ec2").describe_vpcs(Filters=[{"Name": "tag:tenant", "Values": ["lab-plan"]}])["Vpcs"]
     assert vpcs == []
+
+
+def _probe(sandbox, tmp_path, endpoint: str) -> tuple[int, dict, str]:
+    """playbooks/tasks/sandbox.yml on a SAML tenant aimed at `endpoint`: the facts it leaves."""
+    tasks = [
+        {
+            "name": "Learn what the sandbox offers",
+            "ansible.builtin.include_tasks": str(ROOT / "playbooks" / "tasks" / "sandbox.yml"),
+            "vars": {
+                "aws_endpoint_url": endpoint,
+                "tenant_spec": {"auth": "saml", "region": "eu-west-3"},
+                "tenant_directory": {"id": "d-0000000000"},
+                # What group_vars/tenants/sandbox.yml reads from the sandbox's state directory.
+                "sandbox_admin_token": sandbox.admin_token(),
+            },
+        },
+        {
+            "name": "Show the facts",
+            "ansible.builtin.debug": {
+                "msg": "FACTS={{ {'reachable': tenant_directory_reachable | default('unset'),"
+                " 'ca': directory_ca_file | default('unset')} | to_json }}"
+            },
+        },
+    ]
+    run = run_tasks(tmp_path, tasks, sandbox)
+    found = re.search(r"FACTS=(\{[^{}]*\})", run.stdout)
+    return run.rc, json.loads(found.group(1)) if found else {}, run.stdout
+
+
+def test_the_sandbox_task_file_sets_nothing_for_an_endpoint_that_is_not_the_sandbox(sandbox, tmp_path):
+    rc, facts, out = _probe(sandbox, tmp_path, "http://127.0.0.1:9")
+    assert rc == 0, out
+    assert facts == {"reachable": "unset", "ca": "unset"}, out
+
+
+def test_the_sandbox_task_file_says_a_sandbox_without_samba_cannot_reach_its_directories(sandbox, tmp_path):
+    assert sandbox.health()["samba"] is False
+    rc, facts, out = _probe(sandbox, tmp_path, sandbox.endpoint)
+    assert rc == 0, out
+    assert facts == {"reachable": False, "ca": "unset"}, out

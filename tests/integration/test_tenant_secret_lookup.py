@@ -119,9 +119,9 @@ def _service_secret_play(sandbox: SandboxClient, tenant: str, extra: dict) -> li
             "name": "Read or make the service account password",
             "ansible.builtin.include_role": {"name": "ad_structure", "tasks_from": "service_secret"},
             "vars": {
-                "tenant": {"name": tenant},
+                "tenant_spec": {"name": tenant, "environment": "dev"},
                 "tenant_directory": {"name": f"corp.{tenant}.example", "netbios": "CORP"},
-                "ad_structure_aws_environment": environment,
+                "tenant_aws_environment": environment,
                 **extra,
             },
         },

@@ -777,7 +777,7 @@ ICOSTUDIO_FILE = r"C:\ProgramData\TenantToolkit\installers\icostudio-IcoStudio-3
 def fetch_arguments(tenant: dict[str, Any]) -> dict[str, Any]:
     task = win.find_task("win_app_install", "fetch_instance_role.yml", "copied from the artifacts bucket")
     data = {
-        "tenant": tenant,
+        "tenant_spec": tenant,
         "app_catalogue": CATALOGUE,
         "tenant_apps": ["icostudio"],
         "win_app_install_entry": CATALOGUE["icostudio"],
@@ -920,7 +920,7 @@ RESOLVED_KEYS = [entry["key"] for entry in catalogue_filters.catalogue_resolve(C
 
 def install_role_data(**extra: Any) -> dict[str, Any]:
     return {
-        "tenant": {"name": "demo", "region": "eu-west-3"},
+        "tenant_spec": {"name": "demo", "region": "eu-west-3"},
         "app_catalogue": CATALOGUE,
         "tenant_apps": RESOLVED_KEYS,
     } | extra
@@ -1022,7 +1022,7 @@ def session_tenant(auth: str) -> dict[str, Any]:
 def rendered_session_scripts(tenant: dict[str, Any], **overrides: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """config.json as the role writes it, and the scripts it installs (file name -> text)."""
     variables = win.role_variables("appstream_session_scripts") | overrides
-    data = {"tenant": tenant, "tenant_file_system": {"share_path": FSX_SHARE}}
+    data = {"tenant_spec": tenant, "tenant_file_system": {"share_path": FSX_SHARE}}
     tasks = win.role_tasks("appstream_session_scripts")
     (record,) = [task for task in tasks if "ansible.builtin.set_fact" in task]
     config = win.render(record["ansible.builtin.set_fact"], {**variables, **record["vars"]}, data)
@@ -1123,13 +1123,13 @@ def hostile_catalogue() -> dict[str, Any]:
 
 SCRIPT_SCENARIOS: dict[str, dict[str, Any]] = {
     "saml tenant, shipped catalogue": {
-        "tenant": session_tenant("saml"),
+        "tenant_spec": session_tenant("saml"),
         "tenant_file_system": {"share_path": FSX_SHARE},
         "app_catalogue": CATALOGUE,
         "tenant_apps": RESOLVED_KEYS,
     },
     "user-pool tenant, hostile catalogue": {
-        "tenant": session_tenant("userpool"),
+        "tenant_spec": session_tenant("userpool"),
         "tenant_file_system": {},
         "app_catalogue": hostile_catalogue(),
         "tenant_apps": RESOLVED_KEYS,

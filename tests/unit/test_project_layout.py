@@ -39,3 +39,68 @@ def test_two_inventories_keep_their_own_definitions(tmp_path):
     demo_block, other_block = blocks["demo"], blocks["otherlab"]
     assert "icostudio" in demo_block and "demo-suite-" in demo_block
     assert "icostudio" not in other_block and "otherlab-suite-" in other_block
+
+
+# The stages in the order site.yml runs them; each is also a playbook of its own.
+STAGES = [
+    "validate",
+    "network",
+    "directory",
+    "storage",
+    "directory_content",
+    "image",
+    "share",
+    "fleet",
+    "stack",
+    "users",
+    "guardrails",
+    "alerts",
+    "ingest",
+    "summary",
+]
+
+
+def test_site_is_the_stage_playbooks_in_order_and_nothing_else():
+    site = yaml.safe_load((ROOT / "site.yml").read_text())
+    assert all(set(entry) <= {"name", "ansible.builtin.import_playbook", "vars", "tags"} for entry in site), site
+    assert [entry["ansible.builtin.import_playbook"] for entry in site] == [
+        f"playbooks/{stage}.yml" for stage in STAGES
+    ]
+    for stage in STAGES:
+        assert (ROOT / "playbooks" / f"{stage}.yml").is_file(), stage
+
+
+def test_site_overlaps_the_directory_and_file_system_creations():
+    """site.yml starts the directory and the file system without waiting; later stages wait for them."""
+    site = {
+        entry["ansible.builtin.import_playbook"]: entry for entry in yaml.safe_load((ROOT / "site.yml").read_text())
+    }
+    assert site["playbooks/directory.yml"]["vars"] == {"aws_directory_wait": False}
+    assert site["playbooks/storage.yml"]["vars"] == {"aws_file_storage_wait": False}
+    order = list(site)
+    assert order.index("playbooks/image.yml") < order.index("playbooks/share.yml"), "FSx is awaited after the image"
+
+
+def test_the_sandbox_admin_api_is_called_from_the_sandbox_task_file_only():
+    """Production runs never touch /_sandbox/: the one task file that does is included only for a run aimed
+    at an endpoint of its own (the image stage's sandbox_hook build mode is an explicit opt-in of its own)."""
+    callers = sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in [ROOT / "site.yml", *(ROOT / "roles").rglob("*.yml"), *(ROOT / "playbooks").glob("**/*.yml")]
+        if "/_sandbox/" in path.read_text() and "group_vars" not in path.parts
+    )
+    # The image stage and the builder bootstrap runbook: their create-image hook, in the sandbox_hook mode only.
+    assert callers == ["playbooks/image.yml", "playbooks/ops/builder_bootstrap.yml", "playbooks/tasks/sandbox.yml"]
+    for hook_user in ("image.yml", "ops/builder_bootstrap.yml"):
+        text = (ROOT / "playbooks" / hook_user).read_text()
+        assert text.count("/_sandbox/") == 1 and "sandbox_hook" in text, hook_user
+    includes = []
+    for playbook in (ROOT / "playbooks").glob("*.yml"):
+        for play in yaml.safe_load(playbook.read_text()):
+            for task in play.get("tasks", []):
+                if task.get("ansible.builtin.include_tasks") == "tasks/sandbox.yml":
+                    includes.append((playbook.name, task["when"]))
+    assert sorted(name for name, _ in includes) == ["directory_content.yml", "ingest.yml", "share.yml"]
+    for name, when in includes:
+        conditions = when if isinstance(when, list) else [when]
+        assert any("aws_endpoint_url is defined" in condition for condition in conditions), name
