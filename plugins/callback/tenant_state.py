@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: tenant_state
 type: aggregate
 short_description: Run id, tenant lock leases and the change history of each run
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Makes the run id when the run starts, in the main controller process before any worker forks, and
     exports it to every worker and module (C(TENANT_TOOLKIT_RUN_ID), read by the lookup

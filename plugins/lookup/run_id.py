@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: run_id
 short_description: The id of the running ansible-playbook run (one per run, shared by every fork)
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Returns the run id that the C(iconeus.tenant_toolkit.tenant_state) callback made when the run started,
     in the main controller process, before any worker forked (C(r-) and 12 hex digits). Every task of the

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: tenant_history_info
-version_added: 0.3.0
+version_added: 0.2.0
 short_description: List the changes made to a tenant, newest first, from the toolkit state store
 description:
   - Every run that changes a tenant (site.yml, a stage playbook, a runbook) leaves one record in the state
@@ -103,7 +103,7 @@ records:
       changed_tasks: 2
       tasks: ["appstream_fleet : Ensure the fleet", "appstream_stack : Ensure the stack"]
       failures: []
-      toolkit: 0.3.0
+      toolkit: 0.2.0
       commit: 3f9c2a7d41b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4
       key: history/acme-neuro/20261206T101503Z-r-0123456789ab.json
 documents:

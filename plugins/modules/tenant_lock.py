@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: tenant_lock
-version_added: 0.3.0
+version_added: 0.2.0
 short_description: Take, release or inspect the lock that lets one run at a time change a tenant
 description:
   - Each tenant has at most one lock, an item of the toolkit state store's DynamoDB table (made by

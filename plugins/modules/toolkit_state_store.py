@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: toolkit_state_store
-version_added: 0.3.0
+version_added: 0.2.0
 short_description: Ensure the toolkit state store of an AWS account and region (tenant locks, change history)
 description:
   - Creates, once per account and region, what C(playbooks/lock.yml), the C(tenant_state) callback and

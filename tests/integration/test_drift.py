@@ -78,7 +78,7 @@ def test_a_change_made_outside_the_toolkit_is_drift_with_its_diff_and_exit_statu
     pool = report["tenants"]["drift-pool"]
     assert pool["status"] == "drifted" and pool["errors"] == []
     diffs = json.dumps([change.get("diff") for change in pool["changes"]])
-    assert "1800" in diffs and "PRINTING_TO_LOCAL_DEVICE" in diffs
+    assert '"idle_disconnect_timeout": 1800' in diffs and '"printing": true' in diffs
     tasks = [change["task"] for change in pool["changes"]]
     assert any("fleet" in task.lower() for task in tasks) and any("stack" in task.lower() for task in tasks)
     page = (tmp_path / "drift.html").read_text()

@@ -152,7 +152,7 @@ def test_a_lock_taken_by_this_run_is_followed_and_one_of_another_run_is_not(call
 def test_the_end_of_the_playbook_writes_the_history_of_changed_tenants_and_releases_every_lock(
     callback: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(ts, "toolkit_version", lambda: {"version": "0.3.0", "commit": "abc123", "dirty": False})
+    monkeypatch.setattr(ts, "toolkit_version", lambda: {"version": "0.2.0", "commit": "abc123", "dirty": False})
     changed_db, quiet_db, s3 = FakeDynamoDB(callback.run_id), FakeDynamoDB(callback.run_id), FakeS3()
     hold(callback, "changed", changed_db, s3)
     hold(callback, "quiet", quiet_db, s3)
@@ -179,7 +179,7 @@ def test_the_end_of_the_playbook_writes_the_history_of_changed_tenants_and_relea
     assert record["changes"][1]["censored"] is True and "hidden" not in json.dumps(record["changes"][1])
     assert record["failures"] == [{"task": "Start the fleet", "action": "y", "msg": "no capacity"}]
     assert record["operator"]["caller_arn"] == "arn:aws:iam::123456789012:user/alice"
-    assert record["toolkit"] == {"version": "0.3.0", "commit": "abc123", "dirty": False}
+    assert record["toolkit"] == {"version": "0.2.0", "commit": "abc123", "dirty": False}
     assert record["playbook"]["path"] == "site.yml" and record["recap"] == {"changed": 2, "failures": 1}
     assert changed_db.holder is None and quiet_db.holder is None  # both released, the quiet one without a record
     assert callback.locks == {}

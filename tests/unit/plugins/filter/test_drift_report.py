@@ -87,11 +87,11 @@ def test_a_history_record_reads_as_one_line() -> None:
         "changed_tasks": 7,
         "tasks": [f"task {i}" for i in range(7)],
         "failures": ["Start the fleet: no capacity"],
-        "toolkit": "0.3.0",
+        "toolkit": "0.2.0",
         "commit": "3f9c2a7d41b0c1d2e3f4",
     }
     assert history_line(record) == (
         "2026-12-06T10:15:03Z r-0123456789ab failed: alice (arn:aws:sts::123456789012:assumed-role/deployer/alice) "
-        "on ctl1, site.yml --tags fleet, toolkit 0.3.0 (3f9c2a7d41b0), 7 changed task(s): task 0; task 1; task 2; "
+        "on ctl1, site.yml --tags fleet, toolkit 0.2.0 (3f9c2a7d41b0), 7 changed task(s): task 0; task 1; task 2; "
         "task 3; task 4; and 2 more; FAILED Start the fleet: no capacity"
     )

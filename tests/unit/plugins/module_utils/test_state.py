@@ -164,7 +164,7 @@ def test_the_recap_decides_whether_a_record_is_a_failure() -> None:
         "tenant": "t",
         "run": {"run_id": "r-0123456789ab", "started": "2026-12-06T10:15:03Z", "host": "ctl1"},
         "operator": {"user": "alice", "caller_arn": "arn"},
-        "toolkit": {"version": "0.3.0", "commit": "abc", "dirty": False},
+        "toolkit": {"version": "0.2.0", "commit": "abc", "dirty": False},
         "playbook": {"path": "site.yml", "tags": []},
         "changes": [],
         "ended": "2026-12-06T10:20:00Z",
