@@ -167,7 +167,8 @@ def test_the_end_of_the_playbook_writes_the_history_of_changed_tenants_and_relea
     callback.v2_playbook_on_stats(FakeStats({"changed": {"changed": 2, "failures": 1}, "quiet": {"changed": 0}}))
 
     (key,) = list(s3.objects)
-    assert key.startswith("tenant-toolkit-state-123456789012-eu-west-3/history/changed/") and key.endswith(f"-{callback.run_id}.json")
+    assert key.startswith("tenant-toolkit-state-123456789012-eu-west-3/history/changed/")
+    assert key.endswith(f"-{callback.run_id}.json")
     record = json.loads(s3.objects[key])
     assert record["status"] == "failed" and record["run_id"] == callback.run_id
     assert record["changes"][0] == {
