@@ -29,7 +29,9 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-IN_SYNC, DRIFTED, ERROR = "in_sync", "drifted", "error"
+IN_SYNC = "in_sync"
+DRIFTED = "drifted"
+ERROR = "error"
 
 
 def _tenant_verdict(host: Mapping[str, Any] | None, run_failed: str | None) -> dict[str, Any]:

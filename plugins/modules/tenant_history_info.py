@@ -22,11 +22,11 @@ options:
     description: The tenant.
     type: str
     required: true
-  since:
-    description: Only records of runs started on this date or later (C(YYYY-MM-DD), UTC).
+  date_from:
+    description: Only records of runs started on this day or later (C(YYYY-MM-DD), UTC).
     type: str
-  until:
-    description: Only records of runs started on this date or earlier (C(YYYY-MM-DD), UTC).
+  date_to:
+    description: Only records of runs started on this day or earlier (C(YYYY-MM-DD), UTC).
     type: str
   limit:
     description: At most this many records, the newest (0 for all).
@@ -59,8 +59,8 @@ EXAMPLES = r"""
 - name: Read the changes of the first week of December, with their diffs
   iconeus.tenant_toolkit.tenant_history_info:
     tenant: acme-neuro
-    since: "2026-12-01"
-    until: "2026-12-07"
+    date_from: "2026-12-01"
+    date_to: "2026-12-07"
     limit: 0
     details: true
 """
@@ -147,8 +147,8 @@ def main() -> None:
     module = AnsibleAWSModule(
         argument_spec=dict(
             tenant=dict(type="str", required=True),
-            since=dict(type="str"),
-            until=dict(type="str"),
+            date_from=dict(type="str"),
+            date_to=dict(type="str"),
             limit=dict(type="int", default=20),
             details=dict(type="bool", default=False),
             bucket=dict(type="str"),
@@ -156,7 +156,9 @@ def main() -> None:
         supports_check_mode=True,
     )
     params = module.params
-    errors = [f"{name}: {error}" for name in ("since", "until") if params[name] for error in check_date(params[name])]
+    errors = [
+        f"{name}: {error}" for name in ("date_from", "date_to") if params[name] for error in check_date(params[name])
+    ]
     if params["limit"] < 0:
         errors.append("limit: must be 0 (all) or more")
     if errors:
@@ -177,7 +179,7 @@ def main() -> None:
                 total=0,
                 records=[],
             )
-        matching = history.select(found, params["since"], params["until"], None)
+        matching = history.select(found, params["date_from"], params["date_to"], None)
         chosen = matching[: params["limit"]] if params["limit"] else matching
         documents = []
         for entry in chosen:

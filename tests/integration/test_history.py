@@ -118,16 +118,19 @@ def test_history_lists_the_changes_newest_first(converged: dict[str, Any], sandb
 
 def test_history_filters_by_date(converged: dict[str, Any], sandbox: SandboxClient) -> None:
     tomorrow = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)).strftime("%Y-%m-%d")
-    assert "0 of 0 change(s) since " + tomorrow in said(ok(history(converged, sandbox, since=tomorrow)))
+    assert "0 of 0 change(s) since " + tomorrow in said(ok(history(converged, sandbox, date_from=tomorrow)))
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
-    assert "1 of 2 change(s) until " + today in said(ok(history(converged, sandbox, until=today, limit=1)))
+    assert "1 of 2 change(s) until " + today in said(ok(history(converged, sandbox, date_to=today, limit=1)))
 
 
 @pytest.mark.parametrize(
     ("variables", "error"),
     [
-        ({"since": "yesterday"}, 'since: "yesterday" is not a date written YYYY-MM-DD'),
-        ({"since": "2026-12-07", "until": "2026-12-01"}, 'since: "2026-12-07" is above until ("2026-12-01")'),
+        ({"date_from": "yesterday"}, 'date_from: "yesterday" is not a date written YYYY-MM-DD'),
+        (
+            {"date_from": "2026-12-07", "date_to": "2026-12-01"},
+            'date_from: "2026-12-07" is above date_to ("2026-12-01")',
+        ),
         ({"limit": -1}, "limit: -1 is below the minimum of 0"),
     ],
 )
