@@ -123,7 +123,8 @@ class _Adopter:
     # -- each kind ---------------------------------------------------------------------------------
     def vpc(self) -> None:
         vpc = self.found.vpc
-        assert vpc is not None
+        if vpc is None:  # adopt_network refuses it first
+            raise ValueError("no VPC to adopt")
         if vpc.cidr != self.spec.cidr:
             self.result.blockers.append(
                 f"VPC {vpc.id} has the range {vpc.cidr}, tenant.network.cidr is {self.spec.cidr}; a VPC range cannot "
