@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.layout import SECURITY_GROUP_ROLES
 
 from sandbox.client import SandboxClient
 from tests.helpers import PlaybookRun, demo_tenant, run_playbook, write_inventory
@@ -265,8 +266,9 @@ def test_console_resources_are_adopted_then_converged_without_a_second_copy(
     converge = run_playbook("site.yml", inventory, sandbox, timeout=1500)
     assert converge.rc == 0, converge.stdout[-5000:]
     after = counts(sandbox, ids["vpc_id"], tenant)
-    # The toolkit's directory group is the only new network resource (the lab had none); nothing else twice.
-    assert after == before + Counter(security_group=1), after - before
+    # The toolkit's groups nothing of the lab used (directory, builder) are the only new network resources;
+    # nothing is there twice.
+    assert after == before + Counter(security_group=len(SECURITY_GROUP_ROLES) - 2), after - before
     system = fsx.describe_file_systems(FileSystemIds=[ids["file_system_id"]])["FileSystems"][0]
     assert system["WindowsConfiguration"]["ThroughputCapacity"] == 32  # the real difference, converged
     fleet = sandbox.boto3("appstream", REGION).describe_fleets(Names=[ids["fleet"]])["Fleets"][0]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.adopt import adopt_network, layout_zones
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.layout import SECURITY_GROUP_ROLES
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.plan import plan_network
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.records import Subnet
 
@@ -26,7 +27,7 @@ def console_made(nat: str = "single", zones: int = 2, rename_groups: bool = True
 
 
 def uses(fake: FakeEc2, *roles: str) -> dict[str, set[str]]:
-    """Which group the fleet (streaming) and the file system (fsx) use, as the module reads it."""
+    """Which group each role's user uses (the fleet: streaming, the file system: fsx), as the module reads it."""
     by_role = {g.name.split("-")[1]: g.id for g in fake.state.security_groups}
     return {by_role[role]: {role} for role in roles}
 
@@ -38,7 +39,7 @@ def apply(fake: FakeEc2, adoption: Any) -> None:
 
 def test_an_adopted_network_plans_no_change_at_all() -> None:
     fake = console_made()
-    adoption = adopt_network(spec(), fake.state, uses(fake, "streaming", "fsx", "directory"))
+    adoption = adopt_network(spec(), fake.state, uses(fake, *SECURITY_GROUP_ROLES))
     assert adoption.blockers == [] and adoption.refused == []
     assert {c.key for c in adoption.claims} >= {
         "vpc",
@@ -62,9 +63,7 @@ def test_groups_named_as_the_toolkit_names_them_are_adopted_by_name() -> None:
     fake = console_made(rename_groups=False)
     adoption = adopt_network(spec(), fake.state)
     assert {c.key for c in adoption.claims if c.kind == "security-group"} == {
-        "security-group-streaming",
-        "security-group-directory",
-        "security-group-fsx",
+        f"security-group-{role}" for role in SECURITY_GROUP_ROLES
     }
 
 
@@ -76,10 +75,11 @@ def test_what_the_network_lacks_is_what_the_next_converge_creates_and_nothing_el
         table.associations = [a for a in table.associations if a[1] != missing.id]
     adoption = adopt_network(spec(), fake.state, uses(fake, "streaming", "fsx"))
     assert f"the converge creates the private subnet {missing.cidr} in eu-west-3b" in adoption.notes
-    assert "the converge creates the security group acme-directory" in adoption.notes
+    unused = [role for role in SECURITY_GROUP_ROLES if role not in ("streaming", "fsx")]  # nothing uses them
+    assert all(f"the converge creates the security group acme-{role}" in adoption.notes for role in unused)
     apply(fake, adoption)
     planned = [a.op for a in plan_network(spec(), fake.state).actions]
-    assert planned.count("create_subnet") == 1 and planned.count("create_security_group") == 1
+    assert planned.count("create_subnet") == 1 and planned.count("create_security_group") == len(unused)
     assert "create_vpc" not in planned and "create_nat_gateway" not in planned and "create_route_table" not in planned
 
 
