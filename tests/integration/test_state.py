@@ -133,10 +133,10 @@ def test_the_bootstrap_creates_the_state_store_once_and_then_only_reads(
     assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == region
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
     assert tags["toolkit:component"] == "state-store"
-    assert first.recap[name]["changed"] == 1
+    assert "create table tenant-toolkit-state; create bucket" in said(first)
 
     again = ok(run_playbook("playbooks/bootstrap.yml", inventory, sandbox))
-    assert again.recap[name]["changed"] == 0
+    assert again.recap[name]["changed"] == 0 and "(already in place)" in said(again)
     assert [c for c in again.client.log(again.log_mark) if c["mutating"]] == []
 
 
