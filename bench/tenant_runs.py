@@ -33,7 +33,15 @@ PORTS = (45000, 49999)  # the range the benchmarks take their sandboxes' ports f
 
 sys.path.insert(0, str(ROOT))
 
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402
+
+# The collection iconeus.tenant_toolkit (the repository) importable by FQCN, as ansible-playbook sets it up.
+init_plugin_loader([str(ROOT / "collections")])
+
 from sandbox.client import SandboxClient  # noqa: E402
+from sandbox.reqlog import summarise  # noqa: E402
+from tests.helpers import is_bookkeeping  # noqa: E402
+from tests.sandboxes import bootstrap_state_store  # noqa: E402
 
 
 def pick_port(low: int = PORTS[0], high: int = PORTS[1]) -> int:
@@ -81,6 +89,15 @@ class Sandbox:
 
     def start(self) -> None:
         self._cli("start", "--time-scale", str(self.time_scale))
+        bootstrap_state_store(self.client, (REGION,))  # what playbooks/bootstrap.yml does once per account
+
+    def tenant_stats(self, mark: int) -> dict[str, Any]:
+        """Calls since `mark` to the tenants' resources; the runs' lock calls (state store) counted apart."""
+        calls = self.client.log(mark)
+        return {
+            **summarise([c for c in calls if not is_bookkeeping(c)]),
+            "state_store_calls": sum(map(is_bookkeeping, calls)),
+        }
 
     def stop(self) -> None:
         self._cli("stop")

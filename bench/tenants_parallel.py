@@ -49,7 +49,7 @@ def run() -> dict[str, Any]:
                 done = run_site(
                     inventories[:count], work, sample_memory=True, sandbox_pid=box.pid, label=f"noop-{label}"
                 )
-                stats = box.client.stats(mark)
+                stats = box.tenant_stats(mark)
                 runs[label] = {
                     "tenants": count,
                     "seconds": done.seconds,

@@ -578,6 +578,7 @@ class Resolver:
             "secretsmanager": self._secretsmanager,
             "kms": self._kms,
             "s3": self._s3,
+            "dynamodb": self._dynamodb,
             "application-autoscaling": self._application_autoscaling,
             "appstream": self._appstream,
             "ds": self._ds,
@@ -795,6 +796,17 @@ class Resolver:
         if not bucket:
             return None
         return [Target(f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}", {})], {}
+
+    # -- DynamoDB -------------------------------------------------------------------------------------
+    def _dynamodb(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:
+        """Table operations and item reads and writes act on the table named by TableName (or ResourceArn)."""
+        params = request.params
+        if isinstance(params.get("ResourceArn"), str):
+            return [Target(str(params["ResourceArn"]), {})], {}
+        table = params.get("TableName")
+        if not isinstance(table, str):
+            return None
+        return [Target(request.arn("dynamodb", f"table/{table}"), {})], {}
 
     # -- Application Auto Scaling ---------------------------------------------------------------------
     def _application_autoscaling(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:

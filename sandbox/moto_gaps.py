@@ -7,6 +7,7 @@
 - The session tags of STS AssumeRole (`install_sts_session_tags`).
 - SNS e-mail subscriptions pending their confirmation (`install_sns_email_confirmation`).
 - Conditions of bucket policies (`install_s3_bucket_policy_conditions`).
+- DynamoDB's atomic conditional writes (`install_dynamodb_atomic_writes`).
 
 Tags on IAM SAML providers: AWS accepts `Tags` on CreateSAMLProvider, returns them from GetSAMLProvider and offers
 TagSAMLProvider, UntagSAMLProvider and ListSAMLProviderTags (botocore's iam model has all five).
@@ -398,6 +399,39 @@ def install_s3_bucket_policy_conditions() -> None:
     setattr(FakeBucket, _INSTALLED + "_policy", True)
 
 
+# DynamoDB evaluates a write's ConditionExpression and applies the write as one atomic step: of two
+# PutItem calls conditioned on attribute_not_exists(pk), exactly one succeeds ("Condition expressions",
+# DynamoDB developer guide: conditional writes are atomic). moto checks and writes in plain Python with
+# no lock, and the sandbox serves requests on threads, so two simultaneous requests could both pass
+# the check. The toolkit's tenant locks (plugins/module_utils/state/lock.py) rest on that atomicity.
+_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+
+
+def install_dynamodb_atomic_writes() -> None:
+    """Serialise moto's DynamoDB writes (check and write under one lock), as AWS makes each atomic."""
+    import functools
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, _INSTALLED + "_dynamodb", False):
+        return
+    writes = threading.RLock()
+
+    def atomic(method: Any) -> Any:
+        @functools.wraps(method)
+        def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with writes:
+                return method(self, *args, **kwargs)
+
+        return write
+
+    for name in _DYNAMODB_WRITES:
+        if hasattr(DynamoDBBackend, name):
+            setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
+    setattr(DynamoDBBackend, _INSTALLED + "_dynamodb", True)
+
+
 def install() -> None:
     install_saml_provider_tags()
     install_dhcp_options_tag_specifications()
@@ -405,3 +439,4 @@ def install() -> None:
     install_sts_session_tags()
     install_sns_email_confirmation()
     install_s3_bucket_policy_conditions()
+    install_dynamodb_atomic_writes()

@@ -121,16 +121,19 @@ class RequestLog:
 
     def stats(self, seq: int = 0) -> dict[str, Any]:
         entries = self.since(seq)
-        by_operation = Counter(f"{e['service']}:{e['operation']}" for e in entries)
-        mutating = [e for e in entries if e["mutating"] and not e.get("injected")]
-        return {
-            "since": seq,
-            "next": seq + len(entries),
-            "total": len(entries),
-            "mutating": len(mutating),
-            "mutating_operations": sorted({f"{e['service']}:{e['operation']}" for e in mutating}),
-            "errors": sum(1 for e in entries if e["error"]),
-            "injected": sum(1 for e in entries if e.get("injected")),
-            "by_operation": dict(sorted(by_operation.items())),
-            "by_service": dict(sorted(Counter(e["service"] for e in entries).items())),
-        }
+        return {"since": seq, "next": seq + len(entries), **summarise(entries)}
+
+
+def summarise(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts of a list of log entries: calls, mutating calls and operations, errors, per operation and service."""
+    by_operation = Counter(f"{e['service']}:{e['operation']}" for e in entries)
+    mutating = [e for e in entries if e["mutating"] and not e.get("injected")]
+    return {
+        "total": len(entries),
+        "mutating": len(mutating),
+        "mutating_operations": sorted({f"{e['service']}:{e['operation']}" for e in mutating}),
+        "errors": sum(1 for e in entries if e["error"]),
+        "injected": sum(1 for e in entries if e.get("injected")),
+        "by_operation": dict(sorted(by_operation.items())),
+        "by_service": dict(sorted(Counter(e["service"] for e in entries).items())),
+    }

@@ -33,11 +33,12 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]
 
     The admin token of a sandbox started by hand is read from its state directory: SANDBOX_STATE_DIR
     (else the project's `.sandbox/`), or given as SANDBOX_TOKEN (sandbox/client.py)."""
-    from tests.sandboxes import running_sandbox
+    from tests.sandboxes import bootstrap_state_store, running_sandbox
 
     if os.environ.get("SANDBOX_PORT"):
         client = SandboxClient(port=int(os.environ["SANDBOX_PORT"]))
         assert client.healthy(), f"no sandbox answers on {client.endpoint}"
+        bootstrap_state_store(client)
         yield client
         return
     with running_sandbox(tmp_path_factory.mktemp("sandbox"), TEST_TIME_SCALE) as client:

@@ -16,8 +16,10 @@ from types import ModuleType
 from typing import Any
 
 import yaml
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state.store import BUCKET_PREFIX
 
 from sandbox.client import SandboxClient
+from sandbox.reqlog import summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -46,12 +48,30 @@ class PlaybookRun:
         return hosts
 
     def stats(self) -> dict[str, Any]:
+        """The run's calls to the tenant's resources, counted (the state store's bookkeeping left out)."""
         assert self.client is not None
-        return self.client.stats(self.log_mark)
+        everything = self.client.log(self.log_mark)
+        return {"since": self.log_mark, "next": self.log_mark + len(everything), **summarise(self.calls())}
 
     def calls(self) -> list[dict[str, Any]]:
+        """The run's calls to the tenant's resources (the state store's bookkeeping left out)."""
         assert self.client is not None
-        return self.client.log(self.log_mark)
+        return [call for call in self.client.log(self.log_mark) if not is_bookkeeping(call)]
+
+    def bookkeeping(self) -> list[dict[str, Any]]:
+        """The run's calls to the toolkit state store: its tenant locks and history records."""
+        assert self.client is not None
+        return [call for call in self.client.log(self.log_mark) if is_bookkeeping(call)]
+
+
+def is_bookkeeping(call: dict[str, Any]) -> bool:
+    """A call to the toolkit state store (plugins/module_utils/state/store.py): the lock table (DynamoDB, which
+    the toolkit uses for nothing else) or the history bucket. A run takes, renews and releases its tenants'
+    locks and records what it changed: the run's own bookkeeping, not a change to a tenant, so the checks
+    that a converged tenant's second run only reads leave it out (and tests of the locks read it)."""
+    return call["service"] == "dynamodb" or (
+        call["service"] == "s3" and f"/{BUCKET_PREFIX}-" in str(call.get("operation", ""))
+    )
 
 
 def write_inventory(

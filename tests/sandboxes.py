@@ -1,5 +1,10 @@
 """The one way tests start a sandbox of their own: `running_sandbox`.
 
+Every test sandbox starts with the toolkit state store that playbooks/bootstrap.yml makes once per
+account and region on AWS (tenant locks, change history), in the regions the suite's tenants use:
+site.yml and every playbook that changes a tenant lock it there first. The bootstrap itself is tested
+on a sandbox started with `state_store=False` (tests/integration/test_state.py).
+
 The shared session sandbox (tests/conftest.py `sandbox`) is one of them, with Samba off: it
 creates many directories at AWS-like timings, and a real Samba AD DC costs 10-40 s and ~400 MB.
 Tests that need Samba-backed directories, IAM enforcement, injected faults or a request log of
@@ -8,6 +13,7 @@ their own start their own with the options they need.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -16,6 +22,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import store
 
 from sandbox.client import SandboxClient
 
@@ -47,6 +55,21 @@ def sandbox_environment(*, samba: bool, enforce_iam: bool) -> dict[str, str]:
     return environment
 
 
+# The regions the suite's tenant definitions use.
+STATE_STORE_REGIONS = ("eu-west-3", "us-east-1", "eu-west-1", "eu-central-1")
+
+
+def bootstrap_state_store(client: SandboxClient, regions: tuple[str, ...] = STATE_STORE_REGIONS) -> None:
+    """The state store's table and bucket in each region, as playbooks/bootstrap.yml creates them."""
+    for region in regions:
+        account = client.boto3("sts", region).get_caller_identity()["Account"]
+        dynamodb, s3 = client.boto3("dynamodb", region), client.boto3("s3", region)
+        with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
+            dynamodb.create_table(**store.table_definition())
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=store.bucket_name(account, region), **store.bucket_settings(region)["create"])
+
+
 @contextmanager
 def running_sandbox(
     state_dir: Path,
@@ -55,6 +78,7 @@ def running_sandbox(
     samba: bool = False,
     enforce_iam: bool = False,
     region: str | None = None,
+    state_store: bool = True,
 ) -> Iterator[SandboxClient]:
     """A sandbox started (and stopped, Samba DCs included) through the CLI, as operators do.
 
@@ -73,6 +97,8 @@ def running_sandbox(
     )
     client = SandboxClient(port=int(common[1]), state_dir=state_dir, **({"region": region} if region else {}))
     try:
+        if state_store:
+            bootstrap_state_store(client)
         yield client
     finally:
         subprocess.run([*command, "stop", *common], cwd=ROOT, check=False, capture_output=True)

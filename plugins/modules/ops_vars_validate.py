@@ -28,8 +28,9 @@ options:
         (the rule of list items), C(fields) (rules of a dict's keys), C(description) and C(format).
       - "C(format) adds a check the other keys cannot express: V(timezone) (a canonical IANA time
         zone, as Application Auto Scaling takes), V(email) (an e-mail address, at most 128
-        characters, as AppStream user names), V(time) (C(HH:MM), 24 h) or V(cidr) (an IPv4 range in CIDR
-        notation without host bits, at most /8 wide: a source of traffic such as a controller's range)."
+        characters, as AppStream user names), V(date) (a calendar date, C(YYYY-MM-DD)), V(time) (C(HH:MM),
+        24 h) or V(cidr) (an IPv4 range in CIDR notation without host bits, at most /8 wide: a source of traffic
+        such as a controller's range)."
       - "C(-e name=value) always gives a string: a string that reads as the rule's type is accepted
         (V(3) for an V(int), V(yes)/V(no) for a V(bool)), and a comma-separated string is accepted
         for a list (C(-e weekdays=mon,tue))."
@@ -60,8 +61,8 @@ options:
     default: []
   ordered:
     description:
-      - Groups of numeric or C(HH:MM) variables whose given values must not decrease in the listed
-        order, for example C([min_capacity, desired, max_capacity]).
+      - Groups of numeric, C(HH:MM) or C(YYYY-MM-DD) variables whose given values must not decrease in
+        the listed order, for example C([min_capacity, desired, max_capacity]).
     type: list
     elements: list
     default: []
@@ -136,6 +137,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.checks import (
+    check_date,
     check_email,
     check_source_range,
     check_timezone,
@@ -185,6 +187,7 @@ FORMATS = {
     "timezone": check_timezone,
     "email": check_email,
     "cidr": check_source_range,
+    "date": check_date,
 }
 
 

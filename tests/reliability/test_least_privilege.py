@@ -36,6 +36,8 @@ UNTAGGED_MUTATIONS = {
     "FileSystemEncryptionKeyGrantsThroughFsxOnly",
     # The region's AppStream usage report subscription: an account setting, no resource, no tags.
     "OperationsUsageReportSubscriptionOfTheRegion",
+    # The toolkit's own state store (tenant locks, change history): scoped by its names, not by tenant tags.
+    "ToolkitStateStoreLocksAndHistory",
 }
 TAG_CONDITION = re.compile(r"^(aws|secretsmanager):(Request|Resource)Tag/")
 

@@ -412,6 +412,18 @@ def test_a_refusal_is_answered_as_the_service_answers_it(
         assert response["Error"]["Type"] == "Sender"
 
 
+def test_dynamodb_item_calls_are_judged_on_their_table(user_with: Callable[..., Any]) -> None:
+    # The deployer's state store statement names the lock table: another table is refused.
+    table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/tenant-toolkit-state"
+    client = user_with({"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:GetItem"], "Resource": table_arn})
+    item = {"pk": {"S": "lock#alpha"}, "run_id": {"S": "r-0123456789ab"}}
+    client("dynamodb").put_item(TableName="tenant-toolkit-state", Item=item)
+    assert client("dynamodb").get_item(TableName="tenant-toolkit-state", Key={"pk": item["pk"]})["Item"] == item
+    with pytest.raises(ClientError) as refused:
+        client("dynamodb").put_item(TableName="another-table", Item=item)
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
 def test_a_tag_scoped_policy_deletes_the_toolkit_s_vpc_and_not_a_decoy(
     enforcing: SandboxClient, user_with: Callable[..., Any]
 ) -> None:

@@ -177,3 +177,39 @@ def test_a_deny_whose_conditions_hold_refuses_the_request(sandbox: SandboxClient
         s3.put_object(Bucket=bucket, Key="a", Body=b"a")
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_of_simultaneous_conditional_puts_on_one_item_exactly_one_succeeds(sandbox: SandboxClient) -> None:
+    # DynamoDB applies a conditional write atomically; the sandbox's threaded server must not let two
+    # requests pass the same condition (the toolkit's tenant locks rest on it).
+    from concurrent.futures import ThreadPoolExecutor
+
+    dynamodb = sandbox.boto3("dynamodb", "eu-west-3")
+    table = f"race-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def attempt(index: int) -> bool:
+        client = sandbox.boto3("dynamodb", "eu-west-3")
+        try:
+            client.put_item(
+                TableName=table,
+                Item={"pk": {"S": "lock#t"}, "run": {"S": str(index)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "ConditionalCheckFailedException"
+            return False
+        return True
+
+    for _ in range(5):
+        dynamodb.delete_item(TableName=table, Key={"pk": {"S": "lock#t"}})
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            won = list(pool.map(attempt, range(16)))
+        assert won.count(True) == 1
+        item = dynamodb.get_item(TableName=table, Key={"pk": {"S": "lock#t"}}, ConsistentRead=True)["Item"]
+        assert won[int(item["run"]["S"])]  # the stored item is the winner's

@@ -55,7 +55,32 @@ def test_the_pipeline_compiles_as_groovy(tmp_path: Path) -> None:
 
 
 def test_the_stages_run_in_the_order_of_the_release_process() -> None:
-    assert list(stage_bodies()) == ["Tenant", "Lint", "Test", "Plan", "Approval", "Apply", "Report"]
+    assert list(stage_bodies()) == ["Tenant", "Lint", "Test", "Plan", "Approval", "Apply", "Report", "Drift"]
+
+
+def test_a_timer_starts_the_nightly_drift_job() -> None:
+    triggers = re.search(r"triggers \{(.*?)\n    \}", JENKINSFILE, flags=re.DOTALL)
+    assert triggers and re.search(r"cron\('H [0-5] \* \* \*'\)", triggers.group(1)), "a nightly cron trigger"
+    assert "TimerTrigger" in JENKINSFILE and "params.MODE == 'drift'" in JENKINSFILE
+
+
+@pytest.mark.parametrize("stage", ["Tenant", "Lint", "Test", "Plan", "Approval", "Apply", "Report"])
+def test_a_drift_build_runs_none_of_the_release_stages(stage: str) -> None:
+    body = stage_bodies()[stage]
+    assert re.search(r"when \{\s*beforeAgent true\s*expression \{ !isDriftBuild\(\) \}", body), stage
+
+
+def test_the_drift_stage_runs_drift_yml_on_every_tenant_and_alerts_on_its_exit_status() -> None:
+    drift = stage_bodies()["Drift"]
+    assert re.search(r"when \{\s*beforeAgent true\s*expression \{ isDriftBuild\(\) \}", drift)
+    assert ".venv/bin/ansible-playbook playbooks/ops/drift.yml $inventories" in drift
+    assert "for hosts in inventories/*/hosts.yml" in drift and "demo|example) continue" in drift
+    assert "--check" not in drift  # drift.yml plans in check mode itself; nothing else runs
+    assert "sh(returnStatus: true" in drift
+    assert "status == 0 && verdict == 'in_sync'" in drift
+    assert "status == 2 && verdict == 'drifted'" in drift and "unstable(" in drift
+    assert "error(" in drift  # an error is told apart from a drift
+    assert "archiveArtifacts artifacts: 'drift.log, reports/drift.*" in drift
 
 
 def test_the_tenant_parameter_is_checked_against_the_existing_inventories() -> None:
@@ -91,7 +116,7 @@ def test_a_person_approves_before_apply_without_holding_an_executor() -> None:
     assert JENKINSFILE.index("stage('Approval')") < JENKINSFILE.index("stage('Apply')")
 
 
-@pytest.mark.parametrize("stage", ["Plan", "Apply", "Report"])
+@pytest.mark.parametrize("stage", ["Plan", "Apply", "Report", "Drift"])
 def test_aws_stages_take_their_credentials_from_jenkins(stage: str) -> None:
     body = stage_bodies()[stage]
     assert "withCredentials(" in body

@@ -570,11 +570,14 @@ def _delete_endpoint(plan: NetworkPlan, endpoint: Endpoint) -> None:
 def _plan_security_groups(plan: NetworkPlan, spec: NetworkSpec, index: ResourceIndex, existing: list) -> None:
     vpc_id = plan.ids.get(VPC_KEY)
     by_name = {g.name: g for g in index.found.security_groups}
+    # A group is the toolkit's by its toolkit:resource tag (an adopted group keeps the name it was made with,
+    # which EC2 cannot change), else by the name the toolkit gives the groups it creates.
+    by_key = ResourceIndex.by_key(index.groups)
     groups: dict[str, SecurityGroup | None] = {}
     for role in SECURITY_GROUP_ROLES:
         name = security_group_name(spec.tenant, role)
         key = sg_key(role)
-        group = by_name.get(name)
+        group = by_key.get(key) or by_name.get(name)
         if group is not None and not group.owned_by(spec.tenant):
             raise PlanError(
                 f"security group {name} ({group.id}) exists in VPC {vpc_id} but is {group.why_not_owned(spec.tenant)}; "

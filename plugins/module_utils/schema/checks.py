@@ -8,6 +8,7 @@ The first paragraph of a check's docstring states its rule for docs/tenant-defin
 
 from __future__ import annotations
 
+import datetime
 import functools
 import ipaddress
 import math
@@ -198,6 +199,20 @@ def check_email(value: str) -> list[str]:
         return [f"{len(value)} characters is longer than the maximum of {EMAIL_MAX_LENGTH}"]
     if match["domain"].rsplit(".", 1)[-1].isdigit():
         return [f"{show(value)} does not end with a domain name"]
+    return []
+
+
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def check_date(value: str) -> list[str]:
+    """A calendar date written YYYY-MM-DD (2026-02-30 is refused)."""
+    if DATE_PATTERN.fullmatch(value) is None:
+        return [f"{show(value)} is not a date written YYYY-MM-DD"]
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError as err:
+        return [f"{show(value)} is not a date ({err})"]
     return []
 
 

@@ -86,6 +86,26 @@ def test_formats_check_times_time_zones_and_list_items() -> None:
     ]
 
 
+def test_dates_are_real_calendar_dates_in_order() -> None:
+    spec = {"since": {"type": "str", "format": "date"}, "until": {"type": "str", "format": "date"}}
+    params = {
+        "spec": spec,
+        "required_one_of": [],
+        "mutually_exclusive": [],
+        "only_if": [],
+        "ordered": [["since", "until"]],
+    }
+    _unused, errors = check(params, {"since": "2026-02-30", "until": "06/12/2026"})
+    assert errors == [
+        'since: "2026-02-30" is not a date (day is out of range for month)',
+        'until: "06/12/2026" is not a date written YYYY-MM-DD',
+    ]
+    _unused, errors = check(params, {"since": "2026-12-06", "until": "2026-12-01"})
+    assert errors == ['since: "2026-12-06" is above until ("2026-12-01")']
+    variables, errors = check(params, {"since": "2026-12-01", "until": "2026-12-06"})
+    assert errors == [] and variables == {"since": "2026-12-01", "until": "2026-12-06"}
+
+
 def test_a_comma_separated_string_is_a_list() -> None:
     variables, errors = check(SCHEDULE, {"schedule": "on", "weekdays": "sat, sun", "start": "08:00", "stop": "12:00"})
     assert errors == []
@@ -164,7 +184,7 @@ def test_a_cidr_format_accepts_a_controller_range_only(value: str, message: str 
     [
         ({"x": {"type": "integer"}}, "spec.x.type: must be one of"),
         ({"x": {"type": "int", "minimun": 0}}, "spec.x: unknown rule key(s) minimun"),
-        ({"x": {"type": "str", "format": "date"}}, "spec.x.format: must be one of time, timezone, email"),
+        ({"x": {"type": "str", "format": "uuid"}}, "spec.x.format: must be one of time, timezone, email, cidr, date"),
         ({"x": "int"}, "spec.x: a rule must be a mapping"),
     ],
 )

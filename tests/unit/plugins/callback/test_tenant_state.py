@@ -1,0 +1,227 @@
+"""The tenant_state callback: the run id, following the run's locks, history records and the plan file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import pytest
+from ansible.plugins.loader import callback_loader, lookup_loader
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import run
+
+
+def _load(loader: Any, name: str) -> ModuleType:
+    plugin = loader.get(name, class_only=True)
+    assert plugin is not None, f"{name} did not load"
+    return sys.modules[plugin.__module__]
+
+
+ts = _load(callback_loader, "iconeus.tenant_toolkit.tenant_state")
+run_id_lookup = _load(lookup_loader, "iconeus.tenant_toolkit.run_id")
+
+
+class FakeDisplay:
+    verbosity = 0
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warning(self, msg: str, **_kwargs: Any) -> None:
+        self.warnings.append(msg)
+
+    def display(self, msg: str, **_kwargs: Any) -> None:
+        pass
+
+    v = vv = vvv = display
+
+
+class FakeDynamoDB:
+    """Records the lock calls; `holder` is the run id the table holds (None: no lock)."""
+
+    def __init__(self, holder: str | None) -> None:
+        self.holder = holder
+        self.calls: list[str] = []
+
+    def _check(self, kwargs: dict[str, Any]) -> None:
+        if kwargs["ExpressionAttributeValues"][":me"]["S"] != self.holder:
+            error = Exception("ConditionalCheckFailedException")
+            error.response = {"Error": {"Code": "ConditionalCheckFailedException"}}  # type: ignore[attr-defined]
+            raise error
+
+    def update_item(self, **kwargs: Any) -> None:
+        self.calls.append("UpdateItem")
+        self._check(kwargs)
+
+    def delete_item(self, **kwargs: Any) -> None:
+        self.calls.append("DeleteItem")
+        self._check(kwargs)
+        self.holder = None
+
+    def get_item(self, **_kwargs: Any) -> dict[str, Any]:
+        return {"Item": {"run_id": {"S": self.holder}}} if self.holder else {}
+
+
+class FakeSts:
+    def get_caller_identity(self) -> dict[str, str]:
+        return {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/alice"}
+
+
+class FakeS3:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_kwargs: Any) -> None:
+        self.objects[f"{Bucket}/{Key}"] = Body
+
+
+def task(name: str, action: str, role: str | None = None) -> SimpleNamespace:
+    role_object = SimpleNamespace(get_name=lambda: role) if role else None
+    return SimpleNamespace(get_name=lambda: name, resolved_action=action, action=action, _role=role_object)
+
+
+def result(host: str, the_task: SimpleNamespace, outcome: dict[str, Any]) -> SimpleNamespace:
+    return SimpleNamespace(task=the_task, host=SimpleNamespace(get_name=lambda: host), _result=outcome)
+
+
+class FakeStats:
+    def __init__(self, recaps: dict[str, dict[str, int]]) -> None:
+        self.recaps = recaps
+        self.processed = dict.fromkeys(recaps, 1)
+
+    def summarize(self, host: str) -> dict[str, int]:
+        return self.recaps[host]
+
+
+@pytest.fixture
+def callback(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv(run.RUN_ID_ENV, "r-000000000000")  # as if set in the shell: overwritten
+    plugin = ts.CallbackModule(display=FakeDisplay())
+    plugin._load_name = ts.CallbackModule._load_name
+    plugin.set_options(direct={})
+    plugin.playbook_path = "site.yml"
+    yield plugin
+    plugin.stop_renewing()
+    plugin.locks = {}
+
+
+def hold(plugin: Any, host: str, dynamodb: FakeDynamoDB, s3: FakeS3, lease: int = 300) -> None:
+    plugin.locks[host] = ts.HeldLock(
+        host=host,
+        tenant=host,
+        table="tenant-toolkit-state",
+        bucket=None,
+        region="eu-west-3",
+        lease_seconds=lease,
+        dynamodb=dynamodb,
+        s3=s3,
+        sts=FakeSts(),
+    )
+
+
+def test_the_run_id_is_made_at_start_and_exported_over_any_inherited_value(callback: Any) -> None:
+    assert run.is_run_id(callback.run_id) and callback.run_id != "r-000000000000"
+    assert os.environ[run.RUN_ID_ENV] == callback.run_id
+    assert os.environ[run.RUN_PID_ENV] == str(os.getpid())
+
+
+def test_the_lookup_accepts_only_the_id_its_own_controller_exported() -> None:
+    environ = {run.RUN_ID_ENV: "r-0123456789ab", run.RUN_PID_ENV: "100"}
+    assert run_id_lookup.run_of_this_process(environ, pid=200, parent=100) == ("r-0123456789ab", 100)
+    assert run_id_lookup.run_of_this_process(environ, pid=100, parent=1) == ("r-0123456789ab", 100)
+    with pytest.raises(Exception, match="was not made by this run's controller"):
+        run_id_lookup.run_of_this_process(environ, pid=200, parent=150)
+    with pytest.raises(Exception, match="callback is not enabled"):
+        run_id_lookup.run_of_this_process({}, pid=200, parent=100)
+
+
+def test_a_lock_taken_by_this_run_is_followed_and_one_of_another_run_is_not(callback: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(callback, "start_renewing", lambda: None)
+    monkeypatch.setattr(callback, "task_environment", lambda _result: {})
+    info = {"tenant": "a", "table": "t", "bucket": "b", "region": "eu-west-3", "lease_seconds": 60, "held": True}
+    lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
+    callback.v2_runner_on_ok(result("a", lock_task, {"lock": {**info, "run_id": callback.run_id}, "changed": False}))
+    callback.v2_runner_on_ok(result("b", lock_task, {"lock": {**info, "tenant": "b", "run_id": "r-ffffffffffff"}}))
+    assert list(callback.locks) == ["a"] and callback.locks["a"].lease_seconds == 60
+    assert callback.records == {}  # the lock is bookkeeping, not a change of the tenant
+
+
+def test_the_end_of_the_playbook_writes_the_history_of_changed_tenants_and_releases_every_lock(
+    callback: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(ts, "toolkit_version", lambda: {"version": "0.2.0", "commit": "abc123", "dirty": False})
+    changed_db, quiet_db, s3 = FakeDynamoDB(callback.run_id), FakeDynamoDB(callback.run_id), FakeS3()
+    hold(callback, "changed", changed_db, s3)
+    hold(callback, "quiet", quiet_db, s3)
+    fleet = task("appstream_fleet : Ensure the fleet", "iconeus.tenant_toolkit.appstream_fleet", "appstream_fleet")
+    diff = {"before": {"max": 2}, "after": {"max": 4}}
+    callback.v2_runner_on_ok(result("changed", fleet, {"changed": True, "diff": diff}))
+    callback.v2_runner_on_ok(
+        result("changed", task("Store a secret", "x"), {"changed": True, "censored": "hidden by no_log"})
+    )
+    callback.v2_runner_on_ok(result("quiet", fleet, {"changed": False}))
+    callback.v2_runner_on_failed(result("changed", task("Start the fleet", "y"), {"msg": "no capacity"}))
+    callback.v2_playbook_on_stats(FakeStats({"changed": {"changed": 2, "failures": 1}, "quiet": {"changed": 0}}))
+
+    (key,) = list(s3.objects)
+    assert key.startswith("tenant-toolkit-state-123456789012-eu-west-3/history/changed/")
+    assert key.endswith(f"-{callback.run_id}.json")
+    record = json.loads(s3.objects[key])
+    assert record["status"] == "failed" and record["run_id"] == callback.run_id
+    assert record["changes"][0] == {
+        "task": "appstream_fleet : Ensure the fleet",
+        "action": "iconeus.tenant_toolkit.appstream_fleet",
+        "role": "appstream_fleet",
+        "diff": diff,
+    }
+    assert record["changes"][1]["censored"] is True and "hidden" not in json.dumps(record["changes"][1])
+    assert record["failures"] == [{"task": "Start the fleet", "action": "y", "msg": "no capacity"}]
+    assert record["operator"]["caller_arn"] == "arn:aws:iam::123456789012:user/alice"
+    assert record["toolkit"] == {"version": "0.2.0", "commit": "abc123", "dirty": False}
+    assert record["playbook"]["path"] == "site.yml" and record["recap"] == {"changed": 2, "failures": 1}
+    assert changed_db.holder is None and quiet_db.holder is None  # both released, the quiet one without a record
+    assert callback.locks == {}
+
+
+def test_a_lock_lost_to_another_run_is_reported_and_not_released(callback: Any) -> None:
+    taken = FakeDynamoDB("r-ffffffffffff")  # the lease ran out and another run took the tenant
+    hold(callback, "a", taken, FakeS3())
+    callback.renew_all()
+    assert callback.locks["a"].lost_to == "r-ffffffffffff"
+    assert any("LOST the lock of tenant a" in w and "r-ffffffffffff" in w for w in callback._display.warnings)
+    callback.release_all()
+    assert taken.calls == ["UpdateItem"] and taken.holder == "r-ffffffffffff"
+
+
+def test_renewing_pushes_the_lease_of_each_held_lock(callback: Any) -> None:
+    mine = FakeDynamoDB(callback.run_id)
+    hold(callback, "a", mine, FakeS3(), lease=30)
+    assert callback.renew_interval() == 10
+    callback.renew_all()
+    assert mine.calls == ["UpdateItem"] and callback.locks["a"].lost_to is None
+
+
+def test_the_plan_file_holds_every_host_s_changes_and_failures(callback: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    callback.set_options(direct={"plan_file": str(plan)})
+    fleet = task("Ensure the fleet", "iconeus.tenant_toolkit.appstream_fleet")
+    callback.v2_runner_on_ok(result("a", fleet, {"changed": True, "diff": {"before": {"x": 1}, "after": {"x": 2}}}))
+    callback.v2_runner_on_failed(result("b", fleet, {"msg": "AccessDenied"}))
+    callback.v2_playbook_on_stats(FakeStats({"a": {"changed": 1}, "b": {"failures": 1}, "c": {"ok": 3}}))
+    document = json.loads(plan.read_text())
+    assert document["run_id"] == callback.run_id
+    assert document["hosts"]["a"]["changes"][0]["diff"] == {"before": {"x": 1}, "after": {"x": 2}}
+    assert document["hosts"]["b"]["failures"][0]["msg"] == "AccessDenied"
+    assert document["hosts"]["c"] == {"changes": [], "failures": [], "unreachable": [], "recap": {"ok": 3}}
+
+
+def test_renewal_and_release_use_the_credentials_and_endpoint_of_the_task() -> None:
+    keys = {"AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK", "AWS_PROFILE": "ignored", "AWS_REGION": "x"}
+    settings = ts.connection_settings(keys, "eu-west-3", "http://127.0.0.1:4566")
+    assert settings["session"] == {"region_name": "eu-west-3", "aws_access_key_id": "AK", "aws_secret_access_key": "SK"}
+    assert settings["endpoint_url"] == "http://127.0.0.1:4566"
+    profile = ts.connection_settings({"AWS_PROFILE": "acme", "AWS_ENDPOINT_URL": "http://e"}, None, None)
+    assert profile == {"session": {"region_name": None, "profile_name": "acme"}, "endpoint_url": "http://e"}
