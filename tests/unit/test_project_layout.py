@@ -41,9 +41,11 @@ def test_two_inventories_keep_their_own_definitions(tmp_path):
     assert "icostudio" not in other_block and "otherlab-suite-" in other_block
 
 
-# The stages in the order site.yml runs them; each is also a playbook of its own.
+# The stages in the order site.yml runs them; each is also a playbook of its own (lock.yml takes each
+# tenant's lock once per run, right after validation).
 STAGES = [
     "validate",
+    "lock",
     "network",
     "directory",
     "storage",
@@ -104,3 +106,32 @@ def test_the_sandbox_admin_api_is_called_from_the_sandbox_task_file_only():
     for name, when in includes:
         conditions = when if isinstance(when, list) else [when]
         assert any("aws_endpoint_url is defined" in condition for condition in conditions), name
+
+
+# Playbooks that validate tenants but change none of their resources, so take no tenant lock.
+UNLOCKED = {
+    "playbooks/summary.yml": "prints what validation found",
+    "playbooks/bootstrap.yml": "the account bootstrap makes the state store the locks live in",
+    "playbooks/ops/catalogue.yml": "resolves the catalogue without an AWS call",
+    "playbooks/ops/history.yml": "reads the state store's history",
+    "playbooks/ops/portfolio.yml": "reads every tenant and writes a report",
+    "playbooks/ops/report.yml": "reads the tenant and writes a report",
+    "playbooks/ops/usage.yml": "reads usage and writes a report",
+    "playbooks/ops/streaming_url.yml": "asks AppStream for a URL; no resource changes",
+    "playbooks/ops/ingest_sync.yml": "starts DataSync executions only (operator guide: ingest is not locked)",
+    "playbooks/ops/builder_bootstrap.yml": "an account-level bootstrap builder, not the tenant's resources",
+}
+
+
+def test_every_playbook_that_changes_a_tenant_locks_it_right_after_validation():
+    for path in sorted([*ROOT.glob("playbooks/*.yml"), *ROOT.glob("playbooks/ops/*.yml")]):
+        plays = yaml.safe_load(path.read_text()) or []
+        if not isinstance(plays, list):
+            continue
+        imports = [str(play.get("ansible.builtin.import_playbook", "")) for play in plays if isinstance(play, dict)]
+        names = [name.rsplit("/", 1)[-1] for name in imports]
+        relative = str(path.relative_to(ROOT))
+        if "validate.yml" not in names or relative in UNLOCKED:
+            continue
+        position = names.index("validate.yml")
+        assert names[position + 1 : position + 2] == ["lock.yml"], f"{relative} changes a tenant without its lock"
