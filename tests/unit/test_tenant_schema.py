@@ -7,13 +7,20 @@ name the offending field by its full dotted path.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.checks import derive_username
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.checks import (
+    SAM_ACCOUNT_NAME_PATTERN,
+    TOOLKIT_ACCOUNTS,
+    TOOLKIT_GROUP_SUFFIXES,
+    WELL_KNOWN_ACCOUNT_NAMES,
+    derive_username,
+)
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.ops import (
     normalise_ops_vars,
     validate_ops_vars,
@@ -848,6 +855,120 @@ def test_usernames_are_unique_including_derived_ones() -> None:
 def test_a_derived_reserved_username_asks_for_an_explicit_one() -> None:
     assert_rejected({"users.0.email": "admin@lab.example"}, "tenant.users[0].email", "set tenant.users[0].username")
     assert_accepted({"users.0.email": "admin@lab.example", "users.0.username": "lab-admin"})
+
+
+# The names the issue lists, written as a tenant might, plus every reserved name a username can take.
+LISTED_RESERVED_NAMES = ["everyone", "SYSTEM", "Users", "administrators", "Guests", "krbtgt", "Admin", "ADMINISTRATOR"]
+RESERVED_USERNAMES = sorted(
+    {name for name in WELL_KNOWN_ACCOUNT_NAMES if re.fullmatch(SAM_ACCOUNT_NAME_PATTERN, name)}
+    | set(TOOLKIT_ACCOUNTS.values())
+)
+
+
+def test_the_reserved_names_include_the_issue_list_and_the_domain_groups() -> None:
+    # Names with a space cannot be a username; they must still be in the documented list.
+    assert {"domain admins", "domain users", "enterprise admins", "authenticated users"} <= WELL_KNOWN_ACCOUNT_NAMES
+    assert {name.lower() for name in LISTED_RESERVED_NAMES} <= WELL_KNOWN_ACCOUNT_NAMES
+    assert {"svc-appstream", "svc-imagebuild", "svc-datasync"} == set(TOOLKIT_ACCOUNTS.values())
+
+
+@pytest.mark.parametrize("username", LISTED_RESERVED_NAMES + RESERVED_USERNAMES)
+def test_a_reserved_username_is_refused_in_any_case(username: str) -> None:
+    for written in {username, username.upper(), username.lower(), username.title()}:
+        assert_rejected({"users.1.username": written}, "tenant.users[1].username", "reserved account name")
+
+
+@pytest.mark.parametrize("username", LISTED_RESERVED_NAMES + RESERVED_USERNAMES)
+def test_an_email_deriving_a_reserved_username_is_refused(username: str) -> None:
+    # The local part is normalised as for the account name (lower case, only [a-z0-9._-]): Sys!tem -> system.
+    email = f"{username.title()}@lab.example"
+    assert derive_username(email).casefold() == username.casefold()
+    assert_rejected({"users.1.email": email}, "tenant.users[1].email", "reserved account name")
+    assert_rejected({"users.1.email": email}, "tenant.users[1].email", "set tenant.users[1].username")
+    assert_accepted({"users.1.email": email, "users.1.username": "alan"})
+
+
+def test_the_toolkit_accounts_are_refused_naming_why() -> None:
+    assert_rejected(
+        {"users.0.username": "SVC-ImageBuild"}, "tenant.users[0].username", "the toolkit creates an account"
+    )
+    assert_rejected({"users.0.email": "svc-appstream@lab.example"}, "tenant.users[0].email", "the toolkit creates")
+
+
+@pytest.mark.parametrize("suffix", list(TOOLKIT_GROUP_SUFFIXES.values()))
+def test_a_username_that_is_a_toolkit_group_of_the_tenant_is_refused(suffix: str) -> None:
+    # A short tenant name, so that the group name fits in a username.
+    base = tenant_with({"name": "lab"})
+    group = f"lab{suffix}"
+    assert_rejected({"users.0.username": group.upper()}, "tenant.users[0].username", "a group the toolkit", base=base)
+    assert_rejected(
+        {"users.0.email": f"{group}@lab.example"}, "tenant.users[0].email", "a group the toolkit", base=base
+    )
+    assert_accepted({"users.0.username": f"{group}x"}, base=base)
+
+
+@pytest.mark.parametrize("sid", ["S-1-5-18", "s-1-5-32-544", "S-1-5-21-1-2-3-500", "S-1-1-0", "s-1-x"])
+def test_a_sid_shaped_username_is_refused(sid: str) -> None:
+    assert_rejected({"users.0.username": sid}, "tenant.users[0].username", "shaped like a security identifier")
+    assert_rejected({"users.0.email": f"{sid}@lab.example"}, "tenant.users[0].email", "security identifier")
+
+
+@pytest.mark.parametrize("username", ["system1", "admins", "sysadmin", "s1-5-18", "users.lab", "svc-lab"])
+def test_names_close_to_reserved_ones_are_accepted(username: str) -> None:
+    assert_accepted({"users.0.username": username})
+
+
+# Characters RFC 5322 admits in a local part (and the former rule with it) that cmd or PowerShell read.
+@pytest.mark.parametrize("char", list("&|^%='!$`{}#*?~/"))
+def test_an_email_local_part_with_a_shell_character_is_refused(char: str) -> None:
+    email = f"ada{char}x@lab.example"
+    for base in (BASE, USERPOOL_BASE):
+        assert_rejected({"users.0.email": email}, "tenant.users[0].email", "treats specially", base=base)
+    assert_rejected({"budget.notify": [email]}, "tenant.budget.notify[0]", "treats specially")
+    assert_rejected({"users.0.email": email}, "tenant.users[0].email", json.dumps(char))
+
+
+# Never a dot-atom character: refused as not an address at all.
+@pytest.mark.parametrize("char", list('<>"();:,[]\\ '))
+def test_an_email_local_part_outside_the_dot_atom_is_refused(char: str) -> None:
+    assert_rejected({"users.0.email": f"ada{char}x@lab.example"}, "tenant.users[0].email", "is not an e-mail address")
+
+
+def test_an_email_local_part_keeps_letters_digits_dot_underscore_plus_hyphen() -> None:
+    assert_accepted({"users.0.email": "Ada.Lovelace_1+lab-x@lab.example"})
+    assert_accepted({"users.0.email": "Ada.Lovelace_1+lab-x@lab.example"}, base=USERPOOL_BASE)
+
+
+def _argument_spec_default(role: str, option: str) -> Any:
+    specs = _load(f"roles/{role}/meta/argument_specs.yml")["argument_specs"]
+    defaults = {entry["options"][option]["default"] for entry in specs.values() if option in entry.get("options", {})}
+    assert len(defaults) == 1, f"{role} {option}: {defaults}"
+    return defaults.pop()
+
+
+def test_the_reserved_toolkit_accounts_are_the_names_the_roles_create() -> None:
+    # schema.checks TOOLKIT_ACCOUNTS is where validation learns the names; the roles' defaults must agree.
+    variables = {
+        "ad_structure": "ad_structure_service_account",
+        "image_builder_access": "image_builder_access_account",
+        "ingest": "ingest_datasync_account",
+    }
+    assert set(variables) == set(TOOLKIT_ACCOUNTS)
+    for role, variable in variables.items():
+        assert _load(f"roles/{role}/defaults/main.yml")[variable] == TOOLKIT_ACCOUNTS[role]
+        assert _argument_spec_default(role, variable) == TOOLKIT_ACCOUNTS[role]
+    plays = _load("playbooks/ops/builder_bootstrap.yml")
+    spec = next(
+        task for play in plays for task in play.get("tasks", []) if "iconeus.tenant_toolkit.ops_vars_validate" in task
+    )
+    local_account = spec["iconeus.tenant_toolkit.ops_vars_validate"]["spec"]["bootstrap_account"]["default"]
+    assert local_account == TOOLKIT_ACCOUNTS["image_builder_access"]
+    groups = {"ad_structure": "ad_structure_users_group", "image_builder_access": "image_builder_access_group"}
+    assert set(groups) == set(TOOLKIT_GROUP_SUFFIXES)
+    for role, variable in groups.items():
+        suffix = TOOLKIT_GROUP_SUFFIXES[role]
+        assert _load(f"roles/{role}/defaults/main.yml")[variable] == "{{ tenant_spec.name }}" + suffix
+        assert _argument_spec_default(role, variable) == f"<tenant>{suffix}"
 
 
 def test_username_is_only_for_saml() -> None:

@@ -124,3 +124,31 @@ def test_a_saml_tenant_without_idp_metadata_fails_validation(tmp_path: Path) -> 
     output = output_of(result)
     assert result.returncode != 0
     assert "tenant.auth: saml needs the customer's SAML 2.0 IdP metadata" in output, output
+
+
+def test_reserved_usernames_and_shell_characters_fail_naming_the_field(tmp_path: Path) -> None:
+    # Tenant data that would become a built-in account's name, a SID or a command-line metacharacter.
+    tenant = demo_tenant() | {"name": "names"}
+    tenant["users"] = [
+        *tenant["users"],
+        {"email": "everyone@lab.example", "first_name": "Every", "last_name": "One"},
+        {"email": "x@lab.example", "first_name": "Sid", "last_name": "Shaped", "username": "S-1-5-18"},
+        {"email": "bob&calc@lab.example", "first_name": "Bob", "last_name": "Calc"},
+        {"email": "svc@lab.example", "first_name": "Image", "last_name": "Build", "username": "SVC-IMAGEBUILD"},
+    ]
+    inventory = write_inventory(tmp_path, {"names": tenant})
+
+    result = run_validate(inventory)
+    output = output_of(result)
+
+    assert result.returncode != 0, output
+    assert "Tenant validation failed with 4 errors:" in output, output
+    for expected in (
+        '- tenant.users[3].email: the username derived from it, "everyone", is a reserved account name',
+        '- tenant.users[4].username: "S-1-5-18" is a reserved account name: it is shaped like a security identifier',
+        '- tenant.users[5].email: "bob&calc@lab.example" has "&" in its local part',
+        '- tenant.users[6].username: "SVC-IMAGEBUILD" is a reserved account name: the toolkit creates an account',
+    ):
+        assert expected in output, f"{expected!r} missing from:\n{output}"
+    # Refused at validation: no later task ran.
+    assert re.search(r"names\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=1", output), output

@@ -155,18 +155,99 @@ def check_builders_ou_name(value: str) -> list[str]:
 SAM_ACCOUNT_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}"
 
 
-# Accounts that exist in every AWS Managed Microsoft AD (facts.md: Admin lives
-# in OU=Users,OU=<NetBIOS>) or in every Windows domain.
-RESERVED_USERNAMES = frozenset({"admin", "administrator", "guest", "krbtgt", "defaultaccount"})
+# Names Windows and Active Directory already give to an account or a group, in lower case. A tenant
+# user's account of such a name would collide with it, or be mistaken for it wherever a name is looked up
+# (an ACL granting "users" or "system" access to a home folder). Sources: Microsoft, "Well-known SIDs"
+# (learn.microsoft.com/en-us/windows/win32/secauthz/well-known-sids) and "Active Directory security
+# groups" (learn.microsoft.com/en-us/windows-server/identity/ad-ds/manage/understand-security-groups);
+# facts.md for AWS Managed Microsoft AD (its Admin account and the AWS Delegated groups). Names with a
+# space cannot pass SAM_ACCOUNT_NAME_PATTERN today; they stay listed so that the list is the documented one.
+WELL_KNOWN_ACCOUNT_NAMES = frozenset(
+    {
+        # Well-known SIDs: universal and NT AUTHORITY identities
+        "nobody", "everyone", "world", "local", "console logon", "creator owner", "creator group",
+        "owner rights", "nt authority", "dialup", "network", "batch", "interactive", "service", "anonymous",
+        "anonymous logon", "proxy", "enterprise domain controllers", "self", "principal self",
+        "authenticated users", "restricted", "terminal server user", "remote interactive logon",
+        "this organization", "other organization", "iusr", "system", "local system", "local service",
+        "network service", "builtin",
+        # Well-known SIDs: accounts every domain or computer has
+        "administrator", "guest", "krbtgt", "defaultaccount", "wdagutilityaccount",
+        # Builtin container (domain local groups, S-1-5-32-*)
+        "administrators", "users", "guests", "power users", "account operators", "server operators",
+        "print operators", "backup operators", "replicator", "pre-windows 2000 compatible access",
+        "remote desktop users", "network configuration operators", "incoming forest trust builders",
+        "performance monitor users", "performance log users", "windows authorization access group",
+        "terminal server license servers", "distributed com users", "iis_iusrs", "cryptographic operators",
+        "event log readers", "certificate service dcom access", "rds remote access servers",
+        "rds endpoint servers", "rds management servers", "hyper-v administrators",
+        "access control assistance operators", "remote management users", "storage replica administrators",
+        # Users container (domain groups)
+        "domain admins", "domain users", "domain guests", "domain computers", "domain controllers",
+        "cert publishers", "schema admins", "enterprise admins", "group policy creator owners",
+        "read-only domain controllers", "enterprise read-only domain controllers",
+        "cloneable domain controllers", "protected users", "key admins", "enterprise key admins",
+        "ras and ias servers", "allowed rodc password replication group",
+        "denied rodc password replication group", "dnsadmins", "dnsupdateproxy", "dhcp administrators",
+        "dhcp users", "wins users",
+        # AWS Managed Microsoft AD: the delegated administrator and the AWS Delegated groups
+        "admin", "aws delegated administrators", "aws delegated fsx administrators",
+        "aws delegated group policy administrators", "aws delegated server administrators",
+    }
+)  # fmt: skip
+
+
+# The directory accounts the toolkit itself creates in every SAML tenant's directory, by role; the role
+# defaults (ad_structure_service_account, image_builder_access_account, ingest_datasync_account) and
+# playbooks/ops/builder_bootstrap.yml's local account take these names, and
+# tests/unit/test_tenant_schema.py checks that they still do.
+TOOLKIT_ACCOUNTS: dict[str, str] = {
+    "ad_structure": "svc-appstream",  # AppStream service account (joins streaming instances to the domain)
+    "image_builder_access": "svc-imagebuild",  # the controller signs in to image builders with it
+    "ingest": "svc-datasync",  # DataSync writes instrument data to the share as it
+}
+
+# Groups the toolkit creates, named <tenant.name><suffix> (ad_structure_users_group,
+# image_builder_access_group): a rule across fields, since it needs tenant.name.
+TOOLKIT_GROUP_SUFFIXES: dict[str, str] = {"ad_structure": "-users", "image_builder_access": "-image-build"}
+TOOLKIT_GROUP_NAME_SUFFIXES = tuple(TOOLKIT_GROUP_SUFFIXES.values())
+
+TOOLKIT_ACCOUNT_NAMES = tuple(TOOLKIT_ACCOUNTS.values())
+
+# A security identifier written as a string (MS-DTYP 2.4.2.1, "S-1-5-21-..."): a principal given as such a
+# string is taken as that SID, never as a name.
+SID_SHAPE = re.compile(r"s-\d+-", re.IGNORECASE)
+
+
+def account_name_problems(value: str) -> list[str]:
+    """Why ``value`` cannot be the name of a tenant's directory account: a name Windows, AD or the toolkit
+    already gives to an account or group, or a name shaped like a SID (case-insensitive)."""
+    key = value.casefold()
+    if key in TOOLKIT_ACCOUNT_NAMES:
+        return ["is a reserved account name: the toolkit creates an account of that name in every tenant directory"]
+    if key in WELL_KNOWN_ACCOUNT_NAMES:
+        return [
+            "is a reserved account name: every Windows domain or AWS Managed Microsoft AD has an account or "
+            "group of that name"
+        ]
+    if SID_SHAPE.match(value):
+        return [
+            "is a reserved account name: it is shaped like a security identifier (S-1-...), which Windows "
+            "reads as a SID"
+        ]
+    return []
 
 
 def check_username(value: str) -> list[str]:
-    """Not ending with a period, and not an account every directory has ({RESERVED_USERNAMES}, in any case)."""
+    """Not ending with a period; not (in any case) a name Windows, Active Directory or AWS Managed Microsoft AD
+    already gives to an account or group (`administrator`, `guest`, `krbtgt`, `admin`, `everyone`, `system`,
+    `users`, `administrators`, `guests`, `domain admins`, ...: Microsoft's well-known SIDs and default security
+    groups), nor one of the toolkit's own accounts ({TOOLKIT_ACCOUNT_NAMES}); not shaped like a security identifier
+    (`S-1-...`)."""
     errors: list[str] = []
     if value.endswith("."):
         errors.append(f"{show(value)} must not end with a period")
-    if value.casefold() in RESERVED_USERNAMES:
-        errors.append(f"{show(value)} is a reserved account name in the directory")
+    errors.extend(f"{show(value)} {problem}" for problem in account_name_problems(value))
     return errors
 
 
@@ -177,23 +258,40 @@ def derive_username(email: str) -> str:
     return cleaned.strip(".")
 
 
-# Pragmatic address check (RFC 5321 lengths, dot-atom local part, DNS domain);
-# AppStream CreateUser.UserName is at most 128 characters (botocore appstream).
+# Pragmatic address check (RFC 5321 lengths, a dot-atom local part, a DNS domain); AppStream
+# CreateUser.UserName is at most 128 characters (botocore appstream). The local part is narrower than
+# RFC 5322's atext: an address is the AD account's mail and UPN source, a user-pool sign-in name and a
+# notification recipient, and reaches scripts and command lines on Windows, where cmd reads & | ^ % < > !
+# and " specially and PowerShell $ ` ' " { } # ; = * ? ~ and / may too (about_Special_Characters,
+# about_Quoting_Rules, cmd /?). Only letters, digits and . _ + - remain, which no Windows shell treats
+# specially.
 EMAIL_MAX_LENGTH = 128
+EMAIL_LOCAL_CHARACTERS = "letters, digits, '.', '_', '+' and '-'"
+_EMAIL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _EMAIL = re.compile(
-    r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    rf"(?P<local>{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*)"
     r"@(?P<domain>[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+)"
 )
+_EMAIL_LOCAL_SAFE = re.compile(r"[A-Za-z0-9._+-]+")
 
 
 def check_email(value: str) -> list[str]:
-    """An e-mail address (a dot-atom local part of at most 64 characters, a DNS domain), at most
-    {EMAIL_MAX_LENGTH} characters."""
+    """An e-mail address of at most {EMAIL_MAX_LENGTH} characters: a local part of at most 64 characters of
+    {EMAIL_LOCAL_CHARACTERS} only (no character a Windows command line or PowerShell treats specially, such as
+    `&`, `|`, `^`, `%`, `<`, `>`, `=`, `"`, `'`, `$` or a backtick), dots only between other characters; a DNS
+    domain."""
     match = _EMAIL.fullmatch(value)
     if not match:
         return [f"{show(value)} is not an e-mail address"]
-    if len(match["local"]) > 64:
+    local = match["local"]
+    unsafe = sorted({char for char in local if not _EMAIL_LOCAL_SAFE.fullmatch(char)})
+    if unsafe:
+        return [
+            f"{show(value)} has {' '.join(show(char) for char in unsafe)} in its local part, which a Windows "
+            f"command line or PowerShell treats specially; the toolkit takes only {EMAIL_LOCAL_CHARACTERS} there"
+        ]
+    if len(local) > 64:
         return [f"{show(value)} has a local part longer than 64 characters"]
     if len(value) > EMAIL_MAX_LENGTH:
         return [f"{len(value)} characters is longer than the maximum of {EMAIL_MAX_LENGTH}"]

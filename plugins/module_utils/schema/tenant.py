@@ -33,7 +33,9 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.chec
     MAX_USER_DURATION_MAX,
     MAX_USER_DURATION_MIN,
     SAM_ACCOUNT_NAME_PATTERN,
+    TOOLKIT_GROUP_NAME_SUFFIXES,
     WEEKDAYS,
+    account_name_problems,
     check_ad_name,
     check_builder_instance_type,
     check_builders_ou_name,
@@ -743,7 +745,8 @@ def _user_rules(tenant: Mapping[str, Any]) -> list[str]:
       that would break an AD distinguished name; `first_name last_name`, the AD common name, is at most 64
       characters long and no other user's (in any case).
     - SAML tenants: each `username`, given or derived from the e-mail, is a valid logon name and no other user's
-      (in any case).
+      (in any case), nor the name of a group the toolkit creates for the tenant (`tenant.name` followed by one
+      of {TOOLKIT_GROUP_NAME_SUFFIXES}).
     - User-pool tenants: `first_name` and `last_name` hold only ASCII letters, digits, spaces, `_` and `-`
       (AppStream's rule).
     """
@@ -753,6 +756,7 @@ def _user_rules(tenant: Mapping[str, Any]) -> list[str]:
     seen_email: dict[str, int] = {}
     seen_username: dict[str, int] = {}
     seen_cn: dict[str, int] = {}
+    groups = _toolkit_group_names(tenant.get("name"))
     for index, user in enumerate(users):
         if not isinstance(user, Mapping):
             continue
@@ -792,11 +796,20 @@ def _user_rules(tenant: Mapping[str, Any]) -> list[str]:
                 )
             seen_cn.setdefault(key, index)
         if not duplicate_email:  # a duplicate e-mail would also repeat its username
-            errors.extend(_username_rules(user, path, seen_username, index))
+            errors.extend(_username_rules(user, path, seen_username, index, groups))
     return errors
 
 
-def _username_rules(user: Mapping[str, Any], path: str, seen: dict[str, int], index: int) -> list[str]:
+def _toolkit_group_names(tenant_name: Any) -> frozenset[str]:
+    """The sAMAccountNames, case-folded, of the groups the toolkit creates in the tenant's directory."""
+    if not isinstance(tenant_name, str):
+        return frozenset()
+    return frozenset(f"{tenant_name}{suffix}".casefold() for suffix in TOOLKIT_GROUP_NAME_SUFFIXES)
+
+
+def _username_rules(
+    user: Mapping[str, Any], path: str, seen: dict[str, int], index: int, groups: frozenset[str]
+) -> list[str]:
     """sAMAccountName rules for one SAML user, explicit or derived from the e-mail."""
     username = user.get("username")
     email = user.get("email")
@@ -805,7 +818,7 @@ def _username_rules(user: Mapping[str, Any], path: str, seen: dict[str, int], in
             return []  # the e-mail error is already reported
         username = derive_username(email)
         problems = [] if re.fullmatch(SAM_ACCOUNT_NAME_PATTERN, username) else ["is not usable"]
-        problems += check_username(username)
+        problems += account_name_problems(username)  # derived names never end with a period
         if problems:
             return [
                 f"{path}.email: the username derived from it, {show(username)}, "
@@ -819,6 +832,8 @@ def _username_rules(user: Mapping[str, Any], path: str, seen: dict[str, int], in
     else:
         return []
     key = username.casefold()
+    if key in groups:
+        return [f"{origin} is the name of a group the toolkit creates in the tenant's directory{remedy}"]
     if key in seen:
         return [f"{origin} is already the username of tenant.users[{seen[key]}]{remedy}"]
     seen[key] = index
