@@ -17,9 +17,12 @@ description:
     breaks inheritance (a protected DACL), which is how a private home folder keeps other users out.
   - Existing data is never deleted. Folders found directly under O(managed_parents) but not listed
     (a removed user's home) are kept and reported in RV(orphans); only O(purge=true) deletes them.
-  - Principals are names (user or group C(sAMAccountName), C(DOMAIN\name), UPN), SIDs, or the well-known
-    names C(SYSTEM), C(Administrators), C(CREATOR OWNER), C(Everyone), C(Authenticated Users). Domain names
-    are resolved to SIDs over LDAPS on O(directory_server).
+  - An ACE's principal is given by its SID (O(folders[].acl[].sid)), as M(iconeus.tenant_toolkit.ad_object)
+    returns it for the accounts and groups it ensures, and then used as is, never looked up; or by a name
+    (O(folders[].acl[].principal)): a user or group C(sAMAccountName), C(DOMAIN\name), UPN, a SID, or the
+    well-known names C(SYSTEM), C(Administrators), C(CREATOR OWNER), C(Everyone), C(Authenticated Users).
+    Domain names are resolved to SIDs over LDAPS on O(directory_server). Give accounts named after
+    customer data by SID: a name can be mistaken for a well-known principal or another account.
   - Setting an owner other than yourself needs the restore or take-ownership privilege, which FSx grants to
     its file system administrators group (AWS Delegated FSx Administrators for AWS Managed Microsoft AD).
 author: Tenant toolkit maintainers (@tenant-toolkit)
@@ -35,7 +38,8 @@ options:
     description:
       - Domain controller used to resolve principal names to SIDs over LDAPS (O(port), O(domain),
         O(ca_file), O(validate_certs)), with O(username) and O(password).
-      - Needed only when O(folders[].owner) or O(folders[].acl[].principal) name domain principals.
+      - Needed only when O(folders[].owner) or O(folders[].acl[].principal) name domain principals; never for
+        entries given by O(folders[].acl[].sid).
     type: str
   folders:
     description: The folders to ensure, parents before children (the module sorts them by depth).
@@ -61,9 +65,18 @@ options:
         elements: dict
         suboptions:
           principal:
-            description: User, group or well-known principal, or a SID.
+            description:
+              - User, group or well-known principal, or a SID, resolved to a SID unless O(folders[].acl[].sid)
+                is given.
+              - Ignored when O(folders[].acl[].sid) is given.
+              - One of O(folders[].acl[].principal) and O(folders[].acl[].sid) is required.
             type: str
-            required: true
+          sid:
+            description:
+              - SID of the principal (C(S-1-...)), used as is; no name is looked up for this entry.
+              - Null or empty, the entry is O(folders[].acl[].principal)'s, resolved by name (in check mode, a
+                principal that does not exist yet is planned as C(<SID of name>)).
+            type: str
           rights:
             description: What the principal may do.
             type: str
@@ -125,7 +138,8 @@ EXAMPLES = r"""
         owner: AWS Delegated FSx Administrators
         inherit: false
         acl:
-          - {principal: ada, rights: modify}
+          # The SID ad_object returned for Ada's account (register: ada_account): never looked up by name.
+          - {sid: "{{ ada_account.sid }}", rights: modify}
           - {principal: SYSTEM, rights: full_control}
           - {principal: Administrators, rights: full_control}
           - {principal: AWS Delegated FSx Administrators, rights: full_control}
@@ -256,6 +270,18 @@ class SmbFolders:
                     self._sids[key] = f"<SID of {principal}>"
         return self._sids[key]
 
+    def entry_sid(self, entry: dict[str, Any]) -> str:
+        """The SID of an ACE's principal: the SID given, as is (never looked up), else the principal's name
+        resolved."""
+        given = entry.get("sid")
+        if given:
+            if not SID_PATTERN.match(given.strip()):
+                raise AdError(f"acl sid {given!r} is not a security identifier (S-1-...)", "invalid")
+            return given.strip().upper()
+        if not entry.get("principal"):
+            raise AdError("an acl entry needs a sid or a principal", "invalid")
+        return self.sid(entry["principal"])
+
     def domain_sid(self) -> str | None:
         return self._directory.domain_sid if self._directory is not None else None
 
@@ -280,7 +306,7 @@ class SmbFolders:
             wanted_aces = canonical_aces(
                 [
                     folder_ace(
-                        self.sid(entry["principal"]), entry["rights"], entry["applies_to"], deny=entry["type"] == "deny"
+                        self.entry_sid(entry), entry["rights"], entry["applies_to"], deny=entry["type"] == "deny"
                     )
                     for entry in spec["acl"]
                 ]
@@ -375,7 +401,8 @@ class SmbFolders:
 
 def main() -> None:
     ace_spec = dict(
-        principal=dict(type="str", required=True),
+        principal=dict(type="str"),
+        sid=dict(type="str"),
         rights=dict(type="str", required=True, choices=["full_control", "modify", "read_execute", "read", "write"]),
         applies_to=dict(
             type="str",
@@ -394,7 +421,7 @@ def main() -> None:
         path=dict(type="str", required=True),
         owner=dict(type="str"),
         inherit=dict(type="bool", default=True),
-        acl=dict(type="list", elements="dict", options=ace_spec),
+        acl=dict(type="list", elements="dict", options=ace_spec, required_one_of=[("sid", "principal")]),
     )
     argument_spec = dict(
         server=dict(type="str", required=True),
