@@ -278,9 +278,9 @@ _EMAIL_LOCAL_SAFE = re.compile(r"[A-Za-z0-9._+-]+")
 
 def check_email(value: str) -> list[str]:
     """An e-mail address of at most {EMAIL_MAX_LENGTH} characters: a local part of at most 64 characters of
-    {EMAIL_LOCAL_CHARACTERS} only (no character a Windows command line or PowerShell treats specially, such as
-    `&`, `|`, `^`, `%`, `<`, `>`, `=`, `"`, `'`, `$` or a backtick), dots only between other characters; a DNS
-    domain."""
+    letters, digits, `.`, `_`, `+` and `-` only (no character a Windows command line or PowerShell treats
+    specially, such as `&`, `|`, `^`, `%`, `<`, `>`, `=`, `"`, `'`, `$` or a backtick), dots only between other
+    characters; a DNS domain."""
     match = _EMAIL.fullmatch(value)
     if not match:
         return [f"{show(value)} is not an e-mail address"]
