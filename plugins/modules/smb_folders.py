@@ -19,10 +19,10 @@ description:
     (a removed user's home) are kept and reported in RV(orphans); only O(purge=true) deletes them.
   - An ACE's principal is given by its SID (O(folders[].acl[].sid)), as M(iconeus.tenant_toolkit.ad_object)
     returns it for the accounts and groups it ensures, and then used as is, never looked up; or by a name
-    (O(folders[].acl[].principal)): a user or group C(sAMAccountName), C(DOMAIN\name), UPN, a SID, or the
-    well-known names C(SYSTEM), C(Administrators), C(CREATOR OWNER), C(Everyone), C(Authenticated Users).
+    (O(folders[].acl[].principal)), which is a user or group C(sAMAccountName), C(DOMAIN\name), UPN, a SID, or
+    one of the well-known names C(SYSTEM), C(Administrators), C(CREATOR OWNER), C(Everyone), C(Authenticated Users).
     Domain names are resolved to SIDs over LDAPS on O(directory_server). Give accounts named after
-    customer data by SID: a name can be mistaken for a well-known principal or another account.
+    customer data by SID, since a name can be mistaken for a well-known principal or another account.
   - Setting an owner other than yourself needs the restore or take-ownership privilege, which FSx grants to
     its file system administrators group (AWS Delegated FSx Administrators for AWS Managed Microsoft AD).
 author: Tenant toolkit maintainers (@tenant-toolkit)

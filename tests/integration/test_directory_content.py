@@ -706,6 +706,74 @@ def test_smb_to_the_dc_is_encrypted_when_the_server_offers_it(directory: dict[st
         share.close()
 
 
+def test_smb_folders_puts_the_sid_ad_object_returned_in_the_acl_never_a_name(
+    tmp_path: Path, directory: dict[str, Any]
+) -> None:
+    """An ACE given by SID carries that SID: the principal's name (here "Users", a well-known name that would
+    resolve to BUILTIN\\Users) is never looked up, and no directory_server is needed for it."""
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.security_descriptor import sid_from_bytes
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.smb import FileShare
+
+    base = "DC=corp,DC=samba-flow,DC=example"
+    # Admin may create folders under Policies (AWS delegates GPO creation to it), nowhere else in sysvol.
+    folder = f"{directory['name']}\\Policies\\sid-proof"
+    tasks = [
+        {
+            "name": "account",
+            "iconeus.tenant_toolkit.ad_object": {
+                "server": directory["dns_ip_addrs"][0],
+                "domain": directory["name"],
+                "username": f"Admin@{directory['name']}",
+                "password": ADMIN_PASSWORD,
+                "ca_file": directory["ca_file"],
+                "type": "user",
+                "name": "sid-proof",
+                "path": f"OU=Users,OU=SAMBAFLOW,{base}",
+                "user_password": "Sid-Pr00f-Passw0rd!",
+            },
+            "register": "account",
+        },
+        {
+            "name": "folder",
+            "iconeus.tenant_toolkit.smb_folders": {
+                "server": directory["dns_ip_addrs"][0],
+                "share": "sysvol",
+                "username": f"Admin@{directory['name']}",
+                "password": ADMIN_PASSWORD,
+                "folders": [
+                    {
+                        "path": folder,
+                        # Inheriting: Admin keeps the rights Policies gives it (the folder goes with the DC).
+                        "inherit": True,
+                        "acl": [
+                            {"sid": "{{ account.sid }}", "principal": "Users", "rights": "modify"},
+                            {"principal": "SYSTEM", "rights": "full_control"},
+                            {"principal": "Administrators", "rights": "full_control"},
+                        ],
+                    }
+                ],
+            },
+        },
+    ]
+    first = _run_play(tmp_path, tasks)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = _run_play(tmp_path, tasks)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert _recap(second)["changed"] == 0, second.stdout
+
+    ldap = _ldap(directory)
+    share = FileShare(directory["dns_ip_addrs"][0], "sysvol", f"Admin@{directory['name']}", ADMIN_PASSWORD)
+    try:
+        account_sid = sid_from_bytes(ldap.find_principal("sid-proof")["raw"]["objectSid"][0])
+        explicit = {ace.sid.upper(): ace for ace in share.get_sd(folder).explicit_aces()}
+        assert set(explicit) == {account_sid, "S-1-5-18", "S-1-5-32-544"}, explicit
+        assert "S-1-5-32-545" not in explicit, "the name Users was looked up instead of taking the SID"
+        assert explicit[account_sid].mask & 0x00010000, "Modify includes DELETE"
+    finally:
+        share.close()
+        ldap.close()
+
+
 # -- the stage playbooks, each run alone, and site.yml: the same tenant ------------------------------
 STAGES = (
     "validate",
@@ -775,6 +843,11 @@ def _tenant_state(sandbox: SandboxClient, tenant: dict[str, Any]) -> dict[str, A
         gpos = ldap.search(f"CN=Policies,CN=System,{base}", f"(displayName={name} drive maps)", ["cn"], scope="LEVEL")
         gplink = ldap.get(f"OU=Users,OU={netbios},{base}", ["gPLink"])["attributes"].get("gPLink", [""])
         linked = bool(gpos) and gpos[0]["attributes"]["cn"][0].upper() in str(gplink).upper()
+        # Who the share's ACEs name, read back by SID: the accounts ad_object made, never a namesake.
+        named = {
+            ldap.resolve_sid(account): account.replace(name, "<tenant>")
+            for account in ("ada", "ghopper", f"{name}-users", "AWS Delegated FSx Administrators")
+        }
     finally:
         ldap.close()
 
@@ -787,6 +860,10 @@ def _tenant_state(sandbox: SandboxClient, tenant: dict[str, Any]) -> dict[str, A
     share = FileShare(file_system["WindowsConfiguration"]["PreferredFileServerIp"], "share", f"Admin@{fqdn}", admin)
     try:
         folders = {"top": sorted(share.listdir("")), "homes": sorted(share.listdir("Users"))}
+        folders["acl"] = {
+            path: sorted(named.get(ace.sid.upper(), ace.sid.upper()) for ace in share.get_sd(path).explicit_aces())
+            for path in ("Projects", "Users", "Users\\ada", "Users\\ghopper")
+        }
     finally:
         share.close()
 
@@ -828,7 +905,19 @@ EXPECTED_STATE = {
         "group_members": ["CN=ada", "CN=ghopper"],
         "gpo_linked": True,
     },
-    "share": {"top": ["Projects", "Users"], "homes": ["ada", "ghopper"]},
+    "share": {
+        "top": ["Projects", "Users"],
+        "homes": ["ada", "ghopper"],
+        "acl": {
+            folder: sorted(["AWS Delegated FSx Administrators", "S-1-5-18", "S-1-5-32-544", principal])
+            for folder, principal in (
+                ("Projects", "<tenant>-users"),
+                ("Users", "<tenant>-users"),
+                ("Users\\ada", "ada"),
+                ("Users\\ghopper", "ghopper"),
+            )
+        },
+    },
     "file_system": {"lifecycle": "AVAILABLE", "deployment_type": "SINGLE_AZ_2", "storage_gib": 32},
     "fleet": {
         "state": "RUNNING",
