@@ -29,9 +29,9 @@ def holder(**overrides: object) -> lock.Holder:
 
 # -- run ids ------------------------------------------------------------------------------------------
 def test_run_ids_are_unique_and_match_their_pattern() -> None:
-    ids = {run.new_run_id() for _ in range(200)}
+    ids = {run.new_run_id() for attempt in range(200)}
     assert len(ids) == 200
-    assert all(run.is_run_id(i) for i in ids)
+    assert all(run.is_run_id(run_id) for run_id in ids)
 
 
 @pytest.mark.parametrize(
