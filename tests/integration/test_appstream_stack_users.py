@@ -732,7 +732,7 @@ def test_users_role_for_a_saml_tenant_sets_up_the_federation(sandbox: SandboxCli
     assert second.recap[tenant]["changed"] == 0
     assert second.stats()["mutating"] == 0
     # The whole federation is read with four calls: who am I, the provider, the role, its stream policy.
-    calls = sorted(f"{c['service']}:{c['operation']}" for c in sandbox.log(second.log_mark))
+    calls = sorted(f"{c['service']}:{c['operation']}" for c in second.calls())
     assert calls == ["iam:GetRole", "iam:GetRolePolicy", "iam:GetSAMLProvider", "sts:GetCallerIdentity"]
 
     # Drift made by hand (a wider trust policy) is put back.

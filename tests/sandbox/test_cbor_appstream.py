@@ -18,6 +18,9 @@ from tests.conftest import TEST_TIME_SCALE
 from tests.sandbox.cbor import cbor_sandbox, operations_sent_in_cbor, toolkit_operations
 from tests.sandbox.test_appstream import *  # noqa: F403 - the tests (and their fixtures) to run again
 
+# The usage report subscription (usage stage) are tested with the other operations of the sandbox.
+from tests.sandbox.test_operations import test_the_usage_report_subscription_is_one_per_region_with_its_own_bucket  # noqa: F401
+
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]:

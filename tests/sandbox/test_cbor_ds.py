@@ -18,6 +18,9 @@ from tests.conftest import TEST_TIME_SCALE
 from tests.sandbox.cbor import cbor_sandbox, operations_sent_in_cbor, toolkit_operations
 from tests.sandbox.test_ds import *  # noqa: F403 - the tests (and their fixtures) to run again
 
+# The directory event topics (alerts stage) are tested with the other operations of the sandbox.
+from tests.sandbox.test_operations import test_a_directory_publishes_its_status_to_a_registered_topic  # noqa: F401
+
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxClient]:
