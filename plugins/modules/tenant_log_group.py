@@ -148,7 +148,9 @@ class LogGroup(ResourceKind):
         self.logs = module.client("logs", retry_decorator=retry_decorator(["OperationAbortedException"]))
 
     def find(self) -> dict[str, Any] | None:
-        groups = paginate(self.logs.describe_log_groups, "logGroups", logGroupNamePrefix=self.name, aws_retry=True)
+        groups = paginate(
+            self.logs.describe_log_groups, "logGroups", "nextToken", logGroupNamePrefix=self.name, aws_retry=True
+        )
         found = next((group for group in groups if group["logGroupName"] == self.name), None)
         if found is None:
             return None
@@ -202,7 +204,7 @@ class LogGroup(ResourceKind):
     # -- the account's resource policy ----------------------------------------------------------------
     def ensure_resource_policy(self, wanted: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         """(changed, diff) of the named account policy; created or updated only when it differs."""
-        policies = paginate(self.logs.describe_resource_policies, "resourcePolicies", aws_retry=True)
+        policies = paginate(self.logs.describe_resource_policies, "resourcePolicies", "nextToken", aws_retry=True)
         current = next((item for item in policies if item.get("policyName") == wanted["name"]), None)
         before = json.loads(current["policyDocument"]) if current else None
         if before == wanted["document"]:

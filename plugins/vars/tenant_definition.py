@@ -20,6 +20,8 @@ description:
     naming the field."
   - "Only host_vars are read: a C(tenant) variable defined in group_vars or in the inventory file
     itself is not protected (the tenant contract puts it in C(host_vars/<tenant>/tenant.yml))."
+  - "A host_vars file that holds C(tenant) must hold nothing else (the customer's file could otherwise set
+    any other variable, as a trusted template): the inventory fails to load, naming the file and the keys."
   - Vault-encrypted files are read as host_group_vars reads them.
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
@@ -72,5 +74,14 @@ class VarsModule(BaseVarsPlugin):
                 if not isinstance(loaded, dict):
                     raise AnsibleParserError(f"{found}: a host_vars file must hold a mapping")
                 if DEFINITION_KEY in loaded:
+                    # The customer's file holds the definition and nothing else: any other key in it would
+                    # reach Ansible through host_group_vars as a trusted template (a pre-set tenant_spec,
+                    # an ansible_* connection variable).
+                    others = sorted(str(key) for key in loaded if key != DEFINITION_KEY)
+                    if others:
+                        raise AnsibleParserError(
+                            f"{found}: a file holding the tenant definition ({DEFINITION_KEY}) may hold nothing else; "
+                            f"it also sets {', '.join(others)} (put operator settings in another host_vars file)"
+                        )
                     data[DEFINITION_KEY] = loaded[DEFINITION_KEY]
         return data

@@ -385,6 +385,28 @@ def test_no_key_or_password_appears_in_the_runs_output(
             assert secret not in run.stdout + run.stderr
 
 
+def test_a_reset_of_the_datasync_password_reaches_the_directory_and_datasync(
+    world: World, synced: PlaybookRun, tmp_path: Path
+) -> None:
+    """The secret is the reference: after a reset in Secrets Manager, the next converge changes the account's
+    password in AD and sends it to the DataSync location, so transfers still sign in to the share."""
+    name = f"{world.tenant}/ingest/datasync-service"
+    reset = {**world.secret(name), "password": "Reset-" + uuid.uuid4().hex + "-9a!"}
+    world.sandbox.boto3("secretsmanager").put_secret_value(SecretId=name, SecretString=json.dumps(reset))
+    converged = world.run("playbooks/ingest.yml")
+    assert converged.rc == 0, converged.stdout[-6000:]
+    assert reset["password"] not in converged.stdout + converged.stderr
+
+    profile(world)
+    body = {"after-reset.bin": os.urandom(4096)}
+    sent = upload(world, write_files(world.home / "D" / "Acquisitions" / "acq-reset", body))
+    assert sent.rc == 0, sent.output
+    again = world.run("playbooks/ops/ingest_sync.yml")
+    assert again.rc == 0, again.stdout[-6000:]
+    path = f"Projects/Incoming/{INSTRUMENT}/acq-reset/after-reset.bin"
+    assert digest_on_share(world, path, tmp_path) == hashlib.sha256(body["after-reset.bin"]).hexdigest()
+
+
 # -- teardown ---------------------------------------------------------------------------------------------
 def test_teardown_refuses_a_landing_bucket_with_data_naming_it_then_removes_all_when_confirmed(world: World) -> None:
     refused = world.run("playbooks/teardown.yml", confirm_teardown=world.tenant)

@@ -31,3 +31,18 @@ def test_without_the_tenant_definition_vars_plugin_the_same_file_would_run_code(
         "playbooks/validate.yml", inventory, env={"ANSIBLE_VARS_ENABLED": "host_group_vars"}, args=["--check"]
     )
     assert proof.exists(), run.stdout + run.stderr
+
+
+def test_the_definition_file_may_hold_nothing_but_the_definition(tmp_path):
+    """Another key in the customer's file (here a pre-set tenant_spec carrying a lookup) would reach Ansible
+    as a trusted template through host_group_vars: the inventory is refused before any play runs."""
+    proof = tmp_path / "the-lookup-ran"
+    inventory = write_inventory(tmp_path / "inventory", demo_tenant())
+    definition = inventory / "host_vars" / "demo" / "tenant.yml"
+    smuggled = "tenant_spec:\n  name: \"{{ lookup('pipe', 'touch " + str(proof) + "') }}\"\n"
+    definition.write_text(definition.read_text() + smuggled)
+    run = run_playbook("playbooks/validate.yml", inventory)
+    assert run.rc != 0
+    said = run.stdout + run.stderr
+    assert "may hold nothing else; it also sets tenant_spec" in said and str(definition) in said
+    assert not proof.exists(), "the smuggled template was evaluated on the controller"

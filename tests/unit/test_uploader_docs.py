@@ -19,3 +19,13 @@ def test_the_instrument_policy_is_the_one_the_uploader_documents() -> None:
     block = readme.split("## The instrument's IAM policy", 1)[1].split("```json", 1)[1].split("```", 1)[0]
     documented = json.loads(block.replace("BUCKET", "landing").replace("INSTRUMENT", "ECHO-01"))
     assert instrument_policy("landing", "ECHO-01") == documented
+
+
+def test_the_toolkit_refuses_the_acquisition_names_the_uploader_refuses() -> None:
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ingest import layout
+    from ingest_uploader import naming
+
+    samples = ["acq-1", "ECHO-01", "..", ".", ".hidden", "acq.", "CON", "nul.txt", "LPT9", "a" * 128, "a" * 129]
+    samples += ["a b", "a\\b", "a/b", "", "run_2026-12-06.1", "COM0", "con2"]
+    for sample in samples:
+        assert (naming.name_problem(sample) is None) == (layout.name_problem(sample) is None), sample

@@ -28,6 +28,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ingest.layo
     KEY_ROOT,
     MANIFEST_NAME,
     acquisition_prefix,
+    is_device_name,
     split_manifest_key,
 )
 
@@ -104,6 +105,10 @@ def _path_problem(path: Any) -> str | None:
             return f"path {path!r} has an empty, '.' or '..' component"
         if any(char in _FORBIDDEN for char in component):
             return f"path {path!r} holds a character Windows or the uploader does not allow"
+        if component.endswith((" ", ".")):
+            return f"path {path!r} has a name ending with a space or a period, which Windows drops"
+        if is_device_name(component):
+            return f"path {path!r} has a reserved Windows device name ({component.split('.')[0]})"
     if path == MANIFEST_NAME:
         return f"path {path!r} is the manifest's own name"
     return None

@@ -12,6 +12,8 @@ Pure functions and constants (no AWS call).
 
 from __future__ import annotations
 
+import re
+
 KEY_ROOT = "incoming"
 MANIFEST_NAME = "_acquisition-manifest.json"
 TOOLKIT_PREFIX = "_toolkit/"
@@ -63,10 +65,45 @@ def manifest_key(instrument: str, acquisition: str) -> str:
     return acquisition_prefix(instrument, acquisition) + MANIFEST_NAME
 
 
+# Instrument and acquisition names, as the uploader writes them (uploader/src/ingest_uploader/naming.py,
+# name_problem): the contract's alphabet, then what Windows refuses of it. The uploader is installed on
+# instrument PCs without the collection, so the rule is written in both; tests/unit/test_uploader_docs.py
+# holds the two equal on the same samples.
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
+WINDOWS_DEVICE_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{kind}{n}" for kind in ("COM", "LPT") for n in range(1, 10)}
+)
+
+
+def is_device_name(name: str) -> bool:
+    """A name Windows takes for a device whatever its extension (CON, NUL.txt, LPT1.bin)."""
+    return name.split(".")[0].rstrip(" ").upper() in WINDOWS_DEVICE_NAMES
+
+
+def name_problem(value: str) -> str | None:
+    """Why an instrument or acquisition name is refused, or None when it is valid."""
+    if not _NAME.fullmatch(value):
+        return "must be 1 to 128 characters among letters, digits, '.', '_' and '-'"
+    if value.startswith("."):
+        return "must not start with '.'"
+    if value.endswith("."):
+        return "must not end with '.' (Windows drops it)"
+    if is_device_name(value):
+        return f"'{value.split('.')[0]}' is a reserved device name on Windows"
+    return None
+
+
 def split_manifest_key(key: str) -> tuple[str, str] | None:
-    """(instrument, acquisition) of an acquisition manifest's key, None for any other key."""
+    """(instrument, acquisition) of an acquisition manifest's key, None for any other key.
+
+    Keys are written by instruments (untrusted): a name the uploader would not write ('..', '.', a
+    backslash, a device name) is no acquisition, so it can never become a path outside
+    Incoming\\<instrument>\\ on the share (IAM compares `incoming/<instrument>/*` as text, and
+    `incoming/ECHO-01/../ECHO-02/...` matches it)."""
     parts = key.split("/")
-    if len(parts) != 4 or parts[0] != KEY_ROOT or parts[3] != MANIFEST_NAME or not parts[1] or not parts[2]:
+    if len(parts) != 4 or parts[0] != KEY_ROOT or parts[3] != MANIFEST_NAME:
+        return None
+    if name_problem(parts[1]) or name_problem(parts[2]):
         return None
     return parts[1], parts[2]
 

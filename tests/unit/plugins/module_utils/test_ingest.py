@@ -253,3 +253,34 @@ def test_datasync_may_only_read_the_acquisitions_and_its_manifests() -> None:
         action for statement in datasync_bucket_access_policy("landing")["Statement"] for action in statement["Action"]
     }
     assert not any(action.startswith(("s3:Put", "s3:Delete", "s3:Abort")) for action in actions)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "incoming/ECHO-01/../_acquisition-manifest.json",
+        "incoming/ECHO-01/./_acquisition-manifest.json",
+        "incoming/../ECHO-01/_acquisition-manifest.json",
+        "incoming/ECHO-01/acq\\..\\x/_acquisition-manifest.json",
+        "incoming/ECHO-01/CON/_acquisition-manifest.json",
+        "incoming/ECHO-01/acq-1./_acquisition-manifest.json",
+        "incoming/ECHO-01/.hidden/_acquisition-manifest.json",
+        "incoming/ECHO-01//_acquisition-manifest.json",
+    ],
+)
+def test_a_manifest_key_whose_names_the_uploader_would_not_write_is_no_acquisition(key: str) -> None:
+    assert split_manifest_key(key) is None
+
+
+def test_an_acquisition_named_dot_dot_cannot_point_datasync_at_another_instrument() -> None:
+    entries = [
+        version("incoming/ECHO-01/../_acquisition-manifest.json", 100.0, latest=True),
+        version("incoming/ECHO-01/../ECHO-02/acq-1/data.bin", 90.0, latest=True),
+    ]
+    assert find_acquisitions(entries, ["ECHO-01"]) == []
+
+
+@pytest.mark.parametrize("path", ["data.bin ", "data.", "raw/CON", "raw/nul.txt", "LPT1.bin"])
+def test_a_manifest_path_windows_would_alter_is_refused(path: str) -> None:
+    with pytest.raises(ManifestError, match="files\\[0\\]"):
+        parse_manifest(manifest([{"path": path, "size": 1, "sha256": SHA}]), "ECHO-01", "acq-1")
