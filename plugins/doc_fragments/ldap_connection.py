@@ -44,13 +44,15 @@ options:
   domain:
     description:
       - DNS name of the domain. Defaults to the one the domain controller publishes.
-      - When the domain controller is given by its IP address, its certificate must name a host of this domain.
+      - When the domain controller is given by its IP address, its certificate must name that address or the
+        DC's own host name, a host of this domain as the domain's DNS (asked at that address) gives it.
     type: str
   ca_file:
     description:
-      - PEM file of the CA that issued the domain controller's LDAPS certificate, trusted in addition to the
-        system's CAs (a Samba DC's C(private/tls/ca.pem); for AWS Managed Microsoft AD, the root CA of the
-        certificate its LDAPS uses).
+      - PEM file of the CA that issued the domain controller's LDAPS certificate (a Samba DC's
+        C(private/tls/ca.pem); for AWS Managed Microsoft AD, the root CA of the certificate its LDAPS uses).
+      - Required when O(server) is an IP address and O(validate_certs=true); a file that does not exist is an
+        error. Given by name without it, the system's CAs are trusted.
     type: path
   validate_certs:
     description: Validate the domain controller's certificate (chain and name). Only disable for throw-away labs.

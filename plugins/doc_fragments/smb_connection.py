@@ -31,10 +31,13 @@ options:
     choices: [negotiate, ntlm, kerberos]
   encrypt:
     description:
-      - Require SMB 3 encryption, and fail against a server that does not offer it.
-      - Without it the session is still encrypted whenever the server offers SMB 3 encryption.
+      - Require SMB 3 encryption, and fail against a server that does not offer it (FSx for Windows File
+        Server and the domain controllers of AWS Managed Microsoft AD do).
+      - V(false) still encrypts whenever the server offers it, but learns that from a connection that is not
+        authenticated, which a machine in the middle could answer with an older dialect: only for a lab
+        server without SMB 3.
     type: bool
-    default: false
+    default: true
   connect_timeout:
     description: Seconds to wait for each connection to a server.
     type: int

@@ -429,7 +429,7 @@ def main() -> None:
         username=dict(type="str", required=True),
         password=dict(type="str", required=True, no_log=True),
         auth_protocol=dict(type="str", default="negotiate", choices=["negotiate", "ntlm", "kerberos"]),
-        encrypt=dict(type="bool", default=False),
+        encrypt=dict(type="bool", default=True),
         directory_server=dict(type="str"),
         port=dict(type="int", default=636),
         domain=dict(type="str"),

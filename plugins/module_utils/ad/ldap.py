@@ -106,11 +106,24 @@ def dc_names_for_address(address: str, domain: str, dns_server: str | None = Non
         return [item for answer in response.answer for item in answer if answer.rdtype == rdtype]
 
     found = []
-    for record in ask(f"_ldap._tcp.dc._msdcs.{domain.strip('.')}.", dns.rdatatype.SRV):
-        target = record.target.to_text().rstrip(".").lower()
+    targets = [
+        record.target.to_text() for record in ask(f"_ldap._tcp.dc._msdcs.{domain.strip('.')}.", dns.rdatatype.SRV)
+    ]
+    for target in names_in_domain(targets, domain):
         if any(a.address == address for a in ask(target + ".", dns.rdatatype.A)):
             found.append(target)
     return sorted(set(found))
+
+
+def names_in_domain(targets: list[str], domain: str) -> list[str]:
+    """The SRV targets that are hosts of `domain` (lower case, no trailing dot).
+
+    The answer comes unsigned from the address being checked: a host outside the domain is never taken
+    as the DC's own name, whatever that answer says (a public certificate for a name the answerer owns
+    would otherwise pass)."""
+    suffix = "." + domain.strip(".").lower()
+    names = (target.rstrip(".").lower() for target in targets)
+    return [name for name in names if name.endswith(suffix) and len(name) > len(suffix)]
 
 
 class Directory:
@@ -151,6 +164,15 @@ class Directory:
         if ca_file and not os.path.isfile(ca_file):
             # A CA file that is not there would silently fall back to the system's trust store.
             raise AdError(f"ca_file {ca_file} does not exist or is not a file", "tls")
+        if not ca_file and is_address(self.params["server"]):
+            # By address, the DC's name is learnt from an unsigned DNS answer of that address: only the
+            # directory's own CA (which issues the DCs' certificates) may vouch for it, never the
+            # system's public CAs.
+            raise AdError(
+                f"connecting to {self.params['server']} by address needs ca_file, the CA that issued the "
+                "domain controllers' LDAPS certificates (or connect by the DC's host name)",
+                "tls",
+            )
         return Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file, valid_names=["*"])
 
     def _connect(self, user: str, password: str) -> Any:

@@ -60,7 +60,7 @@ class FileShare:
         username: str,
         password: str,
         auth_protocol: str = "negotiate",
-        encrypt: bool = False,
+        encrypt: bool = True,
         port: int = 445,
         connect_timeout: int = 10,
     ) -> None:
@@ -79,9 +79,10 @@ class FileShare:
         self.share = share
         self.port = port
         try:
-            # Encryption is required when asked, and used anyway whenever the server offers it (SMB 3
-            # dialects with the encryption capability): a share holding users' files is never read in
-            # clear text when it need not be.
+            # Encryption is required unless the caller opts out (a lab server without SMB 3); even then it
+            # is used whenever the server offers it (SMB 3 dialects with the encryption capability), as an
+            # unauthenticated probe says: a share holding users' files is never read in clear text when it
+            # need not be.
             self.encrypted = encrypt or encryption_offered(server, port, connect_timeout)
             smbclient.register_session(
                 server,

@@ -15,6 +15,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad import (
     ldap,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad import security_descriptor as sddl
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
 
 DOMAIN_SID = "S-1-5-21-879202128-1980320757-513276899"
 ADMIN = f"{DOMAIN_SID}-1127"
@@ -347,3 +348,45 @@ def test_a_domain_members_certificate_does_not_pass_for_the_dc_at_an_address() -
     """Any host of the domain can get a certificate from the domain's CA: that is not the DC's."""
     member = {"subject": ((("commonName", "ws7.corp.example.com"),),)}
     assert not ldap.certificate_matches(member, "127.0.1.5", ["dc1.corp.example.com"])
+
+
+def test_only_hosts_of_the_domain_are_taken_as_a_dc_s_own_name() -> None:
+    targets = [
+        "DC1.Corp.Example.com.",
+        "evil.attacker.net.",
+        "corp.example.com.",
+        "xcorp.example.com.",
+        "dc2.corp.example.com",
+    ]
+    assert ldap.names_in_domain(targets, "corp.example.com") == ["dc1.corp.example.com", "dc2.corp.example.com"]
+
+
+def test_ldaps_by_address_without_the_directory_ca_is_refused_before_connecting() -> None:
+    params = {"server": "10.0.0.10", "validate_certs": True, "ca_file": None}
+    directory = ldap.Directory.__new__(ldap.Directory)
+    directory.params = params
+    with pytest.raises(AdError, match="by address needs ca_file") as raised:
+        directory._tls()
+    assert raised.value.kind == "tls"
+    directory.params = {**params, "server": "dc1.corp.example.com"}
+    assert directory._tls() is not None  # by name the system's trust store may vouch for the name
+
+
+def test_smb_sessions_require_encryption_unless_told_not_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No unauthenticated probe decides: encryption is asked for on the authenticated session itself."""
+    import smbclient
+    from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad import smb
+
+    sessions: list[dict] = []
+    monkeypatch.setattr(smbclient, "register_session", lambda server, **kwargs: sessions.append(kwargs))
+
+    def no_probe(*args: object) -> bool:
+        raise AssertionError("the unauthenticated probe was used")
+
+    monkeypatch.setattr(smb, "encryption_offered", no_probe)
+    share = smb.FileShare("fs.corp.example.com", "share", "Admin@corp.example.com", "secret")
+    assert share.encrypted and sessions[-1]["encrypt"] is True
+
+    monkeypatch.setattr(smb, "encryption_offered", lambda *args: False)
+    opted_out = smb.FileShare("lab", "share", "Admin@lab", "secret", encrypt=False)
+    assert not opted_out.encrypted and sessions[-1]["encrypt"] is False
