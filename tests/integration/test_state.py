@@ -428,3 +428,23 @@ def test_the_lock_item_records_who_holds_it(sandbox: SandboxClient, tmp_path: Pa
     assert holder["host"] == socket.gethostname() and holder["operator"]
     assert holder["playbook"].endswith("play.yml") and holder["started"].endswith("Z")
     assert holder["pid"] > 0 and holder["lease_expires"] > time.time()
+
+
+def test_a_tenant_lock_given_from_outside_never_stands_for_this_run_s(sandbox: SandboxClient, tmp_path: Path) -> None:
+    """-e tenant_lock=... (or a host variable of that name) does not skip the lock: the run still takes it."""
+    name = unique("forged")
+    other = put_lock(sandbox, name, expires_in=300)
+    inventory = tenant_inventory(tmp_path / "inv", sandbox, name)
+    forged = {"tenant_lock": {"run_id": "r-0123456789ab", "held": True}, "tenant_lock_wait_timeout": 0}
+    result = run_playbook(lock_playbook(tmp_path / "pb"), inventory, sandbox, extra_vars=forged)
+    assert result.rc == 2 and other.run_id in said(result)  # it asked for the lock and found it held
+    assert held_by(sandbox, name).run_id == other.run_id
+
+
+def test_the_lock_variables_are_checked_before_any_call(sandbox: SandboxClient, tmp_path: Path) -> None:
+    inventory = tenant_inventory(tmp_path / "inv", sandbox, unique("lockvars"))
+    bad = {"tenant_lock_wait_timeout": "5m", "tenant_lock_lease_seconds": 10}
+    result = run_playbook(lock_playbook(tmp_path / "pb"), inventory, sandbox, extra_vars=bad)
+    assert result.rc == 2
+    assert "tenant_lock_wait_timeout: " in said(result) and "tenant_lock_lease_seconds: " in said(result)
+    assert result.bookkeeping() == [] and result.calls() == []
