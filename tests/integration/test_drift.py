@@ -57,6 +57,9 @@ def test_converged_tenants_are_in_sync_and_the_exit_status_is_0(
     }
     assert all_mutating(run) == []
     assert "In sync: a converge would change nothing." in (tmp_path / "drift.html").read_text()
+    # The plan's diffs name users: the reports are personal data, readable by the operators' group only.
+    for name in ("drift.json", "drift.html", "drift-plan.log"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640, name
 
 
 def test_a_change_made_outside_the_toolkit_is_drift_with_its_diff_and_exit_status_2(
