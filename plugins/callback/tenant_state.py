@@ -17,6 +17,8 @@ description:
     a background thread renews their leases while the run lasts, and the end of the playbook releases them,
     also when hosts failed. An interrupted run (Ctrl-C) releases them on its way out; a killed one (SIGKILL)
     leaves them to expire with their lease.
+  - Removes the run's private files when the run ends, after releasing the locks, that is the credentials
+    files the lookup C(iconeus.tenant_toolkit.tenant_credentials) wrote for access keys given as host variables.
   - At the end of the playbook writes, for every tenant whose lock this run held and that it changed (or
     where it failed), one history record to the state store's bucket
     (C(history/<tenant>/<start>-<run id>.json)), with the operator, the controller, the toolkit version,
@@ -54,6 +56,7 @@ from typing import Any
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 from ansible.template import Templar
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws import credentials_file
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import history, lock
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state.run import (
     PLAYBOOK_ENV,
@@ -129,10 +132,16 @@ class HostRecord:
 
 
 def connection_settings(environment: dict[str, Any], region: str | None, endpoint_url: str | None) -> dict[str, Any]:
-    """boto3 Session and client settings from a task's AWS environment (what its module used)."""
+    """boto3 Session and client settings from a task's AWS environment (what its module used).
+
+    `files` are the botocore configuration variables of the shared files the task named
+    (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE): a profile of the tenant_session or tenant_credentials
+    lookup lives in a file of its own, which this process's environment does not name.
+    """
     session: dict[str, Any] = {
         "region_name": region or environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION")
     }
+    files: dict[str, str] = {}
     if environment.get("AWS_ACCESS_KEY_ID") and environment.get("AWS_SECRET_ACCESS_KEY"):
         session["aws_access_key_id"] = str(environment["AWS_ACCESS_KEY_ID"])
         session["aws_secret_access_key"] = str(environment["AWS_SECRET_ACCESS_KEY"])
@@ -140,8 +149,22 @@ def connection_settings(environment: dict[str, Any], region: str | None, endpoin
             session["aws_session_token"] = str(environment["AWS_SESSION_TOKEN"])
     elif environment.get("AWS_PROFILE"):
         session["profile_name"] = str(environment["AWS_PROFILE"])
+        for variable, name in (("AWS_SHARED_CREDENTIALS_FILE", "credentials_file"), ("AWS_CONFIG_FILE", "config_file")):
+            if environment.get(variable):
+                files[name] = str(environment[variable])
     endpoint = endpoint_url or environment.get("AWS_ENDPOINT_URL")
-    return {"session": session, "endpoint_url": str(endpoint) if endpoint else None}
+    return {"session": session, "files": files, "endpoint_url": str(endpoint) if endpoint else None}
+
+
+def boto3_session(settings: dict[str, Any]) -> Any:
+    """A boto3 Session as `connection_settings` describe it (the controller has boto3: amazon.aws needs it)."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.Session()
+    for name, value in settings.get("files", {}).items():
+        core.set_config_variable(name, value)
+    return boto3.session.Session(botocore_session=core, **settings["session"])
 
 
 class CallbackModule(CallbackBase):
@@ -169,6 +192,9 @@ class CallbackModule(CallbackBase):
         self.state_lock = threading.Lock()
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
+        # atexit runs the last registered first: the locks are released (with the credentials the run's
+        # files hold) before the files go.
+        atexit.register(self.remove_run_files)
         atexit.register(self.release_all)
 
     # -- playbook ------------------------------------------------------------------------------------
@@ -198,6 +224,7 @@ class CallbackModule(CallbackBase):
             if record.changes or record.failures or record.unreachable or held.lost_to:
                 self.write_history(held, record, recaps.get(name, {}))
         self.release_all()
+        self.remove_run_files()
         self.records = {}
 
     # -- task results --------------------------------------------------------------------------------
@@ -256,9 +283,7 @@ class CallbackModule(CallbackBase):
         )
         try:
             settings = connection_settings(self.task_environment(result), held.region, info.get("endpoint_url"))
-            import boto3  # the controller has it: amazon.aws needs it
-
-            session = boto3.session.Session(**settings["session"])
+            session = boto3_session(settings)
             held.dynamodb = session.client("dynamodb", endpoint_url=settings["endpoint_url"])
             held.s3 = session.client("s3", endpoint_url=settings["endpoint_url"])
             held.sts = session.client("sts", endpoint_url=settings["endpoint_url"])
@@ -352,6 +377,10 @@ class CallbackModule(CallbackBase):
                 )
         with self.state_lock:
             self.locks = {}
+
+    def remove_run_files(self) -> None:
+        """Remove the run's private files (the credentials files of the tenant_credentials lookup)."""
+        credentials_file.remove_run_files(self.run_id)
 
     # -- history and plan ------------------------------------------------------------------------------
     def playbook_description(self) -> dict[str, Any]:

@@ -68,9 +68,7 @@ _raw:
 """
 
 import hashlib
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -78,6 +76,10 @@ from typing import Any
 from ansible.errors import AnsibleLookupError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.credentials_file import (
+    private_directory,
+    write_private,
+)
 
 TENANT = re.compile(r"^[a-z][a-z0-9-]{2,23}$")  # the tenant contract's name rule (design.md section 4)
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -114,25 +116,6 @@ def credentials_text(role_arn: str, tenant: str, credentials: dict[str, Any], no
         f"aws_secret_access_key = {credentials['SecretAccessKey']}\n"
         f"aws_session_token = {credentials['SessionToken']}\n"
     )
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace `path` atomically with a file only its owner can read (a reader never sees half a file)."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def private_directory(directory: Path) -> Path:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    directory.chmod(0o700)
-    return directory
 
 
 class LookupModule(AWSLookupBase):

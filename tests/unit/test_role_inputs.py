@@ -232,25 +232,7 @@ def test_tasks_from_entry_points_used_by_the_playbooks_are_found() -> None:
     } <= _tasks_from_used()
 
 
-# Entry points of the Windows roles (owned apart) that playbooks/ops/builder_bootstrap.yml uses without a spec
-# of their own yet: strict, so the test says when they get one and this list must shrink.
-UNSPECIFIED_WINDOWS_ENTRY_POINTS = {("image_assistant", "create_image"), ("win_image_base", "connection")}
-
-
-def _entry_point_params() -> list[Any]:
-    return [
-        pytest.param(
-            role,
-            entry_point,
-            marks=pytest.mark.xfail(strict=True, reason="Windows role entry point without an argument spec yet"),
-        )
-        if (role, entry_point) in UNSPECIFIED_WINDOWS_ENTRY_POINTS
-        else (role, entry_point)
-        for role, entry_point in sorted(_tasks_from_used())
-    ]
-
-
-@pytest.mark.parametrize(("role", "entry_point"), _entry_point_params())
+@pytest.mark.parametrize(("role", "entry_point"), sorted(_tasks_from_used()))
 def test_every_tasks_from_entry_point_in_use_has_an_argument_spec(role: str, entry_point: str) -> None:
     specs = _argument_specs(role)
     assert entry_point in specs, f"roles/{role}: tasks_from {entry_point} has no entry in meta/argument_specs.yml"

@@ -6,6 +6,7 @@ would fail the run, so a passing demo run shows validation makes none.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -77,7 +78,7 @@ def test_shipped_inventories_validate_without_aws(inventory: str, host: str) -> 
     result = run_validate(ROOT / "inventories" / inventory, "-v")
     output = output_of(result)
     assert result.returncode == 0, output
-    assert re.search(rf"{host}\s+: ok=3\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(rf"{host}\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(rf'"?image_name"?: "?{host}-suite-[0-9a-f]{{12}}"?', output), output
 
 
@@ -105,8 +106,8 @@ def test_a_broken_tenant_fails_listing_every_error(tmp_path: Path) -> None:
     ):
         assert expected in output, f"{expected!r} missing from:\n{output}"
     # The other tenant of the same run is validated on its own.
-    assert re.search(r"good\s+: ok=3\s+changed=0\s+unreachable=0\s+failed=0", output), output
-    assert re.search(r"broken\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=1", output), output
+    assert re.search(r"good\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(r"broken\s+: ok=1\s+changed=0\s+unreachable=0\s+failed=1", output), output
 
 
 def test_a_missing_tenant_definition_names_the_tenant_variable(tmp_path: Path) -> None:
@@ -150,5 +151,65 @@ def test_reserved_usernames_and_shell_characters_fail_naming_the_field(tmp_path:
         '- tenant.users[6].username: "SVC-IMAGEBUILD" is a reserved account name: the toolkit creates an account',
     ):
         assert expected in output, f"{expected!r} missing from:\n{output}"
-    # Refused at validation: no later task ran.
-    assert re.search(r"names\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=1", output), output
+    # Refused at validation (after its first check, that nothing preset the definition): no later task ran.
+    assert re.search(r"names\s+: ok=1\s+changed=0\s+unreachable=0\s+failed=1", output), output
+
+
+def run_twice_validated(directory: Path, inventory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """validate.yml imported twice in one run, as site.yml's stages do, then the proof it leaves."""
+    directory.mkdir()
+    (directory / "group_vars").symlink_to(ROOT / "group_vars")  # the catalogue, as playbooks/group_vars does
+    validate = str(ROOT / "playbooks" / "validate.yml")
+    plays = [
+        {"ansible.builtin.import_playbook": validate},
+        {"ansible.builtin.import_playbook": validate},
+        {
+            "name": "Show the proof of validation",
+            "hosts": "tenants",
+            "gather_facts": False,
+            "tasks": [{"name": "Show it", "ansible.builtin.debug": {"msg": "PROOF={{ tenant_validated | to_json }}"}}],
+        },
+    ]
+    playbook = directory / "play.yml"
+    playbook.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+    env = os.environ | {"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    return subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), str(playbook), "-i", str(inventory), *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_tenant_is_validated_once_per_run_and_the_later_imports_keep_the_result(tmp_path: Path) -> None:
+    result = run_twice_validated(tmp_path / "play", ROOT / "inventories" / "demo")
+    output = output_of(result)
+    assert result.returncode == 0, output
+    # The first import validates; the second finds this run's proof and skips the whole block.
+    checks = re.findall(r"TASK \[Ensure nothing but validation set the normalised definition\][^\n]*\n(\w+):", output)
+    assert checks == ["ok", "skipping"], output
+    found = re.search(r"PROOF=(\{[^}]*\})", output)
+    assert found, output
+    proof = json.loads(found.group(1).replace('\\"', '"'))
+    assert re.fullmatch(r"r-[0-9a-f]{12}", proof["run"]) and re.fullmatch(r"[0-9a-f]{64}", proof["digest"])
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"tenant_spec": {"name": "demo"}},
+        {"tenant_apps": ["icostudio"]},
+        {"tenant_image_name": "demo-suite-000000000000"},
+        {"tenant_secret_connection": {"region": "eu-west-3"}},
+    ],
+    ids=lambda variables: next(iter(variables)),
+)
+def test_a_value_validation_makes_given_as_an_extra_var_is_refused(tmp_path: Path, variables: dict[str, Any]) -> None:
+    result = run_validate(ROOT / "inventories" / "demo", "-e", json.dumps(variables))
+    output = output_of(result)
+    assert result.returncode != 0, output
+    assert f"{next(iter(variables))} set outside playbooks/validate.yml" in output, output
+    assert "Tenant validation failed" not in output  # refused before the definition is even read

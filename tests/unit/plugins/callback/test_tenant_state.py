@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from ansible.plugins.loader import callback_loader, lookup_loader
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws import credentials_file
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import run
 
 
@@ -223,5 +224,55 @@ def test_renewal_and_release_use_the_credentials_and_endpoint_of_the_task() -> N
     settings = ts.connection_settings(keys, "eu-west-3", "http://127.0.0.1:4566")
     assert settings["session"] == {"region_name": "eu-west-3", "aws_access_key_id": "AK", "aws_secret_access_key": "SK"}
     assert settings["endpoint_url"] == "http://127.0.0.1:4566"
+    assert settings["files"] == {}
     profile = ts.connection_settings({"AWS_PROFILE": "acme", "AWS_ENDPOINT_URL": "http://e"}, None, None)
-    assert profile == {"session": {"region_name": None, "profile_name": "acme"}, "endpoint_url": "http://e"}
+    assert profile == {
+        "session": {"region_name": None, "profile_name": "acme"},
+        "files": {},
+        "endpoint_url": "http://e",
+    }
+
+
+def test_a_profile_of_a_credentials_file_of_its_own_is_read_from_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the tenant_session and tenant_credentials lookups hand the modules: blank keys, a profile and the
+    # file holding it, which this process's own environment does not name.
+    monkeypatch.delenv("AWS_SHARED_CREDENTIALS_FILE", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "CONTROLLER")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "CONTROLLER-SECRET")
+    credentials = tmp_path / "t.credentials"
+    credentials.write_text("[tenant-keys-t]\naws_access_key_id = AKFILE\naws_secret_access_key = SKFILE\n")
+    environment = {
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "AWS_PROFILE": "tenant-keys-t",
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_REGION": "eu-west-3",
+    }
+    settings = ts.connection_settings(environment, None, None)
+    assert settings["files"] == {"credentials_file": str(credentials)}
+    found = ts.boto3_session(settings).get_credentials()
+    assert (found.access_key, found.secret_key) == ("AKFILE", "SKFILE")
+
+
+def test_the_end_of_the_playbook_removes_the_run_files_after_releasing_the_locks(
+    callback: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(credentials_file.RUN_FILES_ENV, str(tmp_path))
+    directory = credentials_file.run_files_directory(callback.run_id)
+    credentials_file.write_private(directory / "a.credentials", "[x]\n")
+    other_run = credentials_file.run_files_directory("r-ffffffffffff")
+    dynamodb = FakeDynamoDB(callback.run_id)
+    seen_at_release: list[bool] = []
+    release = dynamodb.delete_item
+
+    def delete_item(**kwargs: Any) -> None:
+        seen_at_release.append(directory.exists())
+        release(**kwargs)
+
+    dynamodb.delete_item = delete_item  # type: ignore[method-assign]
+    hold(callback, "a", dynamodb, FakeS3())
+    callback.v2_playbook_on_stats(FakeStats({"a": {"ok": 1}}))
+    assert seen_at_release == [True]
+    assert not directory.exists() and other_run.exists()
