@@ -91,7 +91,7 @@ def test_an_acquisition_is_complete_when_every_listed_file_is_there_with_its_siz
     found = _acquisition(entries, LISTED)
     assert found.status == "complete"
     assert found.file_count == 2 and found.total_bytes == 30
-    assert [key for key, _ in found.files] == [
+    assert [key for key, version in found.files] == [
         "incoming/ECHO-01/acq-1/a.bin",
         "incoming/ECHO-01/acq-1/sub/b.bin",
         MANIFEST,

@@ -140,7 +140,7 @@ def test_adopting_twice_sets_nothing_the_second_time() -> None:
     adoption = adopt_network(spec(), fake.state, uses(fake, "streaming"))
     apply(fake, adoption)
     again = adopt_network(spec(), copy.deepcopy(fake.state), uses(fake, "streaming"))
-    assert [c.tags for c in again.claims] == [{} for _ in again.claims]
+    assert [c.tags for c in again.claims] == [{}] * len(again.claims)
 
 
 @pytest.mark.parametrize("zones", [2, 3])
