@@ -34,7 +34,7 @@ options:
       - Require SMB 3 encryption, and fail against a server that does not offer it (FSx for Windows File
         Server and the domain controllers of AWS Managed Microsoft AD do).
       - V(false) still encrypts whenever the server offers it, but learns that from a connection that is not
-        authenticated, which a machine in the middle could answer with an older dialect: only for a lab
+        authenticated, which a machine in the middle could answer with an older dialect. Only for a lab
         server without SMB 3.
     type: bool
     default: true
