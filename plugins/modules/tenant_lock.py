@@ -183,7 +183,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import retry_decorator
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import delays, report_progress
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import lock
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state.run import is_run_id, local_identity
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state.run import (
+    RUN_ID_ENV,
+    is_run_id,
+    local_identity,
+)
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state.store import (
     TABLE_NAME,
     StoreMissing,
@@ -385,6 +389,18 @@ def main() -> None:
     run_id = module.params["run_id"]
     if run_id is not None and not is_run_id(run_id):
         module.fail_json(msg=f"run_id: {run_id!r} is not a run id (r- and 12 hex digits, from the run_id lookup)")
+    # Only the run itself takes or releases its lock: the tenant_state callback gives every process of the
+    # run its id (TENANT_TOOLKIT_RUN_ID). Another run's lock is removed with force=true only, which refuses a
+    # live run's.
+    own = os.environ.get(RUN_ID_ENV, "")
+    acting_as_itself = module.params["state"] == "acquired" or (
+        module.params["state"] == "released" and not module.params["force"]
+    )
+    if acting_as_itself and run_id != own:
+        module.fail_json(
+            msg=f"run_id: {run_id} is not this run's id ({own or 'none: the tenant_state callback is not enabled'}); "
+            "a run takes and releases only its own lock (another run's: playbooks/ops/unlock.yml)"
+        )
     if module.params["lease_seconds"] < 30:
         module.fail_json(msg="lease_seconds: at least 30 (the callback renews the lease every third of it)")
     if module.params["wait_timeout"] < 0:

@@ -448,3 +448,31 @@ def test_the_lock_variables_are_checked_before_any_call(sandbox: SandboxClient, 
     assert result.rc == 2
     assert "tenant_lock_wait_timeout: " in said(result) and "tenant_lock_lease_seconds: " in said(result)
     assert result.bookkeeping() == [] and result.calls() == []
+
+
+def test_a_run_cannot_release_another_run_s_live_lock_by_naming_it(sandbox: SandboxClient, tmp_path: Path) -> None:
+    name = unique("spoof")
+    other = put_lock(sandbox, name, expires_in=300)
+    inventory = tenant_inventory(tmp_path / "inv", sandbox, name)
+    release = {
+        "name": "Release another run's lock by its id",
+        "iconeus.tenant_toolkit.tenant_lock": {"tenant": name, "state": "released", "run_id": other.run_id},
+    }
+    plays = [
+        {"name": "Validate", "ansible.builtin.import_playbook": str(ROOT / "playbooks" / "validate.yml")},
+        {
+            "name": "Spoof",
+            "hosts": "tenants",
+            "gather_facts": False,
+            "environment": "{{ tenant_aws_environment }}",
+            "tasks": [release],
+        },
+    ]
+    playbook = tmp_path / "pb" / "play.yml"
+    playbook.parent.mkdir(parents=True)
+    (playbook.parent / "group_vars").symlink_to(ROOT / "playbooks" / "group_vars")
+    playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
+    result = run_playbook(playbook, inventory, sandbox)
+    assert result.rc == 2
+    assert f"run_id: {other.run_id} is not this run's id" in said(result)
+    assert held_by(sandbox, name).run_id == other.run_id
