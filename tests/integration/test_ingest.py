@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sandbox.client import SandboxClient
 from tests.helpers import PlaybookRun, demo_tenant, run_playbook, write_inventory
@@ -275,6 +276,27 @@ def test_rotating_an_unknown_instrument_fails_naming_it(tenant: Tenant) -> None:
     run = tenant.run("playbooks/ops/ingest_rotate.yml", instrument="NOPE-9")
     assert run.rc != 0
     assert "instrument: NOPE-9 is not an instrument of tenant" in run.stdout
+
+
+def test_an_instrument_taken_out_of_the_definition_loses_its_user_and_keys(tenant: Tenant) -> None:
+    iam = tenant.sandbox.boto3("iam")
+    # Another tenant's instrument under the same path (and a name that starts like this tenant's) is never touched.
+    decoy = f"{tenant.name}-ingest-x-other"
+    iam.create_user(UserName=decoy, Path="/tenant-toolkit/ingest/", Tags=[{"Key": "tenant", "Value": "someone-else"}])
+    host_vars = tenant.inventory / "host_vars" / tenant.name / "tenant.yml"
+    definition = yaml.safe_load(host_vars.read_text())
+    definition["tenant"]["ingest"]["instruments"] = [{"name": "ECHO-01"}]
+    host_vars.write_text(yaml.safe_dump(definition, sort_keys=False))
+
+    run = tenant.run("playbooks/ingest.yml")
+
+    assert run.rc == 0, run.stdout[-4000:]
+    users = {u["UserName"] for u in iam.list_users(PathPrefix="/tenant-toolkit/ingest/")["Users"]}
+    assert f"{tenant.name}-ingest-ECHO-02" not in users
+    assert {f"{tenant.name}-ingest-ECHO-01", decoy} <= users
+    assert iam.list_access_keys(UserName=f"{tenant.name}-ingest-ECHO-01")["AccessKeyMetadata"]
+    again = tenant.run("playbooks/ingest.yml")
+    assert again.rc == 0 and mutating(again) == [], again.stdout[-3000:]
 
 
 # -- teardown ---------------------------------------------------------------------------------------
