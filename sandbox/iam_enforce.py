@@ -24,12 +24,14 @@ conditions. This module builds what AWS's evaluation works on, per request:
   resource; of a resource being created, the tags it is created with), ec2:CreateAction (tagging while
   creating), iam:PassedToService, iam:AWSServiceName, iam:PermissionsBoundary, kms:ViaService,
   kms:GrantIsForAWSResource, aws:ViaAWSService, Application Auto Scaling's service-namespace and
-  scalable-dimension, aws:PrincipalArn, aws:PrincipalTag/<key> and aws:RequestedRegion (MODELLED_KEYS).
+  scalable-dimension, aws:PrincipalArn, aws:PrincipalTag/<key>, aws:RequestedRegion, dynamodb:LeadingKeys
+  and s3:prefix (MODELLED_KEYS).
 - the dependent authorisations AWS adds to a call: ec2:CreateTags when an EC2 create call carries
   TagSpecifications, the Tag action of IAM, Secrets Manager, FSx, Directory Service, AppStream and
   Budgets when a create call carries tags, sts:TagSession for session tags, iam:PassRole for a role
   handed to AppStream, iam:CreateServiceLinkedRole when a service needs its service-linked role, the
   Directory Service application authorisation an FSx file system joined to a Managed AD needs,
+  datasync:TagResource and iam:PassRole (to datasync.amazonaws.com) of DataSync's locations and tasks,
   kms:CreateGrant through FSx for a customer key, fsx:CreateBackup for a final backup, the EC2 group
   and interfaces Directory Service makes with the caller's rights (DEPENDENT_AUTHORISATIONS lists them).
 
@@ -108,10 +110,20 @@ WITHOUT_RESOURCE_LEVEL = {
     # The region's usage report subscription is the account's, not a resource (Service Authorization Reference).
     "appstream:CreateUsageReportSubscription",
     "appstream:DeleteUsageReportSubscription",
+    # CloudWatch Logs' account-level resource policies (no resourceArn) name no resource.
+    "logs:PutResourcePolicy",
+    "logs:DeleteResourcePolicy",
 }
 # Creates the Service Authorization Reference gives no resource type: authorised on "*", with the context
 # (request tags) of the call.
-CREATES_WITHOUT_RESOURCE_TYPE = {"ds:CreateMicrosoftAD", "ds:CreateDirectory"}
+CREATES_WITHOUT_RESOURCE_TYPE = {
+    "ds:CreateMicrosoftAD",
+    "ds:CreateDirectory",
+    # Service Authorization Reference for AWS DataSync: CreateLocation* have no resource type, only
+    # aws:RequestTag and aws:TagKeys (and the dependent datasync:TagResource, iam:PassRole).
+    "datasync:CreateLocationS3",
+    "datasync:CreateLocationFsxWindows",
+}
 # Reads of a collection, naming no single resource (or only as a filter): evaluated on "*".
 COLLECTION_READS = {
     "appstream:DescribeDirectoryConfigs",
@@ -143,6 +155,12 @@ COLLECTION_READS = {
     "kms:ListKeys",
     "kms:ListAliases",
     "s3:ListAllMyBuckets",
+    "datasync:ListLocations",
+    "datasync:ListTasks",
+    "datasync:ListTaskExecutions",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "dynamodb:ListTables",
 }
 
 # The authorisations AWS adds to a call, each evaluated like the call itself (see _dependent).
@@ -167,6 +185,11 @@ DEPENDENT_AUTHORISATIONS = {
     ),
     "ds:CreateMicrosoftAD (with Tags)": "ds:AddTagsToResource on the new directory",
     "appstream:CreateFleet/CreateStack/CreateImageBuilder (with Tags)": "appstream:TagResource",
+    "datasync:CreateLocation*/CreateTask (with Tags)": "datasync:TagResource on the new location or task",
+    "datasync:CreateLocationS3/UpdateLocationS3/StartTaskExecution (a bucket access role)": (
+        "iam:PassRole with iam:PassedToService datasync.amazonaws.com"
+    ),
+    "logs:CreateLogGroup (with tags)": "logs:TagResource on the new log group",
     "budgets:CreateBudget (with ResourceTags)": "budgets:TagResource",
     "sts:AssumeRole (with Tags)": "sts:TagSession, in the role's trust policy too",
     "ds:CreateMicrosoftAD": (
@@ -586,6 +609,8 @@ class Resolver:
             "budgets": self._budgets,
             "sns": self._sns,
             "monitoring": self._cloudwatch,
+            "datasync": self._datasync,
+            "logs": self._logs,
         }
 
     # -- entry point --------------------------------------------------------------------------------
@@ -795,7 +820,10 @@ class Resolver:
         bucket, _, key = unquote(request.path).lstrip("/").partition("/")
         if not bucket:
             return None
-        return [Target(f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}", {})], {}
+        # s3:prefix: the prefix a listing asks for (Service Authorization Reference for Amazon S3, ListBucket).
+        prefix = request.params.get("prefix")
+        context = {"s3:prefix": [str(prefix)]} if not key and isinstance(prefix, str) else {}
+        return [Target(f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}", {})], context
 
     # -- DynamoDB -------------------------------------------------------------------------------------
     def _dynamodb(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:
@@ -806,7 +834,7 @@ class Resolver:
         table = params.get("TableName")
         if not isinstance(table, str):
             return None
-        return [Target(request.arn("dynamodb", f"table/{table}"), {})], {}
+        return [Target(request.arn("dynamodb", f"table/{table}"), {})], leading_keys_context(request, table)
 
     # -- Application Auto Scaling ---------------------------------------------------------------------
     def _application_autoscaling(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:
@@ -1008,6 +1036,62 @@ class Resolver:
             return [alarm(arn.split(":alarm:", 1)[1])], context
         return None
 
+    # -- DataSync locations and tasks, CloudWatch Logs groups (the tenant's ingest) -------------------
+    def _datasync(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:
+        """Locations and tasks with their tags (the sandbox's DataSync backend); an execution is judged by its
+        ARN (`task/<id>/execution/<id>`), which carries no tags of its own here."""
+        params, operation = request.params, request.operation
+        context: dict[str, list[str]] = {}
+        if operation == "UntagResource":
+            context = tag_context(keys=[str(k) for k in params.get("Keys", [])])
+        elif operation == "TagResource" or (operation.startswith("Create") and "Tags" in params):
+            context = tag_context(json_tags(params.get("Tags")))
+        if operation.startswith("CreateLocation"):
+            return [Target("*")], context
+        if operation == "CreateTask":
+            sources = [params.get("SourceLocationArn"), params.get("DestinationLocationArn")]
+            existing = [self._datasync_target(request, arn) for arn in sources if isinstance(arn, str)]
+            return [*existing, Target(request.arn("datasync", "task/*"))], context
+        for parameter in ("ResourceArn", "LocationArn", "TaskArn", "TaskExecutionArn"):
+            if isinstance(params.get(parameter), str):
+                return [self._datasync_target(request, str(params[parameter]))], context
+        return None
+
+    def _datasync_target(self, request: Request, arn: str) -> Target:
+        service = self.services.get("datasync")
+        if service is None or "/execution/" in arn:
+            return Target(arn, {})
+        state = service.region_state(request.region)
+        kind, _, ident = arn.split(":", 5)[-1].partition("/")
+        found = (state.locations if kind == "location" else state.tasks if kind == "task" else {}).get(ident)
+        return Target(arn, dict(found.tags) if found is not None else {})
+
+    def _logs(self, request: Request) -> tuple[list[Target], dict[str, list[str]]] | None:
+        """A log group named by logGroupName (or resourceArn), with its tags in moto's Logs backend."""
+        from moto.logs.models import logs_backends
+
+        params, operation = request.params, request.operation
+        context: dict[str, list[str]] = {}
+        if operation in ("CreateLogGroup", "TagLogGroup") and isinstance(params.get("tags"), dict):
+            context = tag_context(json_tags(params["tags"]))
+        elif operation == "TagResource":
+            context = tag_context(json_tags(params.get("tags")))
+        elif operation == "UntagLogGroup":
+            context = tag_context(keys=[str(k) for k in params.get("tags", [])])
+        elif operation == "UntagResource":
+            context = tag_context(keys=[str(k) for k in params.get("tagKeys", [])])
+        name = params.get("logGroupName")
+        if not isinstance(name, str) and isinstance(params.get("resourceArn"), str):
+            name = str(params["resourceArn"]).partition(":log-group:")[2].removesuffix(":*") or None
+        if not isinstance(name, str):
+            return None
+        arn = request.arn("logs", f"log-group:{name}")
+        if operation == "CreateLogGroup":
+            return [Target(arn)], context
+        group = logs_backends[ACCOUNT_ID][request.region].groups.get(name)
+        tags = dict(logs_backends[ACCOUNT_ID][request.region].list_tags_log_group(name)) if group else {}
+        return [Target(arn, tags)], context
+
     def _budget_tags(self, account: str, name: str) -> dict[str, str]:
         service = self.services.get("budgets")
         if service is None:
@@ -1041,6 +1125,10 @@ class Resolver:
             found.append(self._check("iam:PassRole", request, role, extra))
         if request.service == "fsx":
             found += self._fsx_dependent(request, targets, tag_keys)
+        if request.service == "datasync":
+            for role_arn in datasync_bucket_access_roles(params):
+                extra = {"iam:passedtoservice": ["datasync.amazonaws.com"]}
+                found.append(self._check("iam:PassRole", request, Target(role_arn, {}), extra))
         if action == "application-autoscaling:RegisterScalableTarget":
             namespace = str(params.get("ServiceNamespace", ""))
             found += self._service_linked_role(request, f"{namespace}.application-autoscaling.amazonaws.com")
@@ -1283,6 +1371,14 @@ TAG_ON_CREATE = {
     "appstream:CreateStack": "appstream:TagResource",
     "appstream:CreateImageBuilder": "appstream:TagResource",
     "budgets:ModifyBudget": "budgets:TagResource",  # only CreateBudget carries ResourceTags
+    "datasync:CreateLocationS3": "datasync:TagResource",
+    "datasync:CreateLocationFsxWindows": "datasync:TagResource",
+    "datasync:CreateTask": "datasync:TagResource",
+    "logs:CreateLogGroup": "logs:TagResource",
+    # Amazon SNS and CloudWatch: tagging a topic or an alarm while creating it needs sns:TagResource,
+    # cloudwatch:TagResource (Amazon SNS developer guide, "Configuring topic tags"; CloudWatch PutMetricAlarm).
+    "sns:CreateTopic": "sns:TagResource",
+    "cloudwatch:PutMetricAlarm": "cloudwatch:TagResource",
     "sts:AssumeRole": "sts:TagSession",
 }
 
@@ -1509,12 +1605,27 @@ _S3_BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# A call on one version of an object (versionId) has an action of its own (Service Authorization Reference for
+# Amazon S3: GetObject with a versionId needs s3:GetObjectVersion, GetObjectTagging s3:GetObjectVersionTagging,
+# PutObjectTagging s3:PutObjectVersionTagging, DeleteObject s3:DeleteObjectVersion).
+def _s3_version_action(method: str, present: dict[str, list[str]]) -> str:
+    if "tagging" in present:
+        return {"GET": "s3:GetObjectVersionTagging", "PUT": "s3:PutObjectVersionTagging"}.get(
+            method, "s3:DeleteObjectVersionTagging"
+        )
+    if "acl" in present:
+        return "s3:GetObjectVersionAcl" if method == "GET" else "s3:PutObjectVersionAcl"
+    return {"DELETE": "s3:DeleteObjectVersion"}.get(method, "s3:GetObjectVersion")
+
+
 def s3_action(method: str, path: str, query: str = "") -> str:
     """The S3 action of a path-style REST call, from its method, path and sub-resource (query string)."""
     bucket, _, key = path.lstrip("/").partition("/")
     if not bucket:
         return "s3:ListAllMyBuckets"
     present = parse_qs(query, keep_blank_values=True)
+    if key and "versionId" in present and "uploadId" not in present:
+        return _s3_version_action(method, present)
     table = _S3_OBJECT_SUBRESOURCES if key else _S3_BUCKET_SUBRESOURCES
     for parameter, action in table.get(method, ()):
         if parameter in present:
@@ -1677,6 +1788,8 @@ def tagged_resource(request: Request, target: Target) -> Target:
     create call itself has no resource type (it is authorised on "*")."""
     if target.arn == "*" and request.service == "ds":
         return Target(request.arn("ds", "directory/*"))
+    if target.arn == "*" and request.service == "datasync":
+        return Target(request.arn("datasync", "location/*"))
     return target
 
 
@@ -1718,6 +1831,36 @@ def ds_ec2_authorisations(request: Request, existing: dict[str, list[Target]]) -
     return []
 
 
+def datasync_bucket_access_roles(params: dict[str, Any]) -> list[str]:
+    """The roles a DataSync call hands to DataSync: an S3 location's bucket access role, and that of a
+    transfer manifest (Service Authorization Reference for AWS DataSync: iam:PassRole, iam:PassedToService
+    datasync.amazonaws.com)."""
+    found = []
+    s3_config = params.get("S3Config") if isinstance(params.get("S3Config"), dict) else {}
+    manifest = params.get("ManifestConfig") if isinstance(params.get("ManifestConfig"), dict) else {}
+    manifest_s3 = ((manifest.get("Source") or {}).get("S3") or {}) if isinstance(manifest.get("Source"), dict) else {}
+    for config in (s3_config, manifest_s3 if isinstance(manifest_s3, dict) else {}):
+        if isinstance(config.get("BucketAccessRoleArn"), str):
+            found.append(str(config["BucketAccessRoleArn"]))
+    return found
+
+
+def leading_keys_context(request: Request, table: str) -> dict[str, list[str]]:
+    """dynamodb:LeadingKeys of an item call: the partition key values it names (DynamoDB developer guide, "Using
+    IAM policy conditions for fine-grained access control"), from the Key, or the Item it puts."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    if request.operation not in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
+        return {}
+    found = dynamodb_backends[ACCOUNT_ID][request.region].tables.get(table)
+    hash_key = getattr(found, "hash_key_attr", None)
+    item = request.params.get("Item" if request.operation == "PutItem" else "Key")
+    if not hash_key or not isinstance(item, dict) or not isinstance(item.get(hash_key), dict):
+        return {}
+    values = [str(value) for value in item[hash_key].values()]
+    return {"dynamodb:leadingkeys": values} if values else {}
+
+
 def scaling_context(params: dict[str, Any]) -> dict[str, list[str]]:
     """Application Auto Scaling's own condition keys, from the request (Application Auto Scaling User
     Guide, "How Application Auto Scaling works with IAM": service-namespace and scalable-dimension)."""
@@ -1739,6 +1882,7 @@ MODELLED_KEYS = {
     "aws:principalaccount",
     "aws:principaltype",
     "aws:username",
+    "dynamodb:leadingkeys",
     "ec2:createaction",
     "iam:passedtoservice",
     "iam:awsservicename",
@@ -1746,6 +1890,7 @@ MODELLED_KEYS = {
     "iam:permissionsboundary",
     "kms:viaservice",
     "kms:grantisforawsresource",
+    "s3:prefix",
 }
 MODELLED_PREFIXES = (
     "aws:requesttag/",

@@ -255,6 +255,12 @@ def test_api_calls_map_to_iam_actions() -> None:
         ("POST", "/b", "delete", "s3:DeleteObject"),
         ("PUT", "/b", "", "s3:CreateBucket"),
         ("GET", "/", "", "s3:ListAllMyBuckets"),
+        # One version of an object (the landing bucket's acquisitions): actions of their own.
+        ("GET", "/b/k", "versionId=v1", "s3:GetObjectVersion"),
+        ("HEAD", "/b/k", "versionId=v1", "s3:GetObjectVersion"),
+        ("GET", "/b/k", "tagging&versionId=v1", "s3:GetObjectVersionTagging"),
+        ("PUT", "/b/k", "tagging&versionId=v1", "s3:PutObjectVersionTagging"),
+        ("DELETE", "/b/k", "versionId=v1", "s3:DeleteObjectVersion"),
     ],
 )
 def test_s3_calls_map_to_the_action_of_their_sub_resource(method: str, path: str, query: str, action: str) -> None:
@@ -422,6 +428,124 @@ def test_dynamodb_item_calls_are_judged_on_their_table(user_with: Callable[..., 
     with pytest.raises(ClientError) as refused:
         client("dynamodb").put_item(TableName="another-table", Item=item)
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_dynamodb_item_calls_carry_their_partition_key_as_leading_keys(user_with: Callable[..., Any]) -> None:
+    # The deployer's lock statement: items whose partition key is a lock (per tenant: that tenant's lock only).
+    table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/tenant-toolkit-state"
+    client = user_with(
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+            "Resource": table_arn,
+            "Condition": {
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["lock#alpha"]},
+                "Null": {"dynamodb:LeadingKeys": "false"},
+            },
+        }
+    )
+    dynamodb = client("dynamodb")
+    dynamodb.put_item(TableName="tenant-toolkit-state", Item={"pk": {"S": "lock#alpha"}, "run_id": {"S": "r-1"}})
+    assert dynamodb.get_item(TableName="tenant-toolkit-state", Key={"pk": {"S": "lock#alpha"}})["Item"]
+    for attempt in (
+        lambda: dynamodb.put_item(TableName="tenant-toolkit-state", Item={"pk": {"S": "lock#beta"}}),
+        lambda: dynamodb.delete_item(TableName="tenant-toolkit-state", Key={"pk": {"S": "lock#beta"}}),
+        lambda: dynamodb.get_item(TableName="tenant-toolkit-state", Key={"pk": {"S": "other"}}),
+    ):
+        with pytest.raises(ClientError) as refused:
+            attempt()
+        assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_a_listing_carries_its_prefix(enforcing: SandboxClient, user_with: Callable[..., Any]) -> None:
+    enforcing.boto3("s3", REGION).create_bucket(
+        Bucket="listing-prefix", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    client = user_with(
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "arn:aws:s3:::listing-prefix",
+            "Condition": {"StringLike": {"s3:prefix": "history/alpha/*"}},
+        }
+    )
+    assert client("s3").list_objects_v2(Bucket="listing-prefix", Prefix="history/alpha/")["KeyCount"] == 0
+    for prefix in ("history/beta/", "history/", None):
+        extra = {"Prefix": prefix} if prefix is not None else {}
+        with pytest.raises(ClientError) as refused:
+            client("s3").list_objects_v2(Bucket="listing-prefix", **extra)
+        assert refused.value.response["Error"]["Code"] == "AccessDenied", prefix
+
+
+def test_datasync_and_logs_resources_are_judged_with_their_tags(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    """A DataSync location is created on "*" with its request tags (and datasync:TagResource, iam:PassRole of its
+    bucket access role to DataSync); a log group by its name; changes need the resource's own tags."""
+    owned = {"Key": "managed-by", "Value": "toolkit"}
+    iam_root = enforcing.boto3("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                      "Principal": {"Service": "datasync.amazonaws.com"}}]}  # fmt: skip
+    role = iam_root.create_role(RoleName="ds-reader", Path="/ingest/", AssumeRolePolicyDocument=json.dumps(trust))
+    enforcing.boto3("s3", REGION).create_bucket(
+        Bucket="landing-bucket", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    create = {
+        "Effect": "Allow",
+        "Action": ["datasync:CreateLocationS3"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestTag/managed-by": "toolkit"}},
+    }
+    change = {
+        "Effect": "Allow",
+        "Action": ["datasync:TagResource", "datasync:DeleteLocation", "logs:DeleteLogGroup", "logs:TagResource"],
+        "Resource": ["arn:aws:datasync:*:*:location/*", "arn:aws:logs:*:*:log-group:/toolkit/*"],
+        "Condition": {"StringEquals": {"aws:ResourceTag/managed-by": "toolkit"}},
+    }
+    create_group = {
+        "Effect": "Allow",
+        "Action": "logs:CreateLogGroup",
+        "Resource": "arn:aws:logs:*:*:log-group:/toolkit/*",
+        "Condition": {"StringEquals": {"aws:RequestTag/managed-by": "toolkit"}},
+    }
+    pass_role = {
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": role["Role"]["Arn"],
+        "Condition": {"StringEquals": {"iam:PassedToService": "datasync.amazonaws.com"}},
+    }
+    client = user_with(create, change, create_group, pass_role)
+    without_pass = user_with(create, change)
+    config = {"BucketAccessRoleArn": role["Role"]["Arn"]}
+    datasync = client("datasync")
+    location = datasync.create_location_s3(S3BucketArn="arn:aws:s3:::landing-bucket", S3Config=config, Tags=[owned])
+    refusals = {
+        "untagged": lambda: datasync.create_location_s3(S3BucketArn="arn:aws:s3:::landing-bucket", S3Config=config),
+        "without PassRole": lambda: without_pass("datasync").create_location_s3(
+            S3BucketArn="arn:aws:s3:::landing-bucket", S3Config=config, Tags=[owned]
+        ),
+        "a group not tagged": lambda: client("logs").create_log_group(logGroupName="/toolkit/x"),
+        "a group elsewhere": lambda: client("logs").create_log_group(
+            logGroupName="/other/x", tags={"managed-by": "toolkit"}
+        ),
+    }
+    root_datasync = enforcing.boto3("datasync", REGION)
+    decoy = root_datasync.create_location_s3(S3BucketArn="arn:aws:s3:::landing-bucket", S3Config=config)
+    enforcing.boto3("logs", REGION).create_log_group(logGroupName="/toolkit/decoy")
+    refusals |= {
+        "delete another's location": lambda: datasync.delete_location(LocationArn=decoy["LocationArn"]),
+        "tag another's location": lambda: datasync.tag_resource(ResourceArn=decoy["LocationArn"], Tags=[owned]),
+        "delete another's group": lambda: client("logs").delete_log_group(logGroupName="/toolkit/decoy"),
+    }
+    for what, attempt in refusals.items():
+        with pytest.raises(ClientError) as refused:
+            attempt()
+        assert refused.value.response["Error"]["Code"] == "AccessDeniedException", what
+    client("logs").create_log_group(logGroupName="/toolkit/own", tags={"managed-by": "toolkit"})
+    client("logs").delete_log_group(logGroupName="/toolkit/own")
+    datasync.delete_location(LocationArn=location["LocationArn"])
+    remaining = {item["LocationArn"] for item in root_datasync.list_locations()["Locations"]}
+    assert decoy["LocationArn"] in remaining and location["LocationArn"] not in remaining
 
 
 def test_a_tag_scoped_policy_deletes_the_toolkit_s_vpc_and_not_a_decoy(
