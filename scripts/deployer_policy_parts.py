@@ -15,7 +15,8 @@ Two variants are rendered from the same document:
 - `--per-tenant`: the policy of a deployer role whose sessions carry the session tag `tenant=<name>`
   (aws_assume_role_arn in a tenant's aws.yml): every ownership condition also demands that the
   resource's, and the request's, `tenant` tag be the session's (`${aws:PrincipalTag/tenant}`), and the
-  resources named after a tenant (roles, SAML provider, secrets, budget) are the session's tenant's only;
+  resources named after a tenant (roles, SAML provider, secrets, budget, alert topic, the ingest's users,
+  role, bucket and log group, its lock and history in the state store) are the session's tenant's only;
 - `--image-share-account <id>` (repeatable): adds the sharing and copying of toolkit images, which the
   toolkit's own playbooks never do. AppStream's UpdateImagePermissions has no condition key for the
   account it shares with (Service Authorization Reference: aws:ResourceTag only), so IAM cannot hold
@@ -54,7 +55,31 @@ _TENANT_NAMED = (
     ("secret:*/directory/*", "secret:" + SESSION_TENANT + "/directory/*"),
     ("secret:*/users/*", "secret:" + SESSION_TENANT + "/users/*"),
     ("budget/*-monthly", "budget/" + SESSION_TENANT + "-monthly"),
+    ("secret:*/ingest/*", "secret:" + SESSION_TENANT + "/ingest/*"),
+    # `<tenant>/image-build`, and the six characters Secrets Manager adds to the name in its ARN.
+    ("secret:*/image-build-??????", "secret:" + SESSION_TENANT + "/image-build-??????"),
+    (":*-alerts", ":" + SESSION_TENANT + "-alerts"),
+    (":*-alerts:*", ":" + SESSION_TENANT + "-alerts:*"),
+    # The ingest's principals, under their path once they exist, and by their bare name before.
+    ("user/tenant-toolkit/ingest/*-ingest-*", "user/tenant-toolkit/ingest/" + SESSION_TENANT + "-ingest-*"),
+    ("user/*-ingest-*", "user/" + SESSION_TENANT + "-ingest-*"),
+    (
+        "role/tenant-toolkit/ingest/*-ingest-datasync",
+        "role/tenant-toolkit/ingest/" + SESSION_TENANT + "-ingest-datasync",
+    ),
+    ("role/*-ingest-datasync", "role/" + SESSION_TENANT + "-ingest-datasync"),
+    ("log-group:/tenant-toolkit/datasync/*", "log-group:/tenant-toolkit/datasync/" + SESSION_TENANT),
+    ("log-group:/tenant-toolkit/datasync/*:*", "log-group:/tenant-toolkit/datasync/" + SESSION_TENANT + ":*"),
+    # The tenant's history records in the state store's bucket.
+    ("/history/*", "/history/" + SESSION_TENANT + "/*"),
 )
+# S3 buckets named after a tenant (the landing bucket `<tenant>-ingest-<account>-<region>`), whatever follows.
+_TENANT_NAMED_BUCKETS = (("arn:aws:s3:::*-ingest-", "arn:aws:s3:::" + SESSION_TENANT + "-ingest-"),)
+# Condition values naming a tenant: its lock's key in the state store's table, its history's prefix.
+_TENANT_NAMED_VALUES = {
+    "dynamodb:LeadingKeys": {"lock#*": "lock#" + SESSION_TENANT},
+    "s3:prefix": {"history/*": "history/" + SESSION_TENANT + "/*"},
+}
 IMAGE_SHARING = {
     "Sid": "ShareToolkitImagesWithListedAccounts",
     "Effect": "Allow",
@@ -82,6 +107,11 @@ def _per_tenant_statement(statement: dict[str, Any]) -> dict[str, Any]:
     if "aws:ResourceTag/managed-by" in condition.get("StringEquals", {}):
         # A tag call on its own resource cannot hand it to another tenant either.
         condition.setdefault("StringEqualsIfExists", {})["aws:RequestTag/tenant"] = SESSION_TENANT
+    for keys in condition.values():
+        for key, values in keys.items():
+            if key in _TENANT_NAMED_VALUES:
+                own = _TENANT_NAMED_VALUES[key]
+                keys[key] = own.get(values, values) if isinstance(values, str) else [own.get(v, v) for v in values]
     if statement["Effect"] == "Allow":
         statement["Resource"] = _session_named(statement["Resource"])
     return statement
@@ -89,6 +119,9 @@ def _per_tenant_statement(statement: dict[str, Any]) -> dict[str, Any]:
 
 def _session_named(resources: str | list[str]) -> str | list[str]:
     def one(arn: str) -> str:
+        for prefix, own in _TENANT_NAMED_BUCKETS:
+            if arn.startswith(prefix):
+                arn = own + arn[len(prefix) :]
         for pattern, own in _TENANT_NAMED:
             if arn.endswith(pattern):
                 return arn[: -len(pattern)] + own

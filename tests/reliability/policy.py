@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,8 @@ BOUNDARY = ROOT / "policies" / "saml-role-boundary.json"
 BOUNDARY_PATH = _parts.BOUNDARY_PATH
 BOUNDARY_NAME = _parts.BOUNDARY_NAME
 BOUNDARY_ARN = f"arn:aws:iam::123456789012:policy{BOUNDARY_PATH}{BOUNDARY_NAME}"
+# What the account's bootstrap (playbooks/bootstrap.yml, the builder bootstrap) needs besides the deployer's policy.
+BOOTSTRAP_POLICY = ROOT / "policies" / "bootstrap.json"
 
 
 def bootstrap_account(iam: Any) -> str:
@@ -101,6 +104,28 @@ WITHOUT_OWNER = {
     "application-autoscaling:PutScalingPolicy",
     "application-autoscaling:PutScheduledAction",
     "application-autoscaling:RegisterScalableTarget",
+    # The account's CloudWatch Logs resource policy that lets DataSync write to the toolkit's log groups.
+    "logs:PutResourcePolicy",
+}
+# Writes held by the resource's name only, which any resource of that name passes: S3 gives no ownership tag
+# to judge a bucket's or an object's calls by (the landing bucket `<tenant>-ingest-<account>-<region>`, the
+# state store's history records `history/<tenant>/...`). In the per-tenant mode the name is the tenant's own.
+OWNED_BY_NAME = {
+    "s3:AbortMultipartUpload",
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
 }
 # The request context of the calls the scaling statement is for (their only condition keys).
 _SCALING = {
@@ -111,7 +136,7 @@ _SCALING = {
 
 def _example_arn(pattern: str, tenant: str) -> str:
     """A concrete ARN a Resource pattern covers, named after `tenant` where the pattern names one."""
-    named = pattern.replace("${aws:PrincipalTag/tenant}", tenant)
+    named = pattern.replace("${aws:PrincipalTag/tenant}", tenant).replace("${aws:PrincipalAccount}", "123456789012")
     return named.replace("*", "x").replace("?", "x").replace("arn:aws:iam::x:", "arn:aws:iam::123456789012:")
 
 
@@ -174,3 +199,74 @@ def creations_allowed_with(
                 if _judge(document, action, _example_arn(pattern, owner), context):
                     allowed.add(action)
     return allowed
+
+
+# --- the actions a plugin's code calls -------------------------------------------------------------------------
+# A client a plugin makes (`module.client("datasync")`, `session.client("s3")`), the module_utils it imports by
+# FQCN (`...module_utils.state import lock` included), and the botocore operations of those clients whose method
+# names appear in that code (`.start_task_execution(`, `paginate(client.list_tasks`, `get_paginator("...")`).
+_CLIENT = re.compile(r"""\bclient\(\s*["']([a-z0-9-]+)["']""")
+_IMPORT = re.compile(
+    r"^from ansible_collections\.iconeus\.tenant_toolkit\.plugins\.module_utils\.([\w.]+) import \(?([^(\n]*)", re.M
+)
+_WAITERS = {("s3", "bucket_exists"): "HeadBucket", ("dynamodb", "table_exists"): "DescribeTable"}
+# S3 operations authorised as an action of another name (Service Authorization Reference for Amazon S3, and
+# sandbox/iam_enforce.py's s3_action, which the enforced proof uses).
+S3_ACTION_OF_OPERATION = {
+    "HeadBucket": "s3:ListBucket",
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjectVersions": "s3:ListBucketVersions",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+    "HeadObject": "s3:GetObject",
+    "DeleteObjects": "s3:DeleteObject",
+    "GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "PutBucketEncryption": "s3:PutEncryptionConfiguration",
+    "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+}
+
+
+def _plugin_sources(plugin: Path) -> list[Path]:
+    """The plugin's file and every module_utils file it imports, transitively."""
+    utils = ROOT / "plugins" / "module_utils"
+    seen: list[Path] = []
+    pending = [plugin]
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.append(path)
+        for package, names in _IMPORT.findall(path.read_text()):
+            base = utils / package.replace(".", "/")
+            candidates = [base.with_suffix(".py")]
+            candidates += [base / f"{name.strip()}.py" for name in names.split(",")]
+            pending += [candidate for candidate in candidates if candidate.is_file()]
+    return seen
+
+
+def actions_called_by(plugin: Path) -> set[str]:
+    """The IAM actions of the API calls `plugin` makes, found in its code (see above)."""
+    import botocore.session
+    from botocore import xform_name
+
+    session = botocore.session.get_session()
+    sources = [path.read_text() for path in _plugin_sources(plugin)]
+    found = set()
+    for service in set(_CLIENT.findall(sources[0])):
+        for operation in session.get_service_model(service).operation_names:
+            method = xform_name(operation)
+            called = rf"\.{method}\b(?!_)|get_paginator\(\s*[\"']{method}[\"']"
+            if any(re.search(called, text) for text in sources):
+                found.add((service, operation))
+        for (waiter_service, waiter), operation in _WAITERS.items():
+            if waiter_service == service and any(f'get_waiter("{waiter}")' in text for text in sources):
+                found.add((service, operation))
+    actions = set()
+    for service, operation in found:
+        action = S3_ACTION_OF_OPERATION.get(operation) if service == "s3" else None
+        action = action or action_of(service, operation)
+        if action is not None:
+            actions.add(action)
+    return actions

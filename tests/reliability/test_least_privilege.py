@@ -14,6 +14,7 @@ import re
 import pytest
 
 from sandbox import iam_enforce
+from tests.helpers import ROOT
 from tests.reliability import policy
 
 DOCUMENT = policy.load()
@@ -36,8 +37,19 @@ UNTAGGED_MUTATIONS = {
     "FileSystemEncryptionKeyGrantsThroughFsxOnly",
     # The region's AppStream usage report subscription: an account setting, no resource, no tags.
     "OperationsUsageReportSubscriptionOfTheRegion",
-    # The toolkit's own state store (tenant locks, change history): scoped by its names, not by tenant tags.
-    "ToolkitStateStoreLocksAndHistory",
+    # The toolkit's own state store (tenant locks, change history): scoped by its names and its lock keys
+    # (dynamodb:LeadingKeys), not by tenant tags: its table and bucket are the account's, not a tenant's.
+    "ToolkitStateStoreTenantLocks",
+    "ToolkitStateStoreHistoryRecords",
+    # S3 buckets and objects have no aws:ResourceTag here: the landing bucket is held by its name, which carries
+    # the account (`<tenant>-ingest-<account>-<region>`), and its objects by their prefixes.
+    "IngestLandingBucketsByName",
+    "IngestLandingAcquisitionsReadAndMarkTransferred",
+    "IngestLandingTransferManifests",
+    "IngestLandingDataPurgedOnlyWithTheBucket",
+    "IngestPassOnlyTheDataSyncRoleToDataSync",
+    # The account's CloudWatch Logs resource policy letting DataSync write to the toolkit's log groups.
+    "IngestLogsResourcePolicyOfTheAccount",
 }
 TAG_CONDITION = re.compile(r"^(aws|secretsmanager):(Request|Resource)Tag/")
 
@@ -58,7 +70,7 @@ def test_the_policy_is_a_version_2012_document_of_named_statements_that_allow_bu
 def test_no_statement_grants_every_action_of_a_service(statement: dict) -> None:
     for action in policy.as_list(statement["Action"]):
         assert action != "*" and not action.endswith(":*"), action
-        assert re.fullmatch(r"[a-z0-9-]+:[A-Za-z]+", action), f"{action} is not one named action"
+        assert re.fullmatch(r"[a-z0-9-]+:[A-Za-z][A-Za-z0-9]*", action), f"{action} is not one named action"
 
 
 @pytest.mark.parametrize("statement", STATEMENTS, ids=lambda statement: statement["Sid"])
@@ -86,6 +98,10 @@ def test_creations_and_changes_are_conditioned_on_the_toolkit_tags(statement: di
 
 def test_ownership_tags_can_never_be_removed() -> None:
     untagging = {
+        "datasync:UntagResource",
+        "iam:UntagUser",
+        "logs:UntagLogGroup",
+        "logs:UntagResource",
         "ec2:DeleteTags",
         "ds:RemoveTagsFromResource",
         "fsx:UntagResource",
@@ -114,6 +130,13 @@ def test_only_the_toolkit_s_own_resources_can_be_tagged() -> None:
         "iam:TagRole",
         "iam:TagSAMLProvider",
         "budgets:TagResource",
+        # The ingest's and the alerts' (a topic or an alarm named like the toolkit's is not the toolkit's).
+        "iam:TagUser",
+        "datasync:TagResource",
+        "logs:TagLogGroup",
+        "logs:TagResource",
+        "sns:TagResource",
+        "cloudwatch:TagResource",
     ]
     for action in tagging:
         for sid in policy.allowing_statements(DOCUMENT, action):
@@ -135,7 +158,10 @@ def test_no_change_is_allowed_on_a_resource_that_is_not_the_toolkit_s(mode: str)
     name, made on an existing untagged resource, is refused (but for the calls that have no resource to own)."""
     document = DOCUMENT if mode == "shared" else policy.per_tenant(DOCUMENT)
     allowed = policy.writes_allowed_on(document, resource_tags={}, principal_tags={"tenant": "alpha"})
-    assert allowed == policy.WITHOUT_OWNER, sorted(allowed - policy.WITHOUT_OWNER)
+    # Held by their names only (no tags on S3 objects and buckets here): in the per-tenant mode, the tenant's
+    # own names (`alpha-ingest-...`, `history/alpha/`), which the example resources of another owner are not.
+    by_name = policy.OWNED_BY_NAME if mode == "shared" else set()
+    assert allowed == policy.WITHOUT_OWNER | by_name, sorted(allowed - policy.WITHOUT_OWNER - by_name)
 
 
 def test_a_tenant_session_can_change_nothing_of_another_tenant() -> None:
@@ -147,7 +173,9 @@ def test_a_tenant_session_can_change_nothing_of_another_tenant() -> None:
     alpha = {"managed-by": policy.TOOLKIT, "tenant": "alpha"}
     own = policy.writes_allowed_on(document, resource_tags=alpha, principal_tags={"tenant": "alpha"})
     assert {"ec2:DeleteVpc", "ds:DeleteDirectory", "fsx:DeleteFileSystem", "appstream:DeleteFleet",
-            "secretsmanager:PutSecretValue", "iam:DeleteRole", "budgets:ModifyBudget"} <= own  # fmt: skip
+            "secretsmanager:PutSecretValue", "iam:DeleteRole", "budgets:ModifyBudget", "iam:DeleteUser",
+            "iam:CreateAccessKey", "datasync:DeleteTask", "logs:DeleteLogGroup", "s3:DeleteBucket",
+            "s3:PutObject", "sns:DeleteTopic"} <= own  # fmt: skip
 
 
 def test_a_tenant_session_cannot_create_for_another_tenant_nor_without_its_tag() -> None:
@@ -168,6 +196,8 @@ def test_streaming_roles_are_made_and_changed_only_within_the_boundary() -> None
         sids = policy.allowing_statements(DOCUMENT, action)
         assert sids, action
         for sid in sids:
+            if not any(arn.endswith("-appstream-saml") for arn in policy.as_list(_statement(sid)["Resource"])):
+                continue  # the ingest's principals: test_ingest_principals_are_made_and_changed_only_within_theirs
             (statement,) = [s for s in STATEMENTS if s["Sid"] == sid]
             assert statement["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == boundary, (action, sid)
     assert policy.allowing_statements(DOCUMENT, "iam:AttachRolePolicy") == []
@@ -182,18 +212,37 @@ def test_smaller_grants_are_held_by_their_conditions() -> None:
     (grant,) = [s for s in STATEMENTS if "kms:CreateGrant" in policy.as_list(s["Action"])]
     assert grant["Condition"]["StringLike"]["kms:ViaService"] == "fsx.*.amazonaws.com"
     assert grant["Condition"]["Bool"]["kms:GrantIsForAWSResource"] == "true"
-    (pass_role,) = [s for s in STATEMENTS if "iam:PassRole" in policy.as_list(s["Action"])]
-    assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "appstream.amazonaws.com"
-    assert pass_role["Resource"] == "arn:aws:iam::*:role/*-appstream-builder"
+    passing = {s["Sid"]: s for s in STATEMENTS if "iam:PassRole" in policy.as_list(s["Action"])}
     per_tenant = policy.per_tenant(DOCUMENT)
-    (tenant_pass_role,) = [s for s in per_tenant["Statement"] if "iam:PassRole" in policy.as_list(s["Action"])]
-    assert tenant_pass_role["Resource"] == "arn:aws:iam::*:role/${aws:PrincipalTag/tenant}-appstream-builder"
+    tenant_passing = {s["Sid"]: s for s in per_tenant["Statement"] if "iam:PassRole" in policy.as_list(s["Action"])}
+    session = "${aws:PrincipalTag/tenant}"
+    expected = {
+        "PassOnlyBuilderRolesToAppStream": (
+            "appstream.amazonaws.com",
+            "arn:aws:iam::*:role/*-appstream-builder",
+            f"arn:aws:iam::*:role/{session}-appstream-builder",
+        ),
+        "IngestPassOnlyTheDataSyncRoleToDataSync": (
+            "datasync.amazonaws.com",
+            "arn:aws:iam::*:role/tenant-toolkit/ingest/*-ingest-datasync",
+            f"arn:aws:iam::*:role/tenant-toolkit/ingest/{session}-ingest-datasync",
+        ),
+    }
+    assert set(passing) == set(tenant_passing) == set(expected)
+    for sid, (service, resource, own) in expected.items():
+        assert passing[sid]["Condition"] == {"StringEquals": {"iam:PassedToService": service}}, sid
+        assert (passing[sid]["Resource"], tenant_passing[sid]["Resource"]) == (resource, own), sid
     for action in ("appstream:UpdateImagePermissions", "appstream:CopyImage"):
         assert policy.allowing_statements(DOCUMENT, action) == [], action
     shared = policy.render(DOCUMENT, image_share_accounts=["111122223333"])
     assert policy.allowing_statements(shared, "appstream:UpdateImagePermissions") == [
         "ShareToolkitImagesWithListedAccounts"
     ]
+
+
+def _statement(sid: str) -> dict:
+    (found,) = [s for s in STATEMENTS if s["Sid"] == sid]
+    return found
 
 
 def test_security_group_and_interface_changes_are_scoped_to_toolkit_vpcs_or_to_directory_service() -> None:
@@ -232,3 +281,90 @@ def test_every_condition_is_one_the_enforcing_sandbox_evaluates(statement: dict)
         for key, values in keys.items():
             assert isinstance(iam_enforce.condition_holds(operator, key, values, {}), bool)
             assert iam_enforce.is_modelled_key(key), f"{statement['Sid']}: the sandbox never sets {key}"
+
+
+# --- every action the features' code calls is in the policy that runs it ---------------------------------------
+BOOTSTRAP = policy.load(policy.BOOTSTRAP_POLICY)
+# The plugins of the instrument data ingest, the image build's secrets, the state store and the alerts, and the
+# policy whose holder runs each: the deployer (site.yml, teardown.yml, the runbooks), or the account's bootstrap
+# (playbooks/bootstrap.yml), which holds both.
+CALLERS = {
+    "plugins/modules/ingest_landing_bucket.py": "deployer",
+    "plugins/modules/tenant_iam_principal.py": "deployer",
+    "plugins/modules/ingest_instrument_credentials.py": "deployer",
+    "plugins/modules/datasync_location_s3.py": "deployer",
+    "plugins/modules/datasync_location_fsx_windows.py": "deployer",
+    "plugins/modules/datasync_task.py": "deployer",
+    "plugins/modules/tenant_log_group.py": "deployer",
+    "plugins/modules/ingest_sync.py": "deployer",
+    "plugins/modules/ingest_transfers_info.py": "deployer",
+    "plugins/modules/tenant_lock.py": "deployer",
+    "plugins/modules/tenant_history_info.py": "deployer",
+    "plugins/callback/tenant_state.py": "deployer",
+    "plugins/lookup/tenant_secret.py": "deployer",
+    "plugins/modules/tenant_alert_topic.py": "deployer",
+    "plugins/modules/tenant_alarms.py": "deployer",
+    "plugins/modules/directory_event_topic.py": "deployer",
+    "plugins/modules/appstream_usage_report_subscription.py": "deployer",
+    "plugins/modules/toolkit_state_store.py": "bootstrap",
+    "plugins/modules/cost_allocation_tag.py": "bootstrap",
+}
+# Calls the code can make that neither policy grants, and why the toolkit's own runs never need them.
+NOT_GRANTED = {
+    # Only for a principal that is in a group: the group's permission is needed too, and the toolkit's never is.
+    "iam:RemoveUserFromGroup",
+    # Only for a principal with a managed policy attached: the toolkit's inline policies only.
+    "iam:DetachUserPolicy",
+    "iam:DetachRolePolicy",
+    # Only when a user's path differs from the module's (the ingest's path is fixed).
+    "iam:UpdateUser",
+    # appstream_usage_report_subscription state=absent: no playbook unsubscribes a region.
+    "appstream:DeleteUsageReportSubscription",
+}
+
+
+@pytest.mark.parametrize("plugin", sorted(CALLERS))
+def test_every_action_the_code_calls_is_allowed_by_the_policy_that_runs_it(plugin: str) -> None:
+    called = policy.actions_called_by(ROOT / plugin)
+    assert called, f"{plugin}: no API call found (the scan would prove nothing)"
+    documents = [DOCUMENT] if CALLERS[plugin] == "deployer" else [DOCUMENT, BOOTSTRAP]
+    merged = {"Version": "2012-10-17", "Statement": [s for d in documents for s in d["Statement"]]}
+    missing = {action for action in called if not policy.allowing_statements(merged, action)}
+    assert missing <= NOT_GRANTED, sorted(missing - NOT_GRANTED)
+
+
+def test_the_scan_of_the_code_finds_its_calls() -> None:
+    """The scan is not empty-handed: it sees a paginated call, a call in an imported module_utils, a waiter, and the
+    action of an S3 operation named otherwise."""
+    assert {"datasync:ListLocations", "datasync:CreateLocationS3"} <= policy.actions_called_by(
+        ROOT / "plugins/modules/datasync_location_s3.py"
+    )
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem"} <= (
+        policy.actions_called_by(ROOT / "plugins/modules/tenant_lock.py")
+    )
+    assert {"dynamodb:DescribeTable", "s3:ListBucket", "s3:PutEncryptionConfiguration"} <= policy.actions_called_by(
+        ROOT / "plugins/modules/toolkit_state_store.py"
+    )
+
+
+def test_the_bootstrap_policy_holds_what_only_the_account_s_bootstrap_needs() -> None:
+    """policies/bootstrap.json: the state store's creation, the account's cost allocation tag, the builder
+    bootstrap's secret and role; none of it is in the everyday deployer's policy."""
+    only_bootstrap = {
+        "dynamodb:CreateTable",
+        "dynamodb:TagResource",
+        "s3:PutBucketVersioning",
+        "ce:UpdateCostAllocationTagsStatus",
+    }
+    for action in only_bootstrap:
+        assert policy.allowing_statements(BOOTSTRAP, action), action
+        assert not [sid for sid in policy.allowing_statements(DOCUMENT, action) if "State" in sid], action
+    assert policy.allowing_statements(DOCUMENT, "dynamodb:CreateTable") == []
+    for statement in BOOTSTRAP["Statement"]:
+        actions = policy.as_list(statement["Action"])
+        assert all(re.fullmatch(r"[a-z0-9-]+:[A-Za-z][A-Za-z0-9]*", action) for action in actions), statement["Sid"]
+        if policy.as_list(statement["Resource"]) == ["*"]:
+            assert set(actions) == {"ce:ListCostAllocationTags", "ce:UpdateCostAllocationTagsStatus"}
+    (pass_role,) = [s for s in BOOTSTRAP["Statement"] if "iam:PassRole" in policy.as_list(s["Action"])]
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "appstream.amazonaws.com"}}
+    assert pass_role["Resource"] == "arn:aws:iam::*:role/tenant-toolkit/builder-bootstrap/*"
