@@ -504,6 +504,7 @@ class Request:
     method: str = "POST"
     path: str = "/"
     account: str = ACCOUNT_ID
+    body: bytes = b""  # the raw body, for the one call judged by its XML (S3 DeleteObjects)
 
     def arn(self, service: str, resource: str, region: str | None = None, account: str | None = None) -> str:
         region = self.region if region is None else region
@@ -762,6 +763,7 @@ class Resolver:
         if "UserName" in params:
             name = str(params["UserName"])
             user = backend.users.get(name)
+            context |= permissions_boundary_context(operation, params, user)
             if user is None or operation == "CreateUser":
                 path = str(params.get("Path") or "/")
                 return [
@@ -820,6 +822,11 @@ class Resolver:
         bucket, _, key = unquote(request.path).lstrip("/").partition("/")
         if not bucket:
             return None
+        if not key and request.method == "POST" and "delete" in request.params:
+            # DeleteObjects is authorised as s3:DeleteObject on each object it names (and, for a version,
+            # s3:DeleteObjectVersion: _dependent), not on the bucket.
+            objects = [f"arn:aws:s3:::{bucket}/{name}" for name, _version in s3_objects_to_delete(request.body)]
+            return [Target(arn, {}) for arn in objects] or [Target(f"arn:aws:s3:::{bucket}/*", {})], {}
         # s3:prefix: the prefix a listing asks for (Service Authorization Reference for Amazon S3, ListBucket).
         prefix = request.params.get("prefix")
         context = {"s3:prefix": [str(prefix)]} if not key and isinstance(prefix, str) else {}
@@ -1125,6 +1132,12 @@ class Resolver:
             found.append(self._check("iam:PassRole", request, role, extra))
         if request.service == "fsx":
             found += self._fsx_dependent(request, targets, tag_keys)
+        if request.service == "s3" and action == "s3:DeleteObject" and request.body:
+            bucket = unquote(request.path).lstrip("/").partition("/")[0]
+            for name, version in s3_objects_to_delete(request.body):
+                if version:
+                    target = Target(f"arn:aws:s3:::{bucket}/{name}", {})
+                    found.append(self._check("s3:DeleteObjectVersion", request, target, {}))
         if request.service == "datasync":
             for role_arn in datasync_bucket_access_roles(params):
                 extra = {"iam:passedtoservice": ["datasync.amazonaws.com"]}
@@ -1503,6 +1516,7 @@ class IamEnforcer:
             params=parse_params(body, environ.get("QUERY_STRING", ""), environ.get("CONTENT_TYPE", "")),
             method=environ.get("REQUEST_METHOD", "POST"),
             path=environ.get("PATH_INFO", "/"),
+            body=body if service == "s3" else b"",
         )
         checks = self.resolver.authorisations(request, action)
         for check in checks:
@@ -1793,16 +1807,22 @@ def tagged_resource(request: Request, target: Target) -> Target:
     return target
 
 
-# Role calls whose iam:PermissionsBoundary is the boundary the request sets, and those where it is the
+# Role and user calls whose iam:PermissionsBoundary is the boundary the request sets, and those where it is the
 # role's current one (Service Authorization Reference for IAM; IAM User Guide, "Permissions boundaries
 # for IAM entities": CreateOrChangeOnlyWithBoundary).
-_BOUNDARY_IN_REQUEST = {"CreateRole", "PutRolePermissionsBoundary"}
+_BOUNDARY_IN_REQUEST = {"CreateRole", "PutRolePermissionsBoundary", "CreateUser", "PutUserPermissionsBoundary"}
 _BOUNDARY_OF_ROLE = {
     "PutRolePolicy",
     "DeleteRolePolicy",
     "AttachRolePolicy",
     "DetachRolePolicy",
     "DeleteRolePermissionsBoundary",
+    # the same calls on a user, judged by the user's current boundary
+    "PutUserPolicy",
+    "DeleteUserPolicy",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "DeleteUserPermissionsBoundary",
 }
 
 
@@ -1829,6 +1849,24 @@ def ds_ec2_authorisations(request: Request, existing: dict[str, list[Target]]) -
         revokes = ("ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:DeleteSecurityGroup")
         return [(a, own_group) for a in revokes] + [("ec2:DeleteNetworkInterface", own_interface)]
     return []
+
+
+_S3_DELETE_OBJECT = re.compile(r"<Object>(.*?)</Object>", re.DOTALL)
+_S3_DELETE_FIELD = re.compile(r"<(Key|VersionId)>(.*?)</\1>", re.DOTALL)
+
+
+def s3_objects_to_delete(body: bytes) -> list[tuple[str, str | None]]:
+    """(key, version id or None) of each object a DeleteObjects request names (its XML body: Delete/Object/Key and
+    VersionId, read with a pattern rather than an XML parser, the body being the caller's)."""
+    from xml.sax.saxutils import unescape
+
+    found = []
+    for block in _S3_DELETE_OBJECT.findall(body.decode("utf-8", "replace")):
+        entities = {"&quot;": '"', "&apos;": "'"}
+        fields = {name: unescape(value, entities) for name, value in _S3_DELETE_FIELD.findall(block)}
+        if fields.get("Key"):
+            found.append((fields["Key"], fields.get("VersionId") or None))
+    return found
 
 
 def datasync_bucket_access_roles(params: dict[str, Any]) -> list[str]:

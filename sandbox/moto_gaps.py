@@ -8,6 +8,7 @@
 - SNS e-mail subscriptions pending their confirmation (`install_sns_email_confirmation`).
 - Conditions of bucket policies (`install_s3_bucket_policy_conditions`).
 - DynamoDB's atomic conditional writes (`install_dynamodb_atomic_writes`).
+- Permissions boundaries of IAM users (`install_user_permissions_boundaries`).
 
 Tags on IAM SAML providers: AWS accepts `Tags` on CreateSAMLProvider, returns them from GetSAMLProvider and offers
 TagSAMLProvider, UntagSAMLProvider and ListSAMLProviderTags (botocore's iam model has all five).
@@ -432,6 +433,48 @@ def install_dynamodb_atomic_writes() -> None:
     setattr(DynamoDBBackend, _INSTALLED + "_dynamodb", True)
 
 
+# IAM users take a permissions boundary as roles do: CreateUser's PermissionsBoundary, PutUserPermissionsBoundary,
+# DeleteUserPermissionsBoundary, and GetUser returns it (IAM API reference; "Permissions boundaries for IAM
+# entities"). moto 5.2 keeps boundaries of roles only: it drops CreateUser's and answers the two others with "not
+# implemented", so a policy that holds users within a boundary could not be tested.
+def install_user_permissions_boundaries() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.iam.models import User
+    from moto.iam.responses import IamResponse
+
+    if getattr(User, _INSTALLED + "_boundary", False):
+        return
+
+    def boundary(self: Any) -> dict[str, str] | None:
+        arn = getattr(self, "permissions_boundary_arn", None)
+        return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn} if arn else None
+
+    original_create = IamResponse.create_user
+
+    def create_user(self: Any) -> Any:
+        result = original_create(self)
+        arn = self._get_param("PermissionsBoundary")
+        if arn:
+            self.backend.get_user(self._get_param("UserName")).permissions_boundary_arn = arn
+        return result
+
+    def put_user_permissions_boundary(self: Any) -> Any:
+        user = self.backend.get_user(self._get_param("UserName"))  # NoSuchEntity when unknown
+        user.permissions_boundary_arn = self._get_param("PermissionsBoundary")
+        return EmptyResult()
+
+    def delete_user_permissions_boundary(self: Any) -> Any:
+        self.backend.get_user(self._get_param("UserName")).permissions_boundary_arn = None
+        return EmptyResult()
+
+    User.permissions_boundary_arn = None
+    User.permissions_boundary = property(boundary)
+    IamResponse.create_user = create_user
+    IamResponse.put_user_permissions_boundary = put_user_permissions_boundary
+    IamResponse.delete_user_permissions_boundary = delete_user_permissions_boundary
+    setattr(User, _INSTALLED + "_boundary", True)
+
+
 def install() -> None:
     install_saml_provider_tags()
     install_dhcp_options_tag_specifications()
@@ -440,3 +483,4 @@ def install() -> None:
     install_sns_email_confirmation()
     install_s3_bucket_policy_conditions()
     install_dynamodb_atomic_writes()
+    install_user_permissions_boundaries()

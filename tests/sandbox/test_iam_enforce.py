@@ -910,3 +910,58 @@ def test_directory_service_makes_its_group_and_interfaces_with_the_caller_s_righ
     # The same rights are no use called directly.
     with pytest.raises(ClientError, match="UnauthorizedOperation"):
         caller("ec2").create_security_group(VpcId=vpc, GroupName="direct", Description="direct")
+
+
+def test_a_user_s_permissions_boundary_is_in_the_context_of_creating_and_changing_it(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    """As for roles: CreateUser and PutUserPermissionsBoundary carry the boundary they set, PutUserPolicy the user's
+    current one (the sandbox keeps users' boundaries, which moto drops: sandbox/moto_gaps.py)."""
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/ingest-boundary"
+    within = {"StringEquals": {"iam:PermissionsBoundary": boundary}}
+    iam = user_with(
+        {"Effect": "Allow", "Action": ["iam:CreateUser", "iam:PutUserPolicy"], "Resource": "*", "Condition": within}
+    )("iam")
+    iam.create_user(UserName="bounded-user", Path="/ingest/", PermissionsBoundary=boundary)
+    root = enforcing.boto3("iam")
+    assert root.get_user(UserName="bounded-user")["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    document = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    iam.put_user_policy(UserName="bounded-user", PolicyName="p", PolicyDocument=document)
+    root.create_user(UserName="unbounded-user")
+    for attempt in (
+        lambda: iam.create_user(UserName="free-user"),
+        lambda: iam.create_user(UserName="other-bound", PermissionsBoundary=f"arn:aws:iam::{ACCOUNT}:policy/wide"),
+        lambda: iam.put_user_policy(UserName="unbounded-user", PolicyName="p", PolicyDocument=document),
+    ):
+        with pytest.raises(ClientError) as refused:
+            attempt()
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    root.delete_user_permissions_boundary(UserName="bounded-user")
+    assert "PermissionsBoundary" not in root.get_user(UserName="bounded-user")["User"]
+
+
+def test_delete_objects_is_judged_on_each_object_and_each_version(
+    enforcing: SandboxClient, user_with: Callable[..., Any]
+) -> None:
+    """DeleteObjects needs s3:DeleteObject on every object it names, and s3:DeleteObjectVersion for a version."""
+    s3_root = enforcing.boto3("s3", REGION)
+    s3_root.create_bucket(Bucket="purge-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3_root.put_bucket_versioning(Bucket="purge-bucket", VersioningConfiguration={"Status": "Enabled"})
+    version = s3_root.put_object(Bucket="purge-bucket", Key="incoming/a", Body=b"a")["VersionId"]
+    s3_root.put_object(Bucket="purge-bucket", Key="kept/b", Body=b"b")
+    objects_only = {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::purge-bucket/incoming/*"}
+    s3 = user_with(objects_only)("s3")
+    s3.delete_objects(Bucket="purge-bucket", Delete={"Objects": [{"Key": "incoming/a"}]})
+    refused = {
+        "an object outside the granted prefix": {"Objects": [{"Key": "incoming/a"}, {"Key": "kept/b"}]},
+        "a version, without s3:DeleteObjectVersion": {"Objects": [{"Key": "incoming/a", "VersionId": version}]},
+    }
+    for what, delete in refused.items():
+        with pytest.raises(ClientError) as error:
+            s3.delete_objects(Bucket="purge-bucket", Delete=delete)
+        assert error.value.response["Error"]["Code"] == "AccessDenied", what
+    versions = user_with({**objects_only, "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"]})("s3")
+    versions.delete_objects(Bucket="purge-bucket", Delete={"Objects": [{"Key": "incoming/a", "VersionId": version}]})
+    remaining = s3_root.list_object_versions(Bucket="purge-bucket")
+    assert version not in {v["VersionId"] for v in remaining.get("Versions", [])}
+    assert "kept/b" in {v["Key"] for v in remaining.get("Versions", [])}
