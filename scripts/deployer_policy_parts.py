@@ -43,6 +43,8 @@ DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policies" / "deployer
 # a customer-managed policy the operator creates once per account under this path and name.
 BOUNDARY_PATH = "/appstream-tenant-toolkit/"
 BOUNDARY_NAME = "saml-role-boundary"
+# The boundary of the ingest's IAM users and DataSync role (policies/ingest-boundary.json), likewise.
+INGEST_BOUNDARY_NAME = "ingest-boundary"
 
 
 TOOLKIT = "appstream-tenant-toolkit"  # the value of the managed-by ownership tag

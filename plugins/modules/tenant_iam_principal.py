@@ -18,6 +18,8 @@ description:
     whatever has the name.
   - Deleting a user deletes its access keys, inline policies and console password first; deleting a role removes
     its inline policies and managed policy attachments first.
+  - With O(permissions_boundary), the principal is created within that boundary, and one made without it (or
+    within another) is put within it before its inline policies change; a boundary is never removed.
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   name:
@@ -39,6 +41,12 @@ options:
   trust_policy:
     description: The role's trust policy document. Required for a role with O(state=present).
     type: dict
+  permissions_boundary:
+    description:
+      - ARN of the managed policy that caps the principal's permissions (its permissions boundary).
+      - Unset, the principal's boundary is left as it is.
+    type: str
+    version_added: 0.2.0
   description:
     description: Description of a role.
     type: str
@@ -89,6 +97,7 @@ EXAMPLES = r"""
     name: acme-neuro-ingest-ECHO-01
     type: user
     path: /tenant-toolkit/ingest/
+    permissions_boundary: arn:aws:iam::123456789012:policy/appstream-tenant-toolkit/ingest-boundary
     tenant: acme-neuro
     inline_policies:
       ingest-upload: "{{ lookup('ansible.builtin.template', 'instrument-policy.json.j2') }}"
@@ -112,6 +121,10 @@ principal:
       description: IAM path.
       type: str
       sample: /tenant-toolkit/ingest/
+    permissions_boundary:
+      description: ARN of its permissions boundary, null when it has none.
+      type: str
+      sample: arn:aws:iam::123456789012:policy/appstream-tenant-toolkit/ingest-boundary
     inline_policies:
       description: Inline policies by name.
       type: dict
@@ -211,6 +224,8 @@ class Principal(ResourceKind):
             "inline_policies": self.params["inline_policies"],
             "attached_policies": [],
         }
+        if self.params["permissions_boundary"]:
+            wanted["permissions_boundary"] = self.params["permissions_boundary"]
         if self.is_user:
             wanted["groups"] = []
         else:
@@ -224,6 +239,8 @@ class Principal(ResourceKind):
             "inline_policies": resource["InlinePolicies"],
             "attached_policies": resource["AttachedPolicyArns"],
         }
+        if self.params["permissions_boundary"]:
+            current["permissions_boundary"] = _boundary_of(resource)
         if self.is_user:
             current["groups"] = resource["GroupNames"]
         else:
@@ -254,8 +271,13 @@ class Principal(ResourceKind):
             self.iam.remove_user_from_group(GroupName=group, UserName=self.name, aws_retry=True)
 
     def create(self, desired: dict[str, Any], tags: dict[str, str]) -> dict[str, Any] | None:
+        boundary = (
+            {"PermissionsBoundary": self.params["permissions_boundary"]} if self.params["permissions_boundary"] else {}
+        )
         if self.is_user:
-            self.iam.create_user(UserName=self.name, Path=self.params["path"], Tags=dict_to_list(tags), aws_retry=True)
+            self.iam.create_user(
+                UserName=self.name, Path=self.params["path"], Tags=dict_to_list(tags), aws_retry=True, **boundary
+            )
         else:
             params: dict[str, Any] = {
                 "RoleName": self.name,
@@ -265,11 +287,15 @@ class Principal(ResourceKind):
             }
             if self.params["description"]:
                 params["Description"] = self.params["description"]
-            self.iam.create_role(aws_retry=True, **params)
+            self.iam.create_role(aws_retry=True, **params, **boundary)
         self._put_policies({})
         return self.find()
 
     def update(self, resource: dict[str, Any], plan: Plan) -> dict[str, Any] | None:
+        if "permissions_boundary" in plan.changes:
+            # First: a deployer may change a principal's policies only while it is within the boundary.
+            put = self.iam.put_user_permissions_boundary if self.is_user else self.iam.put_role_permissions_boundary
+            put(PermissionsBoundary=self.params["permissions_boundary"], aws_retry=True, **self._who())
         if "path" in plan.changes and self.is_user:
             self.iam.update_user(UserName=self.name, NewPath=self.params["path"], aws_retry=True)
         if "trust_policy" in plan.changes:
@@ -320,10 +346,15 @@ class Principal(ResourceKind):
             "name": self.name,
             "arn": resource.get("Arn"),
             "path": resource.get("Path"),
+            "permissions_boundary": _boundary_of(resource),
             "inline_policies": resource.get("InlinePolicies", {}),
             "attached_policies": resource.get("AttachedPolicyArns", []),
             "tags": resource.get("TagMap", {}),
         }
+
+
+def _boundary_of(resource: dict[str, Any]) -> str | None:
+    return (resource.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
 
 
 def paginate_keys(iam: Any, user: str) -> list[dict[str, Any]]:
@@ -337,6 +368,7 @@ def main() -> None:
         path=dict(type="str", default="/tenant-toolkit/"),
         inline_policies=dict(type="dict"),
         trust_policy=dict(type="dict"),
+        permissions_boundary=dict(type="str"),
         description=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         **tenant_argument_spec(wait_timeout=60),

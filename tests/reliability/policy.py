@@ -72,16 +72,22 @@ BOUNDARY = ROOT / "policies" / "saml-role-boundary.json"
 BOUNDARY_PATH = _parts.BOUNDARY_PATH
 BOUNDARY_NAME = _parts.BOUNDARY_NAME
 BOUNDARY_ARN = f"arn:aws:iam::123456789012:policy{BOUNDARY_PATH}{BOUNDARY_NAME}"
+INGEST_BOUNDARY = ROOT / "policies" / "ingest-boundary.json"
+INGEST_BOUNDARY_NAME = _parts.INGEST_BOUNDARY_NAME
+INGEST_BOUNDARY_ARN = f"arn:aws:iam::123456789012:policy{BOUNDARY_PATH}{INGEST_BOUNDARY_NAME}"
 # What the account's bootstrap (playbooks/bootstrap.yml, the builder bootstrap) needs besides the deployer's policy.
 BOOTSTRAP_POLICY = ROOT / "policies" / "bootstrap.json"
 
 
 def bootstrap_account(iam: Any) -> str:
-    """As the account's administrator (root on the sandbox): create the SAML roles' boundary policy."""
+    """As the account's administrator (root on the sandbox): create the SAML roles' and the ingest's boundaries."""
     created = iam.create_policy(PolicyName=BOUNDARY_NAME, Path=BOUNDARY_PATH, PolicyDocument=BOUNDARY.read_text())[
         "Policy"
     ]["Arn"]
     assert created == BOUNDARY_ARN, created
+    ingest = INGEST_BOUNDARY.read_text()
+    made = iam.create_policy(PolicyName=INGEST_BOUNDARY_NAME, Path=BOUNDARY_PATH, PolicyDocument=ingest)["Policy"]
+    assert made["Arn"] == INGEST_BOUNDARY_ARN, made["Arn"]
     return created
 
 

@@ -54,7 +54,11 @@ UNTAGGED_MUTATIONS = {
 TAG_CONDITION = re.compile(r"^(aws|secretsmanager):(Request|Resource)Tag/")
 
 
-DENY_STATEMENTS = {"NeverAStreamingRoleOutsideTheBoundary", "NeverRemoveAPermissionsBoundary"}
+DENY_STATEMENTS = {
+    "NeverAStreamingRoleOutsideTheBoundary",
+    "NeverAnIngestPrincipalOutsideTheBoundary",
+    "NeverRemoveAPermissionsBoundary",
+}
 
 
 def test_the_policy_is_a_version_2012_document_of_named_statements_that_allow_but_two() -> None:
@@ -203,7 +207,8 @@ def test_streaming_roles_are_made_and_changed_only_within_the_boundary() -> None
     assert policy.allowing_statements(DOCUMENT, "iam:AttachRolePolicy") == []
     assert policy.allowing_statements(DOCUMENT, "iam:DeleteRolePermissionsBoundary") == []
     (never_remove,) = [s for s in STATEMENTS if s["Sid"] == "NeverRemoveAPermissionsBoundary"]
-    assert never_remove["Action"] == "iam:DeleteRolePermissionsBoundary" and "Condition" not in never_remove
+    assert "iam:DeleteRolePermissionsBoundary" in policy.as_list(never_remove["Action"])
+    assert "Condition" not in never_remove
     boundary_document = policy.load(policy.BOUNDARY)
     assert [s["Action"] for s in boundary_document["Statement"]] == ["appstream:Stream"]
 
@@ -238,6 +243,38 @@ def test_smaller_grants_are_held_by_their_conditions() -> None:
     assert policy.allowing_statements(shared, "appstream:UpdateImagePermissions") == [
         "ShareToolkitImagesWithListedAccounts"
     ]
+
+
+def test_ingest_principals_are_made_and_changed_only_within_theirs() -> None:
+    """The instruments' users (which the deployer gives access keys) and the DataSync role: created, their inline
+    policies put, only within the ingest's boundary, which is never replaced nor removed (judged by the evaluator)."""
+    boundary = "arn:aws:iam::${aws:PrincipalAccount}:policy" + policy.BOUNDARY_PATH + policy.INGEST_BOUNDARY_NAME
+    for action in ("iam:CreateUser", "iam:CreateRole", "iam:PutUserPolicy", "iam:PutRolePolicy",
+                   "iam:PutUserPermissionsBoundary", "iam:PutRolePermissionsBoundary"):  # fmt: skip
+        sids = [sid for sid in policy.allowing_statements(DOCUMENT, action) if sid.startswith("Ingest")]
+        assert sids, action
+        for sid in sids:
+            assert _statement(sid)["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == boundary, (action, sid)
+    for action in ("iam:AttachUserPolicy", "iam:AttachRolePolicy", "iam:DeleteUserPermissionsBoundary",
+                   "iam:AddUserToGroup", "iam:CreateLoginProfile"):  # fmt: skip
+        assert policy.allowing_statements(DOCUMENT, action) == [], action
+    user = "arn:aws:iam::123456789012:user/tenant-toolkit/ingest/alpha-ingest-ECHO-01"
+    toolkit = {"aws:resourcetag/managed-by": ["appstream-tenant-toolkit"], "aws:resourcetag/tenant": ["alpha"],
+               "aws:requesttag/managed-by": ["appstream-tenant-toolkit"], "aws:requesttag/tenant": ["alpha"],
+               "aws:principalaccount": ["123456789012"]}  # fmt: skip
+    own = "arn:aws:iam::123456789012:policy" + policy.BOUNDARY_PATH + policy.INGEST_BOUNDARY_NAME
+    for document in (DOCUMENT, policy.per_tenant(DOCUMENT)):
+        for action in ("iam:CreateUser", "iam:PutUserPolicy", "iam:PutUserPermissionsBoundary"):
+            context = {**toolkit, "aws:principaltag/tenant": ["alpha"]}
+            assert policy._judge(document, action, user, {**context, "iam:permissionsboundary": [own]}), action
+            for other in ("arn:aws:iam::123456789012:policy/wide", None):
+                extra = {"iam:permissionsboundary": [other]} if other else {}
+                assert not policy._judge(document, action, user, {**context, **extra}), (action, other)
+        assert not policy._judge(document, "iam:DeleteUserPermissionsBoundary", user, toolkit)
+    boundary_document = policy.load(policy.INGEST_BOUNDARY)
+    granted = {action for s in boundary_document["Statement"] for action in policy.as_list(s["Action"])}
+    assert {action.split(":")[0] for action in granted} == {"s3", "kms"}
+    assert not any(action.startswith(("s3:Delete", "s3:PutBucket")) for action in granted)
 
 
 def _statement(sid: str) -> dict:
