@@ -17,6 +17,7 @@ quota on a managed policy), and an access key. With that key alone:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -865,3 +866,328 @@ def test_a_session_without_a_tenant_tag_is_refused_every_change(enforcing: Sandb
         )
     )
     assert code in DENIAL_CODES
+
+
+# --- the instrument data ingest and the state store (issues 17, 19) --------------------------------------------
+INGEST_TENANT = "lp-ingest"
+INSTRUMENT = "ECHO-01"
+INGEST_PATH = "/tenant-toolkit/ingest/"
+UNTAGGED_USER = f"lp-untagged-ingest-{INSTRUMENT}"
+
+
+def ingest_bucket(tenant: str, account: str = ACCOUNT) -> str:
+    return f"{tenant}-ingest-{account}-{REGION}"
+
+
+@dataclass
+class IngestProof:
+    deployer: Deployer
+    runs: dict[str, PlaybookRun]
+    calls: dict[str, list[dict[str, Any]]]  # each run's calls to the tenant's resources
+    bookkeeping: dict[str, list[dict[str, Any]]]  # each run's calls to the state store (its lock, its record)
+    converged: dict[str, Any]  # root's view of what the first ingest run made
+
+
+def _send_acquisition(sandbox: SandboxClient, bucket: str, name: str) -> None:
+    """As the instrument's uploader would (root here): a file, then the acquisition manifest, written last."""
+    s3 = sandbox.boto3("s3", REGION)
+    body = b"frame-0001"
+    prefix = f"incoming/{INSTRUMENT}/{name}/"
+    s3.put_object(Bucket=bucket, Key=prefix + "frames/0001.raw", Body=body)
+    manifest = {
+        "format": 1, "instrument": INSTRUMENT, "acquisition": name, "completed_at": "2026-12-06T10:42:17Z",
+        "uploader_version": "0.1.0", "total_bytes": len(body),
+        "files": [{"path": "frames/0001.raw", "size": len(body), "sha256": hashlib.sha256(body).hexdigest()}],
+    }  # fmt: skip
+    s3.put_object(Bucket=bucket, Key=prefix + "_acquisition-manifest.json", Body=json.dumps(manifest))
+
+
+def _ingest_state(sandbox: SandboxClient, tenant: str) -> dict[str, Any]:
+    """Root's view of a tenant's ingest: its bucket's tags, its instrument user, its secret, its DataSync task."""
+    iam, s3 = sandbox.boto3("iam"), sandbox.boto3("s3", REGION)
+    user = iam.get_user(UserName=f"{tenant}-ingest-{INSTRUMENT}")["User"]
+    tasks = sandbox.boto3("datasync", REGION).list_tasks()["Tasks"]
+    return {
+        "bucket_tags": _tags(s3.get_bucket_tagging(Bucket=ingest_bucket(tenant))["TagSet"]),
+        "user_path": user["Path"],
+        "user_boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+        "role_boundary": (
+            iam.get_role(RoleName=f"{tenant}-ingest-datasync")["Role"].get("PermissionsBoundary") or {}
+        ).get("PermissionsBoundaryArn"),
+        "keys": len(iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]),
+        "secret": sandbox.boto3("secretsmanager", REGION).describe_secret(SecretId=f"{tenant}/ingest/{INSTRUMENT}")[
+            "Name"
+        ],
+        "tasks": [task["Name"] for task in tasks if task.get("Name") == f"{tenant}-ingest"],
+    }
+
+
+@pytest.fixture(scope="module")
+def ingest_proof(enforcing: SandboxClient, tmp_path_factory: pytest.TempPathFactory) -> IngestProof:
+    """A SAML tenant with tenant.ingest: its directory and file system made as root (the stages the ingest
+    needs), then, as the deployer: the ingest stage, again, a transfer, a key rotation, the history, and the
+    teardown (with the landing bucket's data)."""
+    definition = demo_tenant(INGEST_TENANT)
+    definition["ingest"] = {"instruments": [{"name": INSTRUMENT}], "retention_days": 14}
+    inventory = write_demo_inventory(tmp_path_factory.mktemp(INGEST_TENANT), definition, enforcing)
+    for stage in ("playbooks/directory.yml", "playbooks/storage.yml"):
+        prepared = run_playbook(stage, inventory, enforcing, timeout=1800)
+        assert prepared.rc == 0, prepared.stdout[-4000:]
+    aws_vars = inventory / "host_vars" / INGEST_TENANT / "aws.yml"
+    settings = yaml.safe_load(aws_vars.read_text())
+    del settings["aws_access_key_id"], settings["aws_secret_access_key"]
+    aws_vars.write_text(yaml.safe_dump(settings))
+    deployer = make_deployer(enforcing, "deployer-ingest", policy.load())
+    runs: dict[str, PlaybookRun] = {}
+    calls: dict[str, list[dict[str, Any]]] = {}
+    bookkeeping: dict[str, list[dict[str, Any]]] = {}
+    converged: dict[str, Any] = {}
+    steps = (
+        ("converge", "playbooks/ingest.yml", None),
+        ("second", "playbooks/ingest.yml", None),
+        ("sync", "playbooks/ops/ingest_sync.yml", None),
+        ("rotate", "playbooks/ops/ingest_rotate.yml", None),
+        ("history", "playbooks/ops/history.yml", None),
+        ("teardown", "playbooks/teardown.yml", {"confirm_teardown": INGEST_TENANT, "purge_ingest_data": True}),
+    )
+    for name, playbook, extra in steps:
+        if name == "sync":
+            _send_acquisition(enforcing, ingest_bucket(INGEST_TENANT), "acq-0001")
+        runs[name] = run_playbook(
+            playbook, inventory, enforcing, extra_vars=extra, env=deployer.environment, timeout=1800
+        )
+        calls[name], bookkeeping[name] = runs[name].calls(), runs[name].bookkeeping()
+        if name == "converge" and runs[name].rc == 0:
+            converged = _ingest_state(enforcing, INGEST_TENANT)
+    return IngestProof(deployer, runs, calls, bookkeeping, converged)
+
+
+def test_the_deployer_runs_the_ingest_and_the_state_store_without_a_refusal(ingest_proof: IngestProof) -> None:
+    for name, run in ingest_proof.runs.items():
+        assert run.rc == 0, (name, run.stdout[-5000:])
+        made = ingest_proof.calls[name] + ingest_proof.bookkeeping[name]
+        assert refusals(made) == [], name
+        assert {call.get("principal") for call in made} == {ingest_proof.deployer.arn}, name
+    # The runs that lock the tenant took and released its lock, and those that changed it wrote their record in
+    # the history: the state store, as the deployer (ingest_sync.yml and history.yml take no lock).
+    lock = {("dynamodb", "PutItem"), ("dynamodb", "DeleteItem")}
+    for name, expected in (("converge", lock | {("s3", "PUT")}), ("second", lock), ("rotate", lock | {("s3", "PUT")}),
+                           ("teardown", lock | {("s3", "PUT")})):  # fmt: skip
+        written = {(call["service"], call["operation"].split(" ")[0]) for call in ingest_proof.bookkeeping[name]}
+        assert expected <= written, (name, written)
+    assert ("s3", "PUT") not in {
+        (call["service"], call["operation"].split(" ")[0]) for call in ingest_proof.bookkeeping["second"]
+    }
+
+
+def test_the_deployer_s_ingest_is_the_tenant_s_under_the_ingest_path_and_within_its_boundary(
+    ingest_proof: IngestProof,
+) -> None:
+    state = ingest_proof.converged
+    assert state["bucket_tags"]["tenant"] == INGEST_TENANT and state["bucket_tags"]["managed-by"] == TOOLKIT
+    assert state["user_path"] == INGEST_PATH and state["keys"] == 1
+    assert state["user_boundary"] == state["role_boundary"] == policy.INGEST_BOUNDARY_ARN
+    assert state["secret"] == f"{INGEST_TENANT}/ingest/{INSTRUMENT}"
+    assert state["tasks"] == [f"{INGEST_TENANT}-ingest"]
+    operations = {call["operation"] for call in ingest_proof.calls["converge"]}
+    assert {"CreateUser", "CreateAccessKey", "CreateRole", "CreateLocationS3", "CreateTask", "CreateLogGroup"} <= (
+        operations
+    )
+
+
+def test_the_second_ingest_run_changes_nothing_but_its_lock_and_record(ingest_proof: IngestProof) -> None:
+    second = ingest_proof.runs["second"]
+    assert second.recap[INGEST_TENANT]["changed"] == 0
+    assert [call["operation"] for call in ingest_proof.calls["second"] if call.get("mutating")] == []
+
+
+def test_an_ingest_transfer_a_key_rotation_and_the_history_run_as_the_deployer(ingest_proof: IngestProof) -> None:
+    assert "StartTaskExecution" in {call["operation"] for call in ingest_proof.calls["sync"]}
+    assert "CreateAccessKey" in {call["operation"] for call in ingest_proof.calls["rotate"]}
+    history = ingest_proof.runs["history"]
+    assert "playbooks/ingest.yml" in history.stdout or "ingest.yml" in history.stdout, history.stdout[-3000:]
+
+
+def test_the_deployer_tears_the_ingest_down_with_its_data(enforcing: SandboxClient, ingest_proof: IngestProof) -> None:
+    buckets = {bucket["Name"] for bucket in enforcing.boto3("s3", REGION).list_buckets()["Buckets"]}
+    assert ingest_bucket(INGEST_TENANT) not in buckets
+    users = enforcing.boto3("iam").list_users(PathPrefix=INGEST_PATH)["Users"]
+    assert [user["UserName"] for user in users if user["UserName"].startswith(INGEST_TENANT)] == []
+    tasks = enforcing.boto3("datasync", REGION).list_tasks()["Tasks"]
+    assert [task for task in tasks if task.get("Name") == f"{INGEST_TENANT}-ingest"] == []
+
+
+def _ingest_decoys(sandbox: SandboxClient, owner: str, tags: dict[str, str]) -> dict[str, str]:
+    """As root: what an ingest of `owner` would have, with `tags` (the toolkit's, another tenant's, or none)."""
+    iam, s3 = sandbox.boto3("iam"), sandbox.boto3("s3", REGION)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service":
+             "datasync.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    bucket = ingest_bucket(owner)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket=bucket, Key=f"incoming/{INSTRUMENT}/a/_acquisition-manifest.json", Body=b"{}")
+    iam.create_user(UserName=f"{owner}-ingest-{INSTRUMENT}", Path=INGEST_PATH, Tags=_tag_list(tags))
+    role = iam.create_role(
+        RoleName=f"{owner}-ingest-datasync", Path=INGEST_PATH, AssumeRolePolicyDocument=json.dumps(trust),
+        Tags=_tag_list(tags),
+    )["Role"]["Arn"]  # fmt: skip
+    sandbox.boto3("secretsmanager", REGION).create_secret(
+        Name=f"{owner}/ingest/{INSTRUMENT}", SecretString='{"secret_access_key": "decoy"}', Tags=_tag_list(tags)
+    )
+    sandbox.boto3("logs", REGION).create_log_group(logGroupName=f"/tenant-toolkit/datasync/{owner}", tags=tags)
+    sandbox.boto3("dynamodb", REGION).put_item(
+        TableName="tenant-toolkit-state", Item={"pk": {"S": f"lock#{owner}"}, "run_id": {"S": "r-0123456789ab"}}
+    )
+    return {"bucket": bucket, "role": role}
+
+
+def test_the_deployer_cannot_touch_ingest_or_state_store_resources_that_are_not_the_toolkit_s(
+    enforcing: SandboxClient,
+) -> None:
+    """An IAM user named like an instrument's but outside tenant-toolkit/ingest/ (even tagged), an untagged one
+    inside it, a bucket of another account's name or of no ingest, a role not the DataSync role, a state store
+    item that is not a lock, an untagged log group; an instrument user made without the ingest's boundary, or
+    under another, a toolkit user without it given an inline policy, the boundary replaced or removed: each
+    attempt is refused, and nothing changed."""
+    deployer = make_deployer(enforcing, "deployer-ingest-decoys", policy.load())
+    iam_root = enforcing.boto3("iam")
+    decoy = _ingest_decoys(enforcing, "lp-untagged", {})
+    iam_root.create_user(UserName="lp-outside-ingest-ECHO-01", Tags=_tag_list(TOOLKIT_TAGS))  # path "/"
+    # Toolkit users of the ingest path: one made before the boundary existed, one within it (the operator's past).
+    toolkit_tags = _tag_list(TOOLKIT_TAGS)
+    iam_root.create_user(UserName="lp-legacy-ingest-ECHO-01", Path=INGEST_PATH, Tags=toolkit_tags)
+    iam_root.create_user(
+        UserName="lp-bounded-ingest-ECHO-01",
+        Path=INGEST_PATH,
+        Tags=toolkit_tags,
+        PermissionsBoundary=policy.INGEST_BOUNDARY_ARN,
+    )
+    wide = iam_root.create_policy(PolicyName="wide-open-ingest", PolicyDocument=json.dumps(EVERYTHING))["Policy"]["Arn"]
+    s3_root = enforcing.boto3("s3", REGION)
+    for name in ("finance-data", ingest_bucket("lp-other", "999988887777")):
+        s3_root.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    dynamodb_root = enforcing.boto3("dynamodb", REGION)
+    dynamodb_root.put_item(TableName="tenant-toolkit-state", Item={"pk": {"S": "config#toolkit"}, "v": {"S": "1"}})
+    iam, s3 = deployer.client("iam"), deployer.client("s3")
+    dynamodb, datasync = deployer.client("dynamodb"), deployer.client("datasync")
+    everything = json.dumps(EVERYTHING)
+    tags = _tag_list(TOOLKIT_TAGS)
+    attempts = {
+        "a user outside the ingest path, created": lambda: iam.create_user(UserName="lp-new-ingest-X", Tags=tags),
+        "a tagged user outside the ingest path, given a key": lambda: iam.create_access_key(
+            UserName="lp-outside-ingest-ECHO-01"
+        ),
+        "a tagged user outside the ingest path, given an inline *:*": lambda: iam.put_user_policy(
+            UserName="lp-outside-ingest-ECHO-01", PolicyName="all", PolicyDocument=everything
+        ),
+        "an untagged instrument user, given a key": lambda: iam.create_access_key(
+            UserName="lp-untagged-ingest-ECHO-01"
+        ),
+        "... tagged": lambda: iam.tag_user(UserName="lp-untagged-ingest-ECHO-01", Tags=tags),
+        "... deleted": lambda: iam.delete_user(UserName="lp-untagged-ingest-ECHO-01"),
+        "an untagged DataSync role, given *:*": lambda: iam.put_role_policy(
+            RoleName="lp-untagged-ingest-datasync", PolicyName="all", PolicyDocument=everything
+        ),
+        "a bucket of no ingest, its policy replaced": lambda: s3.put_bucket_policy(
+            Bucket="finance-data", Policy=json.dumps({"Version": "2012-10-17", "Statement": []})
+        ),
+        "a bucket of no ingest, deleted": lambda: s3.delete_bucket(Bucket="finance-data"),
+        "an ingest bucket named for another account, deleted": lambda: s3.delete_bucket(
+            Bucket=ingest_bucket("lp-other", "999988887777")
+        ),
+        "a state store item that is not a lock, read": lambda: dynamodb.get_item(
+            TableName="tenant-toolkit-state", Key={"pk": {"S": "config#toolkit"}}
+        ),
+        "a state store item that is not a lock, overwritten": lambda: dynamodb.put_item(
+            TableName="tenant-toolkit-state", Item={"pk": {"S": "config#toolkit"}, "v": {"S": "2"}}
+        ),
+        "another role handed to DataSync": lambda: datasync.create_location_s3(
+            S3BucketArn=f"arn:aws:s3:::{decoy['bucket']}",
+            S3Config={"BucketAccessRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{OTHER}-appstream-saml"},
+            Tags=tags,
+        ),
+        "an untagged log group, deleted": lambda: deployer.client("logs").delete_log_group(
+            logGroupName="/tenant-toolkit/datasync/lp-untagged"
+        ),
+        "an untagged secret of the ingest, read": lambda: deployer.client("secretsmanager").get_secret_value(
+            SecretId=f"lp-untagged/ingest/{INSTRUMENT}"
+        ),
+        "an instrument user without the ingest boundary, created": lambda: iam.create_user(
+            UserName="lp-free-ingest-X", Path=INGEST_PATH, Tags=tags
+        ),
+        "an instrument user under another boundary, created": lambda: iam.create_user(
+            UserName="lp-free-ingest-X", Path=INGEST_PATH, Tags=tags, PermissionsBoundary=wide
+        ),
+        "a DataSync role without the ingest boundary, created": lambda: iam.create_role(
+            RoleName="lp-free-ingest-datasync", Path=INGEST_PATH, Tags=tags, AssumeRolePolicyDocument=everything
+        ),
+        "a toolkit user without the boundary, given *:*": lambda: iam.put_user_policy(
+            UserName="lp-legacy-ingest-ECHO-01", PolicyName="all", PolicyDocument=everything
+        ),
+        "a toolkit user's boundary replaced": lambda: iam.put_user_permissions_boundary(
+            UserName="lp-bounded-ingest-ECHO-01", PermissionsBoundary=wide
+        ),
+        "a toolkit user's boundary removed": lambda: iam.delete_user_permissions_boundary(
+            UserName="lp-bounded-ingest-ECHO-01"
+        ),
+    }
+    reached = [what for what, attempt in attempts.items() if _error_code(attempt) not in DENIAL_CODES]
+    assert reached == []
+    assert iam_root.list_access_keys(UserName="lp-outside-ingest-ECHO-01")["AccessKeyMetadata"] == []
+    assert iam_root.list_user_policies(UserName="lp-outside-ingest-ECHO-01")["PolicyNames"] == []
+    assert iam_root.list_user_policies(UserName="lp-legacy-ingest-ECHO-01")["PolicyNames"] == []
+    bounded = iam_root.get_user(UserName="lp-bounded-ingest-ECHO-01")["User"]["PermissionsBoundary"]
+    assert bounded["PermissionsBoundaryArn"] == policy.INGEST_BOUNDARY_ARN
+    assert "lp-free-ingest-X" not in {user["UserName"] for user in iam_root.list_users()["Users"]}
+    assert "finance-data" in {bucket["Name"] for bucket in s3_root.list_buckets()["Buckets"]}
+    item = dynamodb_root.get_item(TableName="tenant-toolkit-state", Key={"pk": {"S": "config#toolkit"}})["Item"]
+    assert item["v"] == {"S": "1"}
+
+
+def test_a_tenant_session_cannot_touch_another_tenant_s_ingest_lock_or_history(enforcing: SandboxClient) -> None:
+    base = make_base_identity(enforcing, "ci-runner-ingest")
+    role_arn = make_session_role(enforcing, "toolkit-deployer-ingest", base, policy.per_tenant(policy.load()))
+    theirs = {"tenant": TENANT_B, "managed-by": TOOLKIT}
+    decoy = _ingest_decoys(enforcing, TENANT_B, theirs)
+    session = base.assume(role_arn, f"toolkit-{SESSION_TENANT}", {"tenant": SESSION_TENANT})
+    iam, s3, dynamodb = session.client("iam"), session.client("s3"), session.client("dynamodb")
+    own_history = f"history/{SESSION_TENANT}/"
+    state_bucket = f"tenant-toolkit-state-{ACCOUNT}-{REGION}"
+    attempts = {
+        "read B's instrument key": lambda: session.client("secretsmanager").get_secret_value(
+            SecretId=f"{TENANT_B}/ingest/{INSTRUMENT}"
+        ),
+        "give B's instrument user a key": lambda: iam.create_access_key(UserName=f"{TENANT_B}-ingest-{INSTRUMENT}"),
+        "delete B's DataSync role": lambda: iam.delete_role(RoleName=f"{TENANT_B}-ingest-datasync"),
+        "pass B's DataSync role": lambda: session.client("datasync").create_location_s3(
+            S3BucketArn=f"arn:aws:s3:::{decoy['bucket']}",
+            S3Config={"BucketAccessRoleArn": decoy["role"]},
+            Tags=_tag_list({"tenant": SESSION_TENANT, "managed-by": TOOLKIT}),
+        ),
+        "read B's acquisitions": lambda: s3.get_object(
+            Bucket=decoy["bucket"], Key=f"incoming/{INSTRUMENT}/a/_acquisition-manifest.json"
+        ),
+        "delete B's landing bucket": lambda: s3.delete_bucket(Bucket=decoy["bucket"]),
+        "delete B's log group": lambda: session.client("logs").delete_log_group(
+            logGroupName=f"/tenant-toolkit/datasync/{TENANT_B}"
+        ),
+        "release B's lock": lambda: dynamodb.delete_item(
+            TableName="tenant-toolkit-state", Key={"pk": {"S": f"lock#{TENANT_B}"}}
+        ),
+        "take B's lock": lambda: dynamodb.put_item(
+            TableName="tenant-toolkit-state", Item={"pk": {"S": f"lock#{TENANT_B}"}, "run_id": {"S": "r-x"}}
+        ),
+        "list B's history": lambda: s3.list_objects_v2(Bucket=state_bucket, Prefix=f"history/{TENANT_B}/"),
+        "write into B's history": lambda: s3.put_object(
+            Bucket=state_bucket, Key=f"history/{TENANT_B}/forged.json", Body=b"{}"
+        ),
+    }
+    reached = [what for what, attempt in attempts.items() if _error_code(attempt) not in DENIAL_CODES]
+    assert reached == []
+    # Its own tenant's lock and history are its to use.
+    dynamodb.put_item(TableName="tenant-toolkit-state", Item={"pk": {"S": f"lock#{SESSION_TENANT}"}})
+    dynamodb.delete_item(TableName="tenant-toolkit-state", Key={"pk": {"S": f"lock#{SESSION_TENANT}"}})
+    s3.list_objects_v2(Bucket=state_bucket, Prefix=own_history)
+    lock = enforcing.boto3("dynamodb", REGION).get_item(
+        TableName="tenant-toolkit-state", Key={"pk": {"S": f"lock#{TENANT_B}"}}
+    )
+    assert lock["Item"]["run_id"] == {"S": "r-0123456789ab"}
