@@ -128,7 +128,6 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
-    retry_decorator,
     run,
     tenant_argument_spec,
 )
@@ -141,7 +140,6 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resourc
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import wait_for
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.datasync import (
-    NAME_TAG,
     AmbiguousName,
     DataSyncKind,
     pick,
@@ -154,10 +152,7 @@ class Task(DataSyncKind):
     field_kinds = {"source_location_arn": RECREATE, "destination_location_arn": RECREATE}
 
     def __init__(self, module: AnsibleAWSModule) -> None:
-        super().__init__(module, module.params["tenant"], module.params["environment"])
-        self.client = module.client("datasync", retry_decorator=retry_decorator())
-        if self.params["tags"] is not None:
-            self.params["tags"] = {**self.params["tags"], NAME_TAG: self.name}
+        super().__init__(module)
         self._found: dict[str, Any] | None = None  # the task as found, for the refusal of a running one
 
     def arn_of(self, resource: dict[str, Any]) -> str:
