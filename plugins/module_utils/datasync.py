@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.errors import error_code
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import retry_decorator
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import ResourceKind
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
@@ -76,7 +77,15 @@ def is_not_found(err: BaseException) -> bool:
 
 
 class DataSyncKind(ResourceKind):
-    """What DataSync locations and tasks share: tags by ARN, deletion that tolerates a resource already gone."""
+    """What DataSync locations and tasks share: the client, the C(Name) tag that names them, tags by ARN."""
+
+    def __init__(self, module: Any) -> None:
+        super().__init__(module, module.params["tenant"], module.params["environment"])
+        self.client = module.client("datasync", retry_decorator=retry_decorator())
+        # DataSync locations have no name and a task's name is not unique: the Name tag identifies them, so
+        # it is kept whatever the tags option holds (purge_tags never removes it).
+        if self.params["tags"] is not None:
+            self.params["tags"] = {**self.params["tags"], NAME_TAG: self.name}
 
     def current_tags(self, resource: dict[str, Any]) -> dict[str, str]:
         return resource.get("Tags", {})
@@ -93,3 +102,29 @@ class DataSyncKind(ResourceKind):
 
     def named_tags(self, tags: dict[str, str]) -> list[dict[str, str]]:
         return dict_to_list({**tags, NAME_TAG: self.name})
+
+
+class DataSyncLocation(DataSyncKind):
+    """A DataSync location of one storage type, found by its URI prefix and C(Name) tag, deleted by ARN.
+    A subclass says where its locations are (`uri_prefix`) and how one is described (`describe`)."""
+
+    kind = "location"
+
+    def uri_prefix(self) -> str:
+        raise NotImplementedError
+
+    def describe(self, arn: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def arn_of(self, resource: dict[str, Any]) -> str:
+        return resource["LocationArn"]
+
+    def find(self) -> dict[str, Any] | None:
+        found = find_location(self.client, self.uri_prefix(), self.name, self.tenant)
+        if found is None:
+            return None
+        arn, tags = found
+        return {**self.describe(arn), "Tags": tags}
+
+    def delete(self, resource: dict[str, Any]) -> None:
+        self.client.delete_location(LocationArn=resource["LocationArn"], aws_retry=True)

@@ -37,13 +37,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing is changed.
+  - iconeus.tenant_toolkit.attributes.read_only
 notes:
   - The billing rows hold user ids (personal data); write them to files readable by their owner's group only.
 """

@@ -26,17 +26,16 @@ options:
     type: str
     choices: [present, absent]
     default: present
+attributes:
+  check_mode:
+    details: Read calls only.
+  diff_mode:
+    details: Whether the subscription exists, before and after.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only.
-  diff_mode:
-    support: full
-    description: Whether the subscription exists, before and after.
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

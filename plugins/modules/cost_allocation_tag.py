@@ -28,17 +28,16 @@ options:
     type: str
     choices: [Active, Inactive]
     default: Active
+attributes:
+  check_mode:
+    details: Read calls only.
+  diff_mode:
+    details: The status before and after.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only.
-  diff_mode:
-    support: full
-    description: The status before and after.
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

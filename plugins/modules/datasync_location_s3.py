@@ -43,40 +43,25 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  tenant:
-    description: Tenant that owns the location (value of its C(tenant) tag).
-    type: str
-    required: true
-  environment:
-    description: Value of the C(environment) ownership tag.
-    type: str
-  tags:
-    description: Extra tags. The ownership tags and C(Name) are always set.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags not in O(tags) (ownership tags and C(Name) are kept). Only when O(tags) is set.
-    type: bool
-    default: true
   wait:
     description: Locations are ready at once; accepted for consistency with the other tenant modules.
-    type: bool
-    default: true
   wait_timeout:
-    description: Accepted for consistency with the other tenant modules.
-    type: int
     default: 60
+attributes:
+  check_mode:
+    details: Read calls only; C(changed), the plan and the diff show what would be done.
+  diff_mode:
+    details: Before and after values of the settings that would change.
+notes:
+  - Like the ownership tags, the C(Name) tag is always set and never removed, even with O(purge_tags=true).
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only; C(changed), the plan and the diff show what would be done.
-  diff_mode:
-    support: full
-    description: Before and after values of the settings that would change.
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""
@@ -126,40 +111,24 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
-    retry_decorator,
     run,
     tenant_argument_spec,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import Plan
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.datasync import (
-    NAME_TAG,
     AmbiguousName,
-    DataSyncKind,
-    find_location,
+    DataSyncLocation,
     normalise_subdirectory,
     subdirectory_of,
 )
 
 
-class S3Location(DataSyncKind):
-    kind = "location"
+class S3Location(DataSyncLocation):
+    def uri_prefix(self) -> str:
+        return f"s3://{self.params['bucket']}/"
 
-    def __init__(self, module: AnsibleAWSModule) -> None:
-        super().__init__(module, module.params["tenant"], module.params["environment"])
-        self.client = module.client("datasync", retry_decorator=retry_decorator())
-        if self.params["tags"] is not None:
-            self.params["tags"] = {**self.params["tags"], NAME_TAG: self.name}
-
-    def arn_of(self, resource: dict[str, Any]) -> str:
-        return resource["LocationArn"]
-
-    def find(self) -> dict[str, Any] | None:
-        found = find_location(self.client, f"s3://{self.params['bucket']}/", self.name, self.tenant)
-        if found is None:
-            return None
-        arn, tags = found
-        described = self.client.describe_location_s3(LocationArn=arn, aws_retry=True)
-        return {**described, "Tags": tags}
+    def describe(self, arn: str) -> dict[str, Any]:
+        return self.client.describe_location_s3(LocationArn=arn, aws_retry=True)
 
     def desired(self) -> dict[str, Any]:
         if self.params["state"] == "absent":
@@ -198,9 +167,6 @@ class S3Location(DataSyncKind):
             aws_retry=True,
         )
         return None
-
-    def delete(self, resource: dict[str, Any]) -> None:
-        self.client.delete_location(LocationArn=resource["LocationArn"], aws_retry=True)
 
     def result(self, resource: dict[str, Any] | None) -> dict[str, Any]:
         if not resource:

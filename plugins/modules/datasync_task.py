@@ -51,40 +51,25 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  tenant:
-    description: Tenant that owns the task (value of its C(tenant) tag).
-    type: str
-    required: true
-  environment:
-    description: Value of the C(environment) ownership tag.
-    type: str
-  tags:
-    description: Extra tags. The ownership tags and C(Name) are always set.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags not in O(tags) (ownership tags and C(Name) are kept). Only when O(tags) is set.
-    type: bool
-    default: true
   wait:
-    description: Wait for the task to be AVAILABLE after creation.
-    type: bool
-    default: true
+    description: Wait for the task to be C(AVAILABLE) after creation.
   wait_timeout:
-    description: Seconds to wait.
-    type: int
     default: 300
+attributes:
+  check_mode:
+    details: Read calls only; C(changed), the plan and the diff show what would be done.
+  diff_mode:
+    details: Before and after values of the settings that would change.
+notes:
+  - Like the ownership tags, the C(Name) tag is always set and never removed, even with O(purge_tags=true).
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only; C(changed), the plan and the diff show what would be done.
-  diff_mode:
-    support: full
-    description: Before and after values of the settings that would change.
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""
@@ -143,7 +128,6 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
-    retry_decorator,
     run,
     tenant_argument_spec,
 )
@@ -156,7 +140,6 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resourc
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import wait_for
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.datasync import (
-    NAME_TAG,
     AmbiguousName,
     DataSyncKind,
     pick,
@@ -169,10 +152,7 @@ class Task(DataSyncKind):
     field_kinds = {"source_location_arn": RECREATE, "destination_location_arn": RECREATE}
 
     def __init__(self, module: AnsibleAWSModule) -> None:
-        super().__init__(module, module.params["tenant"], module.params["environment"])
-        self.client = module.client("datasync", retry_decorator=retry_decorator())
-        if self.params["tags"] is not None:
-            self.params["tags"] = {**self.params["tags"], NAME_TAG: self.name}
+        super().__init__(module)
         self._found: dict[str, Any] | None = None  # the task as found, for the refusal of a running one
 
     def arn_of(self, resource: dict[str, Any]) -> str:

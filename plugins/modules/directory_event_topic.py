@@ -35,17 +35,16 @@ options:
     description: Tenant that owns the directory and the topic.
     type: str
     required: true
+attributes:
+  check_mode:
+    details: Read calls only; C(changed) and the diff show what would be done.
+  diff_mode:
+    details: Whether the topic is registered, before and after.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only; C(changed) and the diff show what would be done.
-  diff_mode:
-    support: full
-    description: Whether the topic is registered, before and after.
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

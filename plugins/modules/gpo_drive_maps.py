@@ -35,23 +35,6 @@ requirements:
   - ldap3
   - smbprotocol
 options:
-  server:
-    description:
-      - Domain controller (address or name), for LDAPS and for its C(SYSVOL) share.
-      - With AWS Managed Microsoft AD, one of the directory's C(DnsIpAddrs).
-  username:
-    description:
-      - Account used for LDAP and SMB, as C(user@domain), C(DOMAIN\user) or a DN (LDAP only).
-      - With AWS Managed Microsoft AD, the delegated C(Admin) account.
-  smb_auth_protocol:
-    description: SMB authentication to the DC's C(SYSVOL) share.
-    type: str
-    default: negotiate
-    choices: [negotiate, ntlm, kerberos]
-  name:
-    description: Display name of the GPO (what GPMC shows). Must be unique in the domain.
-    type: str
-    required: true
   state:
     description:
       - V(present) ensures the GPO, its drive maps and its links.
@@ -103,34 +86,6 @@ options:
         description:
           - Item-level targeting; only members of this group (name or SID) get the drive.
         type: str
-  links:
-    description:
-      - Containers (OU or domain DNs) the GPO is linked to. Other GPOs' links on them are kept.
-      - Omit it to leave the links as they are.
-    type: list
-    elements: dict
-    suboptions:
-      target:
-        description: DN of the OU (or of the domain).
-        type: str
-        required: true
-      enabled:
-        description: Whether the link is enabled.
-        type: bool
-        default: true
-      enforced:
-        description: Whether the link is enforced (applies even below a container that blocks inheritance).
-        type: bool
-        default: false
-      order:
-        description:
-          - Link order on the container, 1 being the highest precedence (GPMC's C(Link Order)).
-          - Omitted, an existing link keeps its place and a new one is added last.
-        type: int
-  purge_links:
-    description: Remove this GPO's links from containers not listed in O(links).
-    type: bool
-    default: false
 attributes:
   check_mode:
     details: Reads only; reports the planned GPO, drive maps, version and links.
@@ -147,6 +102,7 @@ seealso:
     description: The Drives.xml format.
     link: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-gppref/
 extends_documentation_fragment:
+  - iconeus.tenant_toolkit.gpo
   - iconeus.tenant_toolkit.ldap_connection
   - iconeus.tenant_toolkit.ldap_connection.ldaps
   - iconeus.tenant_toolkit.attributes
@@ -237,7 +193,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.connection import (
     ad_argument_spec,
     directory_params,
-    fail,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo import (
@@ -246,7 +201,11 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo impo
     merge_extension_names,
     split_version,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo_object import GroupPolicyObject
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo_object import (
+    GroupPolicyObject,
+    gpo_argument_spec,
+    run_gpo_module,
+)
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpp_drives import (
     DRIVE_MAPS_EXTENSIONS,
     drives_from_xml,
@@ -385,39 +344,17 @@ def main() -> None:
         all_drives=dict(type="str", default="nochange", choices=["nochange", "show", "hide"]),
         group=dict(type="str"),
     )
-    link_spec = dict(
-        target=dict(type="str", required=True),
-        enabled=dict(type="bool", default=True),
-        enforced=dict(type="bool", default=False),
-        order=dict(type="int"),
-    )
     argument_spec = dict(
         **ad_argument_spec(),
-        smb_auth_protocol=dict(type="str", default="negotiate", choices=["negotiate", "ntlm", "kerberos"]),
-        name=dict(type="str", required=True),
+        **gpo_argument_spec(),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         drives=dict(type="list", elements="dict", options=drive_spec),
-        links=dict(type="list", elements="dict", options=link_spec),
-        purge_links=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     for drive in module.params["drives"] or []:
         if drive["action"] != "delete" and not drive.get("path"):
             module.fail_json(msg=f"drives: {drive['letter']}: path is required unless action is delete")
-    runner = None
-    try:
-        runner = GpoDriveMaps(module)
-        result = runner.present() if module.params["state"] == "present" else runner.absent()
-    except AdError as err:
-        fail(module, err)
-    except ValueError as err:
-        module.fail_json(msg=str(err))
-    finally:
-        if runner is not None:
-            runner.close()
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_gpo_module(module, GpoDriveMaps)
 
 
 if __name__ == "__main__":

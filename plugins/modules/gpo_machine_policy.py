@@ -34,23 +34,6 @@ requirements:
   - ldap3
   - smbprotocol
 options:
-  server:
-    description:
-      - Domain controller (address or name), for LDAPS and for its C(SYSVOL) share.
-      - With AWS Managed Microsoft AD, one of the directory's C(DnsIpAddrs).
-  username:
-    description:
-      - Account used for LDAP and SMB, as C(user@domain), C(DOMAIN\user) or a DN (LDAP only).
-      - With AWS Managed Microsoft AD, the delegated C(Admin) account.
-  smb_auth_protocol:
-    description: SMB authentication to the DC's C(SYSVOL) share.
-    type: str
-    default: negotiate
-    choices: [negotiate, ntlm, kerberos]
-  name:
-    description: Display name of the GPO (what GPMC shows). Must be unique in the domain.
-    type: str
-    required: true
   state:
     description:
       - V(present) ensures the GPO, its computer-side settings and its links.
@@ -192,32 +175,6 @@ options:
         type: str
         required: true
         choices: [automatic, manual, disabled]
-  links:
-    description:
-      - Containers (OU or domain DNs) the GPO is linked to. Other GPOs' links on them are kept.
-      - Omit it to leave the links as they are.
-    type: list
-    elements: dict
-    suboptions:
-      target:
-        description: DN of the OU (or of the domain).
-        type: str
-        required: true
-      enabled:
-        description: Whether the link is enabled.
-        type: bool
-        default: true
-      enforced:
-        description: Whether the link is enforced.
-        type: bool
-        default: false
-      order:
-        description: Link order on the container, 1 being the highest precedence; omitted, a new link goes last.
-        type: int
-  purge_links:
-    description: Remove this GPO's links from containers not listed in O(links), so it applies only there.
-    type: bool
-    default: false
 attributes:
   check_mode:
     details: Reads only; reports the planned GPO, files, version and links.
@@ -236,6 +193,7 @@ seealso:
     description: The firewall rule strings.
     link: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16
 extends_documentation_fragment:
+  - iconeus.tenant_toolkit.gpo
   - iconeus.tenant_toolkit.ldap_connection
   - iconeus.tenant_toolkit.ldap_connection.ldaps
   - iconeus.tenant_toolkit.attributes
@@ -364,7 +322,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.connection import (
     ad_argument_spec,
     directory_params,
-    fail,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.firewall_rule import (
@@ -381,6 +338,8 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo impo
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo_object import (
     GpoLocation,
     GroupPolicyObject,
+    gpo_argument_spec,
+    run_gpo_module,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpp_groups import (
     LOCAL_GROUPS_EXTENSIONS,
@@ -647,39 +606,17 @@ def main() -> None:
         name=dict(type="str", required=True),
         start_mode=dict(type="str", required=True, choices=["automatic", "manual", "disabled"]),
     )
-    link_spec = dict(
-        target=dict(type="str", required=True),
-        enabled=dict(type="bool", default=True),
-        enforced=dict(type="bool", default=False),
-        order=dict(type="int"),
-    )
     argument_spec = dict(
         **ad_argument_spec(),
-        smb_auth_protocol=dict(type="str", default="negotiate", choices=["negotiate", "ntlm", "kerberos"]),
-        name=dict(type="str", required=True),
+        **gpo_argument_spec(),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         local_groups=dict(type="list", elements="dict", options=group_spec),
         registry_values=dict(type="list", elements="dict", options=registry_spec),
         firewall_rules=dict(type="list", elements="dict", options=rule_spec),
         services=dict(type="list", elements="dict", options=service_spec),
-        links=dict(type="list", elements="dict", options=link_spec),
-        purge_links=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    runner = None
-    try:
-        runner = GpoMachinePolicy(module)
-        result = runner.present() if module.params["state"] == "present" else runner.absent()
-    except AdError as err:
-        fail(module, err)
-    except ValueError as err:
-        module.fail_json(msg=f"gpo_machine_policy {module.params['name']}: {err}")
-    finally:
-        if runner is not None:
-            runner.close()
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_gpo_module(module, GpoMachinePolicy, error_prefix=f"gpo_machine_policy {module.params['name']}: ")
 
 
 if __name__ == "__main__":

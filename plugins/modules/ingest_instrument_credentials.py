@@ -47,23 +47,22 @@ options:
     description: KMS key of a new secret (default the account's aws/secretsmanager key).
     type: str
   tenant:
-    description: Tenant that owns the secret (value of its C(tenant) tag).
-    type: str
-    required: true
-  environment:
-    description: Value of the C(environment) ownership tag.
-    type: str
+    description:
+      - Name of the tenant that owns the secret, the value of its C(tenant) tag.
+      - A new secret gets the ownership tags C(tenant), C(managed-by=appstream-tenant-toolkit) and, with
+        O(environment), C(environment).
+attributes:
+  check_mode:
+    details: Read calls only (the secret is read to learn the stored key id); the plan says what would change.
+  diff_mode:
+    support: none
+    details: Nothing to compare; the plan says which keys change.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only (the secret is read to learn the stored key id); the plan says what would change.
-  diff_mode:
-    support: none
-    description: Nothing to compare; the plan says which keys change.
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.attributes
 notes:
   - Give the PC its key with C(aws secretsmanager get-secret-value --secret-id <tenant>/ingest/<instrument>) and write
     it into the PC's AWS profile (uploader/README.md); roles/ingest/README.md describes the rotation procedure.

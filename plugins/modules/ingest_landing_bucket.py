@@ -50,42 +50,25 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  tenant:
-    description: Tenant that owns the bucket (value of its C(tenant) tag).
-    type: str
-    required: true
-  environment:
-    description: Value of the C(environment) ownership tag.
-    type: str
-  tags:
-    description: Extra tags. Ownership tags are always set.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags not in O(tags) (ownership tags are kept). Only when O(tags) is set.
-    type: bool
-    default: true
   wait:
     description: S3 bucket settings apply at once; accepted for consistency with the other tenant modules.
-    type: bool
-    default: true
   wait_timeout:
-    description: Accepted for consistency with the other tenant modules.
-    type: int
     default: 60
+attributes:
+  check_mode:
+    details: Read calls only; C(changed), the plan and the diff show what would be done.
+  diff_mode:
+    details: Before and after values of the settings that would change.
+notes:
+  - The TLS-only policy is the bucket's only policy; a policy someone else put on the bucket is replaced.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only; C(changed), the plan and the diff show what would be done.
-  diff_mode:
-    support: full
-    description: Before and after values of the settings that would change.
-notes:
-  - The TLS-only policy is the bucket's only policy; a policy someone else put on the bucket is replaced.
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

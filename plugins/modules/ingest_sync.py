@@ -60,23 +60,20 @@ options:
     default: false
   wait:
     description: Wait for the execution to end and mark what it moved. Without it, the next run marks it.
-    type: bool
-    default: true
   wait_timeout:
-    description: Seconds to wait for the execution.
-    type: int
     default: 3600
+attributes:
+  check_mode:
+    details: Read calls only; reports what would be transferred and marked.
+  diff_mode:
+    support: none
+    details: A transfer has no before and after; the result lists what moved.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only; reports what would be transferred and marked.
-  diff_mode:
-    support: none
-    description: A transfer has no before and after; the result lists what moved.
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

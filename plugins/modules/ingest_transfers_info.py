@@ -41,13 +41,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: The module only reads.
+  - iconeus.tenant_toolkit.attributes.read_only
 """
 
 EXAMPLES = r"""

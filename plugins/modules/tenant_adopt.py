@@ -52,14 +52,17 @@ options:
     description: Tag the resources. Without it the module only describes them and the plan.
     type: bool
     default: false
+attributes:
+  check_mode:
+    details: Read calls only; with O(confirm=true), C(changed) says whether tags would be set.
+  diff_mode:
+    support: none
+    details: The result lists the resources found and how each differs from the tenant definition instead.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only; with O(confirm=true), C(changed) says whether tags would be set.
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

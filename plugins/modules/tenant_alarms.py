@@ -42,40 +42,23 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  tenant:
-    description: Tenant that owns the alarms (their C(tenant) tag).
-    type: str
-    required: true
-  environment:
-    description: Value of the C(environment) ownership tag.
-    type: str
-  tags:
-    description: Extra tags. Ownership tags are always added.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags not in I(tags) (ownership tags are kept). Only when I(tags) is set.
-    type: bool
-    default: true
   wait:
     description: CloudWatch is synchronous; accepted for consistency with the other tenant modules.
-    type: bool
-    default: true
   wait_timeout:
-    description: Accepted for consistency with the other tenant modules.
-    type: int
     default: 60
+attributes:
+  check_mode:
+    details: Read calls only; C(changed) and the diff show what would be done.
+  diff_mode:
+    details: The settings of each alarm that would change, by alarm name.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Read calls only; C(changed) and the diff show what would be done.
-  diff_mode:
-    support: full
-    description: The settings of each alarm that would change, by alarm name.
+  - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

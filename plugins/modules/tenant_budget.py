@@ -41,11 +41,7 @@ options:
     default: present
   wait:
     description: Budgets are synchronous; accepted for consistency with the other tenant modules.
-    type: bool
-    default: true
   wait_timeout:
-    description: Accepted for consistency with the other tenant modules.
-    type: int
     default: 60
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -53,6 +49,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.wait
   - iconeus.tenant_toolkit.attributes
 attributes:
   check_mode:

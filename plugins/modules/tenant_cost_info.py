@@ -33,13 +33,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing is changed.
+  - iconeus.tenant_toolkit.attributes.read_only
 """
 
 EXAMPLES = r"""

@@ -70,14 +70,17 @@ options:
   bucket:
     description: The state store's history bucket (default C(tenant-toolkit-state-<account>-<region>)).
     type: str
+attributes:
+  check_mode:
+    details: Only GetItem; a lock held by another run is reported as a warning.
+  diff_mode:
+    support: none
+    details: A lock has no before and after to show.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Only GetItem; a lock held by another run is reported as a warning.
+  - iconeus.tenant_toolkit.attributes
 notes:
   - Needs the state store of the account and region (C(playbooks/bootstrap.yml)); without it the module fails
     and says so.

@@ -32,14 +32,17 @@ options:
     description: Seconds to wait for a new table to become C(ACTIVE).
     type: int
     default: 300
+attributes:
+  check_mode:
+    details: Describe and Get calls only; C(actions) lists what would be done.
+  diff_mode:
+    support: none
+    details: C(actions) lists what was done, or would be done in check mode.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Describe and Get calls only; C(actions) lists what would be done.
+  - iconeus.tenant_toolkit.attributes
 """
 
 EXAMPLES = r"""

@@ -11,9 +11,11 @@ write is announced in `actions` first.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.connection import fail
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.dn import escape_filter, same_dn
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.errors import AdError
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpo import (
@@ -324,3 +326,40 @@ class GroupPolicyObject:
             ):
                 self.directory.delete(child["dn"])
         return where
+
+
+def gpo_argument_spec() -> dict[str, Any]:
+    """The options every GPO module takes besides the LDAP connection and its own `state` and content
+    (documented once by the doc fragment iconeus.tenant_toolkit.gpo)."""
+    link_spec = dict(
+        target=dict(type="str", required=True),
+        enabled=dict(type="bool", default=True),
+        enforced=dict(type="bool", default=False),
+        order=dict(type="int"),
+    )
+    return dict(
+        smb_auth_protocol=dict(type="str", default="negotiate", choices=["negotiate", "ntlm", "kerberos"]),
+        name=dict(type="str", required=True),
+        links=dict(type="list", elements="dict", options=link_spec),
+        purge_links=dict(type="bool", default=False),
+    )
+
+
+def run_gpo_module(module: Any, runner_class: Callable[[Any], Any], error_prefix: str = "") -> None:
+    """Run a GPO module's `present()` or `absent()` by O(state), always closing its connections, and exit
+    with the result (without its diff unless diff mode asked for it). An AdError fails with its kind; a
+    ValueError (a value of the GPO's files or options that is not valid) with `error_prefix` and its text."""
+    runner = None
+    try:
+        runner = runner_class(module)
+        result = runner.present() if module.params["state"] == "present" else runner.absent()
+    except AdError as err:
+        fail(module, err)
+    except ValueError as err:
+        module.fail_json(msg=f"{error_prefix}{err}")
+    finally:
+        if runner is not None:
+            runner.close()
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)

@@ -110,15 +110,23 @@ def _drive_element(gpo_name: str, drive: dict[str, Any], changed: str) -> str:
     return f"<Drive {attributes}><Properties {properties}/>{filters}</Drive>"
 
 
-def parse_drive_stamps(xml_text: str | None) -> dict[str, tuple[str, str]]:
-    """{uid: (changed stamp, element text with the stamp blanked)} of an existing Drives.xml."""
+def item_stamps(xml_text: str | None, tag: str) -> dict[str, tuple[str, str]]:
+    """{uid: (changed stamp, element text with the stamp blanked)} of the `tag` items (C(Drive),
+    C(Group)) of an existing Group Policy Preferences file (Drives.xml, Groups.xml)."""
     stamps: dict[str, tuple[str, str]] = {}
-    for element in re.findall(r"<Drive\s.*?</Drive>", xml_text or "", re.DOTALL):
+    for element in re.findall(rf"<{re.escape(tag)}\s.*?</{re.escape(tag)}>", xml_text or "", re.DOTALL):
         uid = re.search(r'\suid="([^"]*)"', element)
         changed = re.search(r'\schanged="([^"]*)"', element)
         if uid and changed:
             stamps[uid.group(1).upper()] = (changed.group(1), element.replace(changed.group(0), ' changed=""'))
     return stamps
+
+
+def reused_stamp(stamps: dict[str, tuple[str, str]], uid: str, blank: str, fresh: str) -> str:
+    """The item's previous `changed` stamp when the item (`blank`: rendered with an empty stamp) is the
+    same as before, else `fresh`: an unchanged item keeps its bytes, so an unchanged file is not rewritten."""
+    previous = stamps.get(uid.upper())
+    return previous[0] if previous and previous[1] == blank else fresh
 
 
 def render_drives_xml(
@@ -129,13 +137,12 @@ def render_drives_xml(
     Deterministic: the same input and existing file give the same bytes, so an unchanged
     configuration is recognised by comparing text and nothing is rewritten.
     """
-    stamps = parse_drive_stamps(existing)
+    stamps = item_stamps(existing, "Drive")
     fresh = (now or datetime.datetime.now(datetime.UTC)).strftime(TIMESTAMP_FORMAT)
     elements = []
     for drive in sorted((normalise_drive(item) for item in drives), key=lambda item: item["letter"]):
         blank = _drive_element(gpo_name, drive, "")
-        previous = stamps.get(drive_uid(gpo_name, drive["letter"]).upper())
-        changed = previous[0] if previous and previous[1] == blank else fresh
+        changed = reused_stamp(stamps, drive_uid(gpo_name, drive["letter"]), blank, fresh)
         elements.append(_drive_element(gpo_name, drive, changed))
     return (
         f'<?xml version="1.0" encoding="utf-8"?>\r\n<Drives clsid="{DRIVES_CLSID}">'

@@ -26,7 +26,12 @@ import uuid
 from typing import Any
 from xml.etree import ElementTree
 
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpp_drives import TIMESTAMP_FORMAT, quoteattr
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ad.gpp_drives import (
+    TIMESTAMP_FORMAT,
+    item_stamps,
+    quoteattr,
+    reused_stamp,
+)
 
 # [MS-GPPREF] 1.9 "Standards Assignments"
 # (https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-gppref/a00e597a-cd21-4a97-9277-f53fae251acf):
@@ -122,17 +127,6 @@ def _group_element(gpo_name: str, group: dict[str, Any], changed: str) -> str:
     )
 
 
-def _stamps(xml_text: str | None) -> dict[str, tuple[str, str]]:
-    """{uid: (changed stamp, element text with the stamp blanked)} of an existing Groups.xml."""
-    stamps: dict[str, tuple[str, str]] = {}
-    for element in re.findall(r"<Group\s.*?</Group>", xml_text or "", re.DOTALL):
-        uid = re.search(r'\suid="([^"]*)"', element)
-        changed = re.search(r'\schanged="([^"]*)"', element)
-        if uid and changed:
-            stamps[uid.group(1).upper()] = (changed.group(1), element.replace(changed.group(0), ' changed=""'))
-    return stamps
-
-
 def render_groups_xml(
     gpo_name: str, groups: list[dict[str, Any]], existing: str | None = None, now: datetime.datetime | None = None
 ) -> str:
@@ -140,7 +134,7 @@ def render_groups_xml(
 
     Deterministic, like Drives.xml: the same input and existing file give the same text.
     """
-    stamps = _stamps(existing)
+    stamps = item_stamps(existing, "Group")
     fresh = (now or datetime.datetime.now(datetime.UTC)).strftime(TIMESTAMP_FORMAT)
     normalised = [normalise_group(item) for item in groups]
     keys = [(group["group_sid"] or group["group"]).upper() for group in normalised]
@@ -150,8 +144,7 @@ def render_groups_xml(
     elements = []
     for group in sorted(normalised, key=lambda item: (item["group_sid"] or item["group"]).upper()):
         blank = _group_element(gpo_name, group, "")
-        previous = stamps.get(group_uid(gpo_name, group["group_sid"] or group["group"]).upper())
-        changed = previous[0] if previous and previous[1] == blank else fresh
+        changed = reused_stamp(stamps, group_uid(gpo_name, group["group_sid"] or group["group"]), blank, fresh)
         elements.append(_group_element(gpo_name, group, changed))
     header = f'<?xml version="1.0" encoding="utf-8"?>\r\n<Groups clsid="{GROUPS_CLSID}">'
     return header + "".join(elements) + "</Groups>\r\n"
