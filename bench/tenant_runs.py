@@ -6,6 +6,8 @@ Nothing here asserts: the benchmarks record figures and compare them with design
 
 from __future__ import annotations
 
+import configparser
+import datetime
 import json
 import os
 import random
@@ -98,6 +100,10 @@ class Sandbox:
             **summarise([c for c in calls if not is_bookkeeping(c)]),
             "state_store_calls": sum(map(is_bookkeeping, calls)),
         }
+
+    def tenant_calls(self, mark: int) -> list[dict[str, Any]]:
+        """Calls since `mark` to the tenants' resources (the state store's bookkeeping left out)."""
+        return [call for call in self.client.log(mark) if not is_bookkeeping(call)]
 
     def stop(self) -> None:
         self._cli("stop")
@@ -250,6 +256,30 @@ class SiteRun:
             counts[f"host_results_{status}"] = sum(1 for e in self.timeline if e["event"] == status)
         return counts
 
+    def task_spans(self) -> list[tuple[float, float, str]]:
+        """(start, end, task) of every per-host task run, from the timeline."""
+        started: dict[tuple[str, str], float] = {}
+        spans = []
+        for event in self.timeline:
+            key = (event.get("host", ""), event.get("task", ""))
+            if event["event"] == "start":
+                started[key] = event["t"]
+            elif event["event"] in ("ok", "changed", "failed", "skipped") and key in started:
+                spans.append((started.pop(key), event["t"], key[1]))
+        return spans
+
+    def calls_by_task(self, calls: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+        """The API calls of the run attributed to the task running when each was made (request log time)."""
+        spans = self.task_spans()
+        found: dict[str, dict[str, int]] = {}
+        for call in calls:
+            when = datetime.datetime.fromisoformat(call["time"]).timestamp()
+            tasks = [task for start, end, task in spans if start - 0.01 <= when <= end + 0.01] or ["(between tasks)"]
+            operation = f"{call['service']}:{call['operation']}"
+            per_task = found.setdefault(tasks[-1], {})
+            per_task[operation] = per_task.get(operation, 0) + 1
+        return dict(sorted(found.items(), key=lambda item: -sum(item[1].values())))
+
     def slowest_tasks(self, count: int = 10) -> list[dict[str, Any]]:
         """Per-host task durations (start -> result), longest first."""
         started: dict[tuple[str, str], float] = {}
@@ -261,6 +291,14 @@ class SiteRun:
             elif event["event"] in ("ok", "changed", "failed", "skipped") and key in started:
                 spans.append({"task": key[1], "host": key[0], "seconds": round(event["t"] - started.pop(key), 3)})
         return sorted(spans, key=lambda s: -s["seconds"])[:count]
+
+
+def configured_callbacks() -> list[str]:
+    """ansible.cfg's callbacks_enabled: the toolkit's own callbacks (tenant_state names the run and holds the locks)."""
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "ansible.cfg")
+    names = parser.get("defaults", "callbacks_enabled", fallback="").split(",")
+    return [name.strip() for name in names if name.strip()]
 
 
 def environment(timeline_file: Path | None = None) -> dict[str, str]:
@@ -275,7 +313,8 @@ def environment(timeline_file: Path | None = None) -> dict[str, str]:
         env.update(
             {
                 "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "bench" / "callback_plugins"),
-                "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.timer,bench_timeline",
+                # Added to ansible.cfg's callbacks, not instead of them: the runs need tenant_state's run id and locks.
+                "ANSIBLE_CALLBACKS_ENABLED": ",".join([*configured_callbacks(), "bench_timeline"]),
                 "BENCH_TIMELINE_FILE": str(timeline_file),
             }
         )
