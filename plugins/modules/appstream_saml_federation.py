@@ -25,6 +25,12 @@ description:
   - A no-op run costs four read calls (caller identity, provider, role, inline policy).
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
+  account_id:
+    description:
+      - The AWS account the run works in, when the caller knows it (the roles pass the C(account_id) that
+        M(iconeus.tenant_toolkit.tenant_network) read from the tenant's VPC).
+      - Spares the C(sts:GetCallerIdentity) call the module makes without it.
+    type: str
   provider_name:
     description: Name of the IAM SAML identity provider. Defaults to C(<tenant>-idp).
     type: str
@@ -161,6 +167,7 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
+    account_id_of,
     converge_or_fail,
     retry_decorator,
     tenant_argument_spec,
@@ -187,7 +194,13 @@ def as_document(value: Any) -> Any:
 class Account:
     """The caller's account and partition, read once (one sts:GetCallerIdentity)."""
 
-    def __init__(self, module: AnsibleAWSModule) -> None:
+    def __init__(self, module: AnsibleAWSModule, iam: Any) -> None:
+        if module.params["account_id"]:
+            # Given by the caller (tenant_network's account_id): no STS call; the partition is the IAM
+            # client's, which botocore resolves from the region (aws, aws-cn, aws-us-gov).
+            self.id = account_id_of(module)
+            self.partition = iam.meta.partition
+            return
         identity = module.client("sts", retry_decorator=retry_decorator()).get_caller_identity(aws_retry=True)
         self.id = identity["Account"]
         self.partition = identity["Arn"].split(":")[1]
@@ -472,6 +485,7 @@ def main() -> None:
         permissions_boundary=dict(type="str"),
         saml_audience=dict(type="str", default="https://signin.aws.amazon.com/saml"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        account_id=dict(type="str"),
         **tenant_argument_spec(wait_timeout=60),
     )
     module = AnsibleAWSModule(
@@ -487,7 +501,7 @@ def main() -> None:
             module.fail_json(msg="metadata_document: is not SAML 2.0 metadata (no EntityDescriptor element)")
 
     iam = module.client("iam", retry_decorator=retry_decorator())
-    account = Account(module)
+    account = Account(module, iam)
     provider = SamlProvider(module, iam, account)
     role = FederatedRole(module, iam, account, provider.arn)
 

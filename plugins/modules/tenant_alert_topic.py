@@ -22,6 +22,12 @@ description:
   - Deleting the topic deletes its subscriptions.
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
+  account_id:
+    description:
+      - The AWS account the run works in, when the caller knows it (the roles pass the C(account_id) that
+        M(iconeus.tenant_toolkit.tenant_network) read from the tenant's VPC).
+      - Spares the C(sts:GetCallerIdentity) call the module makes without it.
+    type: str
   name:
     description: Name of the topic. Defaults to C(<tenant>-alerts).
     type: str
@@ -113,6 +119,7 @@ from typing import Any
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
+    account_id_of,
     converge_or_fail,
     retry_decorator,
     tenant_argument_spec,
@@ -153,7 +160,6 @@ class AlertTopic(ResourceKind):
     def __init__(self, module: AnsibleAWSModule) -> None:
         super().__init__(module, module.params["tenant"], module.params["environment"])
         self.client = module.client("sns", retry_decorator=retry_decorator())
-        self.sts = module.client("sts", retry_decorator=retry_decorator())
         self.region = module.region
         self._arn: str | None = None
 
@@ -164,7 +170,7 @@ class AlertTopic(ResourceKind):
     @property
     def arn(self) -> str:
         if self._arn is None:
-            account = self.sts.get_caller_identity(aws_retry=True)["Account"]
+            account = account_id_of(self.module)
             self._arn = f"arn:aws:sns:{self.region}:{account}:{self.name}"
         return self._arn
 
@@ -173,11 +179,13 @@ class AlertTopic(ResourceKind):
         return sorted({address.lower() for address in self.params["notify"] or []})
 
     def find(self) -> dict[str, Any] | None:
+        # ListTagsForResource answers ResourceNotFound for a topic that does not exist, so it is the existence
+        # check too: no GetTopicAttributes (https://docs.aws.amazon.com/sns/latest/api/API_ListTagsForResource.html).
         try:
-            self.client.get_topic_attributes(TopicArn=self.arn, aws_retry=True)
-        except is_boto3_error_code("NotFound"):
+            listed = self.client.list_tags_for_resource(ResourceArn=self.arn, aws_retry=True)
+        except is_boto3_error_code(["ResourceNotFound", "NotFound"]):
             return None
-        tags = list_to_dict(self.client.list_tags_for_resource(ResourceArn=self.arn, aws_retry=True)["Tags"])
+        tags = list_to_dict(listed["Tags"])
         subscriptions = paginate(
             self.client.list_subscriptions_by_topic, "Subscriptions", aws_retry=True, TopicArn=self.arn
         )
@@ -253,6 +261,7 @@ def main() -> None:
         name=dict(type="str"),
         notify=dict(type="list", elements="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        account_id=dict(type="str"),
         **tenant_argument_spec(wait_timeout=60),
     )
     module = AnsibleAWSModule(

@@ -16,6 +16,12 @@ description:
   - No Ansible collection ships a module for AWS Budgets.
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
+  account_id:
+    description:
+      - The AWS account the run works in, when the caller knows it (the roles pass the C(account_id) that
+        M(iconeus.tenant_toolkit.tenant_network) read from the tenant's VPC).
+      - Spares the C(sts:GetCallerIdentity) call the module makes without it.
+    type: str
   name:
     description: Budget name. Defaults to C(<tenant>-monthly).
     type: str
@@ -110,6 +116,7 @@ from typing import Any
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import (
+    account_id_of,
     retry_decorator,
     run,
     tenant_argument_spec,
@@ -147,7 +154,6 @@ class Budget(ResourceKind):
     def __init__(self, module: AnsibleAWSModule) -> None:
         super().__init__(module, module.params["tenant"], module.params["environment"])
         self.client = module.client("budgets", retry_decorator=retry_decorator())
-        self.sts = module.client("sts", retry_decorator=retry_decorator())
         self._account_id: str | None = None
 
     @property
@@ -157,7 +163,7 @@ class Budget(ResourceKind):
     @property
     def account_id(self) -> str:
         if self._account_id is None:
-            self._account_id = self.sts.get_caller_identity(aws_retry=True)["Account"]
+            self._account_id = account_id_of(self.module)
         return self._account_id
 
     @property
@@ -288,6 +294,7 @@ def main() -> None:
         actual_threshold_percent=dict(type="float", default=80),
         forecast_threshold_percent=dict(type="float", default=100),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        account_id=dict(type="str"),
         **tenant_argument_spec(wait_timeout=60),
     )
     module = AnsibleAWSModule(

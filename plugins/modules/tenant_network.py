@@ -246,6 +246,13 @@ network:
       description: Tags of the VPC.
       type: dict
       sample: {tenant: acme-neuro, environment: prod, managed-by: appstream-tenant-toolkit, Name: acme-neuro-vpc}
+    account_id:
+      description:
+        - The AWS account that owns the VPC (the C(OwnerId) of C(DescribeVpcs)), null when there is no VPC.
+        - Later stages pass it on as O(iconeus.tenant_toolkit.tenant_budget#module:account_id) and the like,
+          which spares each of them an C(sts:GetCallerIdentity) call.
+      type: str
+      sample: "123456789012"
 actions:
   description: What was done, or in check mode what would be done, one line per API action, in order.
   type: list

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -49,6 +50,19 @@ def tenant_argument_spec(wait_timeout: int = 1800) -> dict[str, Any]:
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=wait_timeout),
     )
+
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def account_id_of(module: Any) -> str:
+    """The account the run works in: the `account_id` option when given, else one sts:GetCallerIdentity."""
+    given = module.params.get("account_id")
+    if given:
+        if not ACCOUNT_ID.match(given):
+            module.fail_json(msg=f"account_id: {given!r} is not a 12-digit AWS account id")
+        return given
+    return module.client("sts", retry_decorator=retry_decorator()).get_caller_identity(aws_retry=True)["Account"]
 
 
 def client_token(*parts: Any) -> str:

@@ -53,6 +53,7 @@ class Vpc(Record):
     dhcp_options_id: str | None = None
     dns_support: bool | None = None
     dns_hostnames: bool | None = None
+    owner_id: str | None = None  # the account, as DescribeVpcs gives it: later stages need no sts call
 
 
 @dataclass
@@ -145,6 +146,7 @@ def vpc_from_aws(item: dict[str, Any]) -> Vpc:
         tags=_tags(item),
         cidr=item.get("CidrBlock", ""),
         dhcp_options_id=item.get("DhcpOptionsId"),
+        owner_id=item.get("OwnerId"),
     )
 
 

@@ -79,6 +79,9 @@ def network_result(discovered: Discovered, tenant: str, zones: list[str] | None 
         # The settings of that set when it is the toolkit's (read only when DHCP options were looked up).
         "dhcp_options": next((dict(d.config) for d in index.dhcp if d.id == dhcp_id), None),
         "tags": dict(vpc.tags) if vpc else {},
+        # The VPC's owner is the account the run works in (DescribeVpcs's OwnerId): the later stages that
+        # build ARNs (budget, alert topic, SAML provider) take it from here instead of asking STS each.
+        "account_id": vpc.owner_id if vpc else None,
     }
 
 
