@@ -6,7 +6,12 @@ API calls from the sandbox's request log (by service and by operation, mutating 
 the wall time of the whole `ansible-playbook` process, the tasks from the run's own
 timeline callback (bench/callback_plugins/bench_timeline.py) and its PLAY RECAP.
 
-Design.md section 8 target: at most 40 API calls, all reads.
+Design.md section 8 target: at most 30 API calls, all reads. The toolkit state store's bookkeeping
+(the run's tenant lock in DynamoDB, its history record in S3) is counted apart and left out of the
+30: it is the run's own, not a read of the tenant (tests/helpers.py is_bookkeeping).
+
+Fail-soft: a converge or no-op that fails gives a JSON result with `status: failed` and the error,
+not a traceback, so that `make bench` goes on with the other benchmarks.
 """
 
 from __future__ import annotations
@@ -18,11 +23,25 @@ from typing import Any
 
 from bench.tenant_runs import changed_total, run_site, sandbox, tenant_inventory
 
-CALL_TARGET = 40
+CALL_TARGET = 30
 TIME_SCALE = 0.001
 
 
 def run(port: int | None = None, repeats: int = 2) -> dict[str, Any]:
+    try:
+        return measure(port, repeats)
+    except Exception as err:  # noqa: BLE001 - fail-soft: the table and the JSON say what failed
+        return {
+            "status": "failed",
+            "error": str(err)[-4000:],
+            "summary": [{"figure": "no-op API calls", "value": "failed", "target": f"<= {CALL_TARGET}", "met": False}],
+            "target": {"calls": CALL_TARGET, "mutating_calls": 0},
+            "met": {"calls": False, "all_reads": False},
+            "reproduce": ".venv/bin/python -m bench --only demo_noop",
+        }
+
+
+def measure(port: int | None, repeats: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-demo-noop-") as scratch:
         work = Path(scratch)
         with sandbox(TIME_SCALE, work / "sandbox", port) as box:
@@ -41,7 +60,16 @@ def run(port: int | None = None, repeats: int = 2) -> dict[str, Any]:
     seconds = [done.seconds for done, *_ in noops]
     tasks = last_run.tasks()
     summary = [
-        {"figure": "no-op API calls", "value": calls, "target": f"<= {CALL_TARGET}", "met": calls <= CALL_TARGET},
+        {
+            "figure": "no-op API calls (state store bookkeeping apart); x target",
+            "value": f"{calls}; {calls / CALL_TARGET:.2f}",
+            "target": f"<= {CALL_TARGET}",
+            "met": calls <= CALL_TARGET,
+        },
+        {
+            "figure": "no-op state store bookkeeping calls (lock, history; not counted)",
+            "value": last_stats["state_store_calls"],
+        },
         {"figure": "no-op mutating calls", "value": mutating, "target": "0", "met": mutating == 0},
         {"figure": "no-op wall time, median (s)", "value": round(statistics.median(seconds), 2)},
         {"figure": "no-op CPU time, last run (s)", "value": last_run.cpu_seconds},
@@ -51,7 +79,9 @@ def run(port: int | None = None, repeats: int = 2) -> dict[str, Any]:
         },
     ]
     return {
+        "status": "ok",
         "summary": summary,
+        "calls_ratio_to_target": round(calls / CALL_TARGET, 3),
         "noop_calls": calls,
         "noop_mutating_calls": mutating,
         "noop_mutating_operations": last_stats["mutating_operations"],

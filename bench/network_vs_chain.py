@@ -7,7 +7,10 @@ runs alternate between the two so that machine noise hits both alike. Measured: 
 from the sandbox's request log (total, by operation, mutating) and the wall time of the
 whole `ansible-playbook` process, which both pay the same interpreter start-up.
 
-Design.md section 8 targets: calls <= 1/3 and time <= 1/2 of the chain's.
+Design.md section 8 targets (raised on 2026-12-06): the role's no-op at the floor of one read per kind
+of network resource (every Describe operation once; DescribeVpcAttribute once per attribute, as the
+API answers one attribute per call) and at most 1/8 of the chain's wall time. The earlier call target
+(at most 1/3 of the chain's calls) is still reported.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ CASES = {
     "amazon_aws_chain": ("bench/playbooks/network_chain.yml", "bench-chain", "10.61.0.0/16"),
 }
 CALL_TARGET = 1 / 3
-TIME_TARGET = 1 / 2
+TIME_TARGET = 1 / 8
+# DescribeVpcAttribute answers one attribute per call: enableDnsSupport and enableDnsHostnames.
+PER_KIND_ALLOWANCE = {"DescribeVpcAttribute": 2}
 
 sys.path.insert(0, str(ROOT))
 
@@ -55,6 +60,16 @@ def layout(cidr: str) -> list[dict[str, str]]:
 def changed_tasks(stdout: str) -> int:
     match = re.search(r"^localhost\s+:.*\bchanged=(\d+)", stdout, re.MULTILINE)
     return int(match.group(1)) if match else -1
+
+
+def reads_above_floor(by_operation: dict[str, int]) -> dict[str, int]:
+    """The operations the no-op calls more often than once per kind of resource (the floor)."""
+    extra = {}
+    for name, count in by_operation.items():
+        allowed = PER_KIND_ALLOWANCE.get(name.split(":", 1)[-1], 1)
+        if count > allowed:
+            extra[name] = count - allowed
+    return extra
 
 
 def run_once(client: SandboxClient, case: str, environment: dict[str, str]) -> dict[str, Any]:
@@ -122,11 +137,17 @@ def run(port: int, repeats: int = 3) -> dict[str, Any]:
     role, chain = summary["aws_network"], summary["amazon_aws_chain"]
     calls_ratio = role["noop_calls"] / chain["noop_calls"]
     time_ratio = role["noop_seconds_median"] / chain["noop_seconds_median"]
+    above_floor = reads_above_floor(role["noop_by_operation"])
     return {
         **summary,
         "ratios": {"calls": round(calls_ratio, 3), "seconds": round(time_ratio, 3)},
-        "targets": {"calls": round(CALL_TARGET, 3), "seconds": TIME_TARGET},
-        "met": {"calls": calls_ratio <= CALL_TARGET, "seconds": time_ratio <= TIME_TARGET},
+        "floor": {"kinds_read": len(role["noop_by_operation"]), "reads_above_floor": above_floor},
+        "targets": {"calls": round(CALL_TARGET, 3), "seconds": TIME_TARGET, "reads_above_floor": 0},
+        "met": {
+            "calls": calls_ratio <= CALL_TARGET,
+            "seconds": time_ratio <= TIME_TARGET,
+            "floor": not above_floor,
+        },
         "measured": (
             f"one fresh sandbox; each network created once, then {repeats} alternating no-op runs of each "
             "playbook; calls from the request log, time is the wall time of ansible-playbook (median)"
