@@ -139,6 +139,8 @@ def tenant_inventory(directory: Path, box: Sandbox, name: str = "demo", index: i
         tenant["auth"] = "userpool"
         tenant.pop("directory", None)
         tenant.pop("storage", None)
+        # User-pool users sign in with their e-mail address: a username is a SAML user's AD account only.
+        tenant["users"] = [{k: v for k, v in user.items() if k != "username"} for user in tenant["users"]]
     tenant_file.write_text(yaml.safe_dump({"tenant": tenant}, sort_keys=False))
     aws = {
         "aws_endpoint_url": box.endpoint,
