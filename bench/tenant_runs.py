@@ -367,7 +367,11 @@ def run_site(
     if sampler is not None:
         run.memory = sampler.figures()
     if run.rc != 0:
-        raise RuntimeError(f"site.yml ({label}) failed rc={run.rc}:\n{stdout[-4000:]}\n{stderr[-2000:]}")
+        # The failed tasks themselves (a many-host run's tail is its recap), then the tail.
+        failures = re.findall(r"^TASK \[[^\n]*\n(?:(?!^TASK \[).*\n)*?^fatal:.*\n(?:^ .*\n)*", stdout, re.MULTILINE)
+        raise RuntimeError(
+            f"site.yml ({label}) failed rc={run.rc}:\n{''.join(failures)[-6000:]}\n{stdout[-2000:]}\n{stderr[-2000:]}"
+        )
     return run
 
 

@@ -106,6 +106,7 @@ def run() -> dict[str, Any]:
                     "changed_tasks": changed_total(done),
                     "task_starts": tasks["task_starts"],
                     "tasks_per_tenant": round(host_results / tenants, 1),
+                    "skipped_tasks_per_tenant": round(tasks["host_results_skipped"] / tenants, 1),
                     "costliest_tasks": task_costs(done),
                     **(done.memory or {}),
                 }
