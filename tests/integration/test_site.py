@@ -97,7 +97,16 @@ def test_a_second_run_changes_nothing_and_only_reads(two_tenants, sandbox):
     assert {host: counts["changed"] for host, counts in second.recap.items()} == {"lab-saml": 0, "lab-pool": 0}
     stats = second.stats()
     assert stats["mutating"] == 0, stats["mutating_operations"]
-    assert stats["total"] > 0
+    # Reads of an unchanged tenant, counted on the request log (the state store's lock calls apart): no stage
+    # asks STS who the account is (site.yml passes the one the network stage read from the VPC), the SNS
+    # topic is read without GetTopicAttributes, and share.yml reuses the file system the storage stage read.
+    operations = stats["by_operation"]
+    assert "sts:GetCallerIdentity" not in operations, operations
+    assert "sns:GetTopicAttributes" not in operations, operations
+    assert operations["fsx:DescribeFileSystems"] == 1, operations  # one SAML tenant, read once
+    # The count is deterministic: 45 reads for the SAML tenant and 36 for the user-pool one (bench/demo_noop.py
+    # measures the demo tenant; design.md section 8 aims at 30 per tenant, not reached yet).
+    assert stats["total"] <= 45 + 36, operations
 
 
 def test_check_mode_on_converged_tenants_plans_nothing(two_tenants, sandbox):
