@@ -140,7 +140,11 @@ def tenant_inventory(directory: Path, box: Sandbox, name: str = "demo", index: i
         tenant.pop("directory", None)
         tenant.pop("storage", None)
         # User-pool users sign in with their e-mail address: a username is a SAML user's AD account only.
-        tenant["users"] = [{k: v for k, v in user.items() if k != "username"} for user in tenant["users"]]
+        # The user pool is the account's, shared by its tenants: each copy gets users of its own.
+        tenant["users"] = [
+            {**{k: v for k, v in user.items() if k != "username"}, "email": own_address(user["email"], name)}
+            for user in tenant["users"]
+        ]
     tenant_file.write_text(yaml.safe_dump({"tenant": tenant}, sort_keys=False))
     aws = {
         "aws_endpoint_url": box.endpoint,
@@ -151,6 +155,12 @@ def tenant_inventory(directory: Path, box: Sandbox, name: str = "demo", index: i
     }
     (host_vars / name / "aws.yml").write_text(yaml.safe_dump(aws))
     return directory
+
+
+def own_address(email: str, tenant: str) -> str:
+    """The tenant's own copy of a demo user's address: ada@lab.example -> ada.bench-s001@lab.example."""
+    local, domain = email.split("@", 1)
+    return email if tenant == "demo" else f"{local}.{tenant}@{domain}"
 
 
 # -- memory ---------------------------------------------------------------------------------------
