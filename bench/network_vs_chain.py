@@ -95,7 +95,7 @@ def run_once(client: SandboxClient, case: str, environment: dict[str, str]) -> d
     }
 
 
-def run(port: int, repeats: int = 3) -> dict[str, Any]:
+def run(port: int, repeats: int = 5) -> dict[str, Any]:
     """Start a sandbox on `port`, build both networks, measure `repeats` no-op runs of each."""
     with tempfile.TemporaryDirectory() as state:
         common = ["--port", str(port), "--state-dir", state]
@@ -129,6 +129,7 @@ def run(port: int, repeats: int = 3) -> dict[str, Any]:
             "noop_mutating_calls": runs[-1]["mutating"],
             "noop_changed_tasks": runs[-1]["changed_tasks"],
             "noop_seconds_median": round(statistics.median(r["seconds"] for r in runs), 3),
+            "noop_seconds_min": round(min(r["seconds"] for r in runs), 3),
             "noop_seconds": [r["seconds"] for r in runs],
             "noop_by_operation": runs[-1]["by_operation"],
             "create_calls": created[case]["calls"],
@@ -140,7 +141,13 @@ def run(port: int, repeats: int = 3) -> dict[str, Any]:
     above_floor = reads_above_floor(role["noop_by_operation"])
     return {
         **summary,
-        "ratios": {"calls": round(calls_ratio, 3), "seconds": round(time_ratio, 3)},
+        # The median is what the target is checked on; the ratio of the fastest runs is given beside it: on a
+        # shared machine a short playbook's median carries the load of the moment, its fastest run less so.
+        "ratios": {
+            "calls": round(calls_ratio, 3),
+            "seconds": round(time_ratio, 3),
+            "seconds_fastest": round(role["noop_seconds_min"] / chain["noop_seconds_min"], 3),
+        },
         "floor": {"kinds_read": len(role["noop_by_operation"]), "reads_above_floor": above_floor},
         "targets": {"calls": round(CALL_TARGET, 3), "seconds": TIME_TARGET, "reads_above_floor": 0},
         "met": {
@@ -150,7 +157,8 @@ def run(port: int, repeats: int = 3) -> dict[str, Any]:
         },
         "measured": (
             f"one fresh sandbox; each network created once, then {repeats} alternating no-op runs of each "
-            "playbook; calls from the request log, time is the wall time of ansible-playbook (median)"
+            "playbook; calls from the request log, time is the wall time of ansible-playbook (median; the "
+            "ratio of the fastest runs beside it)"
         ),
         "reproduce": ".venv/bin/python -m bench --only network_vs_chain",
     }
