@@ -11,8 +11,8 @@ For each run: wall time; CPU time (user + sys of ansible-playbook and every proc
 for); API calls (mutating ones must be 0; the toolkit state store's lock and history calls are
 counted apart, as in every benchmark); peak memory of the controller, sampled from /proc every
 0.2 s over ansible-playbook and all its descendants (forked workers, module processes): the sum
-of RSS (shared pages once per process: an upper bound) and of PSS (shared pages divided among
-their processes: what the machine spends); tasks per tenant (per-host task results from the
+of PSS (shared pages divided among their processes: what the machine spends, what the 4 GiB target
+is checked on) and of RSS (shared pages counted once per process: an upper bound, shown beside it); tasks per tenant (per-host task results from the
 bench_timeline callback) and the slowest tasks, summed over the tenants and longest single run.
 
 Design.md section 8 target: 50 tenants' no-op in at most 15 times the wall time of one, with the
@@ -145,12 +145,15 @@ def run() -> dict[str, Any]:
             "met": wall_ratio <= WALL_TARGET if full else None,
         },
         {
-            "figure": f"controller peak memory, RSS sum over all processes, {most} tenants (MiB)",
-            "value": memory,
+            "figure": f"controller peak memory, PSS summed over all processes, {most} tenants (MiB)",
+            "value": memory_pss,
             "target": f"< {MEMORY_TARGET_MIB}",
-            "met": memory < MEMORY_TARGET_MIB,
+            "met": memory_pss < MEMORY_TARGET_MIB,
         },
-        {"figure": f"controller peak memory, PSS sum, {most} tenants (MiB)", "value": memory_pss},
+        {
+            "figure": "  the same as RSS sum (shared pages once per process: an upper bound) (MiB)",
+            "value": memory,
+        },
         {
             "figure": f"CPU s per tenant, 1 / {most} tenants",
             "value": f"{runs['1']['cpu_seconds_per_tenant']} / {largest['cpu_seconds_per_tenant']}",
@@ -176,7 +179,9 @@ def run() -> dict[str, Any]:
         "target": {f"{50}/1 wall": WALL_TARGET, "peak_memory_mib": MEMORY_TARGET_MIB},
         "met": {
             "wall": (wall_ratio <= WALL_TARGET) if full else None,
-            "memory": memory < MEMORY_TARGET_MIB,
+            # PSS: the forked workers share most of their pages with ansible-playbook; an RSS sum counts
+            # them once per process (10 GiB for 1.9 GiB of PSS at 25 tenants), PSS divides them.
+            "memory": memory_pss < MEMORY_TARGET_MIB,
             "all_reads": all(entry["mutating_calls"] == 0 for entry in runs.values()),
         },
         "runs": runs,
