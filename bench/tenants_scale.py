@@ -12,8 +12,9 @@ for); API calls (mutating ones must be 0; the toolkit state store's lock and his
 counted apart, as in every benchmark); peak memory of the controller, sampled from /proc every
 0.2 s over ansible-playbook and all its descendants (forked workers, module processes): the sum
 of PSS (shared pages divided among their processes: what the machine spends, what the 4 GiB target
-is checked on) and of RSS (shared pages counted once per process: an upper bound, shown beside it); tasks per tenant (per-host task results from the
-bench_timeline callback) and the slowest tasks, summed over the tenants and longest single run.
+is checked on) and of RSS (shared pages counted once per process: an upper bound, shown beside
+it); tasks per tenant (per-host task results from the bench_timeline callback) and the slowest
+tasks, summed over the tenants and longest single run.
 
 Design.md section 8 target: 50 tenants' no-op in at most 15 times the wall time of one, with the
 controller's peak memory (all processes) under 4 GiB. `BENCH_SCALE_COUNTS=1,5` makes a quick run.
