@@ -208,9 +208,10 @@ def creations_allowed_with(
 
 
 # --- the actions a plugin's code calls -------------------------------------------------------------------------
-# A client a plugin makes (`module.client("datasync")`, `session.client("s3")`), the module_utils it imports by
-# FQCN (`...module_utils.state import lock` included), and the botocore operations of those clients whose method
-# names appear in that code (`.start_task_execution(`, `paginate(client.list_tasks`, `get_paginator("...")`).
+# A client a plugin or the module_utils it imports by FQCN make (`module.client("datasync")`,
+# `session.client("s3")`; `...module_utils.state import lock` included), and the botocore operations of those
+# clients whose method names appear in that code (`.start_task_execution(`, `paginate(client.list_tasks`,
+# `get_paginator("...")`).
 _CLIENT = re.compile(r"""\bclient\(\s*["']([a-z0-9-]+)["']""")
 _IMPORT = re.compile(
     r"^from ansible_collections\.iconeus\.tenant_toolkit\.plugins\.module_utils\.([\w.]+) import \(?([^(\n]*)", re.M
@@ -260,7 +261,9 @@ def actions_called_by(plugin: Path) -> set[str]:
     session = botocore.session.get_session()
     sources = [path.read_text() for path in _plugin_sources(plugin)]
     found = set()
-    for service in set(_CLIENT.findall(sources[0])):
+    # The clients made by the plugin or by the module_utils it imports (a base class of the module's resource
+    # kind may make it, as module_utils/datasync.py's DataSyncKind does).
+    for service in {service for text in sources for service in _CLIENT.findall(text)}:
         for operation in session.get_service_model(service).operation_names:
             method = xform_name(operation)
             called = rf"\.{method}\b(?!_)|get_paginator\(\s*[\"']{method}[\"']"
