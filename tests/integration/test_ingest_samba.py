@@ -40,6 +40,7 @@ from botocore.exceptions import ClientError
 from sandbox.client import SandboxClient
 from sandbox.samba import SambaDcProvider
 from tests.helpers import BIN, PlaybookRun, demo_tenant, run_playbook, write_inventory
+from tests.reliability import policy
 from tests.sandboxes import running_sandbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.samba]
@@ -85,6 +86,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with running_sandbox(tmp_path_factory.mktemp("ingest-samba"), 0.001, samba=True, enforce_iam=True) as sandbox:
         health = sandbox.health()
         assert health["samba"] is True and health["enforce_iam"] is True, health
+        # Once per account, as the administrator: the permissions boundaries the toolkit's principals are made with.
+        policy.bootstrap_account(sandbox.boto3("iam"))
         definition = demo_tenant()
         definition["name"] = f"e2e-{uuid.uuid4().hex[:6]}"
         definition["ingest"] = {"instruments": [{"name": INSTRUMENT}, {"name": OTHER}], "retention_days": 7}
