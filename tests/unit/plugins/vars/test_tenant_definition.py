@@ -1,0 +1,88 @@
+"""The tenant_definition vars plugin: each host_vars file parsed once per version, checked before it is kept."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from ansible.errors import AnsibleParserError
+from ansible.inventory.host import Host
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import vars_loader
+from ansible.template import is_trusted_as_template
+
+
+def _load(name: str) -> ModuleType:
+    plugin = vars_loader.get(name, class_only=True)
+    assert plugin is not None, f"{name} did not load"
+    return sys.modules[plugin.__module__]
+
+
+td = _load("iconeus.tenant_toolkit.tenant_definition")
+
+
+class CountingLoader(DataLoader):
+    """A DataLoader that counts the files it parses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parsed: list[str] = []
+
+    def load_from_file(self, file_name: str, *args: Any, **kwargs: Any) -> Any:
+        self.parsed.append(os.path.basename(file_name))
+        return super().load_from_file(file_name, *args, **kwargs)
+
+
+@pytest.fixture
+def inventory(tmp_path: Path) -> Path:
+    host_vars = tmp_path / "host_vars" / "lab"
+    host_vars.mkdir(parents=True)
+    (host_vars / "tenant.yml").write_text("tenant:\n  name: lab\n  region: eu-west-3\n", encoding="utf-8")
+    (host_vars / "aws.yml").write_text("aws_profile: lab\n", encoding="utf-8")
+    (tmp_path / "hosts.yml").write_text("tenants:\n  hosts:\n    lab: {}\n", encoding="utf-8")
+    return tmp_path
+
+
+def tenant_of(loader: DataLoader, inventory: Path) -> Any:
+    return td.VarsModule().get_vars(loader, str(inventory / "hosts.yml"), [Host("lab")]).get("tenant")
+
+
+def test_each_file_is_parsed_once_and_the_definition_is_the_same_on_every_call(inventory: Path) -> None:
+    loader = CountingLoader()
+    first = tenant_of(loader, inventory)
+    for _ in range(5):
+        assert tenant_of(loader, inventory) == first
+    assert first == {"name": "lab", "region": "eu-west-3"}
+    assert sorted(loader.parsed) == ["aws.yml", "tenant.yml"]
+
+
+def test_a_changed_file_is_parsed_again(inventory: Path) -> None:
+    loader = CountingLoader()
+    assert tenant_of(loader, inventory)["region"] == "eu-west-3"
+    path = inventory / "host_vars" / "lab" / "tenant.yml"
+    path.write_text("tenant:\n  name: lab\n  region: eu-central-1\n", encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+    assert tenant_of(loader, inventory)["region"] == "eu-central-1"
+    assert loader.parsed.count("tenant.yml") == 2
+
+
+def test_a_definition_file_with_other_keys_is_refused_on_every_call(inventory: Path) -> None:
+    path = inventory / "host_vars" / "lab" / "tenant.yml"
+    path.write_text("tenant:\n  name: lab\nansible_connection: local\n", encoding="utf-8")
+    loader = CountingLoader()
+    for _ in range(2):
+        with pytest.raises(AnsibleParserError, match="may hold nothing else; it also sets ansible_connection"):
+            tenant_of(loader, inventory)
+
+
+def test_the_definition_strings_are_not_trusted_as_templates(inventory: Path) -> None:
+    path = inventory / "host_vars" / "lab" / "tenant.yml"
+    path.write_text("tenant:\n  name: \"{{ lookup('pipe', 'id') }}\"\n", encoding="utf-8")
+    loader = CountingLoader()
+    for _ in range(2):
+        name = tenant_of(loader, inventory)["name"]
+        assert name == "{{ lookup('pipe', 'id') }}" and not is_trusted_as_template(name)
