@@ -147,15 +147,24 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
 
-try:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # reported by parse(), so that ansible-doc still renders
-    boto3 = None
-    BotoCoreError = ClientError = Exception
-
-
 NAME = "iconeus.tenant_toolkit.appstream_image_builders"
+
+
+def aws_libraries() -> tuple[Any, type[Exception], type[Exception]]:
+    """boto3 and botocore's two error classes, imported when a source is parsed, not when the plugin loads.
+
+    Ansible loads every enabled inventory plugin at the start of every run (ansible.cfg enables this one),
+    and importing boto3 takes a fifth of a second of the controller's start-up, also in runs that have no
+    builder inventory. A missing boto3 is reported by parse(), so that ansible-doc still renders.
+    """
+    try:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError as err:
+        raise AnsibleParserError(f"{NAME} inventory needs boto3 on the controller") from err
+    return boto3, BotoCoreError, ClientError
+
+
 CONFIG_SUFFIXES = (".appstream_image_builders.yml", ".appstream_image_builders.yaml")
 ALL_GROUP = "appstream_image_builders"
 TENANT_TAG = "tenant"
@@ -253,9 +262,10 @@ def list_builders(client: Any) -> list[dict[str, Any]]:
 
 
 def builder_tags(client: Any, arn: str) -> dict[str, str]:
+    _, _, client_error = aws_libraries()
     try:
         return dict(client.list_tags_for_resource(ResourceArn=arn).get("Tags") or {})
-    except ClientError as err:
+    except client_error as err:
         # A builder deleted between the two calls has no tags any more: it is skipped by the caller.
         if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return {}
@@ -271,8 +281,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        if boto3 is None:
-            raise AnsibleParserError(f"{NAME} inventory needs boto3 on the controller")
+        _, boto_core_error, client_error = aws_libraries()
         regions = self._regions()
         make_client = self._client_factory()
         for region in regions:
@@ -282,19 +291,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                     tags = builder_tags(client, builder["Arn"])
                     if builder_selected(builder, tags, self.get_option("tenants"), self.get_option("states")):
                         self._add_builder(builder, tags, region)
-            except (BotoCoreError, ClientError) as err:
+            except (boto_core_error, client_error) as err:
                 raise AnsibleParserError(f"{NAME}: cannot list the image builders of {region}: {err}") from err
 
     def _regions(self) -> list[str]:
         regions = [r for r in self.get_option("regions") or [] if r]
         if regions:
             return regions
+        boto3, _, _ = aws_libraries()
         session = boto3.session.Session(profile_name=self.get_option("profile") or None)
         if session.region_name:
             return [session.region_name]
         raise AnsibleParserError(f"{NAME}: set `regions`, or AWS_REGION / AWS_DEFAULT_REGION in the environment")
 
     def _client_factory(self) -> Callable[[str], Any]:
+        boto3, _, _ = aws_libraries()
         session = boto3.session.Session(
             profile_name=self.get_option("profile") or None,
             aws_access_key_id=self.get_option("access_key") or None,
