@@ -54,7 +54,8 @@ DEFINITION_KEY = "tenant"
 # Ansible asks a vars plugin for a host's variables once per task and host (the strategy's get_vars): each
 # host_vars file is parsed once per process and version of the file, keyed by its path, inode, size and
 # modification time, instead of on every call (YAML parsing was 40% of the controller's CPU time at three
-# tenants). Only files that passed the check below are kept; host_group_vars keeps its own copies likewise.
+# tenants). Only files that passed the check below are kept. The same object is handed out on every call,
+# as host_group_vars hands out the loader's copy (cache="all", unsafe=True) for the whole process.
 _PARSED: dict[tuple[str, int, int, int], Any] = {}
 
 
@@ -81,7 +82,10 @@ class VarsModule(BaseVarsPlugin):
 
 def load_checked(loader: Any, found: str) -> dict[str, Any] | None:
     """The mapping a host_vars file holds, parsed once per version of the file; None for an empty file."""
-    status = os.stat(found)
+    try:
+        status = os.stat(found)
+    except OSError as err:  # removed since Ansible listed it
+        raise AnsibleParserError(f"{found}: {err.strerror}") from err
     key = (os.path.realpath(found), status.st_ino, status.st_size, status.st_mtime_ns)
     if key not in _PARSED:
         # cache="none": never the loader's shared copy, which host_group_vars loads trusted as templates.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -162,6 +163,30 @@ def test_a_run_takes_the_lock_before_its_first_change_and_releases_it_at_the_end
     operations = [f"{c['service']}:{c['operation']}" for c in everything if c["mutating"]]
     assert operations[0] == "dynamodb:PutItem", operations[:3]  # before CreateVpc
     assert operations[-1] == "dynamodb:DeleteItem"
+    assert held_by(sandbox, name) is None
+
+
+def test_a_run_of_several_stages_locks_each_tenant_once_and_its_later_lock_plays_match_no_host(
+    sandbox: SandboxClient, tmp_path: Path
+) -> None:
+    """As site.yml does: every stage imports validate.yml and lock.yml; only the first import of each runs."""
+    name = unique("lock")
+    inventory = tenant_inventory(tmp_path / "inv", sandbox, name)
+    composed = tmp_path / "play"
+    composed.mkdir()
+    (composed / "group_vars").symlink_to(ROOT / "group_vars")
+    stage = str(ROOT / "playbooks" / "network.yml")
+    (composed / "stages.yml").write_text(
+        yaml.safe_dump([{"ansible.builtin.import_playbook": stage}, {"ansible.builtin.import_playbook": stage}]),
+        encoding="utf-8",
+    )
+    result = ok(run_playbook(composed / "stages.yml", inventory, sandbox))
+    plays = re.findall(r"PLAY \[Lock each tenant for this run\][^\n]*\n\n?([^\n]*)", result.stdout)
+    assert len(plays) == 2 and plays[1] == "skipping: no hosts matched", result.stdout[-3000:]
+    assert result.stdout.count("TASK [Ensure this run holds the tenant's lock") == 1
+    everything = result.client.log(result.log_mark)
+    acquired = [c for c in everything if c["mutating"] and c["operation"] == "PutItem"]
+    assert len(acquired) == 1, acquired
     assert held_by(sandbox, name) is None
 
 

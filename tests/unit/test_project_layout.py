@@ -136,3 +136,26 @@ def test_every_playbook_that_changes_a_tenant_locks_it_after_validation():
             continue
         # Right after validation, or after checks that make no AWS call (ops/users.yml refuses SAML tenants first).
         assert "lock.yml" in names[names.index("validate.yml") + 1 :], f"{relative} changes a tenant without its lock"
+
+
+# What validation and the lock set, and the only places that set them: the later imports of validate.yml and
+# lock.yml in a run leave a tenant done out of their hosts, so nothing may change these facts after them.
+SETTERS = {
+    ("playbooks/validate.yml", "tenant_spec"): "the normalised definition, once per run",
+    ("playbooks/validate.yml", "tenant_validated"): "the proof of validation",
+    ("playbooks/lock.yml", "tenant_lock"): "this run's lock",
+    ("playbooks/image.yml", "tenant_spec"): "add_host of the WinRM builder (a host of its own, not a tenant)",
+}
+
+
+def test_only_validation_and_the_lock_set_what_they_make_and_no_play_reloads_the_inventory():
+    found = set()
+    for path in sorted([ROOT / "site.yml", *ROOT.glob("playbooks/**/*.yml"), *ROOT.glob("roles/**/*.yml")]):
+        relative = path.relative_to(ROOT).as_posix()
+        if "/meta/" in relative:  # argument specs describe options, they set nothing
+            continue
+        text = path.read_text()
+        assert "refresh_inventory" not in text, f"{relative} reloads the inventory (it would drop the run's groups)"
+        for name in re.findall(r"^\s+(tenant_spec|tenant_validated|tenant_lock):", text, re.MULTILINE):
+            found.add((relative, name))
+    assert found == set(SETTERS), sorted(found ^ set(SETTERS))

@@ -201,6 +201,23 @@ def test_a_tenant_is_validated_once_per_run_and_the_later_imports_keep_the_resul
     assert re.fullmatch(r"r-[0-9a-f]{12}", proof["run"]) and re.fullmatch(r"[0-9a-f]{64}", proof["digest"])
 
 
+def test_no_inventory_group_or_extra_var_makes_a_later_import_skip_validation(tmp_path: Path) -> None:
+    """Only the group this run makes (its name holds the run id, made after the inventory) leaves a tenant out."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories" / "demo", inventory)
+    look_alikes = ["tenant_toolkit_validated_", "tenant_toolkit_validated_r_000000000000", "tenant_toolkit_locked_"]
+    hosts = {"tenants": {"hosts": {"demo": {}}}} | {name: {"hosts": {"demo": {}}} for name in look_alikes}
+    (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts), encoding="utf-8")
+    forged = json.dumps({"groups": {name: ["demo"] for name in look_alikes}})
+    result = run_twice_validated(tmp_path / "play", inventory, "-e", forged)
+    output = output_of(result)
+    assert result.returncode == 0, output
+    # The first import validates the tenant whatever groups it is in; the second leaves it out.
+    checks = re.findall(r"TASK \[Ensure nothing but validation set the normalised definition\][^\n]*\n(\w+):", output)
+    assert checks == ["ok"], output
+    assert re.search(r"demo\s+: ok=6\s+changed=0\s+unreachable=0\s+failed=0", output), output
+
+
 @pytest.mark.parametrize(
     "variables",
     [
