@@ -16,7 +16,7 @@ options:
         tenant's) is read with C(ListTagsForResource) as before.
       - Only resources whose C(tenant) tag names the tenant are ever listed, so a resource of another tenant
         is always read, and refused, as without this option.
-      - Pass it only in the run that read it (the roles check the run id): a resource whose tags this run
+      - Pass it only in the run that read it (the roles check the run id); a resource whose tags this run
         changed since would be planned against its old tags.
     type: dict
 """

@@ -39,7 +39,7 @@ notes:
     not returned). Needs the IAM action C(tag:GetResources), which has no resource-level permission."
   - The Resource Groups Tagging API answers from an index of the services' tags, which AWS does not promise
     to be up to date with a change made a moment earlier. A resource not listed is therefore never taken as
-    absent or foreign: the modules read it directly. The roles call this module right after the run takes
+    absent or foreign; the modules read it directly. The roles call this module right after the run takes
     the tenant's lock, so no other run of the toolkit changes the tenant's tags while it uses the result.
 extends_documentation_fragment:
   - amazon.aws.common.modules
