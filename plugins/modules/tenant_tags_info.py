@@ -14,9 +14,9 @@ description:
     Resource Groups Tagging API C(GetResources) (100 resources a page, so one call for a tenant).
   - The roles hand the result to the modules that check ownership (option C(known_tags) of
     M(iconeus.tenant_toolkit.appstream_fleet), M(iconeus.tenant_toolkit.appstream_stack),
-    M(iconeus.tenant_toolkit.appstream_user), M(iconeus.tenant_toolkit.directory_service), M(iconeus.tenant_toolkit.tenant_alarms) and
-    M(iconeus.tenant_toolkit.tenant_alert_topic)), which then make no C(ListTagsForResource) call per
-    resource for the resources listed here.
+    M(iconeus.tenant_toolkit.appstream_user), M(iconeus.tenant_toolkit.directory_service),
+    M(iconeus.tenant_toolkit.tenant_alarms) and M(iconeus.tenant_toolkit.tenant_alert_topic)), which then make
+    no C(ListTagsForResource) call per resource for the resources listed here.
   - Read only.
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
