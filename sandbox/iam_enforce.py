@@ -94,7 +94,7 @@ ACTION_OF_OPERATION = {
 # Calls that need no permission at all (AWS answers them even under an explicit Deny).
 UNAUTHORISED_CALLS = {"sts:GetCallerIdentity"}
 # SigV4 service names whose IAM prefix differs.
-IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
+IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses", "tagging": "tag"}
 
 # Actions AWS offers no resource-level permission for: evaluated on "*" (a statement scoped to ARNs
 # never grants them). Besides these, every EC2 Describe* call, and the collection reads of the other
@@ -113,6 +113,9 @@ WITHOUT_RESOURCE_LEVEL = {
     # CloudWatch Logs' account-level resource policies (no resourceArn) name no resource.
     "logs:PutResourcePolicy",
     "logs:DeleteResourcePolicy",
+    # Resource Groups Tagging API: GetResources takes no resource (its Resource types column is empty in
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegrouptaggingapi.html).
+    "tag:GetResources",
 }
 # Creates the Service Authorization Reference gives no resource type: authorised on "*", with the context
 # (request tags) of the call.

@@ -252,6 +252,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.known_tags
   - iconeus.tenant_toolkit.wait
   - iconeus.tenant_toolkit.attributes
 """
@@ -450,7 +451,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resourc
     PlanRefused,
     ResourceKind,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import is_owned
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import is_owned, known_or_read
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import ABSENT, wait_for
 
 PLATFORMS = [
@@ -539,6 +540,7 @@ def argument_spec() -> dict[str, Any]:
         ),
     )
     spec.update(tenant_argument_spec(wait_timeout=2700))
+    spec.update(known_tags=dict(type="dict"))
     return spec
 
 
@@ -562,7 +564,8 @@ class Fleet(ResourceKind):
     def find(self) -> dict[str, Any] | None:
         fleet = self.describe()
         if fleet is not None:
-            fleet["Tags"] = get_tags(self.client, fleet["Arn"])
+            arn = fleet["Arn"]
+            fleet["Tags"] = known_or_read(self.known_tags, arn, lambda: get_tags(self.client, arn))
             owned = is_owned(fleet["Tags"], self.tenant)
             if owned and not self.module.check_mode and self.params["wait"]:
                 fleet = {**self.settle(fleet), "Tags": fleet["Tags"]}
@@ -741,6 +744,7 @@ class Fleet(ResourceKind):
 
     def set_tags(self, resource: dict[str, Any], to_set: dict[str, str], to_remove: list[str]) -> None:
         set_tags(self.client, resource["Arn"], to_set, to_remove)
+        self.known_tags.pop(resource["Arn"], None)
 
     def delete(self, resource: dict[str, Any]) -> None:
         scaling = read_scaling(self.scaling_client, self.name)

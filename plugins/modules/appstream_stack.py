@@ -294,15 +294,16 @@ attributes:
     details: The diff lists the settings that change, before and after, in the options' names.
 notes:
   - Stacks have no lifecycle states, so the module never waits.
-  - Stack tags are read with C(ListTagsForResource) on the stack ARN.
+  - Stack tags are read with C(ListTagsForResource) on the stack ARN, unless O(known_tags) lists the stack.
   - A second run with the same options makes read calls only (C(DescribeStacks),
-    C(ListAssociatedFleets), C(ListTagsForResource)) and reports no change.
+    C(ListAssociatedFleets), C(ListTagsForResource) unless O(known_tags) lists the stack) and reports no change.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
   - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.known_tags
   - iconeus.tenant_toolkit.attributes
 """
 
@@ -475,7 +476,11 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module 
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import Plan, ResourceKind
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import is_owned, owner_of
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
+    is_owned,
+    known_or_read,
+    owner_of,
+)
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore
@@ -503,7 +508,9 @@ class Stack(ResourceKind):
         self.current_fleets = sorted(
             paginate(self.client.list_associated_fleets, "Names", aws_retry=True, StackName=self.name)
         )
-        return {"stack": stack, "fleets": self.current_fleets, "tags": get_tags(self.client, stack["Arn"])}
+        arn = stack["Arn"]
+        tags = known_or_read(self.known_tags, arn, lambda: get_tags(self.client, arn))
+        return {"stack": stack, "fleets": self.current_fleets, "tags": tags}
 
     def current_tags(self, resource: dict[str, Any]) -> dict[str, str]:
         return resource["tags"]
@@ -549,7 +556,8 @@ class Stack(ResourceKind):
                     self.module.warn(message + " (yet: in check mode it is assumed to be created earlier in the run)")
                     continue
                 self.module.fail_json(msg=message)
-            tags = get_tags(self.client, fleets[0]["Arn"])
+            arn = fleets[0]["Arn"]
+            tags = known_or_read(self.known_tags, arn, lambda arn=arn: get_tags(self.client, arn))
             if not is_owned(tags, self.tenant):
                 self.module.fail_json(
                     msg=f"fleet {name!r} is not owned by tenant {self.tenant!r} (its tenant tag is "
@@ -586,6 +594,7 @@ class Stack(ResourceKind):
 
     def set_tags(self, resource: dict[str, Any], to_set: dict[str, str], to_remove: list[str]) -> None:
         apply_tags(self.client, resource["stack"]["Arn"], to_set, to_remove)
+        self.known_tags.pop(resource["stack"]["Arn"], None)
 
     def result(self, resource: dict[str, Any] | None) -> dict[str, Any]:
         if not resource:
@@ -622,6 +631,7 @@ def argument_spec() -> dict[str, Any]:
     spec = tenant_argument_spec()
     spec.pop("wait")
     spec.pop("wait_timeout")
+    spec["known_tags"] = dict(type="dict")
     user_settings = {
         option: dict(type="bool", default=default) for option, (_action, default) in USER_SETTING_ACTIONS.items()
     }

@@ -13,7 +13,8 @@ description:
   - Creates, enables, disables and deletes AppStream 2.0 user-pool users (sign-in with an e-mail
     address) and associates them with the tenant's stacks, for a whole list of users in one task.
   - "Reads are fixed: one paginated C(DescribeUsers), then per stack C(DescribeStacks),
-    C(ListTagsForResource) and one paginated C(DescribeUserStackAssociations). Then only the
+    C(ListTagsForResource) (none for a stack listed in O(known_tags)) and one paginated
+    C(DescribeUserStackAssociations). Then only the
     needed mutating calls follow: C(CreateUser), C(EnableUser)/C(DisableUser),
     C(BatchAssociateUserStack) and C(BatchDisassociateUserStack) in batches of 25, C(DeleteUser)."
   - B(Ownership.) The user pool is shared by the whole account and region and AppStream users carry
@@ -110,6 +111,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - iconeus.tenant_toolkit.known_tags
   - iconeus.tenant_toolkit.attributes
 """
 
@@ -262,7 +264,11 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.appstream.u
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module import retry_decorator
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import is_owned, owner_of
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
+    is_owned,
+    known_or_read,
+    owner_of,
+)
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore
@@ -294,8 +300,9 @@ class UserPool:
                 except is_boto3_error_code("ResourceNotFoundException"):
                     continue
         tenant = self.module.params["tenant"]
+        known = self.module.params.get("known_tags")
         for name, stack in found.items():
-            tags = get_tags(self.client, stack["Arn"])
+            tags = known_or_read(known, stack["Arn"], lambda arn=stack["Arn"]: get_tags(self.client, arn))
             if not is_owned(tags, tenant):
                 self.module.fail_json(
                     msg=f"stack {name!r} is not owned by tenant {tenant!r} (its tenant tag is {owner_of(tags)!r}); "
@@ -480,6 +487,7 @@ def main() -> None:
         purge_users=dict(type="bool", default=False),
         purge_stacks=dict(type="bool", default=True),
         send_welcome_email=dict(type="bool", default=True),
+        known_tags=dict(type="dict"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params

@@ -12,8 +12,8 @@ short_description: Manage an AWS Managed Microsoft AD directory owned by a tenan
 description:
   - Creates, updates in place and deletes an AWS Directory Service B(Managed Microsoft AD) directory.
   - The directory is found by its O(name) (the fully qualified domain name) B(and) its ownership tag
-    C(tenant=<tenant>), read with C(ListTagsForResource). A directory with the same name that carries
-    another tenant's tag, or no tag, is never adopted, changed or deleted.
+    C(tenant=<tenant>), read with C(ListTagsForResource) (or taken from O(known_tags)). A directory with the
+    same name that carries another tenant's tag, or no tag, is never adopted, changed or deleted.
   - "Changes AWS makes in place: the number of domain controllers (C(UpdateNumberOfDomainControllers)),
     the C(Admin) password (C(ResetUserPassword), only with O(update_password=always)) and tags.
     Changes AWS cannot make (edition, name, short name, VPC and subnets) fail with a message naming each
@@ -123,6 +123,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.known_tags
   - iconeus.tenant_toolkit.wait
   - iconeus.tenant_toolkit.attributes
 """
@@ -288,7 +289,12 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resourc
     refusal_message,
     unchangeable_changes,
 )
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import dict_to_list, list_to_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
+    dict_to_list,
+    known_arn,
+    known_or_read,
+    list_to_dict,
+)
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import ABSENT, wait_for
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.ds import (
     ACTIVE,
@@ -337,10 +343,18 @@ class DirectoryKind(ResourceKind):
         descriptions = found.get("DirectoryDescriptions") or []
         return descriptions[0] if descriptions else None
 
+    def known_arn(self, directory_id: str) -> str | None:
+        """The directory's ARN in the run's tag listing (known_tags), which names directories by ARN."""
+        return known_arn(self.known_tags, "ds", self.module.region, f"directory/{directory_id}")
+
     def tags_of(self, directory_id: str) -> dict[str, str]:
         if directory_id not in self.tags_by_id:
-            pages = self._all_pages("list_tags_for_resource", "Tags", ResourceId=directory_id)
-            self.tags_by_id[directory_id] = list_to_dict(pages)
+
+            def read() -> dict[str, str]:
+                return list_to_dict(self._all_pages("list_tags_for_resource", "Tags", ResourceId=directory_id))
+
+            arn = self.known_arn(directory_id)
+            self.tags_by_id[directory_id] = read() if arn is None else known_or_read(self.known_tags, arn, read)
         return self.tags_by_id[directory_id]
 
     # -- hooks ---------------------------------------------------------------------------------
@@ -475,6 +489,7 @@ class DirectoryKind(ResourceKind):
             self.client.remove_tags_from_resource(ResourceId=directory_id, TagKeys=to_remove, aws_retry=True)
         if to_set:
             self.client.add_tags_to_resource(ResourceId=directory_id, Tags=dict_to_list(to_set), aws_retry=True)
+        self.known_tags.pop(self.known_arn(directory_id) or "", None)
 
     def delete(self, resource: dict[str, Any]) -> None:
         self.client.delete_directory(DirectoryId=resource["DirectoryId"], aws_retry=True)
@@ -598,6 +613,7 @@ def main() -> None:
         state=dict(type="str", default="present", choices=["present", "absent"]),
         confirm_name=dict(type="str"),
         wait_for=dict(type="str", default="active", choices=["created", "active"]),
+        known_tags=dict(type="dict"),
         **tenant_argument_spec(wait_timeout=3600),
     )
     module = AnsibleAWSModule(

@@ -14,8 +14,9 @@ description:
     request (plugins/module_utils/alerts.py computes the toolkit's from the tenant definition), and with
     O(purge=true) deletes the tenant's other alarms whose names start with O(prefix).
   - One C(DescribeAlarms) call over O(prefix) finds the alarms, then one C(ListTagsForResource) each reads the
-    ownership tags of those it may change. An alarm of that name carrying another tenant's C(tenant) tag, or
-    none, is never adopted, changed or deleted (the run fails naming it; O(state=absent) reports it kept).
+    ownership tags of those it may change (none for an alarm listed in O(known_tags)). An alarm of that name
+    carrying another tenant's C(tenant) tag, or none, is never adopted, changed or deleted (the run fails
+    naming it; O(state=absent) reports it kept).
   - An alarm whose settings differ is replaced in place by C(PutMetricAlarm) (CloudWatch has no partial
     update); tags change through C(TagResource)/C(UntagResource), as C(PutMetricAlarm) ignores the tags of an
     existing alarm.
@@ -57,6 +58,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.known_tags
   - iconeus.tenant_toolkit.wait
   - iconeus.tenant_toolkit.attributes
 """
@@ -108,6 +110,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resourc
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
     dict_to_list,
     is_owned,
+    known_or_read,
     list_to_dict,
     owner_of,
 )
@@ -223,6 +226,7 @@ class Alarm(ResourceKind):
         if to_set:
             self.owner.client.tag_resource(ResourceARN=arn, Tags=dict_to_list(to_set), aws_retry=True)
         self.owner.tags.pop(arn, None)
+        self.owner.known.pop(arn, None)
 
     def wait_present(self, resource: dict[str, Any] | None) -> dict[str, Any] | None:
         return self.owner.refreshed(self.alarm_name) if resource is None else resource
@@ -260,6 +264,8 @@ class TenantAlarms:
         self.prefix = self.params["prefix"] or f"{self.params['tenant']}-"
         self.alarms: dict[str, dict[str, Any]] = {}
         self.tags: dict[str, dict[str, str]] = {}
+        # Tags read earlier in the run (option known_tags); forgotten for an alarm whose tags change.
+        self.known: dict[str, Any] = dict(self.params.get("known_tags") or {})
 
     def read(self) -> None:
         found = paginate(
@@ -284,7 +290,11 @@ class TenantAlarms:
     def tags_of(self, alarm: dict[str, Any]) -> dict[str, str]:
         arn = alarm["AlarmArn"]
         if arn not in self.tags:
-            self.tags[arn] = list_to_dict(self.client.list_tags_for_resource(ResourceARN=arn, aws_retry=True)["Tags"])
+
+            def read() -> dict[str, str]:
+                return list_to_dict(self.client.list_tags_for_resource(ResourceARN=arn, aws_retry=True)["Tags"])
+
+            self.tags[arn] = known_or_read(self.known, arn, read)
         return self.tags[arn]
 
     def run(self) -> dict[str, Any]:
@@ -322,6 +332,7 @@ def main() -> None:
         prefix=dict(type="str"),
         purge=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        known_tags=dict(type="dict"),
         **tenant_argument_spec(wait_timeout=60),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

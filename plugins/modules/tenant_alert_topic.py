@@ -56,6 +56,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - iconeus.tenant_toolkit.tenant
+  - iconeus.tenant_toolkit.known_tags
   - iconeus.tenant_toolkit.wait
   - iconeus.tenant_toolkit.attributes
 """
@@ -126,7 +127,11 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module 
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.resource import Plan, ResourceKind
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import dict_to_list, list_to_dict
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
+    dict_to_list,
+    known_or_read,
+    list_to_dict,
+)
 
 PENDING = "PendingConfirmation"  # the SubscriptionArn SNS lists for an unconfirmed subscription
 EMAIL_PROTOCOLS = ("email", "email-json")
@@ -178,17 +183,30 @@ class AlertTopic(ResourceKind):
     def wanted(self) -> list[str]:
         return sorted({address.lower() for address in self.params["notify"] or []})
 
-    def find(self) -> dict[str, Any] | None:
-        # ListTagsForResource answers ResourceNotFound for a topic that does not exist, so it is the existence
-        # check too: no GetTopicAttributes (https://docs.aws.amazon.com/sns/latest/api/API_ListTagsForResource.html).
+    def read_tags(self) -> dict[str, str] | None:
+        """The topic's tags, None when it does not exist.
+
+        ListTagsForResource answers NotFound for a topic that does not exist, so it is the existence check
+        too: no GetTopicAttributes (https://docs.aws.amazon.com/sns/latest/api/API_ListTagsForResource.html).
+        """
         try:
             listed = self.client.list_tags_for_resource(ResourceArn=self.arn, aws_retry=True)
         except is_boto3_error_code(["ResourceNotFound", "NotFound"]):
             return None
-        tags = list_to_dict(listed["Tags"])
-        subscriptions = paginate(
-            self.client.list_subscriptions_by_topic, "Subscriptions", aws_retry=True, TopicArn=self.arn
-        )
+        return list_to_dict(listed["Tags"])
+
+    def find(self) -> dict[str, Any] | None:
+        # A topic the run's tag listing (known_tags) holds is not read again; ListSubscriptionsByTopic, which
+        # answers NotFound too, then finds one deleted since (the tagging API may still list it for a while).
+        tags = known_or_read(self.known_tags, self.arn, self.read_tags)
+        if tags is None:
+            return None
+        try:
+            subscriptions = paginate(
+                self.client.list_subscriptions_by_topic, "Subscriptions", aws_retry=True, TopicArn=self.arn
+            )
+        except is_boto3_error_code(["ResourceNotFound", "NotFound"]):
+            return None
         return {"arn": self.arn, "tags": tags, "subscriptions": email_subscriptions(subscriptions)}
 
     def current_tags(self, resource: dict[str, Any]) -> dict[str, str]:
@@ -226,6 +244,7 @@ class AlertTopic(ResourceKind):
             self.client.untag_resource(ResourceArn=self.arn, TagKeys=to_remove, aws_retry=True)
         if to_set:
             self.client.tag_resource(ResourceArn=self.arn, Tags=dict_to_list(to_set), aws_retry=True)
+        self.known_tags.pop(self.arn, None)
 
     def delete(self, resource: dict[str, Any]) -> None:
         self.client.delete_topic(TopicArn=self.arn, aws_retry=True)
@@ -262,6 +281,7 @@ def main() -> None:
         notify=dict(type="list", elements="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         account_id=dict(type="str"),
+        known_tags=dict(type="dict"),
         **tenant_argument_spec(wait_timeout=60),
     )
     module = AnsibleAWSModule(

@@ -49,6 +49,7 @@ def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict
     from sandbox.backends.datasync import DataSyncService
     from sandbox.backends.ds import DirectoryService
     from sandbox.backends.fsx import FSxService
+    from sandbox.backends.tagging import TaggingService
     from sandbox.moto_gaps import install as fill_moto_gaps
 
     fill_moto_gaps()  # SAML provider tags, CreateDhcpOptions TagSpecifications
@@ -64,11 +65,14 @@ def build_services(clock: SimClock, state_dir: Path | str | None = None) -> dict
         # Each directory gets a real Samba AD DC, provisioned in the background while it is Creating;
         # DnsIpAddrs are its addresses. A reset removes every DC (DirectoryBase.reset).
         directories.dc_provider = provider  # type: ignore[assignment]
+    appstream = AppStreamService(clock)
     return {
-        "appstream": AppStreamService(clock),
+        "appstream": appstream,
         "budgets": BudgetsService(clock),
         "ce": CostExplorerService(clock),
         "datasync": transfers,
         "ds": directories,
         "fsx": file_systems,
+        # Resource Groups Tagging API (SigV4 name `tagging`): GetResources over moto's services and these.
+        "tagging": TaggingService(clock, [appstream, directories, file_systems, transfers]),
     }

@@ -11,10 +11,19 @@ import hashlib
 import ipaddress
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox import moto_state
 from sandbox.errors import AwsError
+
+
+class TaggedResource(NamedTuple):
+    """One resource as the Resource Groups Tagging API lists it (sandbox/backends/tagging.py): its ARN, its
+    type as ResourceTypeFilters name it (`service:type`, the ARN's own strings) and its tags."""
+
+    arn: str
+    resource_type: str
+    tags: dict[str, str]
 
 
 # -- EC2 side effects of a service in a customer subnet ---------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from sandbox.client import SandboxClient
-from tests.helpers import ROOT, PlaybookRun, demo_tenant, run_playbook, write_inventory
+from tests.helpers import ROOT, PlaybookRun, demo_tenant, run_playbook, run_tasks, write_inventory
 from tests.integration.report_footprint import Footprint, build_footprint
 
 PLAYBOOK = ROOT / "playbooks" / "alerts.yml"
@@ -127,6 +127,10 @@ def test_a_second_converge_changes_nothing_and_only_reads(alerts: Alerts) -> Non
     assert again.rc == 0, again.stdout[-3000:]
     assert again.recap[TENANT]["changed"] == 0
     assert again.stats()["mutating"] == 0, again.stats()["mutating_operations"]
+    # The topic's and the alarms' tags come from the run's one tag read (lock.yml), not one read each.
+    operations = again.stats()["by_operation"]
+    assert operations["tagging:GetResources"] == 1, operations
+    assert "sns:ListTagsForResource" not in operations and "monitoring:ListTagsForResource" not in operations
 
 
 def test_a_fleet_without_capacity_raises_the_alarm(alerts: Alerts) -> None:
@@ -167,3 +171,27 @@ def test_absent_removes_the_alerts_and_keeps_the_usage_report_subscription(alert
     ds = alerts.sandbox.boto3("ds")
     assert ds.describe_event_topics(DirectoryId=alerts.footprint.directory_id)["EventTopics"] == []
     assert alerts.sandbox.boto3("appstream").describe_usage_report_subscriptions()["UsageReportSubscriptions"]
+
+
+def test_a_topic_the_tag_listing_holds_but_deleted_since_is_created_again(
+    sandbox: SandboxClient, tmp_path: Path
+) -> None:
+    # The tagging API may list a topic for a while after its deletion: the module then finds it gone
+    # (ListSubscriptionsByTopic answers NotFound) and creates it, instead of failing.
+    name = f"{TENANT}-stale-alerts"
+    arn = f"arn:aws:sns:{sandbox.region}:123456789012:{name}"
+    task = {
+        "name": "Ensure the topic, told that it exists",
+        "iconeus.tenant_toolkit.tenant_alert_topic": {
+            "name": name,
+            "tenant": TENANT,
+            "notify": ["ops@alrtlab.example"],
+            "account_id": "123456789012",
+            "known_tags": {arn: {"tenant": TENANT, "managed-by": "appstream-tenant-toolkit"}},
+        },
+    }
+    run = run_tasks(tmp_path, [task], sandbox)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert run.stats()["by_operation"].get("sns:CreateTopic") == 1, run.stats()["by_operation"]
+    tags = sandbox.boto3("sns").list_tags_for_resource(ResourceArn=arn)["Tags"]
+    assert {"Key": "tenant", "Value": TENANT} in tags

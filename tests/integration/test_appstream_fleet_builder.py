@@ -381,6 +381,50 @@ def test_a_fleet_of_another_tenant_is_never_changed_or_deleted(tmp_path, sandbox
     assert fleet_of(sandbox, name)["DisplayName"] == "Lab fleet"
 
 
+def with_known_tags(tmp_path: Path, sandbox: SandboxClient, options: dict[str, Any]) -> Run:
+    """appstream_fleet given the tags tenant_tags_info read for its tenant, as the roles give them."""
+    tasks = [
+        {
+            "name": "Read the tenant's tags",
+            "iconeus.tenant_toolkit.tenant_tags_info": {"tenant": options["tenant"]},
+            "register": "listed",
+        },
+        {
+            "name": "appstream_fleet under test",
+            "iconeus.tenant_toolkit.appstream_fleet": {**options, "known_tags": "{{ listed.resources }}"},
+            "ignore_errors": True,
+        },
+    ]
+    return Run(run_tasks(tmp_path / uuid.uuid4().hex[:8], tasks, sandbox, region=REGION))
+
+
+def test_a_fleet_the_tag_listing_holds_is_not_read_again(tmp_path, sandbox, network, json_output):
+    tenant = unique("fk")
+    options = fleet_options(f"{tenant}-fleet", tenant, network)
+    assert not module(tmp_path, sandbox, "appstream_fleet", **options).failed
+    again = with_known_tags(tmp_path, sandbox, options)
+    assert not again.failed and not again.changed, again.result
+    operations = again.stats()["by_operation"]
+    assert operations["tagging:GetResources"] == 1, operations
+    assert "appstream:ListTagsForResource" not in operations, operations
+    assert again.result["fleet"]["tags"]["tenant"] == tenant  # the tags the listing gave
+
+
+def test_a_fleet_of_another_tenant_is_read_and_refused_even_with_a_tag_listing(tmp_path, sandbox, network, json_output):
+    owner = unique("fo")
+    name = f"{owner}-fleet"
+    assert not module(tmp_path, sandbox, "appstream_fleet", **fleet_options(name, owner, network)).failed
+    intruder = unique("fi")
+    # The intruder's listing holds its own resources only (the filter is its tenant tag): the foreign fleet
+    # of that name is not in it, so the module reads its tags and refuses it as without a listing.
+    refused = with_known_tags(tmp_path, sandbox, fleet_options(name, intruder, network, display_name="Mine"))
+    assert refused.failed and "not owned" in refused.result["msg"], refused.result
+    stats = refused.stats()
+    assert stats["by_operation"]["appstream:ListTagsForResource"] == 1, stats
+    assert stats["mutating"] == 0, stats["mutating_operations"]
+    assert fleet_of(sandbox, name)["DisplayName"] == "Lab fleet"
+
+
 def test_scaling_target_policy_and_schedule_are_converged_idempotently(tmp_path, sandbox, network, json_output):
     tenant = unique("fs")
     name = f"{tenant}-fleet"

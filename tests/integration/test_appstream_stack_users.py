@@ -732,16 +732,23 @@ def test_users_role_for_a_saml_tenant_sets_up_the_federation(sandbox: SandboxCli
     assert second.recap[tenant]["changed"] == 0
     assert second.stats()["mutating"] == 0
     # The whole federation is read with four calls: who am I, the provider, the role, its stream policy
-    # (the run's lock in the toolkit state store is its own bookkeeping, counted apart). users.yml alone
-    # has no network stage before it to tell the account, so it asks STS.
+    # (the run's lock in the toolkit state store is its own bookkeeping, counted apart; the run's one read of
+    # the tenant's tags, lock.yml's, is there too). users.yml alone has no network stage before it to tell the
+    # account, so it asks STS.
     calls = sorted(f"{c['service']}:{c['operation']}" for c in second.calls())
-    assert calls == ["iam:GetRole", "iam:GetRolePolicy", "iam:GetSAMLProvider", "sts:GetCallerIdentity"]
+    assert calls == [
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:GetSAMLProvider",
+        "sts:GetCallerIdentity",
+        "tagging:GetResources",
+    ]
     # Told the account (site.yml passes the one the network stage read from the VPC), it asks STS nothing.
     told = run_playbook("playbooks/users.yml", inventory, sandbox, extra_vars={"appstream_users_account_id": ACCOUNT})
     assert told.rc == 0, told.stdout + told.stderr
     assert told.recap[tenant]["changed"] == 0
     calls = sorted(f"{c['service']}:{c['operation']}" for c in told.calls())
-    assert calls == ["iam:GetRole", "iam:GetRolePolicy", "iam:GetSAMLProvider"]
+    assert calls == ["iam:GetRole", "iam:GetRolePolicy", "iam:GetSAMLProvider", "tagging:GetResources"]
 
     # Drift made by hand (a wider trust policy) is put back.
     iam.update_assume_role_policy(

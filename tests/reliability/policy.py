@@ -275,7 +275,9 @@ def actions_called_by(plugin: Path) -> set[str]:
     actions = set()
     for service, operation in found:
         action = S3_ACTION_OF_OPERATION.get(operation) if service == "s3" else None
-        action = action or action_of(service, operation)
+        # action_of takes the name a request is signed with (the sandbox's view): `tagging` for botocore's
+        # `resourcegroupstaggingapi`, `monitoring` for `cloudwatch`.
+        action = action or action_of(session.get_service_model(service).signing_name, operation)
         if action is not None:
             actions.add(action)
     return actions

@@ -343,6 +343,7 @@ CALLERS = {
     "plugins/modules/tenant_alarms.py": "deployer",
     "plugins/modules/directory_event_topic.py": "deployer",
     "plugins/modules/appstream_usage_report_subscription.py": "deployer",
+    "plugins/modules/tenant_tags_info.py": "deployer",
     "plugins/modules/toolkit_state_store.py": "bootstrap",
     "plugins/modules/cost_allocation_tag.py": "bootstrap",
 }

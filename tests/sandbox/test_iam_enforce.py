@@ -229,6 +229,7 @@ def test_api_calls_map_to_iam_actions() -> None:
     assert iam_enforce.action_of("budgets", "DescribeNotificationsForBudget") == "budgets:ViewBudget"
     assert iam_enforce.action_of("ec2", "CreateVpc") == "ec2:CreateVpc"
     assert iam_enforce.action_of("sts", "GetCallerIdentity") is None
+    assert iam_enforce.action_of("tagging", "GetResources") == "tag:GetResources"  # signs as `tagging`
 
 
 @pytest.mark.parametrize(
@@ -376,6 +377,21 @@ def test_a_user_is_allowed_what_its_policy_allows(user_with: Callable[..., Any])
     assert "Vpcs" in client("ec2").describe_vpcs()
     assert "Fleets" in client("appstream").describe_fleets()
     assert client("sts").get_caller_identity()["Arn"] == client.user_arn  # needs no permission
+
+
+def test_get_resources_is_judged_on_every_resource_as_aws_offers_no_resource_level_permission(
+    user_with: Callable[..., Any],
+) -> None:
+    # A statement scoped to ARNs never grants tag:GetResources; one on "*" does (over RPC v2 CBOR too).
+    scoped = user_with(
+        {"Effect": "Allow", "Action": "tag:GetResources", "Resource": f"arn:aws:appstream:{REGION}:{ACCOUNT}:fleet/*"}
+    )
+    with pytest.raises(ClientError) as refused:
+        scoped("resourcegroupstaggingapi").get_resources(TagFilters=[{"Key": "tenant", "Values": ["alpha"]}])
+    assert "not authorized to perform: tag:GetResources on resource: *" in refused.value.response["Error"]["Message"]
+    allowed = user_with({"Effect": "Allow", "Action": "tag:GetResources", "Resource": "*"})
+    answer = allowed("resourcegroupstaggingapi").get_resources(TagFilters=[{"Key": "tenant", "Values": ["alpha"]}])
+    assert answer["ResourceTagMappingList"] == []
 
 
 # (service, call, arguments, HTTP status, error code, action named) of refusals, one per protocol family.

@@ -225,6 +225,8 @@ def test_no_inventory_group_or_extra_var_makes_a_later_import_skip_validation(tm
         {"tenant_apps": ["icostudio"]},
         {"tenant_image_name": "demo-suite-000000000000"},
         {"tenant_secret_connection": {"region": "eu-west-3"}},
+        # Would make the modules take another tenant's resource for the tenant's (their known_tags).
+        {"tenant_known_tags": {"run": "r-000000000000", "resources": {"arn:aws:ds:eu-west-3:1:directory/d-1": {}}}},
     ],
     ids=lambda variables: next(iter(variables)),
 )

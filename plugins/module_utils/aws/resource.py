@@ -140,6 +140,9 @@ class ResourceKind:
         self.params = module.params
         self.tenant = tenant
         self.environment = environment
+        # Tags read earlier in the run (option known_tags, module tenant_tags_info): ARN -> tags. A kind that
+        # changes a resource's tags forgets its entry, so that a later find() reads the tags it set.
+        self.known_tags: dict[str, Any] = dict(self.params.get("known_tags") or {})
 
     # -- hooks --------------------------------------------------------------------------
     @property

@@ -9,7 +9,8 @@ tenant's tag, or no tag, is never adopted or deleted.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 TENANT_TAG = "tenant"
 ENVIRONMENT_TAG = "environment"
@@ -61,3 +62,30 @@ def list_to_dict(tags: list[dict[str, str]] | None, key: str = "Key", value: str
 
 def dict_to_list(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
     return [{key: k, value: v} for k, v in sorted(tags.items())]
+
+
+KnownTags = Mapping[str, Mapping[str, Any]]
+Read = TypeVar("Read")
+
+
+def known_or_read(known: KnownTags | None, arn: str, read: Callable[[], Read]) -> dict[str, str] | Read:
+    """The tags of `arn`: those tenant_tags_info read earlier in the run when it listed the resource, else `read()`.
+
+    `known` (ARN -> tags, the `known_tags` option) lists only resources whose `tenant` tag named the tenant
+    when the run read them, under the tenant's lock. A resource it does not list (created since, another
+    tenant's, untagged) is read as before, so an ownership check still sees, and refuses, a foreign one.
+    """
+    tags = (known or {}).get(arn)
+    if isinstance(tags, Mapping):
+        return {str(key): str(value) for key, value in tags.items()}
+    return read()
+
+
+def known_arn(known: KnownTags | None, service: str, region: str | None, resource: str) -> str | None:
+    """The ARN in `known` of `resource` (`directory/d-1234567890`) of `service` in `region`, whatever its
+    partition and account: for APIs that name a resource by its id (Directory Service), not its ARN."""
+    for arn in known or {}:
+        parts = str(arn).split(":", 5)
+        if len(parts) == 6 and parts[2] == service and parts[3] == (region or "") and parts[5] == resource:
+            return str(arn)
+    return None

@@ -6,6 +6,7 @@ from typing import Any
 
 from sandbox.backends.appstream.base import AppStreamBase
 from sandbox.backends.appstream.rules import check_tag_keys, merged_tags
+from sandbox.backends.common import TaggedResource
 from sandbox.errors import not_found
 from sandbox.jsonproto import Context
 
@@ -43,3 +44,20 @@ class TagsMixin(AppStreamBase):
     def list_tags_for_resource(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         resource = self.tagged(ctx, params["ResourceArn"], writing=False)
         return {"Tags": dict(resource.tags)}
+
+    def tagged_resources(self, region: str) -> list[TaggedResource]:
+        """Fleets, stacks, image builders and the account's own images of `region` (GetResources)."""
+        with self._lock:
+            rs = self.region_state(region)
+            kinds = {
+                "fleet": rs.fleets,
+                "stack": rs.stacks,
+                "image-builder": rs.live_builders(),
+                "image": rs.live_images(),
+            }
+            return [
+                TaggedResource(item.arn, f"appstream:{kind}", dict(item.tags))
+                for kind, items in kinds.items()
+                for item in items.values()
+                if kind != "image" or item.visibility == "PRIVATE"
+            ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.backends.common import TaggedResource
 from sandbox.backends.datasync.base import DataSyncBase
 from sandbox.backends.datasync.constants import MAX_PAGE, MAX_TAGS
 from sandbox.backends.datasync.rules import invalid, tag_list, tags_from_list
@@ -32,3 +33,13 @@ class TagsMixin(DataSyncBase):
         if following:
             answer["NextToken"] = following
         return answer
+
+    def tagged_resources(self, region: str) -> list[TaggedResource]:
+        """Locations and tasks of `region` (GetResources: `datasync:location`, `datasync:task`)."""
+        with self._lock:
+            state = self.region_state(region)
+            locations = [
+                TaggedResource(item.arn, "datasync:location", dict(item.tags)) for item in state.locations.values()
+            ]
+            tasks = [TaggedResource(item.arn, "datasync:task", dict(item.tags)) for item in state.tasks.values()]
+            return locations + tasks

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.backends.common import TaggedResource
 from sandbox.backends.ds.base import DirectoryBase
 from sandbox.backends.ds.constants import MAX_TAGS
 from sandbox.backends.ds.rules import tags_from_list
 from sandbox.errors import AwsError
-from sandbox.jsonproto import Context, paginate
+from sandbox.jsonproto import ACCOUNT_ID, Context, paginate
 
 
 class TagsMixin(DirectoryBase):
@@ -37,3 +38,12 @@ class TagsMixin(DirectoryBase):
         if following:
             result["NextToken"] = following
         return result
+
+    def tagged_resources(self, region: str) -> list[TaggedResource]:
+        """The directories of `region` (GetResources: `ds:directory`, ARN `...:directory/<id>`)."""
+        with self._lock:
+            prefix = f"arn:aws:ds:{region}:{ACCOUNT_ID}:directory/"
+            return [
+                TaggedResource(prefix + item.directory_id, "ds:directory", dict(item.tags))
+                for item in self._live(self.region_state(region)).values()
+            ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.backends.common import TaggedResource
 from sandbox.backends.fsx.base import FSxBase
-from sandbox.backends.fsx.constants import MAX_TAGS
+from sandbox.backends.fsx.constants import GONE, MAX_TAGS
 from sandbox.backends.fsx.models import Backup, FileSystem, RegionState
 from sandbox.backends.fsx.rules import bad_request, tag_list, tags_from_list
 from sandbox.backends.fsx.shapes import fsx_page
@@ -44,3 +45,16 @@ class TagsMixin(FSxBase):
         if following:
             result["NextToken"] = following
         return result
+
+    def tagged_resources(self, region: str) -> list[TaggedResource]:
+        """File systems and backups of `region` (GetResources: `fsx:file-system`, `fsx:backup`)."""
+        with self._lock:
+            state = self.region_state(region)
+            live = self._live(state).values()
+            found = [TaggedResource(item.arn, "fsx:file-system", dict(item.tags)) for item in live]
+            found += [
+                TaggedResource(item.arn, "fsx:backup", dict(item.tags))
+                for item in state.backups.values()
+                if item.lifecycle.state != GONE
+            ]
+            return found
