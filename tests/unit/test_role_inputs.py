@@ -314,7 +314,7 @@ def test_the_lookup_connection_and_the_vault_choice_are_written_once() -> None:
     )
     assert choosers == ["roles/tenant_secrets/tasks/directory_admin.yml"]
     for role, tasks in (
-        ("aws_directory", "present.yml"),
+        ("aws_directory", "converge.yml"),
         ("ad_structure", "credentials.yml"),
         ("file_share_folders", "folders.yml"),
         ("gpo_drive_mapping", "gpo.yml"),
