@@ -262,7 +262,7 @@ def list_builders(client: Any) -> list[dict[str, Any]]:
 
 
 def builder_tags(client: Any, arn: str) -> dict[str, str]:
-    _, _, client_error = aws_libraries()
+    client_error = aws_libraries()[2]
     try:
         return dict(client.list_tags_for_resource(ResourceArn=arn).get("Tags") or {})
     except client_error as err:
@@ -281,7 +281,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        _, boto_core_error, client_error = aws_libraries()
+        boto_core_error, client_error = aws_libraries()[1:]
         regions = self._regions()
         make_client = self._client_factory()
         for region in regions:
@@ -298,14 +298,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         regions = [r for r in self.get_option("regions") or [] if r]
         if regions:
             return regions
-        boto3, _, _ = aws_libraries()
+        boto3 = aws_libraries()[0]
         session = boto3.session.Session(profile_name=self.get_option("profile") or None)
         if session.region_name:
             return [session.region_name]
         raise AnsibleParserError(f"{NAME}: set `regions`, or AWS_REGION / AWS_DEFAULT_REGION in the environment")
 
     def _client_factory(self) -> Callable[[str], Any]:
-        boto3, _, _ = aws_libraries()
+        boto3 = aws_libraries()[0]
         session = boto3.session.Session(
             profile_name=self.get_option("profile") or None,
             aws_access_key_id=self.get_option("access_key") or None,

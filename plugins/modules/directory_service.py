@@ -345,6 +345,8 @@ class DirectoryKind(ResourceKind):
 
     def known_arn(self, directory_id: str) -> str | None:
         """The directory's ARN in the run's tag listing (known_tags), which names directories by ARN."""
+        if not self.known_tags:
+            return None
         return known_arn(self.known_tags, "ds", self.module.region, f"directory/{directory_id}")
 
     def tags_of(self, directory_id: str) -> dict[str, str]:

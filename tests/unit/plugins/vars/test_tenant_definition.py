@@ -54,7 +54,7 @@ def tenant_of(loader: DataLoader, inventory: Path) -> Any:
 def test_each_file_is_parsed_once_and_the_definition_is_the_same_on_every_call(inventory: Path) -> None:
     loader = CountingLoader()
     first = tenant_of(loader, inventory)
-    for _ in range(5):
+    for _attempt in range(5):
         assert tenant_of(loader, inventory) == first
     assert first == {"name": "lab", "region": "eu-west-3"}
     assert sorted(loader.parsed) == ["aws.yml", "tenant.yml"]
@@ -77,7 +77,7 @@ def test_a_definition_file_with_other_keys_is_refused_on_every_call(inventory: P
     path = inventory / "host_vars" / "lab" / "tenant.yml"
     path.write_text("tenant:\n  name: lab\nansible_connection: local\n", encoding="utf-8")
     loader = CountingLoader()
-    for _ in range(2):
+    for _attempt in range(2):
         with pytest.raises(AnsibleParserError, match="may hold nothing else; it also sets ansible_connection"):
             tenant_of(loader, inventory)
 
@@ -86,6 +86,6 @@ def test_the_definition_strings_are_not_trusted_as_templates(inventory: Path) ->
     path = inventory / "host_vars" / "lab" / "tenant.yml"
     path.write_text("tenant:\n  name: \"{{ lookup('pipe', 'id') }}\"\n", encoding="utf-8")
     loader = CountingLoader()
-    for _ in range(2):
+    for _attempt in range(2):
         name = tenant_of(loader, inventory)["name"]
         assert name == "{{ lookup('pipe', 'id') }}" and not is_trusted_as_template(name)
