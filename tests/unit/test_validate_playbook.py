@@ -79,7 +79,7 @@ def test_shipped_inventories_validate_without_aws(inventory: str, host: str) -> 
     output = output_of(result)
     assert result.returncode == 0, output
     # The four checks and the group of the tenants this run validated (group_by).
-    assert re.search(rf"{host}\s+: ok=5\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(rf"{host}\s+: ok=6\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(rf'"?image_name"?: "?{host}-suite-[0-9a-f]{{12}}"?', output), output
 
 
@@ -108,7 +108,7 @@ def test_a_broken_tenant_fails_listing_every_error(tmp_path: Path) -> None:
         assert expected in output, f"{expected!r} missing from:\n{output}"
     # The other tenant of the same run is validated on its own.
     assert re.search(r"good\s+: ok=5\s+changed=0\s+unreachable=0\s+failed=0", output), output
-    assert re.search(r"broken\s+: ok=1\s+changed=0\s+unreachable=0\s+failed=1", output), output
+    assert re.search(r"broken\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=1", output), output
 
 
 def test_a_missing_tenant_definition_names_the_tenant_variable(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_reserved_usernames_and_shell_characters_fail_naming_the_field(tmp_path:
     ):
         assert expected in output, f"{expected!r} missing from:\n{output}"
     # Refused at validation (after its first check, that nothing preset the definition): no later task ran.
-    assert re.search(r"names\s+: ok=1\s+changed=0\s+unreachable=0\s+failed=1", output), output
+    assert re.search(r"names\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=1", output), output
 
 
 def run_twice_validated(directory: Path, inventory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -215,7 +215,7 @@ def test_no_inventory_group_or_extra_var_makes_a_later_import_skip_validation(tm
     # The first import validates the tenant whatever groups it is in; the second leaves it out.
     checks = re.findall(r"TASK \[Ensure nothing but validation set the normalised definition\][^\n]*\n(\w+):", output)
     assert checks == ["ok"], output
-    assert re.search(r"demo\s+: ok=6\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(r"demo\s+: ok=7\s+changed=0\s+unreachable=0\s+failed=0", output), output
 
 
 @pytest.mark.parametrize(
@@ -227,6 +227,8 @@ def test_no_inventory_group_or_extra_var_makes_a_later_import_skip_validation(tm
         {"tenant_secret_connection": {"region": "eu-west-3"}},
         # Would make the modules take another tenant's resource for the tenant's (their known_tags).
         {"tenant_known_tags": {"run": "r-000000000000", "resources": {"arn:aws:ds:eu-west-3:1:directory/d-1": {}}}},
+        # Would hide the other tenants of the run from the name and VPC range checks.
+        {"tenant_run_tenants": [["demo", "demo", "10.40.0.0/16"]]},
     ],
     ids=lambda variables: next(iter(variables)),
 )
