@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -276,3 +277,58 @@ def test_the_end_of_the_playbook_removes_the_run_files_after_releasing_the_locks
     callback.v2_playbook_on_stats(FakeStats({"a": {"ok": 1}}))
     assert seen_at_release == [True]
     assert not directory.exists() and other_run.exists()
+
+
+def test_the_tenants_sessions_share_one_data_loader_and_keep_their_own_credentials() -> None:
+    # A botocore session parses and keeps its own copy of every model it uses: one per tenant in the
+    # controller's main process, carried by every forked worker. The run's sessions share one loader instead.
+    first = ts.connection_settings({"AWS_ACCESS_KEY_ID": "AK1", "AWS_SECRET_ACCESS_KEY": "SK1"}, "eu-west-3", None)
+    second = ts.connection_settings({"AWS_ACCESS_KEY_ID": "AK2", "AWS_SECRET_ACCESS_KEY": "SK2"}, "eu-west-3", None)
+    loader = ts.shared_data_loader()
+    one = ts.boto3_session(first, loader).client("dynamodb")
+    two = ts.boto3_session(second, loader).client("dynamodb")
+    apart = ts.boto3_session(first).client("dynamodb")
+    shared = one.meta.service_model._service_description
+    assert two.meta.service_model._service_description is shared
+    assert apart.meta.service_model._service_description is not shared  # without the loader: a copy of its own
+    assert one._request_signer._credentials.access_key == "AK1"
+    assert two._request_signer._credentials.access_key == "AK2"
+
+
+def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(callback, "start_renewing", lambda: None)
+    keys = {"AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "S"}
+    monkeypatch.setattr(callback, "task_environment", lambda _result: keys)
+    made: list[Any] = []
+    real_loader = ts.shared_data_loader
+    monkeypatch.setattr(ts, "shared_data_loader", lambda: made.append(real_loader()) or made[-1])
+    seen: list[Any] = []
+    real = ts.boto3_session
+    monkeypatch.setattr(ts, "boto3_session", lambda conf, loader=None: seen.append(loader) or real(conf, loader))
+    info = {"table": "t", "bucket": "b", "region": "eu-west-3", "lease_seconds": 60, "held": True}
+    lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
+    for host in ("a", "b"):
+        callback.v2_runner_on_ok(result(host, lock_task, {"lock": {**info, "tenant": host, "run_id": callback.run_id}}))
+    assert sorted(callback.locks) == ["a", "b"]
+    assert len(made) == 1 and seen == [made[0], made[0]]
+    assert callback.locks["a"].dynamodb.meta.service_model._service_description is (
+        callback.locks["b"].dynamodb.meta.service_model._service_description
+    )
+
+
+def test_a_process_forked_after_the_callback_starts_freezes_what_it_inherits(callback: Any) -> None:
+    # The controller forks a worker per task and host; the worker's collector must not visit (and so copy)
+    # the controller's heap. Registered once per process, however many callbacks are made.
+    ts.freeze_inherited_objects_in_workers()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report how many objects it holds frozen, then leave at once
+        os.close(reader)
+        os.write(writer, str(gc.get_freeze_count()).encode())
+        os._exit(0)
+    os.close(writer)
+    frozen = int(os.read(reader, 64).decode() or "0")
+    os.close(reader)
+    os.waitpid(pid, 0)
+    assert frozen > 1000  # the test process's own objects, inherited
+    assert gc.get_freeze_count() == 0  # the parent collects as before
