@@ -174,18 +174,23 @@ def boto3_session(settings: dict[str, Any], data_loader: Any = None) -> Any:
         core.register_component("data_loader", data_loader)
     for name, value in settings.get("files", {}).items():
         core.set_config_variable(name, value)
-    return boto3.session.Session(botocore_session=core, **settings["session"])
+    session = boto3.session.Session(botocore_session=core, **settings["session"])
+    if data_loader is not None:
+        # Each boto3 session appends boto3's own data folder to its loader's search paths: keep it once.
+        data_loader.search_paths[:] = list(dict.fromkeys(data_loader.search_paths))
+    return session
 
 
 def shared_data_loader() -> Any:
-    """One botocore data loader (models, endpoints, retry tables; parsed once, cached) for every tenant session:
-    the one a default botocore session makes (it honours AWS_DATA_PATH)."""
-    import botocore.session
+    """One botocore data loader (models, endpoints, retry tables; parsed once, cached) for every tenant session,
+    made as botocore makes a session's own (AWS_DATA_PATH honoured), without reading any profile."""
+    import botocore.loaders
 
-    return botocore.session.Session().get_component("data_loader")
+    return botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
 
 
-# Whether this process registered the hook below (once per process, however many callbacks it makes).
+# The processes that registered the hook below (a callback may be made more than once in a process; a forked
+# child inherits its parent's hook and registers none of its own unless it makes a callback).
 _FREEZE_REGISTERED: set[int] = set()
 
 

@@ -50,6 +50,7 @@ options:
       - A C(tenant.name) given by another host too is an error naming both hosts; a VPC range
         overlapping another host's is a warning (AWS accepts it, but one controller cannot reach
         both VPCs at once and they can never be peered).
+      - A list that does not include O(host) is an error, so that the check is never passed over.
     type: list
     elements: list
   secrets:
@@ -216,7 +217,8 @@ def evaluate_run(
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """``evaluate`` plus the rules across the run's tenant hosts: ``(result, errors, warnings)``."""
     result, errors = evaluate(tenant, catalogue)
-    run_errors, warnings = validate_run_tenants(host or "", run_tenants or [])
+    # Without a run list (a definition checked on its own) there is nothing across tenants to check.
+    run_errors, warnings = validate_run_tenants(host or "", run_tenants) if run_tenants is not None else ([], [])
     errors = errors + run_errors
     # A host with errors of its own gets no warning about its neighbours' ranges.
     return result, errors, [] if errors else warnings

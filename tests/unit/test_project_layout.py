@@ -143,6 +143,7 @@ def test_every_playbook_that_changes_a_tenant_locks_it_after_validation():
 SETTERS = {
     ("playbooks/validate.yml", "tenant_spec"): "the normalised definition, once per run",
     ("playbooks/validate.yml", "tenant_validated"): "the proof of validation",
+    ("playbooks/validate.yml", "tenant_run_tenants"): "the run's tenant names and ranges, read once per play",
     ("playbooks/lock.yml", "tenant_lock"): "this run's lock",
     ("playbooks/image.yml", "tenant_spec"): "add_host of the WinRM builder (a host of its own, not a tenant)",
 }
@@ -156,6 +157,6 @@ def test_only_validation_and_the_lock_set_what_they_make_and_no_play_reloads_the
             continue
         text = path.read_text()
         assert "refresh_inventory" not in text, f"{relative} reloads the inventory (it would drop the run's groups)"
-        for name in re.findall(r"^\s+(tenant_spec|tenant_validated|tenant_lock):", text, re.MULTILINE):
+        for name in re.findall(r"^\s+(tenant_spec|tenant_validated|tenant_run_tenants|tenant_lock):", text, re.MULTILINE):
             found.add((relative, name))
     assert found == set(SETTERS), sorted(found ^ set(SETTERS))

@@ -1388,8 +1388,11 @@ def test_missing_or_invalid_values_of_other_hosts_are_left_to_them(other: list[A
     assert validate_run_tenants("a", [["a", "lab-a", "10.40.0.0/16"], other]) == ([], [])
 
 
-def test_a_host_missing_from_the_run_list_is_not_checked() -> None:
-    assert validate_run_tenants("z", [["a", "lab", "10.40.0.0/16"], ["b", "lab", "10.40.0.0/16"]]) == ([], [])
+def test_a_host_missing_from_the_run_list_fails_instead_of_going_unchecked() -> None:
+    errors, warnings = validate_run_tenants("z", [["a", "lab", "10.40.0.0/16"], ["b", "lab", "10.40.0.0/16"]])
+    assert warnings == [] and len(errors) == 1
+    assert errors[0].startswith('run_tenants: the tenant hosts of the run do not include "z"'), errors
+    assert validate_run_tenants("z", [])[0], "an empty list must not pass either"
 
 
 # --------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def test_shipped_inventories_validate_without_aws(inventory: str, host: str) -> 
     result = run_validate(ROOT / "inventories" / inventory, "-v")
     output = output_of(result)
     assert result.returncode == 0, output
-    # The four checks and the group of the tenants this run validated (group_by).
+    # The checks, the read of the run's tenant list (one host here) and the group of the tenants this run validated.
     assert re.search(rf"{host}\s+: ok=6\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(rf'"?image_name"?: "?{host}-suite-[0-9a-f]{{12}}"?', output), output
 
@@ -106,9 +106,39 @@ def test_a_broken_tenant_fails_listing_every_error(tmp_path: Path) -> None:
         '- tenant.apps[1]: "icostudo" is not in app_catalogue (did you mean icostudio?)',
     ):
         assert expected in output, f"{expected!r} missing from:\n{output}"
-    # The other tenant of the same run is validated on its own.
+    # The other tenant of the same run is validated on its own. (`broken`, the first host, also ran the task that
+    # reads the run's tenant list once for every host: one ok more.)
     assert re.search(r"good\s+: ok=5\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(r"broken\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=1", output), output
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [[], ["-e", '{"_tenants": []}'], ["-e", '{"_names": [], "_cidrs": []}'], ["-e", '{"tenant_run_tenants": []}']],
+    ids=["plain", "_tenants", "_names_cidrs", "tenant_run_tenants"],
+)
+def test_two_hosts_of_one_tenant_name_fail_naming_each_other_whatever_extra_vars_say(
+    tmp_path: Path, forged: list[str]
+) -> None:
+    # The run's tenant list is read once, by the first host (`first`), for all: the twins come after it.
+    first = demo_tenant() | {"name": "lab-a"}
+    twin = demo_tenant() | {"name": "lab-b"}
+    first["network"] = first["network"] | {"cidr": "10.41.0.0/16"}
+    twin["network"] = twin["network"] | {"cidr": "10.41.0.0/16"}
+    inventory = write_inventory(tmp_path, {"first": first, "second": twin, "third": twin})
+    result = run_validate(inventory, *forged)
+    output = output_of(result)
+    assert result.returncode != 0, output
+    if forged and "tenant_run_tenants" in forged[-1]:
+        assert "tenant_run_tenants set outside playbooks/validate.yml" in output, output
+        return
+    assert 'tenant.name: "lab-b" is also the tenant.name of host third in this run' in output, output
+    assert 'tenant.name: "lab-b" is also the tenant.name of host second in this run' in output, output
+    assert re.search(r"second\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=1", output), output
+    assert re.search(r"third\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=1", output), output
+    # The first host's range overlaps theirs: a warning, not an error.
+    assert re.search(r"first\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert "tenant.network.cidr: 10.41.0.0/16 of host first overlaps the VPC range of hosts second" in output
 
 
 def test_a_missing_tenant_definition_names_the_tenant_variable(tmp_path: Path) -> None:
@@ -152,7 +182,7 @@ def test_reserved_usernames_and_shell_characters_fail_naming_the_field(tmp_path:
         '- tenant.users[6].username: "SVC-IMAGEBUILD" is a reserved account name: the toolkit creates an account',
     ):
         assert expected in output, f"{expected!r} missing from:\n{output}"
-    # Refused at validation (after its first check, that nothing preset the definition): no later task ran.
+    # Refused at validation (after the preset check and the read of the run's tenant list): no later task ran.
     assert re.search(r"names\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=1", output), output
 
 

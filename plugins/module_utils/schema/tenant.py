@@ -985,7 +985,11 @@ def validate_run_tenants(host: str, run_tenants: Iterable[Iterable[Any]]) -> tup
     entries = [tuple(entry) for entry in run_tenants]
     mine = [entry for entry in entries if len(entry) == 3 and entry[0] == host]
     if not mine:
-        return [], []
+        # Never passed over: a list that leaves the host out cannot show that it shares a name.
+        return [
+            f"run_tenants: the tenant hosts of the run do not include {show(host)}, so its tenant.name cannot be "
+            "checked against theirs (playbooks/validate.yml reads them once per play: run the play whole)"
+        ], []
     name, cidr = mine[0][1:]
     others = [entry for entry in entries if len(entry) == 3 and entry[0] != host]
     errors: list[str] = []

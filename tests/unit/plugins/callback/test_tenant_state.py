@@ -314,18 +314,33 @@ def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypa
     assert callback.locks["a"].dynamodb.meta.service_model._service_description is (
         callback.locks["b"].dynamodb.meta.service_model._service_description
     )
+    assert len(made[0].search_paths) == len(set(made[0].search_paths))  # boto3's data folder once, not per tenant
 
 
-def test_a_process_forked_after_the_callback_starts_freezes_what_it_inherits(callback: Any) -> None:
+def test_the_callback_registers_the_freeze_of_what_forked_workers_inherit_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registered: list[Any] = []
+    monkeypatch.setattr(ts, "_FREEZE_REGISTERED", set())
+    monkeypatch.setattr(ts.os, "register_at_fork", lambda **hooks: registered.append(hooks))
+    for _attempt in range(2):
+        plugin = ts.CallbackModule(display=FakeDisplay())
+        plugin.stop_renewing()
+    assert registered == [{"after_in_child": gc.freeze}]
+
+
+def test_a_process_forked_after_the_registration_freezes_what_it_inherits(callback: Any) -> None:
     # The controller forks a worker per task and host; the worker's collector must not visit (and so copy)
-    # the controller's heap. Registered once per process, however many callbacks are made.
+    # the controller's heap.
     ts.freeze_inherited_objects_in_workers()
     reader, writer = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: report how many objects it holds frozen, then leave at once
-        os.close(reader)
-        os.write(writer, str(gc.get_freeze_count()).encode())
-        os._exit(0)
+    if pid == 0:  # the child: report how many objects it holds frozen, and leave at once whatever happens
+        try:
+            os.close(reader)
+            os.write(writer, str(gc.get_freeze_count()).encode())
+        finally:
+            os._exit(0)
     os.close(writer)
     frozen = int(os.read(reader, 64).decode() or "0")
     os.close(reader)
