@@ -11,7 +11,8 @@ description:
   - Returns the value of each named secret, or one field of its JSON document, after checking that the
     secret carries the tenant's C(tenant) tag. A secret of that name owned by another tenant, or untagged,
     fails the lookup with a message naming the secret and its owner; its value is never read.
-  - Two calls per secret (DescribeSecret, then GetSecretValue by ARN).
+  - Two calls per secret (DescribeSecret, then GetSecretValue by ARN); one (GetSecretValue) for a secret that
+    O(known_tags) lists as the tenant's.
   - A refused secret is also reported as an C([ERROR]) line naming the host, because the tasks that read
     secrets are C(no_log) and Ansible censors their whole failure.
   - Unlike C(amazon.aws.secretsmanager_secret), which reads any secret that has the name.
@@ -34,6 +35,15 @@ options:
     type: str
     choices: [error, skip]
     default: error
+  known_tags:
+    description:
+      - Tags of the tenant's resources read once in this run by module C(iconeus.tenant_toolkit.tenant_tags_info)
+        (the C(tenant_known_tags) fact of playbooks/tasks/tenant_tags.yml), ARN to tags.
+      - A secret listed there with the tenant's C(tenant) tag is read by its ARN without C(DescribeSecret). One not
+        listed (created since, another tenant's), or deleted or scheduled for deletion since, is described first
+        as without it, so a foreign secret is still refused before its value is read.
+    type: dict
+    default: {}
   shared_credentials_file:
     description:
       - A credentials file holding the profile given as O(profile), for a tenant session written by the
@@ -98,22 +108,23 @@ class LookupModule(AWSLookupBase):
     def run(self, terms: list[str], variables: Any = None, **kwargs: Any) -> list[str]:
         super().run(terms, variables, **kwargs)
         tenant = self.get_option("tenant")
+        known = self.get_option("known_tags") or {}
         field = self.get_option("field")
         on_missing = self.get_option("on_missing")
         retry = AWSRetry.jittered_backoff(
             retries=10, delay=1, max_delay=30, catch_extra_error_codes=secrets.RETRY_CODES
         )
         with credentials_file(self.get_option("shared_credentials_file")):
-            return self._read(terms, variables, tenant, field, on_missing, retry)
+            return self._read(terms, variables, tenant, field, on_missing, retry, known)
 
     def _read(
-        self, terms: list[str], variables: Any, tenant: str, field: str, on_missing: str, retry: Any
+        self, terms: list[str], variables: Any, tenant: str, field: str, on_missing: str, retry: Any, known: Any
     ) -> list[str]:
         client = self.client("secretsmanager", retry)
         values = []
         for term in terms:
             try:
-                value = secrets.read_owned_secret(client, term, tenant, field)
+                value = secrets.read_owned_secret(client, term, tenant, field, known)
             except secrets.SecretError as err:
                 # Secrets are read in no_log tasks, whose failure Ansible censors whole: say why first.
                 # The message names the secret and its owner, never a value.

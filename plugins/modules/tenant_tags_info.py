@@ -32,7 +32,7 @@ options:
         C(GetResources) and AWS Budgets are not regional, so their modules still read their own tags.
     type: list
     elements: str
-    default: [appstream:fleet, appstream:stack, ds:directory, cloudwatch:alarm, sns]
+    default: [appstream:fleet, appstream:stack, ds:directory, cloudwatch:alarm, sns, secretsmanager:secret]
 notes:
   - "API: U(https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html)
     (TagFilters, ResourceTypeFilters, ResourcesPerPage up to 100, PaginationToken; untagged resources are
@@ -112,7 +112,14 @@ def main() -> None:
         resource_types=dict(
             type="list",
             elements="str",
-            default=["appstream:fleet", "appstream:stack", "ds:directory", "cloudwatch:alarm", "sns"],
+            default=[
+                "appstream:fleet",
+                "appstream:stack",
+                "ds:directory",
+                "cloudwatch:alarm",
+                "sns",
+                "secretsmanager:secret",
+            ],
         ),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

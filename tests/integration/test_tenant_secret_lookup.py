@@ -111,6 +111,67 @@ def test_a_secret_scheduled_for_deletion_is_refused_with_the_way_out(
     assert "D-5" not in out
 
 
+def _arns(sandbox: SandboxClient, *names: str) -> dict[str, str]:
+    client = sandbox.boto3("secretsmanager", REGION)
+    return {name: client.describe_secret(SecretId=name)["ARN"] for name in names}
+
+
+def test_a_secret_the_run_listed_as_the_tenants_is_read_by_arn_in_one_call(
+    sandbox: SandboxClient, tmp_path: Path, secrets: dict
+) -> None:
+    # known_tags is what tenant_tags_info listed in this run (ARN -> tags): the listed secret needs no
+    # DescribeSecret; an unlisted one is described first, as without it.
+    tenant, conn = secrets["tenant"], _connection(sandbox)
+    arns = _arns(sandbox, secrets["json"])
+    known = {arns[secrets["json"]]: {"tenant": tenant}}
+    rc, out, calls = _read(
+        sandbox,
+        tmp_path,
+        f"[lookup({LOOKUP}, '{secrets['json']}', tenant='{tenant}', field='password', known_tags={known!r}, {conn}),"
+        f" lookup({LOOKUP}, '{secrets['plain']}', tenant='{tenant}', field='password', known_tags={known!r}, {conn})]",
+    )
+    assert rc == 0, out
+    assert 'GOT=["J-1", "P-2"]' in out.replace('\\"', '"'), out
+    # The listed secret's value in one call (J-1 is its value: the ARN read is that secret), the other described.
+    assert [c["operation"] for c in calls] == ["GetSecretValue", "DescribeSecret", "GetSecretValue"]
+
+
+def test_a_listed_secret_scheduled_for_deletion_since_is_still_refused_with_the_way_out(
+    sandbox: SandboxClient, tmp_path: Path, secrets: dict
+) -> None:
+    tenant, conn = secrets["tenant"], _connection(sandbox)
+    known = {arn: {"tenant": tenant} for arn in _arns(sandbox, secrets["deleted"]).values()}
+    rc, out, calls = _read(
+        sandbox, tmp_path, f"lookup({LOOKUP}, '{secrets['deleted']}', tenant='{tenant}', known_tags={known!r}, {conn})"
+    )
+    assert rc != 0 and "is scheduled for deletion: restore it" in out, out
+    assert [c["operation"] for c in calls] == ["GetSecretValue", "DescribeSecret"]
+    assert "D-5" not in out
+
+
+def test_a_listing_of_another_tenant_or_a_look_alike_name_does_not_spare_the_ownership_check(
+    sandbox: SandboxClient, tmp_path: Path, secrets: dict
+) -> None:
+    tenant, conn = secrets["tenant"], _connection(sandbox)
+    arns = _arns(sandbox, secrets["foreign"], secrets["plain"])
+    # The foreign secret listed with its own owner's tag, and the owned one under a name it does not have.
+    known = {arns[secrets["foreign"]]: {"tenant": "someone-else"}}
+    look_alike = {arns[secrets["plain"]]: {"tenant": tenant}}
+    rc, out, calls = _read(
+        sandbox, tmp_path, f"lookup({LOOKUP}, '{secrets['foreign']}', tenant='{tenant}', known_tags={known!r}, {conn})"
+    )
+    assert rc != 0 and "is not owned by tenant" in out, out
+    assert [c["operation"] for c in calls] == ["DescribeSecret"] and "F-3" not in out
+    prefix = secrets["plain"][:-1]  # `.../plai`: the listed `.../plain-XXXXXX` is not its secret
+    rc, out, calls = _read(
+        sandbox,
+        tmp_path / "b",
+        f"lookup({LOOKUP}, '{prefix}', tenant='{tenant}', on_missing='skip', known_tags={look_alike!r}, {conn})",
+    )
+    assert rc == 0, out
+    assert [c["operation"] for c in calls] == ["DescribeSecret"]
+
+
 def _service_secret_play(sandbox: SandboxClient, tenant: str, extra: dict) -> list[dict]:
     environment = {"AWS_ENDPOINT_URL": sandbox.endpoint, "AWS_ACCESS_KEY_ID": "testing"}
     environment |= {"AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION}

@@ -51,13 +51,51 @@ def field_of(secret_string: str, field: str | None, secret_id: str) -> str:
     return str(value)
 
 
-def read_owned_secret(client: Any, secret_id: str, tenant: str, field: str | None = None) -> str | None:
+def known_secret_arn(known: Any, secret_id: str, region: str | None) -> str | None:
+    """The ARN in `known` (ARN -> tags, from tenant_tags_info) of the secret named `secret_id` in `region`.
+
+    A secret's ARN is `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`, and a
+    name holds no colon, so the name is the whole last part but its last seven characters: `a/b` is never
+    taken for `a/b-c` (`...:secret:a/b-c-AbCdEf`). An ARN given as `secret_id` must be listed as it is.
+    """
+    if not known:
+        return None
+    if secret_id.startswith("arn:"):
+        return secret_id if secret_id in known else None
+    for arn in known:
+        parts = str(arn).split(":", 6)
+        if len(parts) != 7 or parts[2] != "secretsmanager" or parts[3] != (region or "") or parts[5] != "secret":
+            continue
+        name = parts[6]
+        if len(name) == len(secret_id) + 7 and name.startswith(f"{secret_id}-"):
+            return str(arn)
+    return None
+
+
+def read_owned_secret(
+    client: Any, secret_id: str, tenant: str, field: str | None = None, known: Any = None
+) -> str | None:
     """The secret's value (or one field of it); None when there is no such secret.
 
     `client` is a boto3 Secrets Manager client wrapped with AWSRetry (calls take `aws_retry`).
     Raises SecretNotOwned when the secret is not tagged for `tenant`, SecretError when it is
     scheduled for deletion or holds no such field.
+
+    `known` (the `known_tags` of the modules: ARN -> tags, the tenant's resources listed once in the run by
+    tenant_tags_info under the tenant's lock) saves the DescribeSecret of a secret it lists as the tenant's:
+    its value is read by ARN at once. A secret it does not list, or one deleted or scheduled for deletion
+    since, is described first as ever, so a foreign secret is still refused before its value is read.
     """
+    arn = known_secret_arn(known, secret_id, getattr(getattr(client, "meta", None), "region_name", None))
+    if arn is not None and (known[arn] or {}).get(TENANT_TAG) == tenant:
+        try:
+            value = client.get_secret_value(SecretId=arn, aws_retry=True)
+        except Exception as err:
+            # Gone (ResourceNotFound) or scheduled for deletion (InvalidRequest) since the listing: say so below.
+            if error_code(err) not in ("ResourceNotFoundException", "InvalidRequestException"):
+                raise
+        else:
+            return string_field(value, field, secret_id)
     try:
         described = client.describe_secret(SecretId=secret_id, aws_retry=True)
     except Exception as err:
@@ -75,7 +113,11 @@ def read_owned_secret(client: Any, secret_id: str, tenant: str, field: str | Non
             f"secret {secret_id!r} exists but is not owned by tenant {tenant!r} (its tenant tag is "
             f"{tags.get(TENANT_TAG)!r}); the toolkit never reads, uses or changes it"
         )
-    value = client.get_secret_value(SecretId=described["ARN"], aws_retry=True)
+    return string_field(client.get_secret_value(SecretId=described["ARN"], aws_retry=True), field, secret_id)
+
+
+def string_field(value: dict[str, Any], field: str | None, secret_id: str) -> str:
+    """The string (or one field of it) of a GetSecretValue answer."""
     if "SecretString" not in value:
         raise SecretError(f"secret {secret_id!r} holds binary data, not a string")
     return field_of(value["SecretString"], field, secret_id)
