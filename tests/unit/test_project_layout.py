@@ -157,6 +157,7 @@ def test_only_validation_and_the_lock_set_what_they_make_and_no_play_reloads_the
             continue
         text = path.read_text()
         assert "refresh_inventory" not in text, f"{relative} reloads the inventory (it would drop the run's groups)"
-        for name in re.findall(r"^\s+(tenant_spec|tenant_validated|tenant_run_tenants|tenant_lock):", text, re.MULTILINE):
+        made = r"^\s+(tenant_spec|tenant_validated|tenant_run_tenants|tenant_lock):"
+        for name in re.findall(made, text, re.MULTILINE):
             found.add((relative, name))
     assert found == set(SETTERS), sorted(found ^ set(SETTERS))
