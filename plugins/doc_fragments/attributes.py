@@ -32,3 +32,26 @@ attributes:
     support: none
     details: Nothing is changed, so there is no diff.
 """
+
+    # Modules computed from their arguments alone, run by an action plugin of the same name in the worker
+    # (plugins/plugin_utils/pure_module.py): read_only plus the `action` attribute.
+    #   extends_documentation_fragment: [iconeus.tenant_toolkit.attributes.pure]
+    PURE = r"""
+attributes:
+  action:
+    description: >-
+      Indicates this has a corresponding action plugin, so some parts of the options can be executed on the
+      controller.
+    support: full
+    details: >-
+      The whole module runs in Ansible's worker on the controller, with the module's own argument spec and code:
+      no Python process and no AnsiballZ payload, and the same result, masked the same way for C(no_log) options.
+  check_mode:
+    description: Can run in check mode and then reports what would change, without changing anything.
+    support: full
+    details: The module never changes anything; check mode returns the same result.
+  diff_mode:
+    description: Reports the changes it makes, or would make in check mode, as a before and after diff.
+    support: none
+    details: Nothing is changed, so there is no diff.
+"""

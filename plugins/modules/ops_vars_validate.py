@@ -76,7 +76,7 @@ notes:
   - Misspelt variable names cannot be detected, since extra variables share one namespace with
     every other variable; each runbook's header and C(playbooks/ops/README.md) list its variables.
 extends_documentation_fragment:
-  - iconeus.tenant_toolkit.attributes.read_only
+  - iconeus.tenant_toolkit.attributes.pure
 """
 
 EXAMPLES = r"""
@@ -136,6 +136,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.outcome import exit_with
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.checks import (
     check_date,
     check_email,
@@ -304,15 +305,21 @@ def format_errors(context: str, errors: list[str]) -> str:
     return "\n".join([header, *(f"- {error}" for error in errors)])
 
 
-def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+def outcome(params: dict[str, Any]) -> dict[str, Any]:
+    """The module's result from its validated parameters (``main`` and the action plugin both return it)."""
     try:
-        variables, errors = evaluate(module.params)
+        variables, errors = evaluate(params)
     except (SpecError, TypeError) as err:
-        module.fail_json(msg=f"ops_vars_validate: the runbook's spec is wrong: {err}")
+        return {"failed": True, "msg": f"ops_vars_validate: the runbook's spec is wrong: {err}"}
     if errors:
-        module.fail_json(msg=format_errors(module.params["context"], errors), errors=errors)
-    module.exit_json(changed=False, variables=variables)
+        return {"failed": True, "msg": format_errors(params["context"], errors), "errors": errors}
+    return {"variables": variables}
+
+
+def main() -> None:
+    # Playbooks run plugins/action/ops_vars_validate.py (same spec, same outcome, no Python process of its own).
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    exit_with(module, outcome(module.params))
 
 
 if __name__ == "__main__":

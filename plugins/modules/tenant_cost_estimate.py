@@ -51,7 +51,7 @@ notes:
     table) before quoting a customer.
   - Warnings are also shown as Ansible warnings.
 extends_documentation_fragment:
-  - iconeus.tenant_toolkit.attributes.read_only
+  - iconeus.tenant_toolkit.attributes.pure
 """
 
 EXAMPLES = r"""
@@ -139,8 +139,11 @@ estimate:
       sample: {appstream: "https://aws.amazon.com/appstream2/pricing/"}
 """
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.cost import CostError, estimate
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.outcome import exit_with
 
 ARGUMENT_SPEC = {
     "tenant": {"type": "dict", "required": True},
@@ -151,9 +154,8 @@ ARGUMENT_SPEC = {
 }
 
 
-def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params = module.params
+def outcome(params: dict[str, Any]) -> dict[str, Any]:
+    """The module's result from its validated parameters (``main`` and the action plugin both return it)."""
     try:
         result = estimate(
             params["tenant"],
@@ -163,10 +165,14 @@ def main() -> None:
             domain_controllers=params["domain_controllers"],
         )
     except CostError as err:
-        module.fail_json(msg=f"Cannot estimate the cost of the tenant: {err}")
-    for warning in result["warnings"]:
-        module.warn(warning)
-    module.exit_json(changed=False, estimate=result)
+        return {"failed": True, "msg": f"Cannot estimate the cost of the tenant: {err}"}
+    return {"estimate": result, "warnings": list(result["warnings"])}
+
+
+def main() -> None:
+    # Playbooks run plugins/action/tenant_cost_estimate.py (same spec, same outcome, no Python process of its own).
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    exit_with(module, outcome(module.params))
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ notes:
     nothing but messages; given with the definition, a short secret could garble the normalised
     definition returned.
 extends_documentation_fragment:
-  - iconeus.tenant_toolkit.attributes.read_only
+  - iconeus.tenant_toolkit.attributes.pure
 """
 
 EXAMPLES = r"""
@@ -173,6 +173,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.catalogue i
     validate_catalogue,
     validate_resolved,
 )
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.outcome import exit_with
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.tenant import (
     normalise_tenant,
     validate_run_tenants,
@@ -236,13 +237,11 @@ def format_errors(errors: list[str]) -> str:
     return "\n".join([header, *(f"- {error}" for error in errors)])
 
 
-def main() -> None:
-    module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
-        required_by={"run_tenants": "host"},
-        supports_check_mode=True,
-    )
-    params = module.params
+VALIDATOR_OPTIONS: dict[str, Any] = {"required_by": {"run_tenants": "host"}}
+
+
+def outcome(params: dict[str, Any]) -> dict[str, Any]:
+    """The module's result from its validated parameters (``main`` and the action plugin both return it)."""
     if params["secrets"] is not None:
         errors, warnings = evaluate_secrets(params["tenant"], params["secrets"], params["vault_variables"])
         result: dict[str, Any] = {}
@@ -250,11 +249,15 @@ def main() -> None:
         result, errors, warnings = evaluate_run(
             params["tenant"], params["catalogue"], params["host"], params["run_tenants"]
         )
-    for warning in warnings:
-        module.warn(warning)
     if errors:
-        module.fail_json(msg=format_errors(errors), errors=errors)
-    module.exit_json(changed=False, **result)
+        return {"failed": True, "msg": format_errors(errors), "errors": errors, "warnings": warnings}
+    return {**result, "warnings": warnings}
+
+
+def main() -> None:
+    # Playbooks run plugins/action/tenant_validate.py (same spec, same outcome, no Python process of its own).
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **VALIDATOR_OPTIONS)
+    exit_with(module, outcome(module.params))
 
 
 if __name__ == "__main__":

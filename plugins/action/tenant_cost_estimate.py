@@ -1,0 +1,14 @@
+# Copyright: contributors to the tenant toolkit
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The tenant_cost_estimate module run in the worker: its own spec and outcome (plugin_utils/pure_module.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.iconeus.tenant_toolkit.plugins.modules import tenant_cost_estimate as MODULE
+from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils.pure_module import PureModuleAction
+
+
+class ActionModule(PureModuleAction):
+    argument_spec = MODULE.ARGUMENT_SPEC
+    outcome = staticmethod(MODULE.outcome)
