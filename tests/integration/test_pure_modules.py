@@ -37,6 +37,11 @@ CASES: dict[str, tuple[Any, dict[str, Any]]] = {
     "cost": (COST, {"tenant": {**DEMO["tenant"], "budget": {"monthly_usd": 1}}, "prices": PRICES}),
     "cost_error": (COST, {"tenant": DEMO["tenant"], "prices": {"currency": "USD"}}),
     "validate_errors": (VALIDATE, {"tenant": {"name": "Not A Name", "region": 3}}),
+    "validate_warning": (
+        VALIDATE,
+        {"tenant": {"auth": "saml"}, "secrets": {"vault_domain_join_pasword": "x"}, "vault_variables": []},
+    ),
+    "validate_required_by": (VALIDATE, {"tenant": DEMO["tenant"], "run_tenants": [["demo", "demo"]]}),
     "validate_secrets": (
         VALIDATE,
         {"tenant": {"auth": "saml"}, "secrets": {"vault_directory_admin_password": SECRET}, "vault_variables": []},
@@ -138,5 +143,8 @@ def test_the_cases_cover_success_failure_warnings_and_masking(action_results: di
     assert any("budget" in str(w) for w in action_results["cost"]["warnings"])
     assert action_results["cost_error"]["msg"].startswith("Cannot estimate the cost of the tenant:")
     assert "tenant.name" in action_results["validate_errors"]["msg"]
+    assert not action_results["validate_warning"].get("failed")
+    assert "did you mean vault_domain_join_password?" in str(action_results["validate_warning"]["warnings"])
+    assert action_results["validate_required_by"]["msg"] == "missing parameter(s) required by 'run_tenants': host"
     masked = action_results["validate_secrets"]
     assert masked["failed"] and SECRET not in json.dumps(masked) and "********" in masked["msg"]
