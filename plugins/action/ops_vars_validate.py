@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.iconeus.tenant_toolkit.plugins.modules import ops_vars_validate as MODULE
+from ansible_collections.iconeus.tenant_toolkit.plugins.modules import ops_vars_validate
 from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils.pure_module import PureModuleAction
 
 
 class ActionModule(PureModuleAction):
-    argument_spec = MODULE.ARGUMENT_SPEC
-    outcome = staticmethod(MODULE.outcome)
+    argument_spec = ops_vars_validate.ARGUMENT_SPEC
+    outcome = staticmethod(ops_vars_validate.outcome)

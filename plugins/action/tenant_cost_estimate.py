@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.iconeus.tenant_toolkit.plugins.modules import tenant_cost_estimate as MODULE
+from ansible_collections.iconeus.tenant_toolkit.plugins.modules import tenant_cost_estimate
 from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils.pure_module import PureModuleAction
 
 
 class ActionModule(PureModuleAction):
-    argument_spec = MODULE.ARGUMENT_SPEC
-    outcome = staticmethod(MODULE.outcome)
+    argument_spec = tenant_cost_estimate.ARGUMENT_SPEC
+    outcome = staticmethod(tenant_cost_estimate.outcome)

@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.iconeus.tenant_toolkit.plugins.modules import tenant_validate as MODULE
+from ansible_collections.iconeus.tenant_toolkit.plugins.modules import tenant_validate
 from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils.pure_module import PureModuleAction
 
 
 class ActionModule(PureModuleAction):
-    argument_spec = MODULE.ARGUMENT_SPEC
-    validator_options = MODULE.VALIDATOR_OPTIONS
-    outcome = staticmethod(MODULE.outcome)
+    argument_spec = tenant_validate.ARGUMENT_SPEC
+    validator_options = tenant_validate.VALIDATOR_OPTIONS
+    outcome = staticmethod(tenant_validate.outcome)

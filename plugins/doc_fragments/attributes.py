@@ -45,7 +45,11 @@ attributes:
     support: full
     details: >-
       The whole module runs in Ansible's worker on the controller, with the module's own argument spec and code:
-      no Python process and no AnsiballZ payload, and the same result, masked the same way for C(no_log) options.
+      no Python process and no AnsiballZ payload. The result is the module's; C(no_log) values are masked in all
+      of it, warnings included. C(delegate_to) and C(become) have no effect, and the result has no C(invocation).
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: none
   check_mode:
     description: Can run in check mode and then reports what would change, without changing anything.
     support: full

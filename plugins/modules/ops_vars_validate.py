@@ -132,6 +132,7 @@ errors:
     - "min_capacity: 5 is above max_capacity (2)"
 """
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -309,7 +310,7 @@ def outcome(params: dict[str, Any]) -> dict[str, Any]:
     """The module's result from its validated parameters (``main`` and the action plugin both return it)."""
     try:
         variables, errors = evaluate(params)
-    except (SpecError, TypeError) as err:
+    except (SpecError, TypeError, re.error) as err:
         return {"failed": True, "msg": f"ops_vars_validate: the runbook's spec is wrong: {err}"}
     if errors:
         return {"failed": True, "msg": format_errors(params["context"], errors), "errors": errors}

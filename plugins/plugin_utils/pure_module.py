@@ -13,7 +13,13 @@ plugins call the same function the module's `main()` calls, so the result is the
   back (`ansible.module_utils.common.json` module profiles), so the function sees the same plain data as the
   module would (no tagged strings, dates as text, vaulted values decrypted) and the playbook gets the same
   result (untrusted strings);
-- every no_log value is masked anywhere in the result, as AnsibleModule does.
+- every no_log value is masked anywhere in the result, warnings included (AnsibleModule leaves its warnings
+  unmasked in ansible-core 2.19), and an unexpected exception is reported in one masked line, without a
+  traceback.
+
+What the action plugin does not do that the module did: `async` (refused), `invocation` in the result (the
+module's masked arguments, shown at -vvv), and `delegate_to` or `become`, which have no effect: the code runs
+on the controller in any case.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
-# The serialisation profile Ansible uses for a module that declares none (AnsiballZ's "legacy").
+# The serialisation profile Ansible uses for a module that declares none (AnsiballZ's "legacy"); the three
+# modules declare none. One that declared another would need it here too.
 PROFILE = "legacy"
 
 
@@ -45,7 +52,7 @@ class PureModuleAction(ActionBase):
     strings) and the other result keys otherwise.
     """
 
-    TRANSFERS_FILES = False
+    # Nothing runs on the host: no connection is needed (persistent connections are not started for it).
     _requires_connection = False
     _supports_check_mode = True
     _supports_async = False
@@ -54,25 +61,31 @@ class PureModuleAction(ActionBase):
     validator_options: ClassVar[dict[str, Any]] = {}
     outcome: ClassVar[Callable[[dict[str, Any]], dict[str, Any]]]
 
+    def _name(self) -> str:
+        """The module's name as the task gave it, resolved (`iconeus.tenant_toolkit.tenant_validate`)."""
+        return self._task.resolved_action or self._task.action
+
     def run(self, tmp: Any = None, task_vars: Mapping[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         validation = ArgumentSpecValidator(self.argument_spec, **self.validator_options).validate(
             as_module_sees(dict(self._task.args), Direction.CONTROLLER_TO_MODULE)
         )
+        # The values of the no_log options (a private attribute, as AnsibleModule reads it in ansible-core 2.19).
         no_log_values = validation._no_log_values
         if validation.error_messages:
-            first = validation.errors.errors[0]
             message = validation.errors.msg
-            if isinstance(first, UnsupportedError):  # worded as AnsibleModule words it
-                name = self._task.resolved_action or self._task.action
-                message = f"Unsupported parameters for ({name}) module: {message}"
-            result.update(failed=True, msg=message)
-            return remove_values(result, no_log_values)
-        outcome = self.outcome(validation.validated_parameters)
+            if isinstance(validation.errors[0], UnsupportedError):  # worded as AnsibleModule words it
+                message = f"Unsupported parameters for ({self._name()}) module: {message}"
+            return remove_values({**result, "failed": True, "msg": message}, no_log_values)
+        try:
+            outcome = self.outcome(validation.validated_parameters)
+        except Exception as err:  # noqa: BLE001 - reported, masked, without the traceback (which could show values)
+            message = f"{self._name()}: unexpected error: {type(err).__name__}: {err}"
+            return remove_values({**result, "failed": True, "msg": message}, no_log_values)
         outcome = as_module_sees(outcome, Direction.MODULE_TO_CONTROLLER)
+        # Masked everywhere, warnings included (a module's warnings are not: this path masks more, never less).
         result.update(remove_values(outcome, no_log_values))
         result["changed"] = False
-        result.setdefault("warnings", [])
-        if not result["warnings"]:
-            del result["warnings"]
+        if not result.get("warnings"):
+            result.pop("warnings", None)
         return result
