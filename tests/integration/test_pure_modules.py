@@ -185,5 +185,3 @@ def test_the_cases_cover_success_failure_warnings_and_masking(results: dict[str,
     in_warning = warnings_of(action["validate_secret_in_warning"])
     assert in_warning and IN_WARNING not in str(in_warning) and "********" in str(in_warning)
     assert SECRET not in results["_output"]["stdout"]["text"]
-
-
