@@ -127,6 +127,13 @@ notes:
   - With O(state=absent) everything owned is deleted in dependency order (NAT gateways, Elastic IPs,
     VPC endpoint, route tables, subnets, internet gateway, security groups, VPC, DHCP options);
     resources that are not owned are listed in RV(kept), and the VPC is kept while it holds any.
+  - With O(known_tags), the first read of O(state=present) makes no C(DescribeAddresses) call when the run's
+    listing and the NAT gateways agree, that is when every owned NAT gateway is available and holds a listed
+    Elastic IP (C(ec2:elastic-ip), listed by M(iconeus.tenant_toolkit.tenant_tags_info) by default), and no
+    other owned Elastic IP is listed. The listing then gives their tags and the NAT gateways their addresses. In every
+    other case, in the read after changes, and with O(state=absent), the Elastic IPs are described as without
+    the option. One allocated by an interrupted run a moment before the listing, which the tagging index may
+    not show yet, is then found by the next run that describes them.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -134,6 +141,7 @@ extends_documentation_fragment:
   - amazon.aws.boto3
   - iconeus.tenant_toolkit.tenant
   - iconeus.tenant_toolkit.wait
+  - iconeus.tenant_toolkit.known_tags
   - iconeus.tenant_toolkit.attributes
 """
 
@@ -298,7 +306,11 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.module 
     tenant_argument_spec,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.pagination import paginate
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import TENANT_TAG, dict_to_list
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
+    TENANT_TAG,
+    dict_to_list,
+    known_of_type,
+)
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters import (
     WaitFailed,
     WaitTimeout,
@@ -329,6 +341,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.pla
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.records import (
     Discovered,
     address_from_aws,
+    addresses_from_listing,
     dhcp_options_from_aws,
     endpoint_from_aws,
     internet_gateway_from_aws,
@@ -403,7 +416,12 @@ class NetworkReader:
         response = self.client.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute, aws_retry=True)
         return bool(response[attribute[0].upper() + attribute[1:]]["Value"])
 
-    def discover(self, dhcp: bool, teardown: bool) -> Discovered:
+    def discover(
+        self, dhcp: bool, teardown: bool, listed_addresses: dict[str, dict[str, str]] | None = None
+    ) -> Discovered:
+        """The tenant's network. With `listed_addresses` (the Elastic IPs of the run's tag listing), the Elastic
+        IPs come from it and the NAT gateways when they agree (records.addresses_from_listing), else from
+        DescribeAddresses after the NAT gateways are read."""
         found = Discovered()
         with ThreadPoolExecutor(max_workers=8) as pool:
             first: dict[str, Any] = {
@@ -411,8 +429,11 @@ class NetworkReader:
                 "igws": pool.submit(
                     self._all, "describe_internet_gateways", "InternetGateways", Filters=self.owned_filters
                 ),
-                "addresses": pool.submit(self._all, "describe_addresses", "Addresses", Filters=self.owned_filters),
             }
+            if listed_addresses is None or teardown:
+                first["addresses"] = pool.submit(
+                    self._all, "describe_addresses", "Addresses", Filters=self.owned_filters
+                )
             if dhcp or teardown:
                 first["dhcp"] = pool.submit(
                     self._all, "describe_dhcp_options", "DhcpOptions", Filters=self.owned_filters
@@ -456,7 +477,8 @@ class NetworkReader:
             if "attached" in second:
                 gateways.update({g["InternetGatewayId"]: g for g in second["attached"].result()})
             found.internet_gateways = [internet_gateway_from_aws(g) for g in gateways.values()]
-            found.addresses = [address_from_aws(a) for a in first["addresses"].result()]
+            if "addresses" in first:
+                found.addresses = [address_from_aws(a) for a in first["addresses"].result()]
             if "dhcp" in first:
                 found.dhcp_options = [dhcp_options_from_aws(d) for d in first["dhcp"].result()]
             if "named" in first:
@@ -471,6 +493,16 @@ class NetworkReader:
                 if "dns_support" in second:
                     found.vpc.dns_support = second["dns_support"].result()
                     found.vpc.dns_hostnames = second["dns_hostnames"].result()
+        if "addresses" not in first:
+            from_listing = addresses_from_listing(listed_addresses or {}, found.nat_gateways, self.tenant)
+            found.addresses = (
+                from_listing
+                if from_listing is not None
+                else [
+                    address_from_aws(a)
+                    for a in self._all("describe_addresses", "Addresses", Filters=self.owned_filters)
+                ]
+            )
         return found
 
     def available_zones(self) -> list[str]:
@@ -790,7 +822,11 @@ def build_spec(module: AnsibleAWSModule, reader: NetworkReader, discovered: Disc
 def ensure_present(module: AnsibleAWSModule, reader: NetworkReader, writer: NetworkWriter) -> dict[str, Any]:
     # DHCP options are always read (one call, in parallel with the others): the result says what the VPC
     # hands out, so a later stage knows without another call whether it still has to point it at the directory.
-    discovered = reader.discover(dhcp=True, teardown=False)
+    # The run's tag listing stands for DescribeAddresses in this first read only: after changes it is stale.
+    listed = known_of_type(module.params["known_tags"], "ec2", module.region, "elastic-ip")
+    discovered = reader.discover(
+        dhcp=True, teardown=False, listed_addresses=listed if module.params["known_tags"] else None
+    )
     spec = build_spec(module, reader, discovered)
     plan = plan_network(spec, discovered)
     result: dict[str, Any] = {
@@ -851,6 +887,7 @@ def main() -> None:
         dhcp_dns_servers=dict(type="list", elements="str", default=[]),
         dhcp_domain_name=dict(type="str"),
         builder_winrm_cidrs=dict(type="list", elements="str", default=[]),
+        known_tags=dict(type="dict"),
         **tenant_argument_spec(wait_timeout=900),
     )
     module = AnsibleAWSModule(

@@ -32,7 +32,8 @@ options:
         C(GetResources) and AWS Budgets are not regional, so their modules still read their own tags.
     type: list
     elements: str
-    default: [appstream:fleet, appstream:stack, ds:directory, cloudwatch:alarm, sns, secretsmanager:secret]
+    default: [appstream:fleet, appstream:stack, ds:directory, cloudwatch:alarm, sns, secretsmanager:secret,
+              ec2:elastic-ip]
 notes:
   - "API: U(https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html)
     (TagFilters, ResourceTypeFilters, ResourcesPerPage up to 100, PaginationToken; untagged resources are
@@ -119,6 +120,7 @@ def main() -> None:
                 "cloudwatch:alarm",
                 "sns",
                 "secretsmanager:secret",
+                "ec2:elastic-ip",
             ],
         ),
     )

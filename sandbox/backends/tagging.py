@@ -52,7 +52,24 @@ def moto_resources(region: str, skipped: set[str]) -> list[TaggedResource]:
             continue
         listed = backend.iter_tagged_resources()
         found += [TaggedResource(item.arn, item.resource_type, dict(item.tags)) for item in listed]
+        if backend.SERVICE_NAMESPACE == "ec2":
+            found += elastic_ips(backend)
     return found
+
+
+def elastic_ips(ec2: Any) -> list[TaggedResource]:
+    """Elastic IP addresses, which GetResources lists as `ec2:elastic-ip` (it supports every resource type:
+    https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html) and moto's
+    EC2 backend leaves out of its list."""
+    return [
+        TaggedResource(
+            f"arn:{ec2.partition}:ec2:{ec2.region_name}:{ec2.account_id}:elastic-ip/{address.allocation_id}",
+            "ec2:elastic-ip",
+            dict(ec2.tags.get(address.allocation_id, {})),
+        )
+        for address in list(ec2.addresses)
+        if address.allocation_id
+    ]
 
 
 def selected(

@@ -150,3 +150,30 @@ def test_both_protocols_of_the_model_are_answered(
     [entry] = [e for e in sandbox.log(mark) if e["operation"] == "GetResources"]
     assert entry["service"] == "tagging" and entry["status"] == 200 and not entry["mutating"]
     assert entry.get("protocol") == ("rpc-v2-cbor" if protocol == "smithy-rpc-v2-cbor" else None)
+
+
+def test_elastic_ips_are_listed_as_ec2_elastic_ip_with_their_tags(sandbox: SandboxClient) -> None:
+    """moto's EC2 backend leaves Elastic IPs out of its list; GetResources lists every resource type."""
+    name, other = unique("tge"), unique("tgf")
+    ec2 = sandbox.boto3("ec2")
+
+    def allocate(tags: dict[str, str]) -> str:
+        specification = [{"ResourceType": "elastic-ip", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+        return ec2.allocate_address(Domain="vpc", **({"TagSpecifications": specification} if tags else {}))[
+            "AllocationId"
+        ]
+
+    mine = allocate({"tenant": name, "component": "network"})
+    allocate({"tenant": other})
+    allocate({})
+    tagged_later = allocate({})
+    ec2.create_tags(Resources=[tagged_later], Tags=[{"Key": "tenant", "Value": name}])
+    client = sandbox.boto3("resourcegroupstaggingapi")
+    found, _ = listing(client, TagFilters=of_tenant(name), ResourceTypeFilters=["ec2:elastic-ip"])
+    arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:elastic-ip/"
+    assert found == {arn + mine: {"tenant": name, "component": "network"}, arn + tagged_later: {"tenant": name}}
+    found, _ = listing(client, TagFilters=of_tenant(name), ResourceTypeFilters=["ec2:natgateway"])
+    assert found == {}
+    ec2.release_address(AllocationId=mine)
+    found, _ = listing(client, TagFilters=of_tenant(name), ResourceTypeFilters=["ec2"])
+    assert set(found) == {arn + tagged_later}

@@ -89,3 +89,23 @@ def known_arn(known: KnownTags | None, service: str, region: str | None, resourc
         if len(parts) == 6 and parts[2] == service and parts[3] == (region or "") and parts[5] == resource:
             return str(arn)
     return None
+
+
+def known_of_type(
+    known: KnownTags | None, service: str, region: str | None, resource_type: str
+) -> dict[str, dict[str, str]]:
+    """Resource id -> tags of every resource of `service` in `region` whose ARN's resource part is
+    `<resource_type>/<id>` (EC2's `elastic-ip/eipalloc-...`), whatever its partition and account.
+
+    Empty says nothing on its own: the listing may not have included the type (tenant_tags_info's
+    `resource_types`), so a caller takes absence as proof only where the listing shows the type was read.
+    """
+    found: dict[str, dict[str, str]] = {}
+    prefix = f"{resource_type}/"
+    for arn, tags in (known or {}).items():
+        parts = str(arn).split(":", 5)
+        if len(parts) != 6 or not isinstance(tags, Mapping):
+            continue
+        if parts[2] == service and parts[3] == (region or "") and parts[5].startswith(prefix):
+            found[parts[5][len(prefix) :]] = {str(key): str(value) for key, value in tags.items()}
+    return found

@@ -93,6 +93,9 @@ class NatGateway(Record):
     allocation_id: str | None = None
     public_ip: str | None = None
     failure: str | None = None
+    # Of its Elastic IP, as NatGatewayAddresses gives them (the association id is not always given).
+    association_id: str | None = None
+    network_interface_id: str | None = None
 
 
 @dataclass
@@ -208,6 +211,8 @@ def nat_gateway_from_aws(item: dict[str, Any]) -> NatGateway:
         allocation_id=address.get("AllocationId") or None,
         public_ip=address.get("PublicIp") or None,
         failure=item.get("FailureMessage"),
+        association_id=address.get("AssociationId") or None,
+        network_interface_id=address.get("NetworkInterfaceId") or None,
     )
 
 
@@ -256,4 +261,37 @@ def zones_from_existing(layout: SubnetLayout, subnets: Iterable[Subnet], tenant:
     return [
         zone_of_cidr.get(public) or zone_of_cidr.get(private)
         for public, private in zip(layout.public, layout.private, strict=True)
+    ]
+
+
+def addresses_from_listing(
+    listed: dict[str, dict[str, str]], nat_gateways: Iterable[NatGateway], tenant: str
+) -> list[Address] | None:
+    """The tenant's Elastic IPs from the run's tag listing (allocation id -> tags, `ec2:elastic-ip`) and the NAT
+    gateways just described, when the two agree; None when they do not, and DescribeAddresses is needed.
+
+    They agree when every owned NAT gateway that is not gone is available and holds a listed Elastic IP, and the
+    listing's owned Elastic IPs are exactly those: then there is no free one to reuse or release, which is all
+    DescribeAddresses would add. Anything else (a NAT gateway missing, pending or failed, an Elastic IP listed
+    but held by none, none listed at all, which may also mean the listing did not include the type) is read.
+    The listing is taken under the tenant's lock, so no other run of the toolkit allocates one meanwhile; one
+    allocated by an interrupted run a moment before it, which the tagging index may not show yet, is found by
+    the next run that reads them.
+    """
+    nats = [nat for nat in nat_gateways if nat.owned_by(tenant) and nat.state not in NAT_GONE]
+    if not nats or any(nat.state != "available" or nat.allocation_id not in listed for nat in nats):
+        return None
+    owned = {allocation for allocation, tags in listed.items() if Address(id=allocation, tags=tags).owned_by(tenant)}
+    if owned != {nat.allocation_id for nat in nats}:
+        return None
+    return [
+        Address(
+            id=str(nat.allocation_id),
+            tags=dict(listed[str(nat.allocation_id)]),
+            public_ip=nat.public_ip,
+            # Associated with the NAT gateway's interface; AWS names the association, moto may not.
+            association_id=nat.association_id or nat.id,
+            network_interface_id=nat.network_interface_id,
+        )
+        for nat in nats
     ]

@@ -3,7 +3,11 @@ ownership is still judged on what AWS says of it."""
 
 from __future__ import annotations
 
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import known_arn, known_or_read
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import (
+    known_arn,
+    known_of_type,
+    known_or_read,
+)
 
 FLEET = "arn:aws:appstream:eu-west-3:123456789012:fleet/acme-fleet"
 DIRECTORY = "arn:aws:ds:eu-west-3:123456789012:directory/d-1234567890"
@@ -60,3 +64,22 @@ def test_a_directory_is_found_by_its_id_in_its_region() -> None:
     assert known_arn(known, "ds", "eu-west-1", "directory/d-1234567890") is None
     assert known_arn(known, "ds", "eu-west-3", "directory/d-0000000000") is None
     assert known_arn(None, "ds", "eu-west-3", "directory/d-1234567890") is None
+
+
+def test_known_of_type_gives_ids_and_tags_of_one_type_of_one_service_in_one_region() -> None:
+    known = {
+        "arn:aws:ec2:eu-west-3:111122223333:elastic-ip/eipalloc-1": {"tenant": "acme", "n": 1},
+        "arn:aws-cn:ec2:eu-west-3:444455556666:elastic-ip/eipalloc-2": {"tenant": "acme"},
+        "arn:aws:ec2:eu-west-1:111122223333:elastic-ip/eipalloc-3": {"tenant": "acme"},
+        "arn:aws:ec2:eu-west-3:111122223333:natgateway/nat-1": {"tenant": "acme"},
+        "arn:aws:ec2:eu-west-3:111122223333:elastic-ipx/eipalloc-4": {"tenant": "acme"},
+        "arn:aws:rds:eu-west-3:111122223333:elastic-ip/eipalloc-5": {"tenant": "acme"},
+        "arn:aws:ec2:eu-west-3:111122223333:elastic-ip/eipalloc-6": "not tags",
+        "not an arn": {"tenant": "acme"},
+    }
+    assert known_of_type(known, "ec2", "eu-west-3", "elastic-ip") == {
+        "eipalloc-1": {"tenant": "acme", "n": "1"},
+        "eipalloc-2": {"tenant": "acme"},
+    }
+    assert known_of_type(None, "ec2", "eu-west-3", "elastic-ip") == {}
+    assert known_of_type(known, "ec2", None, "elastic-ip") == {}
