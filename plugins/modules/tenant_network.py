@@ -102,6 +102,14 @@ options:
     type: list
     elements: str
     default: []
+  known_tags:
+    description:
+      - Tags of the tenant's resources read earlier in this run by M(iconeus.tenant_toolkit.tenant_tags_info)
+        (ARN to tags). Its Elastic IPs (C(ec2:elastic-ip)) stand for C(DescribeAddresses) in the first read when
+        they are exactly those the NAT gateways hold (see the notes); nothing else is taken from it.
+      - Pass it only in the run that read it (the aws_network role checks the run id), and not after this run
+        changed the network's tags (the role's C(dhcp) entry point passes none).
+    type: dict
   wait:
     description:
       - Wait for new NAT gateways to become available. Deleted NAT gateways are always waited for,
@@ -128,12 +136,15 @@ notes:
     VPC endpoint, route tables, subnets, internet gateway, security groups, VPC, DHCP options);
     resources that are not owned are listed in RV(kept), and the VPC is kept while it holds any.
   - With O(known_tags), the first read of O(state=present) makes no C(DescribeAddresses) call when the run's
-    listing and the NAT gateways agree, that is when every owned NAT gateway is available and holds a listed
-    Elastic IP (C(ec2:elastic-ip), listed by M(iconeus.tenant_toolkit.tenant_tags_info) by default), and no
-    other owned Elastic IP is listed. The listing then gives their tags and the NAT gateways their addresses. In every
-    other case, in the read after changes, and with O(state=absent), the Elastic IPs are described as without
-    the option. One allocated by an interrupted run a moment before the listing, which the tagging index may
-    not show yet, is then found by the next run that describes them.
+    listing and the NAT gateways agree, that is when the tenant has at least one NAT gateway, every owned one
+    is available and holds a listed Elastic IP (C(ec2:elastic-ip), listed by
+    M(iconeus.tenant_toolkit.tenant_tags_info) by default), and no other owned Elastic IP is listed. The
+    listing then gives their tags (as the tagging index had them when the run took its lock) and the NAT
+    gateways their addresses. In every other case, when the plan would allocate an Elastic IP, in the read
+    after changes, and with O(state=absent), the Elastic IPs are described as without the option. So
+    C(nat_gateways=none) always describes them, and a free one that a failed run allocated just before the
+    listing, which the tagging index may not show yet, is reused when a NAT gateway is created, and otherwise
+    released by the next run that describes them.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -141,7 +152,6 @@ extends_documentation_fragment:
   - amazon.aws.boto3
   - iconeus.tenant_toolkit.tenant
   - iconeus.tenant_toolkit.wait
-  - iconeus.tenant_toolkit.known_tags
   - iconeus.tenant_toolkit.attributes
 """
 
@@ -339,6 +349,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.pla
     resolve,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.records import (
+    Address,
     Discovered,
     address_from_aws,
     addresses_from_listing,
@@ -494,16 +505,16 @@ class NetworkReader:
                     found.vpc.dns_support = second["dns_support"].result()
                     found.vpc.dns_hostnames = second["dns_hostnames"].result()
         if "addresses" not in first:
-            from_listing = addresses_from_listing(listed_addresses or {}, found.nat_gateways, self.tenant)
-            found.addresses = (
-                from_listing
-                if from_listing is not None
-                else [
-                    address_from_aws(a)
-                    for a in self._all("describe_addresses", "Addresses", Filters=self.owned_filters)
-                ]
-            )
+            from_listing = addresses_from_listing(listed_addresses, found.nat_gateways, self.tenant)
+            if from_listing is None:
+                found.addresses = self.addresses()
+            else:
+                found.addresses, found.addresses_listed = from_listing, True
         return found
+
+    def addresses(self) -> list[Address]:
+        """The tenant's Elastic IPs, described (one DescribeAddresses)."""
+        return [address_from_aws(a) for a in self._all("describe_addresses", "Addresses", Filters=self.owned_filters)]
 
     def available_zones(self) -> list[str]:
         zones = self._all(
@@ -823,12 +834,16 @@ def ensure_present(module: AnsibleAWSModule, reader: NetworkReader, writer: Netw
     # DHCP options are always read (one call, in parallel with the others): the result says what the VPC
     # hands out, so a later stage knows without another call whether it still has to point it at the directory.
     # The run's tag listing stands for DescribeAddresses in this first read only: after changes it is stale.
+    # Without a listed Elastic IP (none listed in the region, nat_gateways none) they are described at once.
     listed = known_of_type(module.params["known_tags"], "ec2", module.region, "elastic-ip")
-    discovered = reader.discover(
-        dhcp=True, teardown=False, listed_addresses=listed if module.params["known_tags"] else None
-    )
+    discovered = reader.discover(dhcp=True, teardown=False, listed_addresses=listed or None)
     spec = build_spec(module, reader, discovered)
     plan = plan_network(spec, discovered)
+    if discovered.addresses_listed and any(action.op == "allocate_address" for action in plan.actions):
+        # A new Elastic IP is wanted: one a failed run allocated a moment ago may be missing from the tagging
+        # index, so the addresses are described and the plan made again (it then reuses that one).
+        discovered.addresses, discovered.addresses_listed = reader.addresses(), False
+        plan = plan_network(spec, discovered)
     result: dict[str, Any] = {
         "changed": plan.changed,
         "actions": plan.summaries(),

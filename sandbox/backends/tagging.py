@@ -58,9 +58,9 @@ def moto_resources(region: str, skipped: set[str]) -> list[TaggedResource]:
 
 
 def elastic_ips(ec2: Any) -> list[TaggedResource]:
-    """Elastic IP addresses, which GetResources lists as `ec2:elastic-ip` (it supports every resource type:
-    https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html) and moto's
-    EC2 backend leaves out of its list."""
+    """Elastic IP addresses, which AWS's GetResources lists as `ec2:elastic-ip` and moto's EC2 backend leaves
+    out of its list (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html:
+    GetResources answers for the resource types of the services listed there, EC2 among them)."""
     return [
         TaggedResource(
             f"arn:{ec2.partition}:ec2:{ec2.region_name}:{ec2.account_id}:elastic-ip/{address.allocation_id}",

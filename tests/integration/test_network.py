@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from sandbox.client import SandboxClient
-from tests.helpers import BIN, ROOT, PlaybookRun, demo_tenant, run_playbook, write_inventory
+from tests.helpers import BIN, ROOT, PlaybookRun, demo_tenant, run_playbook, run_tasks, write_inventory
 
 PLAYBOOK = "playbooks/network.yml"
 CONTROLLER_CIDR = "10.199.3.0/24"  # the image pipeline controller's range (image_controller_cidr)
@@ -56,6 +56,10 @@ def new_tenant(prefix: str, **network: Any) -> dict[str, Any]:
         **network,
     }
     return tenant
+
+
+def by_tenant_subnets(ec2: Any, name: str) -> list[dict[str, Any]]:
+    return ec2.describe_subnets(Filters=[{"Name": "tag:tenant", "Values": [name]}])["Subnets"]
 
 
 def by_tenant(name: str) -> list[dict[str, Any]]:
@@ -286,6 +290,14 @@ def test_an_elastic_ip_the_nat_gateway_does_not_hold_is_described_and_released(
     spare = ec2.allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": ownership}])[
         "AllocationId"
     ]
+    # The NAT gateway is settled, so only the spare, listed by the run's GetResources, breaks the agreement.
+    vpc = network.owned.nat_gateways[0]["VpcId"]
+    settled = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NatGateways"]
+    assert [n["State"] for n in settled] == ["available"]
+    listed = sandbox.boto3("resourcegroupstaggingapi").get_resources(
+        TagFilters=[{"Key": "tenant", "Values": [name]}], ResourceTypeFilters=["ec2:elastic-ip"]
+    )["ResourceTagMappingList"]
+    assert any(item["ResourceARN"].endswith(f"/{spare}") for item in listed)
     run = run_playbook(PLAYBOOK, network.inventory, sandbox)
     assert_ok(run)
     operations = run.stats()["by_operation"]
@@ -299,6 +311,59 @@ def test_an_elastic_ip_the_nat_gateway_does_not_hold_is_described_and_released(
     again = run_playbook(PLAYBOOK, network.inventory, sandbox)
     assert_ok(again)
     assert "ec2:DescribeAddresses" not in again.stats()["by_operation"]
+
+
+def test_a_free_elastic_ip_the_listing_misses_is_reused_when_a_nat_gateway_is_added(
+    sandbox: SandboxClient, ec2: Any, tmp_path: Path
+) -> None:
+    """A failed run allocated the second zone's Elastic IP and then failed to create its NAT gateway; the next
+    run's tag listing does not show it yet (AWS's tagging index lags; the sandbox's does not, so the listing
+    is given by hand without it). The listing agrees with the one NAT gateway, but the plan wants a new Elastic
+    IP: tenant_network describes the addresses, plans again and reuses the free one instead of allocating."""
+    tenant = new_tenant("neip")
+    name = tenant["name"]
+    assert_ok(run_playbook(PLAYBOOK, write_inventory(tmp_path / "inventory", tenant, sandbox), sandbox))
+    tagging = sandbox.boto3("resourcegroupstaggingapi")
+    pages = tagging.get_resources(
+        TagFilters=[{"Key": "tenant", "Values": [name]}], ResourceTypeFilters=["ec2:elastic-ip"]
+    )["ResourceTagMappingList"]
+    listing = {item["ResourceARN"]: {t["Key"]: t["Value"] for t in item["Tags"]} for item in pages}
+    assert len(listing) == 1  # the NAT gateway's
+    zones = sorted({s["AvailabilityZone"] for s in by_tenant_subnets(ec2, name)})
+    spare_tags = {
+        **next(iter(listing.values())),
+        "toolkit:resource": f"eip-{zones[1]}",
+        "Name": f"{name}-eip-{zones[1]}",
+    }
+    spare = ec2.allocate_address(
+        Domain="vpc",
+        TagSpecifications=[
+            {"ResourceType": "elastic-ip", "Tags": [{"Key": k, "Value": v} for k, v in spare_tags.items()]}
+        ],
+    )["AllocationId"]
+    task = {
+        "iconeus.tenant_toolkit.tenant_network": {
+            "tenant": name,
+            "environment": tenant["environment"],
+            "cidr": tenant["network"]["cidr"],
+            "availability_zones": zones,
+            "nat_gateways": "per_az",
+            "known_tags": listing,
+            "state": "present",
+        }
+    }
+    run = run_tasks(tmp_path / "rerun", [task], sandbox)
+    assert run.rc == 0, run.stdout[-3000:]
+    operations = run.stats()["by_operation"]
+    assert "ec2:AllocateAddress" not in operations, operations
+    # Skipped in the first read (the listing agreed with the NAT gateway), then read for the plan that allocates.
+    assert operations.get("ec2:DescribeAddresses") == 2, operations  # and once more after the changes
+    vpc = by_tenant_subnets(ec2, name)[0]["VpcId"]
+    nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NatGateways"]
+    held = {n["NatGatewayAddresses"][0]["AllocationId"] for n in nats if n["State"] in ("pending", "available")}
+    assert spare in held and len(held) == 2, [
+        (n["NatGatewayId"], n["State"], n["SubnetId"], n.get("Tags")) for n in nats
+    ]
 
 
 def test_a_different_cidr_for_the_existing_vpc_fails_without_changes(

@@ -137,6 +137,8 @@ class Discovered:
     endpoints: list[Endpoint] = field(default_factory=list)
     security_groups: list[SecurityGroup] = field(default_factory=list)
     dhcp_options: list[DhcpOptions] = field(default_factory=list)
+    # The Elastic IPs came from the run's tag listing, not DescribeAddresses (addresses_from_listing).
+    addresses_listed: bool = False
 
 
 def _tags(item: dict[str, Any]) -> dict[str, str]:
@@ -270,13 +272,17 @@ def addresses_from_listing(
     """The tenant's Elastic IPs from the run's tag listing (allocation id -> tags, `ec2:elastic-ip`) and the NAT
     gateways just described, when the two agree; None when they do not, and DescribeAddresses is needed.
 
-    They agree when every owned NAT gateway that is not gone is available and holds a listed Elastic IP, and the
-    listing's owned Elastic IPs are exactly those: then there is no free one to reuse or release, which is all
-    DescribeAddresses would add. Anything else (a NAT gateway missing, pending or failed, an Elastic IP listed
-    but held by none, none listed at all, which may also mean the listing did not include the type) is read.
-    The listing is taken under the tenant's lock, so no other run of the toolkit allocates one meanwhile; one
-    allocated by an interrupted run a moment before it, which the tagging index may not show yet, is found by
-    the next run that reads them.
+    They agree when at least one owned NAT gateway is not gone, every such one is available and holds a listed
+    Elastic IP, and the listing's owned Elastic IPs are exactly those. Then, as far as the listing knows, there
+    is no free one to reuse or release, which is all DescribeAddresses would add. Anything else (a NAT gateway
+    missing, pending or failed, an Elastic IP listed but held by none, none listed at all, which may also mean
+    the listing did not include the type) is read.
+
+    The listing is taken under the tenant's lock, so no other run of the toolkit allocates one meanwhile, but
+    the tagging index may not show yet one that a failed run allocated a moment before: a plan that would
+    allocate an Elastic IP therefore describes them first (tenant_network's ensure_present), and a free one
+    that the index does not show is otherwise released by the next run that describes them. Their tags are the
+    listing's.
     """
     nats = [nat for nat in nat_gateways if nat.owned_by(tenant) and nat.state not in NAT_GONE]
     if not nats or any(nat.state != "available" or nat.allocation_id not in listed for nat in nats):
@@ -289,7 +295,8 @@ def addresses_from_listing(
             id=str(nat.allocation_id),
             tags=dict(listed[str(nat.allocation_id)]),
             public_ip=nat.public_ip,
-            # Associated with the NAT gateway's interface; AWS names the association, moto may not.
+            # Only ever tested for None (held, so neither reused nor released): the association AWS names, else
+            # the NAT gateway that holds the address (moto gives no association id in NatGatewayAddresses).
             association_id=nat.association_id or nat.id,
             network_interface_id=nat.network_interface_id,
         )

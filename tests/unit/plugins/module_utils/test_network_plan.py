@@ -6,6 +6,7 @@ them to EC2, so convergence is checked as a property: plan, apply, plan again ->
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import itertools
 from typing import Any
@@ -48,6 +49,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.network.rec
     SecurityGroup,
     Subnet,
     Vpc,
+    addresses_from_listing,
     route_table_from_aws,
     zones_from_existing,
 )
@@ -184,7 +186,7 @@ class FakeEc2:
 
     def create_nat_gateway(self, subnet: str, allocation: str, token_parts: list, tags: dict) -> str:
         assert all(isinstance(part, str) for part in token_parts), "token parts must be resolved ids"
-        nat = NatGateway(self.new_id("nat"), dict(tags), subnet, "pending", allocation)
+        nat = NatGateway(self.new_id("nat"), dict(tags), subnet, "pending", allocation, self.find(allocation).public_ip)
         self.find(allocation).association_id = self.new_id("eipassoc")
         self.state.nat_gateways.append(nat)
         return nat.id
@@ -895,3 +897,58 @@ def test_route_tables_are_read_without_endpoint_routes_or_the_main_association()
         ("10.0.0.0/16", "local", "active"),
         ("0.0.0.0/0", "nat-1", "blackhole"),
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# Elastic IPs from the run's tag listing (records.addresses_from_listing) instead of DescribeAddresses
+# ---------------------------------------------------------------------------------------
+def listing_of(state: Discovered) -> dict[str, dict[str, str]]:
+    """What GetResources lists of the state's Elastic IPs (every tagged one, with its tags)."""
+    return {a.id: dict(a.tags) for a in state.addresses if a.tags}
+
+
+def with_listed_addresses(state: Discovered, listing: dict[str, dict[str, str]]) -> Discovered | None:
+    """The state as tenant_network reads it with the listing, or None when it would describe the addresses."""
+    listed = addresses_from_listing(listing, state.nat_gateways, TENANT)
+    if listed is None:
+        return None
+    read = copy.deepcopy(state)
+    read.addresses, read.addresses_listed = listed, True
+    return read
+
+
+@pytest.mark.parametrize(
+    ("built", "wanted"),
+    [
+        (spec(), spec()),
+        (spec(nat="per_az"), spec(nat="per_az")),
+        (spec(nat="per_az", zones=3), spec(nat="single", zones=3)),
+        (spec(nat="per_az"), spec(nat="none")),
+        (spec(), spec(tags={"cost-centre": "lab"})),
+        (spec(tags={"cost-centre": "lab"}), spec(tags={}, purge_tags=True)),
+    ],
+)
+def test_where_the_listing_and_the_nat_gateways_agree_the_plan_is_the_described_one(
+    built: NetworkSpec, wanted: NetworkSpec
+) -> None:
+    state = converge(built).state
+    read = with_listed_addresses(state, listing_of(state))
+    assert read is not None
+    described, listed = plan_network(wanted, state), plan_network(wanted, read)
+    assert ops(listed) == ops(described)
+    assert listed.summaries() == described.summaries()
+
+
+def test_a_free_elastic_ip_the_index_does_not_show_yet_makes_the_plan_allocate_so_the_module_describes() -> None:
+    """A failed run allocated the second zone's Elastic IP, then failed to create its NAT gateway; the listing of
+    the next run does not show it yet. Planned on the listing, a new one would be allocated: tenant_network then
+    describes the addresses and plans again, which reuses it."""
+    fake = converge(spec())
+    listing = listing_of(fake.state)
+    spare = fake.allocate_address(owned_tags(f"eip-{ZONES[1]}"))
+    read = with_listed_addresses(fake.state, listing)
+    assert read is not None  # the listing agrees with the NAT gateway: the spare is not seen
+    assert "allocate_address" in ops(plan_network(spec(nat="per_az"), read))  # the module's cue to describe
+    described = plan_network(spec(nat="per_az"), fake.state)
+    assert "allocate_address" not in ops(described)
+    assert described.ids[f"eip-{ZONES[1]}"] == spare
