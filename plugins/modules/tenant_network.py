@@ -141,10 +141,10 @@ notes:
     M(iconeus.tenant_toolkit.tenant_tags_info) by default), and no other owned Elastic IP is listed. The
     listing then gives their tags (as the tagging index had them when the run took its lock) and the NAT
     gateways their addresses. In every other case, when the plan would allocate an Elastic IP, in the read
-    after changes, and with O(state=absent), the Elastic IPs are described as without the option. So
-    C(nat_gateways=none) always describes them, and a free one that a failed run allocated just before the
-    listing, which the tagging index may not show yet, is reused when a NAT gateway is created, and otherwise
-    released by the next run that describes them.
+    after changes, and with O(state=absent), the Elastic IPs are described as without the option. So they are
+    described once no NAT gateway remains (C(nat_gateways=none)), and a free one that a failed run allocated
+    just before the listing, which the tagging index may not show yet, is reused when the NAT gateway of its
+    zone is created, and otherwise released by the next run that describes them.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -180,13 +180,19 @@ def _service_secret_play(sandbox: SandboxClient, tenant: str, extra: dict) -> li
             "name": "Read or make the service account password",
             "ansible.builtin.include_role": {"name": "ad_structure", "tasks_from": "service_secret"},
             "vars": {
-                "tenant_spec": {"name": tenant, "environment": "dev"},
+                "tenant_spec": {"name": tenant, "environment": "dev", "region": REGION},
                 "tenant_directory": {"name": f"corp.{tenant}.example", "netbios": "CORP"},
                 "tenant_aws_environment": environment,
                 **extra,
             },
         },
-        {"name": "Show", "ansible.builtin.debug": {"msg": "SERVICE={{ ad_structure_service_password | length }}"}},
+        {
+            "name": "Show",
+            "ansible.builtin.debug": {
+                "msg": "SERVICE={{ ad_structure_service_password | length if ad_structure_service_password is defined "
+                "else 'unset' }}"
+            },
+        },
     ]
 
 
@@ -202,3 +208,53 @@ def test_a_vault_service_password_is_used_and_nothing_is_stored(sandbox: Sandbox
     assert run.rc == 0, run.stdout
     stored = sandbox.boto3("secretsmanager", REGION).get_secret_value(SecretId=f"{tenant}/directory/appstream-service")
     assert json.loads(stored["SecretString"])["password"] != "Vault-Given-Pass-1"
+
+
+def test_the_service_secret_entry_point_alone_does_not_read_a_listed_secret(
+    sandbox: SandboxClient, tmp_path: Path
+) -> None:
+    """directory_content.yml's service_secret entry point (the directory cannot be reached) with
+    ad_structure_service_password_needed=false: a secret the run's listing shows as the tenant's is neither read
+    nor generated; one it does not show is read, or generated and stored, as before."""
+    tenant = f"svl-{uuid.uuid4().hex[:6]}"
+    name = f"{tenant}/directory/appstream-service"
+    client = sandbox.boto3("secretsmanager", REGION)
+
+    def play(known: dict, **extra: object) -> list[dict]:
+        return _service_secret_play(
+            sandbox, tenant, {"ad_structure_service_password_needed": False, "ad_structure_known_tags": known, **extra}
+        )
+
+    first = run_tasks(tmp_path / "first", play({}), sandbox, region=REGION)  # nothing listed: generated, stored
+    assert first.rc == 0, first.stdout
+    assert "SERVICE=24" in first.stdout
+    arn = client.describe_secret(SecretId=name)["ARN"]
+    stored = client.get_secret_value(SecretId=name)["SecretString"]
+    mark = sandbox.log_mark()
+
+    listed = {arn: {"tenant": tenant}}
+    for label, check in (("listed", False), ("listed-check", True)):
+        run = run_tasks(tmp_path / label, play(listed), sandbox, region=REGION, check=check)
+        assert run.rc == 0, run.stdout
+        assert "SERVICE=unset" in run.stdout  # neither read nor generated
+    assert sandbox.log(mark) == []
+    assert client.get_secret_value(SecretId=name)["SecretString"] == stored
+
+    foreign = run_tasks(tmp_path / "foreign", play({arn: {"tenant": "someone-else"}}), sandbox, region=REGION)
+    assert foreign.rc == 0 and "SERVICE=24" in foreign.stdout  # read: a listing entry not the tenant's is no proof
+
+    vault = run_tasks(tmp_path / "vault", play(listed, vault_appstream_service_password="Vault-Given-Pass-1"), sandbox)
+    assert vault.rc == 0 and "SERVICE=18" in vault.stdout, vault.stdout  # the vault's value wins, as before
+
+    # Scheduled for deletion since the listing: this entry point no longer notices (documented); the main entry
+    # point, which needs the value, still refuses it.
+    client.delete_secret(SecretId=name, RecoveryWindowInDays=7)
+    unnoticed = run_tasks(tmp_path / "deleted", play(listed), sandbox, region=REGION)
+    assert unnoticed.rc == 0 and "SERVICE=unset" in unnoticed.stdout, unnoticed.stdout
+    needed = run_tasks(
+        tmp_path / "needed",
+        _service_secret_play(sandbox, tenant, {"ad_structure_known_tags": listed}),
+        sandbox,
+        region=REGION,
+    )
+    assert needed.rc != 0 and "scheduled for deletion" in needed.stdout, needed.stdout
