@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.secrets import known_secret_arn as _known
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.tags import TENANT_TAG
+from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.secrets import known_owned_secret_arn
 
 
 def known_secret_arn(known: Any, name: str, region: str | None, tenant: str) -> str:
@@ -32,9 +31,7 @@ def known_secret_arn(known: Any, name: str, region: str | None, tenant: str) -> 
         raise AnsibleFilterError(f"known_secret_arn expects the listing (ARN to tags), got {type(known).__name__}")
     if not isinstance(name, str) or not name or not isinstance(tenant, str) or not tenant:
         raise AnsibleFilterError("known_secret_arn needs the secret's name and the tenant")
-    arn = _known(known or {}, name, region)
-    tags = (known or {}).get(arn) if arn else None
-    return arn if isinstance(tags, Mapping) and tags.get(TENANT_TAG) == tenant else ""
+    return known_owned_secret_arn(known, name, region, tenant) or ""
 
 
 class FilterModule:

@@ -14,6 +14,7 @@ controller, modules import it as `ansible_collections.iconeus.tenant_toolkit.plu
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.errors import error_code
@@ -72,6 +73,13 @@ def known_secret_arn(known: Any, secret_id: str, region: str | None) -> str | No
     return None
 
 
+def known_owned_secret_arn(known: Any, secret_id: str, region: str | None, tenant: str) -> str | None:
+    """known_secret_arn, only when the listing gives that secret the tenant's `tenant` tag."""
+    arn = known_secret_arn(known, secret_id, region)
+    tags = known[arn] if arn is not None else None
+    return arn if isinstance(tags, Mapping) and tags.get(TENANT_TAG) == tenant else None
+
+
 def read_owned_secret(
     client: Any, secret_id: str, tenant: str, field: str | None = None, known: Any = None
 ) -> str | None:
@@ -86,8 +94,9 @@ def read_owned_secret(
     its value is read by ARN at once. A secret it does not list, or one deleted or scheduled for deletion
     since, is described first as ever, so a foreign secret is still refused before its value is read.
     """
-    arn = known_secret_arn(known, secret_id, getattr(getattr(client, "meta", None), "region_name", None))
-    if arn is not None and (known[arn] or {}).get(TENANT_TAG) == tenant:
+    region = getattr(getattr(client, "meta", None), "region_name", None)
+    arn = known_owned_secret_arn(known, secret_id, region, tenant)
+    if arn is not None:
         try:
             value = client.get_secret_value(SecretId=arn, aws_retry=True)
         except Exception as err:

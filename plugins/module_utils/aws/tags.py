@@ -9,7 +9,7 @@ tenant's tag, or no tag, is never adopted or deleted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 TENANT_TAG = "tenant"
@@ -81,14 +81,18 @@ def known_or_read(known: KnownTags | None, arn: str, read: Callable[[], Read]) -
     return read()
 
 
+def _listed(known: KnownTags | None, service: str, region: str | None) -> Iterator[tuple[str, str, Any]]:
+    """(ARN, resource part, tags) of each ARN in `known` of `service` in `region`, whatever partition and account."""
+    for arn, tags in (known or {}).items():
+        parts = str(arn).split(":", 5)
+        if len(parts) == 6 and parts[2] == service and parts[3] == (region or ""):
+            yield str(arn), parts[5], tags
+
+
 def known_arn(known: KnownTags | None, service: str, region: str | None, resource: str) -> str | None:
     """The ARN in `known` of `resource` (`directory/d-1234567890`) of `service` in `region`, whatever its
     partition and account: for APIs that name a resource by its id (Directory Service), not its ARN."""
-    for arn in known or {}:
-        parts = str(arn).split(":", 5)
-        if len(parts) == 6 and parts[2] == service and parts[3] == (region or "") and parts[5] == resource:
-            return str(arn)
-    return None
+    return next((arn for arn, part, _tags in _listed(known, service, region) if part == resource), None)
 
 
 def known_of_type(
@@ -100,12 +104,9 @@ def known_of_type(
     Empty says nothing on its own: the listing may not have included the type (tenant_tags_info's
     `resource_types`), so a caller takes absence as proof only where the listing shows the type was read.
     """
-    found: dict[str, dict[str, str]] = {}
     prefix = f"{resource_type}/"
-    for arn, tags in (known or {}).items():
-        parts = str(arn).split(":", 5)
-        if len(parts) != 6 or not isinstance(tags, Mapping):
-            continue
-        if parts[2] == service and parts[3] == (region or "") and parts[5].startswith(prefix):
-            found[parts[5][len(prefix) :]] = {str(key): str(value) for key, value in tags.items()}
-    return found
+    return {
+        part[len(prefix) :]: {str(key): str(value) for key, value in tags.items()}
+        for _arn, part, tags in _listed(known, service, region)
+        if part.startswith(prefix) and isinstance(tags, Mapping)
+    }
