@@ -34,9 +34,12 @@ attributes:
 """
 
     # Modules computed from their arguments alone, run by an action plugin of the same name in the worker
-    # (plugins/plugin_utils/pure_module.py): read_only plus the `action` attribute.
-    #   extends_documentation_fragment: [iconeus.tenant_toolkit.attributes.pure]
-    PURE = r"""
+    # (plugins/plugin_utils/pure_module.py). Listed after read_only, whose attributes it adds to (Ansible merges
+    # the attributes of every fragment):
+    #   extends_documentation_fragment:
+    #     - iconeus.tenant_toolkit.attributes.read_only
+    #     - iconeus.tenant_toolkit.attributes.action
+    ACTION = r"""
 attributes:
   action:
     description: >-
@@ -50,12 +53,4 @@ attributes:
   async:
     description: Supports being used with the C(async) keyword.
     support: none
-  check_mode:
-    description: Can run in check mode and then reports what would change, without changing anything.
-    support: full
-    details: The module never changes anything; check mode returns the same result.
-  diff_mode:
-    description: Reports the changes it makes, or would make in check mode, as a before and after diff.
-    support: none
-    details: Nothing is changed, so there is no diff.
 """

@@ -76,7 +76,8 @@ notes:
   - Misspelt variable names cannot be detected, since extra variables share one namespace with
     every other variable; each runbook's header and C(playbooks/ops/README.md) list its variables.
 extends_documentation_fragment:
-  - iconeus.tenant_toolkit.attributes.pure
+  - iconeus.tenant_toolkit.attributes.read_only
+  - iconeus.tenant_toolkit.attributes.action
 """
 
 EXAMPLES = r"""

@@ -51,7 +51,8 @@ notes:
     table) before quoting a customer.
   - Warnings are also shown as Ansible warnings.
 extends_documentation_fragment:
-  - iconeus.tenant_toolkit.attributes.pure
+  - iconeus.tenant_toolkit.attributes.read_only
+  - iconeus.tenant_toolkit.attributes.action
 """
 
 EXAMPLES = r"""

@@ -84,7 +84,8 @@ notes:
     nothing but messages; given with the definition, a short secret could garble the normalised
     definition returned.
 extends_documentation_fragment:
-  - iconeus.tenant_toolkit.attributes.pure
+  - iconeus.tenant_toolkit.attributes.read_only
+  - iconeus.tenant_toolkit.attributes.action
 """
 
 EXAMPLES = r"""
