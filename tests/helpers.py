@@ -145,32 +145,38 @@ def run_playbook(
 def run_tasks(
     directory: Path,
     tasks: list[dict[str, Any]],
-    sandbox: SandboxClient,
+    sandbox: SandboxClient | None,
     region: str = "eu-west-3",
     check: bool = False,
     diff: bool = False,
     args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
 ) -> PlaybookRun:
-    """Run `tasks` on localhost against the sandbox (one play, AWS settings from the environment)."""
-    play = {
+    """Run `tasks` on localhost (one play), against the sandbox when one is given (AWS settings in the play's
+    environment)."""
+    play: dict[str, Any] = {
         "name": "Tasks under test",
         "hosts": "localhost",
         "connection": "local",
         "gather_facts": False,
         "vars": {"ansible_python_interpreter": sys.executable},
-        "environment": {
+    }
+    if sandbox is not None:
+        play["environment"] = {
             "AWS_ENDPOINT_URL": sandbox.endpoint,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
-        },
-        "tasks": tasks,
-    }
+        }
+    play["tasks"] = tasks
     directory.mkdir(parents=True, exist_ok=True)
     playbook = directory / "play.yml"
     playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-    return run_playbook(playbook, Path("localhost,"), sandbox, check=check, diff=diff, args=args)
+    return run_playbook(
+        playbook, Path("localhost,"), sandbox, check=check, diff=diff, env=env, args=args, timeout=timeout
+    )
 
 
 COLLECTION = "ansible_collections.iconeus.tenant_toolkit"

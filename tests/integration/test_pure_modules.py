@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.helpers import run_playbook
+from tests.helpers import run_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 PRICES = yaml.safe_load((ROOT / "data" / "prices.yml").read_text())
@@ -126,17 +125,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dic
             },
         }
     )
-    play = {
-        "name": "Pure modules",
-        "hosts": "localhost",
-        "connection": "local",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": sys.executable},
-        "tasks": tasks,
-    }
-    playbook = work / "pure.yml"
-    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-    done = run_playbook(playbook, Path("localhost,"), env={"ANSIBLE_LIBRARY": str(library)}, timeout=300)
+    done = run_tasks(work, tasks, None, env={"ANSIBLE_LIBRARY": str(library)}, timeout=300)
     assert done.rc == 0, done.stdout[-3000:] + done.stderr[-2000:]
     raw = json.loads((work / "results.json").read_text())
     got: dict[str, dict[str, dict[str, Any]]] = {}

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
-from types import ModuleType
 from typing import Any
 
 import pytest
 from ansible.errors import AnsibleLookupError
-from ansible.plugins.loader import lookup_loader
+from ansible_collections.iconeus.tenant_toolkit.plugins.lookup import known_tags as kt
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import run
 
-
-def _load(name: str) -> ModuleType:
-    plugin = lookup_loader.get(name, class_only=True)
-    assert plugin is not None, f"{name} did not load"
-    return sys.modules[plugin.__module__]
-
-
-kt = _load("iconeus.tenant_toolkit.known_tags")
 RUN_ID = "r-0123456789ab"
 LISTED = {"arn:aws:appstream:eu-west-3:111122223333:fleet/acme-fleet": {"tenant": "acme"}}
 
