@@ -143,7 +143,7 @@ def test_user_passwords_are_kept_under_the_username_of_the_definition(secrets_ru
 @pytest.mark.slow
 def test_no_password_appears_in_the_verbose_output(secrets_run: SecretsRun) -> None:
     output = secrets_run.run.stdout + secrets_run.run.stderr
-    assert "ESTABLISH LOCAL CONNECTION" in output, "the run was not verbose"
+    assert "in the worker process (pid" in output, "the run was not verbose"
     assert [name for name, password in secrets_run.passwords.items() if password in output] == []
 
 
@@ -230,8 +230,9 @@ def test_a_run_with_keys_as_host_vars_authenticates_with_them(keys_run: KeysRun)
 
 def test_keys_as_host_vars_reach_the_modules_through_a_credentials_file_of_the_run(keys_run: KeysRun) -> None:
     output = keys_run.run.stdout + keys_run.run.stderr
-    assert "ESTABLISH LOCAL CONNECTION" in output, "the run was not verbose"
-    # -vvv prints each module's environment on its command line: a file of the run and a profile.
+    assert "in the worker process (pid" in output, "the run was not verbose"
+    # -vvv prints each module's environment (on its command line, or as it runs in the worker, in_worker.py):
+    # a file of the run and a profile.
     assert f"AWS_SHARED_CREDENTIALS_FILE={keys_run.run_files}/r-" in output
     assert f"AWS_PROFILE=tenant-keys-{KEYS_TENANT}" in output
 
