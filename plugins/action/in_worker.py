@@ -11,20 +11,27 @@ Eleven module runs per tenant and no-op run made that about half of a tenant's C
 
 `meta/runtime.yml` routes the collection's Python modules to this action plugin. When the module would run
 on the controller under the controller's own Python, it runs it in the worker process Ansible forked for
-this task and host, the way the AnsiballZ wrapper runs it in its own process:
+this task and host (ansible-core forks one per task and host), the way the AnsiballZ wrapper runs it in its
+own process:
 
 - the module gets the same arguments, internal `_ansible_*` options included (`_update_module_args`), encoded
   with the serialisation profile AnsiballZ uses, and runs as `__main__` (`runpy`) with module_utils in their
   target-side behaviour (warnings and deprecations go into the result, as in a module process);
 - the task's `environment` (the tenant's AWS profile, credentials file, region and endpoint) is set in the
-  worker's environment while the module runs; the worker is forked for this one task and host and exits
-  after it, so nothing is shared between tenants or tasks;
+  worker's environment while the module runs, then restored, as are the working directory and module_utils'
+  per-run state (parsed arguments, warnings, deprecations). The worker serves one task of one host: nothing
+  passes from one tenant to another. The items of a loop (and the attempts of `until`) run one after the
+  other in that worker, each with its own arguments, environment and warnings;
 - its output is parsed by the same `_parse_returned_data` as a module process's output; an exception the
   module does not handle is reported as AnsiballZ reports it.
 
-Anything else runs the normal way, as a module process: another connection, `become`, `async`, another
-interpreter, another collection's module, or the variable `tenant_toolkit_modules_in_worker` set to false
-(a switch for troubleshooting, documented in docs/operator-guide.md).
+Anything else runs the normal way, as a module process: another connection, `become`, `async`, a task
+`timeout` (it would interrupt the module between two AWS calls instead of leaving the module process to
+finish), another interpreter, an `environment` that sets what Python reads only when it starts (`PYTHON*`,
+`LANG`, `LC_*`, `TZ`, `LD_*`), AnsiballZ's debugger or coverage extensions, `keep_remote_files`, another
+collection's module, another ansible-core than 2.19 (this follows its AnsiballZ loader), or the variable
+`tenant_toolkit_modules_in_worker` set to false (a switch for troubleshooting, docs/operator-guide.md).
+`-vvv` says which way each module ran and why.
 """
 
 from __future__ import annotations
@@ -43,17 +50,27 @@ from typing import Any
 from ansible import constants as C
 from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action.normal import ActionModule as NormalAction
+from ansible.release import __version__ as ansible_core_version
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
 
-try:  # how the AnsiballZ wrapper reports a module's unhandled exception (ansible-core 2.19)
+# What this plugin follows of ansible-core 2.19's AnsiballZ wrapper: how it reports a module's unhandled
+# exception, its extensions (debuggers, coverage) and module_utils' per-run state. Another ansible-core runs
+# every module the normal way.
+FOLLOWED_CORE = "2.19."
+try:
+    from ansible._internal._ansiballz._builder import ExtensionManager
+    from ansible._internal._errors._alarm_timeout import AnsibleTimeoutError
+    from ansible.module_utils._internal import _traceback as module_traceback
     from ansible.module_utils._internal._ansiballz._loader import _handle_exception
-except ImportError:  # another ansible-core: every module runs the normal way
+except ImportError:
     _handle_exception = None
+    AnsibleTimeoutError = KeyboardInterrupt  # never raised as such: no module runs here without the loader
 
 display = Display()
 
@@ -63,26 +80,52 @@ MODULES_PACKAGE = "ansible_collections.iconeus.tenant_toolkit.plugins.modules"
 # The serialisation profile AnsiballZ uses for a module that declares none; the collection's modules declare none.
 PROFILE = "legacy"
 SWITCH = "tenant_toolkit_modules_in_worker"
+# Environment variables Python (or the C library) reads when a process starts: set in a running worker, they
+# would not do what they do for a module process.
+STARTUP_ENVIRONMENT = ("PYTHON", "LANG", "LANGUAGE", "LC_", "TZ", "LD_")
+# Task environment values -vvv shows (a module process's command line shows every value): the AWS connection
+# settings the toolkit's plays set. Any other variable is shown by name only.
+SHOWN_VALUES = frozenset(
+    {
+        "AWS_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "TENANT_PROGRESS_FILE",
+    }
+)
 
 
 class ActionModule(NormalAction):
     """The `normal` action plugin, whose module runs in the worker when its host is this controller's Python."""
 
-    def _in_worker_reason(self, module_name: str | None, task_vars: dict[str, Any], wrap_async: Any) -> str | None:
+    def _in_worker_reason(
+        self, module_name: str | None, module_args: Any, task_vars: dict[str, Any], wrap_async: Any
+    ) -> str | None:
         """None when the module can run in the worker, else why it runs as a module process."""
-        if _handle_exception is None:
-            return "this ansible-core does not have the AnsiballZ loader this plugin follows"
-        if module_name not in (None, self._task.action):
-            return "another module than the task's"
+        if _handle_exception is None or not ansible_core_version.startswith(FOLLOWED_CORE):
+            return (
+                f"ansible-core {ansible_core_version} is not the {FOLLOWED_CORE}x whose AnsiballZ wrapper this follows"
+            )
+        if module_name not in (None, self._task.action) or module_args is not None:
+            return "another module or other arguments than the task's"
         resolved = self._task.resolved_action or ""
         if resolved.rpartition(".")[0] != COLLECTION:
             return f"{resolved or self._task.action} is not a module of {COLLECTION}"
         if wrap_async or self._task.async_val:
             return "async"
+        if self._task.timeout:
+            return "the task has a timeout"
         if getattr(self._connection, "transport", None) != "local":
             return "the connection is not local"
-        if self._play_context.become:
+        if self._play_context.become or getattr(self._connection, "become", None) is not None:
             return "become"
+        if C.DEFAULT_KEEP_REMOTE_FILES:
+            return "keep_remote_files"
+        if ExtensionManager.create(task_vars).extension_names:
+            return "an AnsiballZ extension (debugger or coverage) is configured"
         switch = task_vars.get(SWITCH, True)
         if not boolean(self._templar.template(switch), strict=False):
             return f"{SWITCH} is false"
@@ -104,7 +147,13 @@ class ActionModule(NormalAction):
         ignore_unknown_opts: bool = False,
     ):
         task_vars = task_vars if task_vars is not None else {}
-        reason = self._in_worker_reason(module_name, task_vars, wrap_async)
+        reason = self._in_worker_reason(module_name, module_args, task_vars, wrap_async)
+        environment: dict[str, Any] = {}
+        if reason is None:
+            self._compute_environment_string(environment)
+            startup = sorted(name for name in environment if name.startswith(STARTUP_ENVIRONMENT))
+            if startup:
+                reason = f"the environment sets {', '.join(startup)}, which a process reads when it starts"
         if reason is not None:
             display.vvv(f"{self._task.action} runs as a module process: {reason}")
             return super()._execute_module(
@@ -117,27 +166,34 @@ class ActionModule(NormalAction):
                 wrap_async=wrap_async,
                 ignore_unknown_opts=ignore_unknown_opts,
             )
-        return self._execute_in_worker(task_vars, ignore_unknown_opts)
+        return self._execute_in_worker(task_vars, environment, ignore_unknown_opts)
 
-    def _execute_in_worker(self, task_vars: dict[str, Any], ignore_unknown_opts: bool) -> dict[str, Any]:
+    def _execute_in_worker(
+        self, task_vars: dict[str, Any], environment: dict[str, Any], ignore_unknown_opts: bool
+    ) -> dict[str, Any]:
         module_name = self._task.action
         module_args = self._task.args
         self._update_module_args(module_name, module_args, task_vars, ignore_unknown_opts=ignore_unknown_opts)
-        environment: dict[str, Any] = {}
-        # As on a module process's command line at -vvv (the task's environment holds no secret: group_vars).
-        shown = self._compute_environment_string(environment)
         module_fqn = f"{MODULES_PACKAGE}.{self._task.resolved_action.rpartition('.')[2]}"
+        shown = " ".join(
+            f"{name}={value if name in SHOWN_VALUES else '(value not shown)'}" for name, value in environment.items()
+        )
         display.vvv(f"Running {module_fqn} in the worker process (pid {os.getpid()}) with the environment: {shown}")
 
-        with self._module_tmpdir(module_args) as tmpdir:
-            module_args["_ansible_tmpdir"] = tmpdir
+        tmpdir = self._module_tmpdir(module_args)
+        module_args["_ansible_tmpdir"] = tmpdir
+        data: dict[str, Any] | None = None
+        try:
             encoded = json.dumps(
                 {"ANSIBLE_MODULE_ARGS": module_args}, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
             )
             with _environment(environment):
                 res = _run_module(module_fqn, encoded.encode())
-
-        data = self._parse_returned_data(res, PROFILE)
+            data = self._parse_returned_data(res, PROFILE)
+        finally:
+            # As a module process's own directory, unless the module asked to keep it (async wrappers do).
+            if data is None or not data.get("_ansible_suppress_tmpdir_delete"):
+                shutil.rmtree(tmpdir, ignore_errors=True)
         # As _execute_module does with a module process's result.
         data.pop("_ansible_suppress_tmpdir_delete", None)
         if "results" in data and (not isinstance(data["results"], Sequence) or isinstance(data["results"], str)):
@@ -149,21 +205,16 @@ class ActionModule(NormalAction):
                 data[f"{stream}_lines"] = (data.get(stream) or "").splitlines()
         return data
 
-    @contextmanager
-    def _module_tmpdir(self, module_args: dict[str, Any]) -> Iterator[str]:
-        """The module's temporary directory (AnsibleModule.tmpdir), removed after it unless keep_remote_files.
+    def _module_tmpdir(self, module_args: dict[str, Any]) -> str:
+        """The module's temporary directory (AnsibleModule.tmpdir), under the remote_tmp a module process uses.
 
-        A module process removes a directory it made itself at exit; the worker exits without running exit
-        handlers, so the directory is made and removed here, under the remote_tmp a module process would use.
+        A module process removes a directory it made itself when it exits; the worker exits without running exit
+        handlers, so the directory is made here and removed after the run (keep_remote_files runs modules as
+        processes).
         """
         base = os.path.expanduser(os.path.expandvars(module_args.get("_ansible_remote_tmp") or "~/.ansible/tmp"))
         os.makedirs(base, mode=0o700, exist_ok=True)
-        tmpdir = tempfile.mkdtemp(prefix="ansible-moduletmp-", dir=base)
-        try:
-            yield tmpdir
-        finally:
-            if not module_args.get("_ansible_keep_remote_files"):
-                shutil.rmtree(tmpdir, ignore_errors=True)
+        return tempfile.mkdtemp(prefix="ansible-moduletmp-", dir=base)
 
 
 @contextmanager
@@ -182,18 +233,18 @@ def _environment(environment: dict[str, Any]) -> Iterator[None]:
 
 
 def _run_module(module_fqn: str, params: bytes) -> dict[str, Any]:
-    """Run the module as `__main__` the way the AnsiballZ wrapper does; its exit status and output."""
+    """Run the module as `__main__` the way the AnsiballZ wrapper does; its exit status and output.
+
+    module_utils behave as in a module process (`is_controller` false: warnings and deprecations go into the
+    result, encoded with the module-side profile, instead of to the controller's display). Their per-run state
+    starts empty and, like the working directory, is put back afterwards, so that the next item of a loop, or
+    the worker's own code, finds it as it was.
+    """
     if module_fqn.rpartition(".")[0] != MODULES_PACKAGE:
         raise ValueError(f"{module_fqn} is not a module of {COLLECTION}")
     stdout, stderr = io.StringIO(), io.StringIO()
-    saved_args = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE)
-    saved_controller = module_utils_internal.is_controller
-    basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = params, PROFILE
-    # module_utils behave as in a module process: warnings and deprecations go into the result, which is
-    # encoded with the module-side profile, instead of going to the controller's display.
-    module_utils_internal.is_controller = False
-    rc = 0
-    try:
+    with _module_side_state(params):
+        rc = 0
         with redirect_stdout(stdout), redirect_stderr(stderr):
             try:
                 runpy.run_module(
@@ -205,21 +256,48 @@ def _run_module(module_fqn: str, params: bytes) -> dict[str, Any]:
                 raise RuntimeError("New-style module did not handle its own exit.")
             except SystemExit as ex:
                 rc = _exit_status(ex.code)
-            except Exception as ex:  # noqa: BLE001 - reported as AnsiballZ reports it (SystemExit follows)
+            except (KeyboardInterrupt, AnsibleTimeoutError):
+                raise  # the run is being stopped: as for a module process, the worker handles it
+            except BaseException as ex:  # noqa: BLE001 - reported as AnsiballZ reports it (SystemExit follows)
                 try:
                     _handle_exception(ex, PROFILE)
                 except SystemExit as reported:
                     rc = _exit_status(reported.code)
-    finally:
-        module_utils_internal.is_controller = saved_controller
-        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = saved_args
     return {"rc": rc, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 
+@contextmanager
+def _module_side_state(params: bytes) -> Iterator[None]:
+    """module_utils' per-run state set for one module run, in their target-side mode, and restored after it."""
+    saved_args = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS)
+    saved_events = module_traceback._module_tracebacks_enabled_events
+    saved_warnings = dict(module_warnings._global_warnings), dict(module_warnings._global_deprecations)
+    saved_controller = module_utils_internal.is_controller
+    saved_cwd = os.getcwd()
+    basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = params, PROFILE, None
+    module_traceback._module_tracebacks_enabled_events = None
+    module_warnings._global_warnings.clear()
+    module_warnings._global_deprecations.clear()
+    module_utils_internal.is_controller = False
+    try:
+        yield
+    finally:
+        module_utils_internal.is_controller = saved_controller
+        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = saved_args
+        module_traceback._module_tracebacks_enabled_events = saved_events
+        for current, saved in zip(
+            (module_warnings._global_warnings, module_warnings._global_deprecations), saved_warnings, strict=True
+        ):
+            current.clear()
+            current.update(saved)
+        os.chdir(saved_cwd)
+
+
 def _exit_status(code: Any) -> int:
-    """A process's exit status for sys.exit(code)."""
+    """A process's exit status for sys.exit(code); a message is written to stderr, as Python does."""
     if code is None:
         return 0
     if isinstance(code, int):
-        return code
+        return int(code)
+    sys.stderr.write(f"{code}\n")
     return 1

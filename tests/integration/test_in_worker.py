@@ -25,6 +25,7 @@ MODES = {
     "interpreter": [],  # the interpreter is a link to this Python under another name (fixture)
 }
 PASSWORD = "in-worker-test-password-7"
+TOKEN = "in-worker-token-value-3"
 LOG_GROUP = "/iconeus/in-worker-{{ suffix }}"
 CASES = [
     # (register name, task body without name/register)
@@ -34,7 +35,11 @@ CASES = [
     ),
     (
         "again",
-        {"iconeus.tenant_toolkit.tenant_log_group": {"name": LOG_GROUP, "retention_days": 30, "tenant": "in-worker"}},
+        {
+            "iconeus.tenant_toolkit.tenant_log_group": {"name": LOG_GROUP, "retention_days": 30, "tenant": "in-worker"},
+            # Not an AWS connection setting: -vvv shows its name only (a module process's command line shows it).
+            "environment": {"IN_WORKER_TOKEN": TOKEN},
+        },
     ),
     (
         "changed_in_check_mode",
@@ -85,7 +90,43 @@ CASES = [
             "environment": {"AWS_MAX_ATTEMPTS": "many"},
         },
     ),
+    (
+        "loop_regions",
+        {
+            "iconeus.tenant_toolkit.tenant_log_group": {"name": LOG_GROUP + "-loop-{{ item }}", "tenant": "in-worker"},
+            "loop": ["us-west-2", "eu-west-3"],
+            "environment": {"AWS_REGION": "{{ item }}", "AWS_DEFAULT_REGION": "{{ item }}"},
+        },
+    ),
+    (
+        "loop_warnings",
+        {
+            "iconeus.tenant_toolkit.cost_allocation_tag": {"tag_key": "in-worker-{{ item }}-{{ suffix }}"},
+            "loop": ["first", "second"],
+        },
+    ),
+    # As module processes even in the worker mode (IN_A_PROCESS below): a task timeout, a start-up variable.
+    (
+        "timeout",
+        {
+            "iconeus.tenant_toolkit.tenant_log_group": {"name": LOG_GROUP + "-timeout", "tenant": "in-worker"},
+            "timeout": 300,
+        },
+    ),
+    (
+        "startup_variable",
+        {
+            "iconeus.tenant_toolkit.tenant_log_group": {"name": LOG_GROUP + "-tz", "tenant": "in-worker"},
+            "environment": {"TZ": "UTC"},
+        },
+    ),
 ]
+
+
+# Cases that run as module processes in every mode, with the reason -vvv gives.
+IN_A_PROCESS = {"timeout": "the task has a timeout", "startup_variable": "the environment sets TZ"}
+# Module runs per mode: one per case, one per loop item.
+MODULE_RUNS = len(CASES) + 2
 
 
 def comparable(result: dict[str, Any], suffix: str) -> Any:
@@ -131,17 +172,17 @@ def runs(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, di
 
 
 def test_each_module_ran_where_it_should(runs: dict[str, dict[str, Any]]) -> None:
-    module_cases = len(CASES)
     worker = runs["worker"]["output"]
-    assert worker.count("in the worker process (pid") == module_cases
-    assert "runs as a module process" not in worker
-    assert runs["process"]["output"].count("runs as a module process: tenant_toolkit_modules_in_worker is false") == (
-        module_cases
-    )
-    assert "in the worker process (pid" not in runs["process"]["output"]
+    assert worker.count("in the worker process (pid") == MODULE_RUNS - len(IN_A_PROCESS)
+    for reason in IN_A_PROCESS.values():
+        assert worker.count(f"runs as a module process: {reason}") == 1, reason
+    process = runs["process"]["output"]
+    assert "in the worker process (pid" not in process
+    # The timeout is the first reason found for its case; the start-up variable is looked at last.
+    assert process.count("runs as a module process: tenant_toolkit_modules_in_worker is false") == MODULE_RUNS - 1
     other = runs["interpreter"]["output"]
-    assert other.count("runs as a module process: the module's interpreter") == module_cases
     assert "in the worker process (pid" not in other
+    assert other.count("runs as a module process: the module's interpreter") == MODULE_RUNS - 1
 
 
 @pytest.mark.parametrize("case", [name for name, _ in CASES])
@@ -164,9 +205,18 @@ def test_the_results_are_the_modules_results(runs: dict[str, dict[str, Any]]) ->
     assert results["no_log"]["diff"]["after"]["service_account_password"] == "(sent)"
     assert results["client_error"]["failed"] is True
     assert results["client_error"]["msg"].startswith("Couldn't connect to AWS: invalid literal for int()")
+    # A loop runs its items one after the other in the same worker and each warns of its own key. (That an item
+    # does not repeat an earlier item's warnings is a unit test: Ansible shows a repeated warning only once.)
+    output = runs["worker"]["output"]
+    for item in ("first", "second"):
+        assert f"AWS does not know the tag key 'in-worker-{item}-{suffix}'" in output, item
+    assert [item["changed"] for item in results["loop_regions"]["results"]] == [True, True]
 
 
 def test_the_password_never_shows(runs: dict[str, dict[str, Any]]) -> None:
+    worker = runs["worker"]["output"]
+    assert TOKEN not in worker and "IN_WORKER_TOKEN=(value not shown)" in worker
+    assert "AWS_REGION=us-east-1" in worker  # the connection settings are shown, as on a command line
     for mode, run in runs.items():
         assert PASSWORD not in run["output"], mode
         assert PASSWORD not in json.dumps(run["results"]), mode
@@ -194,7 +244,8 @@ def test_the_sandbox_saw_the_same_calls_in_the_regions_the_tasks_named(
     creations = [
         region for _, operation, region, status, _ in worker if operation == "CreateLogGroup" and status == 200
     ]
-    assert creations == ["eu-west-3", "us-east-1", "eu-west-3"], worker
+    # created, other_region, back_in_the_play_region, the loop's two items (each its own region), timeout, tz
+    assert creations == ["eu-west-3", "us-east-1", "eu-west-3", "us-west-2", "eu-west-3", "eu-west-3", "eu-west-3"]
     # The check-mode task changed nothing: the group keeps the 30 days it was created with, not 90.
     logs = boto3.client(
         "logs",

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as module_warnings
+from ansible.template import Templar
 from ansible_collections.iconeus.tenant_toolkit.plugins.action import in_worker
 
 MODULES = {
@@ -81,11 +86,36 @@ def test_a_module_that_does_not_exit_is_a_failure(package: str) -> None:
     assert "did not handle its own exit" in json.dumps(result_of(res))
 
 
-def test_the_worker_gets_its_state_back(package: str) -> None:
-    before = (module_utils_internal.is_controller, basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE)
-    for module in MODULES:
-        in_worker._run_module(f"{package}.{module}", params(name="x"))
-        assert (module_utils_internal.is_controller, basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE) == before
+def test_the_worker_gets_its_state_back(package: str, tmp_path: Path) -> None:
+    module_warnings._global_warnings["the worker's own"] = None
+
+    def state() -> tuple[Any, ...]:
+        return (
+            module_utils_internal.is_controller,
+            basic._ANSIBLE_ARGS,
+            basic._ANSIBLE_PROFILE,
+            basic._PARSED_MODULE_ARGS,
+            dict(module_warnings._global_warnings),
+            dict(module_warnings._global_deprecations),
+            os.getcwd(),
+            list(sys.argv),
+            sys.modules["__main__"],
+        )
+
+    before = state()
+    try:
+        for module in MODULES:
+            in_worker._run_module(f"{package}.{module}", params(name="x"))
+            assert state() == before, module
+    finally:
+        module_warnings._global_warnings.pop("the worker's own", None)
+
+
+def test_each_run_starts_with_no_warning_of_an_earlier_run(package: str) -> None:
+    """The items of a loop run one after the other in the same worker: each result has its own warnings only."""
+    for item in ("item-1", "item-2", "item-3"):
+        result = result_of(in_worker._run_module(f"{package}.exits", params(name=item)))
+        assert [warning["event"]["msg"] for warning in result["warnings"]] == [f"careful with {item}"]
 
 
 def test_a_module_outside_the_collection_is_refused(package: str) -> None:
@@ -101,6 +131,89 @@ def test_the_task_environment_is_set_for_the_run_and_then_restored(monkeypatch: 
     assert os.environ["IN_WORKER_KEPT"] == "controller" and "IN_WORKER_ADDED" not in os.environ
 
 
-@pytest.mark.parametrize(("code", "status"), [(None, 0), (0, 0), (1, 1), (3, 3), ("message", 1)])
-def test_exit_status(code: Any, status: int) -> None:
-    assert in_worker._exit_status(code) == status
+@pytest.mark.parametrize(("code", "status"), [(None, 0), (0, 0), (1, 1), (3, 3), (True, 1), ("message", 1)])
+def test_exit_status(code: Any, status: int, capsys: pytest.CaptureFixture[str]) -> None:
+    assert in_worker._exit_status(code) == status and not isinstance(in_worker._exit_status(code), bool)
+    if isinstance(code, str):
+        assert code in capsys.readouterr().err
+
+
+# --- when a module runs in the worker, and when as a process -------------------------------------------------
+def action(
+    *,
+    resolved: str = "iconeus.tenant_toolkit.tenant_log_group",
+    transport: str = "local",
+    become: bool = False,
+    connection_become: Any = None,
+    async_val: int = 0,
+    timeout: int = 0,
+    variables: dict[str, Any] | None = None,
+) -> Any:
+    task = SimpleNamespace(
+        action=resolved, resolved_action=resolved, async_val=async_val, timeout=timeout, args={}, environment=[]
+    )
+    connection = SimpleNamespace(transport=transport, become=connection_become)
+    task_vars = {"ansible_python_interpreter": sys.executable, **(variables or {})}
+    return in_worker.ActionModule(
+        task, connection, SimpleNamespace(become=become), None, Templar(loader=None, variables=task_vars), None
+    ), task_vars
+
+
+def test_a_tenant_host_module_runs_in_the_worker() -> None:
+    plugin, task_vars = action()
+    assert plugin._in_worker_reason(None, None, task_vars, False) is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "reason"),
+    [
+        ({"resolved": "amazon.aws.s3_bucket"}, "amazon.aws.s3_bucket is not a module of iconeus.tenant_toolkit"),
+        ({"transport": "ssh"}, "the connection is not local"),
+        ({"become": True}, "become"),
+        ({"connection_become": object()}, "become"),
+        ({"async_val": 30}, "async"),
+        ({"timeout": 60}, "the task has a timeout"),
+        ({"variables": {"tenant_toolkit_modules_in_worker": "false"}}, "tenant_toolkit_modules_in_worker is false"),
+        (
+            {"variables": {"ansible_python_interpreter": "/usr/bin/python3"}},
+            "the module's interpreter (/usr/bin/python3)",
+        ),
+    ],
+)
+def test_anything_else_runs_as_a_module_process(settings: dict[str, Any], reason: str) -> None:
+    plugin, task_vars = action(**settings)
+    assert (plugin._in_worker_reason(None, None, task_vars, False) or "").startswith(reason)
+
+
+def test_another_ansible_core_runs_modules_as_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(in_worker, "ansible_core_version", "2.20.0")
+    plugin, task_vars = action()
+    assert "2.20.0" in (plugin._in_worker_reason(None, None, task_vars, False) or "")
+
+
+def test_keep_remote_files_runs_modules_as_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(in_worker.C, "DEFAULT_KEEP_REMOTE_FILES", True)
+    plugin, task_vars = action()
+    assert plugin._in_worker_reason(None, None, task_vars, False) == "keep_remote_files"
+
+
+def test_a_call_with_other_arguments_than_the_tasks_runs_as_a_module_process() -> None:
+    plugin, task_vars = action()
+    assert plugin._in_worker_reason(None, {"name": "x"}, task_vars, False) == (
+        "another module or other arguments than the task's"
+    )
+    assert plugin._in_worker_reason("ansible.legacy.ping", None, task_vars, False) == (
+        "another module or other arguments than the task's"
+    )
+
+
+def test_every_module_but_the_pure_ones_is_routed_to_the_plugin() -> None:
+    root = Path(__file__).resolve().parents[4]
+    routing = yaml.safe_load((root / "meta" / "runtime.yml").read_text())["plugin_routing"]["modules"]
+    routed = {
+        name for name, entry in routing.items() if entry.get("action_plugin") == "iconeus.tenant_toolkit.in_worker"
+    }
+    modules = {path.stem for path in (root / "plugins" / "modules").glob("*.py") if not path.stem.startswith("_")}
+    pure = {path.stem for path in (root / "plugins" / "action").glob("*.py")} - {"in_worker", "__init__"}
+    assert pure == {"tenant_validate", "ops_vars_validate", "tenant_cost_estimate"}
+    assert routed == modules - pure
