@@ -89,3 +89,34 @@ def test_the_definition_strings_are_not_trusted_as_templates(inventory: Path) ->
     for _attempt in range(2):
         name = tenant_of(loader, inventory)["name"]
         assert name == "{{ lookup('pipe', 'id') }}" and not is_trusted_as_template(name)
+
+
+class FindingLoader(CountingLoader):
+    """A CountingLoader that also counts the searches for a host's files."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.searched: list[str] = []
+
+    def find_vars_files(self, path: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        self.searched.append(name)
+        return super().find_vars_files(path, name, *args, **kwargs)
+
+
+def test_a_hosts_files_are_found_once_and_a_group_costs_nothing(inventory: Path) -> None:
+    """Ansible asks once per task, host and inventory source: the files are found on the first call only."""
+    from ansible.inventory.group import Group
+
+    loader = FindingLoader()
+    plugin = td.VarsModule()
+    source = str(inventory / "hosts.yml")
+    for _attempt in range(5):
+        assert plugin.get_vars(loader, source, [Group("all"), Group("tenants")]) == {}
+        assert plugin.get_vars(loader, source, [Host("lab")])["tenant"]["name"] == "lab"
+    assert loader.searched == ["lab"]
+    # Another inventory source is searched on its own (a host of that name may have files there).
+    other = inventory / "other"
+    (other / "host_vars" / "lab").mkdir(parents=True)
+    (other / "hosts.yml").write_text("tenants:\n  hosts:\n    lab: {}\n", encoding="utf-8")
+    assert plugin.get_vars(loader, str(other / "hosts.yml"), [Host("lab")]) == {}
+    assert loader.searched == ["lab", "lab"]
