@@ -18,33 +18,35 @@ own process:
   with the serialisation profile AnsiballZ uses, and runs as `__main__` (`runpy`) with module_utils in their
   target-side behaviour (warnings and deprecations go into the result, as in a module process);
 - the task's `environment` (the tenant's AWS profile, credentials file, region and endpoint) is set in the
-  worker's environment while the module runs, then restored, as are the working directory and module_utils'
-  per-run state (parsed arguments, warnings, deprecations). The worker serves one task of one host: nothing
-  passes from one tenant to another. The items of a loop (and the attempts of `until`) run one after the
-  other in that worker, each with its own arguments, environment and warnings;
+  worker's environment while the module runs, then restored, as are the working directory, the locale and
+  module_utils' per-run state (parsed arguments, warnings, deprecations). The worker serves one task of one
+  host: nothing passes from one tenant to another. The items of a loop (and the attempts of `until`) run one
+  after the other in that worker, each with its own arguments, environment and warnings;
 - its output is parsed by the same `_parse_returned_data` as a module process's output; an exception the
   module does not handle is reported as AnsiballZ reports it.
 
 Anything else runs the normal way, as a module process: another connection, `become`, `async`, a task
 `timeout` (it would interrupt the module between two AWS calls instead of leaving the module process to
-finish), another interpreter, an `environment` that sets what Python reads only when it starts (`PYTHON*`,
-`LANG`, `LC_*`, `TZ`, `LD_*`), AnsiballZ's debugger or coverage extensions, `keep_remote_files`, another
-collection's module, another ansible-core than 2.19 (this follows its AnsiballZ loader), or the variable
-`tenant_toolkit_modules_in_worker` set to false (a switch for troubleshooting, docs/operator-guide.md).
-`-vvv` says which way each module ran and why.
+finish), another interpreter, an `environment` that sets what a process reads only when it starts
+(`PYTHON*`, `LANG*`, `LC_*`, `TZ`, `LD_*`, and `TMP*`/`TEMP`, which `tempfile` reads once per process),
+AnsiballZ's debugger or coverage extensions, `keep_remote_files`, another collection's module, another
+ansible-core than 2.19 (this follows its AnsiballZ loader), or the variable `tenant_toolkit_modules_in_worker`
+set to false (a switch for troubleshooting, docs/operator-guide.md). `-vvv` says which way each module ran
+and why.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import locale
 import os
 import runpy
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from typing import Any
 
 from ansible import constants as C
@@ -66,7 +68,6 @@ FOLLOWED_CORE = "2.19."
 try:
     from ansible._internal._ansiballz._builder import ExtensionManager
     from ansible._internal._errors._alarm_timeout import AnsibleTimeoutError
-    from ansible.module_utils._internal import _traceback as module_traceback
     from ansible.module_utils._internal._ansiballz._loader import _handle_exception
 except ImportError:
     _handle_exception = None
@@ -82,7 +83,7 @@ PROFILE = "legacy"
 SWITCH = "tenant_toolkit_modules_in_worker"
 # Environment variables Python (or the C library) reads when a process starts: set in a running worker, they
 # would not do what they do for a module process.
-STARTUP_ENVIRONMENT = ("PYTHON", "LANG", "LANGUAGE", "LC_", "TZ", "LD_")
+STARTUP_ENVIRONMENT = ("PYTHON", "LANG", "LC_", "TZ", "LD_", "TMPDIR", "TEMP", "TMP")
 # Task environment values -vvv shows (a module process's command line shows every value): the AWS connection
 # settings the toolkit's plays set. Any other variable is shown by name only.
 SHOWN_VALUES = frozenset(
@@ -151,7 +152,7 @@ class ActionModule(NormalAction):
         environment: dict[str, Any] = {}
         if reason is None:
             self._compute_environment_string(environment)
-            startup = sorted(name for name in environment if name.startswith(STARTUP_ENVIRONMENT))
+            startup = sorted(str(name) for name in environment if str(name).startswith(STARTUP_ENVIRONMENT))
             if startup:
                 reason = f"the environment sets {', '.join(startup)}, which a process reads when it starts"
         if reason is not None:
@@ -182,7 +183,6 @@ class ActionModule(NormalAction):
 
         tmpdir = self._module_tmpdir(module_args)
         module_args["_ansible_tmpdir"] = tmpdir
-        data: dict[str, Any] | None = None
         try:
             encoded = json.dumps(
                 {"ANSIBLE_MODULE_ARGS": module_args}, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
@@ -191,9 +191,8 @@ class ActionModule(NormalAction):
                 res = _run_module(module_fqn, encoded.encode())
             data = self._parse_returned_data(res, PROFILE)
         finally:
-            # As a module process's own directory, unless the module asked to keep it (async wrappers do).
-            if data is None or not data.get("_ansible_suppress_tmpdir_delete"):
-                shutil.rmtree(tmpdir, ignore_errors=True)
+            # Removed as a module process's own directory is (nothing async runs here to keep it for).
+            shutil.rmtree(tmpdir, ignore_errors=True)
         # As _execute_module does with a module process's result.
         data.pop("_ansible_suppress_tmpdir_delete", None)
         if "results" in data and (not isinstance(data["results"], Sequence) or isinstance(data["results"], str)):
@@ -220,16 +219,15 @@ class ActionModule(NormalAction):
 @contextmanager
 def _environment(environment: dict[str, Any]) -> Iterator[None]:
     """The task's environment set in this (worker) process while the module runs, then restored."""
-    saved = {name: os.environ.get(name) for name in environment}
-    os.environ.update({name: to_text(value) for name, value in environment.items()})
+    saved = os.environ.copy()
     try:
+        # The whole environment is put back: the task's variables, and whatever the module set itself
+        # (AnsibleModule sets LANG and LC_* when the locale is not usable).
+        os.environ.update({to_text(name): to_text(value) for name, value in environment.items()})
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _run_module(module_fqn: str, params: bytes) -> dict[str, Any]:
@@ -258,7 +256,7 @@ def _run_module(module_fqn: str, params: bytes) -> dict[str, Any]:
                 rc = _exit_status(ex.code)
             except (KeyboardInterrupt, AnsibleTimeoutError):
                 raise  # the run is being stopped: as for a module process, the worker handles it
-            except BaseException as ex:  # noqa: BLE001 - reported as AnsiballZ reports it (SystemExit follows)
+            except BaseException as ex:  # noqa: BLE001 - a failed result in AnsiballZ's form (SystemExit follows)
                 try:
                     _handle_exception(ex, PROFILE)
                 except SystemExit as reported:
@@ -270,12 +268,12 @@ def _run_module(module_fqn: str, params: bytes) -> dict[str, Any]:
 def _module_side_state(params: bytes) -> Iterator[None]:
     """module_utils' per-run state set for one module run, in their target-side mode, and restored after it."""
     saved_args = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS)
-    saved_events = module_traceback._module_tracebacks_enabled_events
     saved_warnings = dict(module_warnings._global_warnings), dict(module_warnings._global_deprecations)
     saved_controller = module_utils_internal.is_controller
     saved_cwd = os.getcwd()
+    # AnsibleModule sets the process's locale from the environment (locale.setlocale(LC_ALL, "")).
+    saved_locale = locale.setlocale(locale.LC_ALL)
     basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = params, PROFILE, None
-    module_traceback._module_tracebacks_enabled_events = None
     module_warnings._global_warnings.clear()
     module_warnings._global_deprecations.clear()
     module_utils_internal.is_controller = False
@@ -284,13 +282,15 @@ def _module_side_state(params: bytes) -> Iterator[None]:
     finally:
         module_utils_internal.is_controller = saved_controller
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = saved_args
-        module_traceback._module_tracebacks_enabled_events = saved_events
         for current, saved in zip(
             (module_warnings._global_warnings, module_warnings._global_deprecations), saved_warnings, strict=True
         ):
             current.clear()
             current.update(saved)
-        os.chdir(saved_cwd)
+        with suppress(OSError, locale.Error):  # never in place of the module's own result or error
+            locale.setlocale(locale.LC_ALL, saved_locale)
+        with suppress(OSError):
+            os.chdir(saved_cwd)
 
 
 def _exit_status(code: Any) -> int:

@@ -59,8 +59,12 @@ DEFINITION_KEY = "tenant"
 # of the controller's CPU time at three tenants; finding the files, 6.9 s of the main process's 37 s at ten).
 # Only files that passed the check below are kept. The same object is handed out on every call, as
 # host_group_vars hands out the loader's copy (cache="all", unsafe=True) for the whole process.
+_HOST_VARS_DIRS: dict[str, str | None] = {}
 _FOUND: dict[tuple[str, str], tuple[str, ...]] = {}
 _PARSED: dict[tuple[str, int, int, int], Any] = {}
+# The files that held the definition: a later version without it fails the inventory (host_group_vars keeps the
+# first version, trusted, for the whole run; it must never be the only copy of `tenant`).
+_HELD_DEFINITION: set[str] = set()
 
 
 class VarsModule(BaseVarsPlugin):
@@ -83,12 +87,17 @@ class VarsModule(BaseVarsPlugin):
 
 
 def host_vars_files(loader: Any, path: str, host: str) -> tuple[str, ...]:
-    """The host's files in host_vars/ beside the inventory source, found once per process (real paths)."""
-    key = (path, host)
-    if key not in _FOUND:
+    """The host's files in host_vars/ beside the inventory source (real paths), found once per process and
+    directory, as host_group_vars finds them: a file added during the run is not seen by either."""
+    if path not in _HOST_VARS_DIRS:
         host_vars = os.path.join(os.path.realpath(basedir(path)), "host_vars")
-        found = loader.find_vars_files(host_vars, host) if os.path.isdir(host_vars) else []
-        _FOUND[key] = tuple(os.path.realpath(name) for name in found)
+        _HOST_VARS_DIRS[path] = host_vars if os.path.isdir(host_vars) else None
+    host_vars_dir = _HOST_VARS_DIRS[path]
+    if host_vars_dir is None:
+        return ()
+    key = (host_vars_dir, host)
+    if key not in _FOUND:
+        _FOUND[key] = tuple(os.path.realpath(name) for name in loader.find_vars_files(host_vars_dir, host))
     return _FOUND[key]
 
 
@@ -102,9 +111,17 @@ def load_checked(loader: Any, found: str) -> dict[str, Any] | None:
     if key not in _PARSED:
         # cache="none": never the loader's shared copy, which host_group_vars loads trusted as templates.
         # trusted_as_template=False: the strings are plain data, never rendered by Ansible.
-        _PARSED[key] = check_host_vars(
+        loaded = check_host_vars(
             found, loader.load_from_file(found, cache="none", unsafe=True, trusted_as_template=False)
         )
+        holds = loaded is not None and DEFINITION_KEY in loaded
+        if found in _HELD_DEFINITION and not holds:
+            raise AnsibleParserError(
+                f"{found}: the tenant definition ({DEFINITION_KEY}) was removed from this file during the run"
+            )
+        if holds:
+            _HELD_DEFINITION.add(found)
+        _PARSED[key] = loaded
     return _PARSED[key]
 
 

@@ -7,6 +7,7 @@ exit, and what the worker must get back after the run (its environment, module_u
 from __future__ import annotations
 
 import json
+import locale
 import os
 import sys
 from pathlib import Path
@@ -98,6 +99,7 @@ def test_the_worker_gets_its_state_back(package: str, tmp_path: Path) -> None:
             dict(module_warnings._global_warnings),
             dict(module_warnings._global_deprecations),
             os.getcwd(),
+            locale.setlocale(locale.LC_ALL),
             list(sys.argv),
             sys.modules["__main__"],
         )
@@ -126,9 +128,16 @@ def test_a_module_outside_the_collection_is_refused(package: str) -> None:
 def test_the_task_environment_is_set_for_the_run_and_then_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IN_WORKER_KEPT", "controller")
     monkeypatch.delenv("IN_WORKER_ADDED", raising=False)
+    monkeypatch.delenv("IN_WORKER_BY_THE_MODULE", raising=False)
+    before = dict(os.environ)
     with in_worker._environment({"IN_WORKER_KEPT": "task", "IN_WORKER_ADDED": 3}):
         assert os.environ["IN_WORKER_KEPT"] == "task" and os.environ["IN_WORKER_ADDED"] == "3"
-    assert os.environ["IN_WORKER_KEPT"] == "controller" and "IN_WORKER_ADDED" not in os.environ
+        os.environ["IN_WORKER_BY_THE_MODULE"] = "set by the module"  # as AnsibleModule sets LANG and LC_*
+    assert dict(os.environ) == before
+    # A value that cannot be set fails the run and leaves nothing behind.
+    with pytest.raises(ValueError), in_worker._environment({"IN_WORKER_ADDED": "a\0b"}):
+        pass
+    assert dict(os.environ) == before
 
 
 @pytest.mark.parametrize(("code", "status"), [(None, 0), (0, 0), (1, 1), (3, 3), (True, 1), ("message", 1)])

@@ -37,6 +37,14 @@ class CountingLoader(DataLoader):
         return super().load_from_file(file_name, *args, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a new ansible-playbook process would: nothing found or parsed yet."""
+    for name in ("_HOST_VARS_DIRS", "_FOUND", "_PARSED"):
+        monkeypatch.setattr(td, name, {})
+    monkeypatch.setattr(td, "_HELD_DEFINITION", set())
+
+
 @pytest.fixture
 def inventory(tmp_path: Path) -> Path:
     host_vars = tmp_path / "host_vars" / "lab"
@@ -114,9 +122,40 @@ def test_a_hosts_files_are_found_once_and_a_group_costs_nothing(inventory: Path)
         assert plugin.get_vars(loader, source, [Group("all"), Group("tenants")]) == {}
         assert plugin.get_vars(loader, source, [Host("lab")])["tenant"]["name"] == "lab"
     assert loader.searched == ["lab"]
+    # Ansible passes the inventory's directory for a directory source: the same files, found once.
+    assert plugin.get_vars(loader, str(inventory), [Host("lab")])["tenant"]["name"] == "lab"
+    assert loader.searched == ["lab"]
     # Another inventory source is searched on its own (a host of that name may have files there).
     other = inventory / "other"
     (other / "host_vars" / "lab").mkdir(parents=True)
     (other / "hosts.yml").write_text("tenants:\n  hosts:\n    lab: {}\n", encoding="utf-8")
     assert plugin.get_vars(loader, str(other / "hosts.yml"), [Host("lab")]) == {}
     assert loader.searched == ["lab", "lab"]
+
+
+def test_a_file_added_during_the_run_is_not_seen_as_host_group_vars_does_not_see_it(inventory: Path) -> None:
+    loader = CountingLoader()
+    assert tenant_of(loader, inventory)["name"] == "lab"
+    (inventory / "host_vars" / "lab" / "zz-late.yml").write_text("tenant:\n  name: late\n", encoding="utf-8")
+    assert tenant_of(loader, inventory)["name"] == "lab"
+    assert "zz-late.yml" not in loader.parsed
+
+
+def test_a_listed_file_removed_during_the_run_fails_the_inventory(inventory: Path) -> None:
+    loader = CountingLoader()
+    assert tenant_of(loader, inventory)["name"] == "lab"
+    (inventory / "host_vars" / "lab" / "tenant.yml").unlink()
+    with pytest.raises(AnsibleParserError, match=r"tenant\.yml"):
+        tenant_of(loader, inventory)
+
+
+def test_a_definition_removed_from_its_file_during_the_run_fails_the_inventory(inventory: Path) -> None:
+    """host_group_vars keeps the first version, trusted as templates: it must never be the only `tenant`."""
+    loader = CountingLoader()
+    assert tenant_of(loader, inventory)["name"] == "lab"
+    path = inventory / "host_vars" / "lab" / "tenant.yml"
+    before = path.stat()
+    path.write_text("other: 1\n", encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(AnsibleParserError, match="was removed from this file during the run"):
+        tenant_of(loader, inventory)
