@@ -68,14 +68,20 @@ def test_each_file_is_parsed_once_and_the_definition_is_the_same_on_every_call(i
     assert sorted(loader.parsed) == ["aws.yml", "tenant.yml"]
 
 
+def rewrite_one_second_later(path: Path, text: str) -> os.stat_result:
+    """Write a new version of `path` whose modification time is a second after the old one's; the old stat."""
+    before = path.stat()
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    return before
+
+
 def test_a_changed_file_is_parsed_again(inventory: Path) -> None:
     loader = CountingLoader()
     assert tenant_of(loader, inventory)["region"] == "eu-west-3"
     path = inventory / "host_vars" / "lab" / "tenant.yml"
     # The same size: the modification time tells the new version apart.
-    before = path.stat()
-    path.write_text("tenant:\n  name: lab\n  region: eu-west-1\n", encoding="utf-8")
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    before = rewrite_one_second_later(path, "tenant:\n  name: lab\n  region: eu-west-1\n")
     assert path.stat().st_size == before.st_size
     assert tenant_of(loader, inventory)["region"] == "eu-west-1"
     assert loader.parsed.count("tenant.yml") == 2
@@ -153,9 +159,6 @@ def test_a_definition_removed_from_its_file_during_the_run_fails_the_inventory(i
     """host_group_vars keeps the first version, trusted as templates: it must never be the only `tenant`."""
     loader = CountingLoader()
     assert tenant_of(loader, inventory)["name"] == "lab"
-    path = inventory / "host_vars" / "lab" / "tenant.yml"
-    before = path.stat()
-    path.write_text("other: 1\n", encoding="utf-8")
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    rewrite_one_second_later(inventory / "host_vars" / "lab" / "tenant.yml", "other: 1\n")
     with pytest.raises(AnsibleParserError, match="was removed from this file during the run"):
         tenant_of(loader, inventory)
