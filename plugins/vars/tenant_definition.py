@@ -53,12 +53,12 @@ DEFINITION_KEY = "tenant"
 
 # Ansible asks a vars plugin for a host's variables once per task and host (the strategy's get_vars), and once
 # per inventory source of the run (-i each) for the `all` group, the host's groups and the host: with N tenants
-# in one run, N times per task and host. Each host's host_vars files are found once per process and inventory
-# source, as host_group_vars finds them (its FOUND cache); a group costs nothing. Each file is parsed once per
-# version, keyed by its path, inode, size and modification time, instead of on every call (YAML parsing was 40%
-# of the controller's CPU time at three tenants; finding the files, 6.9 s of the main process's 37 s at ten).
-# Only files that passed the check below are kept. The same object is handed out on every call, as
-# host_group_vars hands out the loader's copy (cache="all", unsafe=True) for the whole process.
+# in one run, N times per task and host. Each host's host_vars files are found once per process and host_vars
+# directory (by real path), as host_group_vars finds them (its FOUND cache); a group costs nothing. Each file
+# is parsed once per version, keyed by its path, inode, size and modification time, instead of on every call
+# (YAML parsing was 40% of the controller's CPU time at three tenants; finding the files, 6.9 s of the main
+# process's 37 s at ten). Only files that passed the check below are kept. The same object is handed out on
+# every call, as host_group_vars hands out the loader's copy (cache="all", unsafe=True) for the whole process.
 _HOST_VARS_DIRS: dict[str, str | None] = {}
 _FOUND: dict[tuple[str, str], tuple[str, ...]] = {}
 _PARSED: dict[tuple[str, int, int, int], Any] = {}
