@@ -42,6 +42,26 @@ def delays(first: float = 0.2, factor: float = 2.0, cap: float = 15.0) -> Iterab
         delay = min(delay * factor, cap)
 
 
+# The waiters' schedule. A transition is seen at most LAG_FRACTION of the time already waited
+# after it happens (or FLOOR seconds, whichever is longer), and never more than CAP seconds after.
+# A doubling interval alone lets the last sleep be as long as everything waited before it: a
+# resource ready just after a poll at 40 s was seen at 55 s. Here a 25-minute directory is seen
+# within 15 s, a 75-second one within 3.75 s. Cost: about 1/LAG_FRACTION more reads per e-fold of
+# the wait before the cap: 119 DescribeFleets for a 15-minute fleet start (67 when doubling).
+FIRST = 0.2
+FLOOR = 1.0
+LAG_FRACTION = 0.05
+CAP = 15.0
+
+
+def lagging_delays(elapsed: Callable[[], float]) -> Iterable[float]:
+    """The waiters' poll intervals: 0.2, 0.4, 0.8 s, then 5 % of the time waited, from 1 s up to 15 s."""
+    delay = FIRST
+    while True:
+        yield delay
+        delay = min(CAP, max(min(delay * 2, FLOOR), elapsed() * LAG_FRACTION))
+
+
 def report_progress(
     kind: str, name: str, state: str, elapsed: float, expected: float | None, tenant: str | None = None
 ) -> None:
@@ -83,7 +103,7 @@ def wait_for(
     """Poll `fetch` until `state_of` its result is in `targets`; `ABSENT` stands for a deleted resource."""
     targets, failures = set(targets), set(failures)
     began = clock()
-    intervals = iter(poll or delays())
+    intervals = iter(poll or lagging_delays(lambda: clock() - began))
     while True:
         resource = fetch()
         state = state_of(resource)

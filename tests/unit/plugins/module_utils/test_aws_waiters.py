@@ -10,6 +10,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws.waiters
     WaitFailed,
     WaitTimeout,
     delays,
+    lagging_delays,
     wait_for,
 )
 
@@ -89,6 +90,34 @@ def test_absent_is_a_state_for_deletions():
 def test_poll_intervals_grow_to_a_cap():
     intervals = delays(first=0.2, factor=2, cap=15)
     assert [next(intervals) for _unused in range(9)] == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 15, 15]
+
+
+@pytest.mark.parametrize("ready_at", [0.1, 0.9, 3.0, 10.0, 41.0, 75.0, 310.0, 1500.0])
+def test_a_transition_is_seen_within_five_percent_of_the_wait(ready_at):
+    # The doubling schedule saw a directory ready at 41 s only at 51 s (0.2 s doubling: polls at
+    # 25.4 and 51 s): the overshoot that made the bring-up 1.15 of its critical path.
+    fake = FakeTime()
+    polls = []
+
+    def fetch():
+        polls.append(fake.now)
+        return {"State": "Active" if fake.now >= ready_at else "Creating"}
+
+    wait_for(fetch, lambda r: r["State"], ["Active"], timeout=3600, sleep=fake.sleep, clock=fake.clock)
+    seen = polls[-1]
+    assert ready_at <= seen <= ready_at + min(15.0, max(1.0, 0.05 * ready_at))
+
+
+def test_the_lagging_schedule_settles_at_fifteen_seconds():
+    waited = [0.0]
+    intervals = lagging_delays(lambda: waited[0])
+    got = []
+    for _unused in range(400):
+        got.append(next(intervals))
+        waited[0] += got[-1]
+    assert max(got) == 15.0 and got[-1] == 15.0
+    assert got == sorted(got)  # never polls faster as the wait goes on
+    assert got[:5] == pytest.approx([0.2, 0.4, 0.8, 1.0, 1.0])  # quick transitions: as quick as before
 
 
 def test_progress_is_written_for_operators(tmp_path, monkeypatch):
