@@ -23,7 +23,9 @@ own process:
   host: nothing passes from one tenant to another. The items of a loop (and the attempts of `until`) run one
   after the other in that worker, each with its own arguments, environment and warnings;
 - its output is parsed by the same `_parse_returned_data` as a module process's output; an exception the
-  module does not handle is reported as AnsiballZ reports it.
+  module does not handle is reported as AnsiballZ reports it;
+- its botocore sessions read the AWS models through the loader the controller filled once for the run
+  (plugin_utils/botocore_models.py), each session with its own credentials, region and configuration.
 
 Anything else runs the normal way, as a module process: another connection, `become`, `async`, a task
 `timeout` (it would interrupt the module between two AWS calls instead of leaving the module process to
@@ -60,6 +62,7 @@ from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.release import __version__ as ansible_core_version
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
+from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils import botocore_models
 
 # What this plugin follows of ansible-core 2.19's AnsiballZ wrapper: how it reports a module's unhandled
 # exception, its extensions (debuggers, coverage) and module_utils' per-run state. Another ansible-core runs
@@ -241,7 +244,9 @@ def _run_module(module_fqn: str, params: bytes) -> dict[str, Any]:
     if module_fqn.rpartition(".")[0] != MODULES_PACKAGE:
         raise ValueError(f"{module_fqn} is not a module of {COLLECTION}")
     stdout, stderr = io.StringIO(), io.StringIO()
-    with _module_side_state(params):
+    # The module's botocore sessions use the models the controller read once for the run
+    # (plugin_utils/botocore_models.py) instead of parsing a copy each.
+    with _module_side_state(params), botocore_models.shared_by_sessions():
         rc = 0
         with redirect_stdout(stdout), redirect_stderr(stderr):
             try:

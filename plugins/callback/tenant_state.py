@@ -67,6 +67,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state.run i
     new_run_id,
 )
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state.store import bucket_name, history_key
+from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils import botocore_models, plugin_preload
 
 LOCK_ACTIONS = ("iconeus.tenant_toolkit.tenant_lock", "tenant_lock")
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
@@ -183,10 +184,29 @@ def boto3_session(settings: dict[str, Any], data_loader: Any = None) -> Any:
 
 def shared_data_loader() -> Any:
     """One botocore data loader (models, endpoints, retry tables; parsed once, cached) for every tenant session,
-    made as botocore makes a session's own (AWS_DATA_PATH honoured), without reading any profile."""
-    import botocore.loaders
+    made as botocore makes a session's own (AWS_DATA_PATH honoured), without reading any profile.
 
-    return botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+    It is the process's loader (plugin_utils/botocore_models.py), which the modules that run in a worker use too.
+    """
+    return botocore_models.shared_loader(os.environ.get("AWS_DATA_PATH"))
+
+
+def preload_for_workers(display: Any) -> None:
+    """Once per run, before the tenants' AWS tasks: read the botocore models of every service the collection's
+    modules call, and load the Ansible plugins every tenant task's worker uses (plugin_utils/botocore_models.py,
+    plugin_utils/plugin_preload.py). Each worker forked afterwards inherits them instead of reading its own."""
+    began = time.monotonic()
+    try:
+        botocore_models.preload()
+        missing = plugin_preload.preload()
+    except Exception as err:  # noqa: BLE001 - only a saving: each worker then reads its own, as before
+        display.vvv(f"tenant_state: nothing read ahead for the workers ({err}); each reads its own")
+        return
+    display.vvv(
+        f"tenant_state: botocore models of {len(botocore_models.SERVICES)} services and the tasks' plugins read "
+        f"once for the run's workers in {time.monotonic() - began:.2f} s"
+        + (f" (not found: {', '.join(missing)})" if missing else "")
+    )
 
 
 # The processes that registered the hook below (a callback may be made more than once in a process; a forked
@@ -329,6 +349,7 @@ class CallbackModule(CallbackBase):
             settings = connection_settings(self.task_environment(result), held.region, info.get("endpoint_url"))
             if self.data_loader is None:
                 self.data_loader = shared_data_loader()
+                preload_for_workers(self._display)
             session = boto3_session(settings, self.data_loader)
             held.dynamodb = session.client("dynamodb", endpoint_url=settings["endpoint_url"])
             held.s3 = session.client("s3", endpoint_url=settings["endpoint_url"])

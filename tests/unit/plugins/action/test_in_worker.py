@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import botocore.session
 import pytest
 import yaml
 from ansible.module_utils import _internal as module_utils_internal
@@ -30,6 +31,14 @@ MODULES = {
         "module.exit_json(changed=True, name=module.params['name'])\n"
     ),
     "raises": "raise KeyError('no such key in the module')\n",
+    "uses_botocore": (
+        "import os, boto3\n"
+        "from ansible.module_utils.basic import AnsibleModule\n"
+        "from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils import botocore_models\n"
+        "module = AnsibleModule(argument_spec={'name': {'type': 'str'}})\n"
+        "loader = boto3.session.Session(region_name='eu-west-3')._session.get_component('data_loader')\n"
+        "module.exit_json(shared=loader is botocore_models.shared_loader(os.environ.get('AWS_DATA_PATH')))\n"
+    ),
     "falls_through": "x = 1\n",
     "fails": (
         "from ansible.module_utils.basic import AnsibleModule\n"
@@ -102,6 +111,7 @@ def test_the_worker_gets_its_state_back(package: str, tmp_path: Path) -> None:
             locale.setlocale(locale.LC_ALL),
             list(sys.argv),
             sys.modules["__main__"],
+            botocore.session.create_loader,
         )
 
     before = state()
@@ -111,6 +121,20 @@ def test_the_worker_gets_its_state_back(package: str, tmp_path: Path) -> None:
             assert state() == before, module
     finally:
         module_warnings._global_warnings.pop("the worker's own", None)
+
+
+def test_a_modules_botocore_sessions_use_the_models_the_controller_read_for_the_run(package: str) -> None:
+    # plugin_utils/botocore_models.py: read once in the controller before the tenants' tasks, inherited by the
+    # worker; a session the module makes gets that loader instead of parsing every model again.
+    result = result_of(in_worker._run_module(f"{package}.uses_botocore", params()))
+    assert result["shared"] is True
+    assert boto3_loader_outside() is not in_worker.botocore_models.shared_loader(None)
+
+
+def boto3_loader_outside() -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name="eu-west-3")._session.get_component("data_loader")
 
 
 def test_each_run_starts_with_no_warning_of_an_earlier_run(package: str) -> None:

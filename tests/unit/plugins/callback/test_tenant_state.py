@@ -305,12 +305,17 @@ def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypa
     seen: list[Any] = []
     real = ts.boto3_session
     monkeypatch.setattr(ts, "boto3_session", lambda conf, loader=None: seen.append(loader) or real(conf, loader))
+    preloaded: list[Any] = []
+    real_preload = ts.botocore_models.preload
+    monkeypatch.setattr(ts.botocore_models, "preload", lambda: preloaded.append(real_preload()))
     info = {"table": "t", "bucket": "b", "region": "eu-west-3", "lease_seconds": 60, "held": True}
     lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
     for host in ("a", "b"):
         callback.v2_runner_on_ok(result(host, lock_task, {"lock": {**info, "tenant": host, "run_id": callback.run_id}}))
     assert sorted(callback.locks) == ["a", "b"]
     assert len(made) == 1 and seen == [made[0], made[0]]
+    # The modules' models are read once, into that loader, for the workers forked after the lock.
+    assert preloaded == [made[0]]
     assert callback.locks["a"].dynamodb.meta.service_model._service_description is (
         callback.locks["b"].dynamodb.meta.service_model._service_description
     )

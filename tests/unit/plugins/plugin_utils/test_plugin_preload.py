@@ -1,0 +1,60 @@
+"""plugin_utils/plugin_preload.py: the plugins every tenant task's worker used to load, loaded once before the fork."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ansible.plugins import loader as plugin_loader
+from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils import plugin_preload
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def loads_in_a_forked_worker() -> list[str]:
+    """The plugin files a process forked now executes when it asks for the preloaded plugins, as a worker does."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: record every plugin file it executes, ask for the plugins, report, leave at once
+        try:
+            os.close(reader)
+            loaded: list[str] = []
+            real = plugin_loader.PluginLoader._load_module_source
+
+            def record(self: plugin_loader.PluginLoader, *, python_module_name: str, path: str) -> object:
+                if python_module_name not in __import__("sys").modules:
+                    loaded.append(path)
+                return real(self, python_module_name=python_module_name, path=path)
+
+            plugin_loader.PluginLoader._load_module_source = record  # type: ignore[method-assign]
+            plugin_loader.test_loader.get("ansible.builtin.defined")
+            for name in plugin_preload.LOOKUPS:
+                plugin_loader.lookup_loader.get(name, class_only=True)
+            for name in plugin_preload.ACTIONS:
+                plugin_loader.action_loader.get(name, class_only=True)
+            os.write(writer, json.dumps(loaded).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    chunks = []
+    while chunk := os.read(reader, 65536):
+        chunks.append(chunk)
+    os.close(reader)
+    os.waitpid(pid, 0)
+    return json.loads(b"".join(chunks) or b"null")
+
+
+def test_a_worker_forked_after_the_preload_loads_none_of_its_plugins_again() -> None:
+    assert plugin_preload.preload() == []
+    assert loads_in_a_forked_worker() == []
+
+
+def test_the_preloaded_lookups_and_actions_are_the_collections_own() -> None:
+    # A plugin added to or removed from the collection is seen here: the list names files that exist.
+    for name in plugin_preload.LOOKUPS:
+        assert (ROOT / "plugins" / "lookup" / f"{name.rpartition('.')[2]}.py").is_file(), name
+    for name in plugin_preload.ACTIONS:
+        assert (ROOT / "plugins" / "action" / f"{name.rpartition('.')[2]}.py").is_file(), name
+    lookups = {path.stem for path in (ROOT / "plugins" / "lookup").glob("*.py") if path.stem != "__init__"}
+    assert {name.rpartition(".")[2] for name in plugin_preload.LOOKUPS} == lookups
