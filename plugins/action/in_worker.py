@@ -25,7 +25,8 @@ own process:
 - its output is parsed by the same `_parse_returned_data` as a module process's output; an exception the
   module does not handle is reported as AnsiballZ reports it;
 - its botocore sessions read the AWS models through the loader the controller filled once for the run
-  (plugin_utils/botocore_models.py), each session with its own credentials, region and configuration.
+  (plugin_utils/botocore_models.py), each session with its own credentials, region and configuration (a session
+  with another data path gets a loader of its own).
 
 Anything else runs the normal way, as a module process: another connection, `become`, `async`, a task
 `timeout` (it would interrupt the module between two AWS calls instead of leaving the module process to

@@ -194,18 +194,23 @@ def shared_data_loader() -> Any:
 def preload_for_workers(display: Any) -> None:
     """Once per run, before the tenants' AWS tasks: read the botocore models of every service the collection's
     modules call, and load the Ansible plugins every tenant task's worker uses (plugin_utils/botocore_models.py,
-    plugin_utils/plugin_preload.py). Each worker forked afterwards inherits them instead of reading its own."""
+    plugin_utils/plugin_preload.py). Each worker forked afterwards inherits them instead of reading its own.
+    Either is only a saving: what fails is read by each worker, as without it (said at -v)."""
     began = time.monotonic()
     try:
-        botocore_models.preload()
+        _loader, failed = botocore_models.preload()
+    except Exception as err:  # noqa: BLE001 - the modules read their own models
+        failed = [f"all ({err})"]
+    if failed:
+        display.v(f"tenant_state: botocore models not read ahead for the workers: {', '.join(failed)}")
+    try:
         missing = plugin_preload.preload()
-    except Exception as err:  # noqa: BLE001 - only a saving: each worker then reads its own, as before
-        display.vvv(f"tenant_state: nothing read ahead for the workers ({err}); each reads its own")
-        return
+    except Exception as err:  # noqa: BLE001 - the workers load their own plugins
+        missing = [f"all ({err})"]
+    if missing:
+        display.v(f"tenant_state: plugins not loaded ahead for the workers: {', '.join(missing)}")
     display.vvv(
-        f"tenant_state: botocore models of {len(botocore_models.SERVICES)} services and the tasks' plugins read "
-        f"once for the run's workers in {time.monotonic() - began:.2f} s"
-        + (f" (not found: {', '.join(missing)})" if missing else "")
+        f"tenant_state: models and plugins read ahead for the run's workers in {time.monotonic() - began:.2f} s"
     )
 
 

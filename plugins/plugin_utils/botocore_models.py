@@ -14,18 +14,20 @@ modules. This module keeps one loader per controller process and data path (`AWS
   before any tenant's AWS task: each worker Ansible forks afterwards (one per task and host) inherits them
   (copy-on-write, and the workers freeze what they inherit, tenant_state.freeze_inherited_objects_in_workers).
   A run that takes no lock (a playbook without tenants) never imports botocore here.
-- `shared_by_sessions()` is used by plugins/action/in_worker.py around a module run in a worker: a session the
-  module makes then gets the process's loader for its data path instead of a new one. A model is data read
-  from botocore's own files (and `~/.aws/models`); a session keeps its credentials, region and configuration
-  to itself (unit-tested with two sets of credentials).
+- `shared_by_sessions()` is used by plugins/action/in_worker.py around a module run in a worker: through
+  botocore's public session initializer hook (`botocore.register_initializer`), a session the module makes
+  gets the process's loader for its data path instead of a new one. A model is data read from botocore's own
+  files (and `~/.aws/models`); a session keeps its credentials, region and configuration to itself
+  (unit-tested with two sets of credentials).
 
-The loader is what `botocore.loaders.create_loader` makes for the same data path; nothing of botocore's is
-changed outside `shared_by_sessions()`.
+The loader is what `botocore.loaders.create_loader` makes for the same data path, and holds the models read,
+nothing else. It costs the controller's main process about 50 MiB for the run, which the workers share.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -68,11 +70,13 @@ def shared_loader(data_path: str | None = None) -> Any:
     return loader
 
 
-def preload(services: tuple[str, ...] = SERVICES) -> Any:
+def preload(services: tuple[str, ...] = SERVICES) -> tuple[Any, list[str]]:
     """Read `services`' models into the shared loader for this process's AWS_DATA_PATH, as a client reads them.
 
-    Each client is made by a session that reads no profile, configuration or credentials file and then
-    dropped; it makes no call. Returns the loader.
+    Each client is made by a session that reads no profile, configuration or credentials file, and dropped; it
+    makes no call. Its paginator and waiter models are read too, through the client as a module reads them (the
+    loader's cache is keyed by the arguments as the client passes them). Returns the loader and the services
+    that could not be read (an older botocore without one of them): those are read by each module, as before.
     """
     import botocore.session
 
@@ -84,26 +88,38 @@ def preload(services: tuple[str, ...] = SERVICES) -> Any:
     core.set_config_variable("credentials_file", os.devnull)
     # Placeholder keys: a client made with none would look for credentials; this one makes no call.
     keys = {"aws_access_key_id": "preload", "aws_secret_access_key": "preload"}
+    failed = []
     for service in services:
-        core.create_client(service, region_name="us-east-1", **keys)
-    return loader
+        try:
+            client = core.create_client(service, region_name="us-east-1", **keys)
+            # Reads the paginators model, if the service has one (asked of any of its operations).
+            client.can_paginate(next(iter(client.meta.method_to_api_mapping)))
+            _unused = client.waiter_names  # reads the waiters model, if the service has one
+        except Exception:  # noqa: BLE001 - that service's modules read their own models
+            failed.append(service)
+    return loader, failed
+
+
+def _share_loader(session: Any) -> None:
+    """botocore session initializer: the session's data loader is this process's one for its data path."""
+    session.lazy_register_component("data_loader", lambda: shared_loader(session.get_config_variable("data_path")))
 
 
 @contextmanager
 def shared_by_sessions() -> Iterator[None]:
-    """While the block runs, each botocore session made in this process uses the shared loader for its data path."""
-    try:
-        import botocore.session
-    except ImportError:  # the module reports it, as in a module process
+    """While the block runs, each botocore session made in this process uses the shared loader for its data path.
+
+    A session whose data path differs from the controller's (`AWS_DATA_PATH` in the task's environment, or
+    `data_path` in its profile) gets a loader of its own for that path, filled as it goes. Nothing is done when
+    botocore is not imported yet: nothing was read ahead in this process, and a module that needs no AWS
+    library does not pay for importing it.
+    """
+    botocore = sys.modules.get("botocore")
+    if botocore is None or "botocore.session" not in sys.modules:
         yield
         return
-    original = botocore.session.create_loader
-
-    def create_loader(search_path_string: str | None = None) -> Any:
-        return shared_loader(search_path_string)
-
-    botocore.session.create_loader = create_loader
+    botocore.register_initializer(_share_loader)
     try:
         yield
     finally:
-        botocore.session.create_loader = original
+        botocore.unregister_initializer(_share_loader)

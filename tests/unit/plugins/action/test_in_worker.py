@@ -123,9 +123,9 @@ def test_the_worker_gets_its_state_back(package: str, tmp_path: Path) -> None:
         module_warnings._global_warnings.pop("the worker's own", None)
 
 
-def test_a_modules_botocore_sessions_use_the_models_the_controller_read_for_the_run(package: str) -> None:
-    # plugin_utils/botocore_models.py: read once in the controller before the tenants' tasks, inherited by the
-    # worker; a session the module makes gets that loader instead of parsing every model again.
+def test_a_modules_botocore_sessions_use_the_process_shared_loader(package: str) -> None:
+    # plugin_utils/botocore_models.py: the loader the controller fills once before the tenants' tasks (its
+    # own tests) and the worker inherits; a session the module makes gets it instead of parsing every model again.
     result = result_of(in_worker._run_module(f"{package}.uses_botocore", params()))
     assert result["shared"] is True
     assert boto3_loader_outside() is not in_worker.botocore_models.shared_loader(None)

@@ -306,8 +306,13 @@ def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypa
     real = ts.boto3_session
     monkeypatch.setattr(ts, "boto3_session", lambda conf, loader=None: seen.append(loader) or real(conf, loader))
     preloaded: list[Any] = []
+    monkeypatch.setattr(ts.botocore_models, "_LOADERS", {})  # this test's own, not the process's for later tests
     real_preload = ts.botocore_models.preload
-    monkeypatch.setattr(ts.botocore_models, "preload", lambda: preloaded.append(real_preload()))
+    monkeypatch.setattr(
+        ts.botocore_models, "preload", lambda: preloaded.append(real_preload(("dynamodb",))) or (preloaded[-1])
+    )
+    plugins_loaded: list[bool] = []
+    monkeypatch.setattr(ts.plugin_preload, "preload", lambda: plugins_loaded.append(True) or [])
     info = {"table": "t", "bucket": "b", "region": "eu-west-3", "lease_seconds": 60, "held": True}
     lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
     for host in ("a", "b"):
@@ -315,7 +320,7 @@ def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypa
     assert sorted(callback.locks) == ["a", "b"]
     assert len(made) == 1 and seen == [made[0], made[0]]
     # The modules' models are read once, into that loader, for the workers forked after the lock.
-    assert preloaded == [made[0]]
+    assert preloaded == [(made[0], [])] and plugins_loaded == [True]
     assert callback.locks["a"].dynamodb.meta.service_model._service_description is (
         callback.locks["b"].dynamodb.meta.service_model._service_description
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore
 import botocore.loaders
 import botocore.session
 import pytest
@@ -43,13 +45,17 @@ def client(service: str, key: str = "AK") -> Any:
 
 
 def test_after_the_preload_a_module_session_reads_no_model_file(model_reads: list[str]) -> None:
-    botocore_models.preload()
+    _loader, failed = botocore_models.preload()
+    assert failed == []
     assert model_reads, "the preload read the models"
     model_reads.clear()
     with botocore_models.shared_by_sessions():
         for service in botocore_models.SERVICES:
             made = client(service)
             assert made.meta.service_model.service_name == service
+            # As the modules page through results and wait: the paginators and waiters models were read too.
+            made.can_paginate(next(iter(made.meta.method_to_api_mapping)))
+            _unused = made.waiter_names
     assert model_reads == []
     # Outside the block botocore is its own again: a new session reads its models (what the block saves).
     client("ec2")
@@ -67,12 +73,26 @@ def test_sessions_share_the_models_and_keep_their_own_credentials() -> None:
     )
 
 
-def test_botocore_gets_its_own_factory_back_even_when_the_block_fails() -> None:
-    original = botocore.session.create_loader
+def test_the_initializer_is_removed_even_when_the_block_fails() -> None:
+    before = list(botocore._INITIALIZERS)
     with pytest.raises(RuntimeError), botocore_models.shared_by_sessions():
-        assert botocore.session.create_loader is not original
+        assert [*before, botocore_models._share_loader] == botocore._INITIALIZERS
         raise RuntimeError("the module failed")
-    assert botocore.session.create_loader is original
+    assert before == botocore._INITIALIZERS
+
+
+def test_nothing_is_done_where_botocore_was_never_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A worker of a run that read nothing ahead, running a module that needs no AWS library: no import of it.
+    monkeypatch.delitem(sys.modules, "botocore.session")
+    before = list(botocore._INITIALIZERS)
+    with botocore_models.shared_by_sessions():
+        assert before == botocore._INITIALIZERS
+        assert "botocore.session" not in sys.modules
+
+
+def test_a_service_that_cannot_be_read_is_left_to_the_modules() -> None:
+    _loader, failed = botocore_models.preload(("sts", "no-such-service"))
+    assert failed == ["no-such-service"]
 
 
 def test_each_data_path_has_its_own_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,11 +106,11 @@ def test_each_data_path_has_its_own_loader(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_search_paths_do_not_grow_with_the_sessions() -> None:
+    # Each boto3 session appends boto3's data folder to its loader's search paths.
     with botocore_models.shared_by_sessions():
         for _unused in range(5):
-            boto3.session.Session(region_name="eu-west-3")
-    paths = botocore_models.shared_loader(None).search_paths
-    assert paths == list(dict.fromkeys(paths))
+            paths = boto3.session.Session(region_name="eu-west-3")._session.get_component("data_loader").search_paths
+            assert len(paths) <= len(set(paths)) + 1
 
 
 def test_the_preload_reads_no_profile_or_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,8 +118,8 @@ def test_the_preload_reads_no_profile_or_configuration(tmp_path: Path, monkeypat
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "absent"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "absent"))
-    loader = botocore_models.preload(("sts",))
-    assert loader is botocore_models.shared_loader(None)
+    loader, failed = botocore_models.preload(("sts",))
+    assert failed == [] and loader is botocore_models.shared_loader(None)
 
 
 def named_services(path: Path) -> set[str]:

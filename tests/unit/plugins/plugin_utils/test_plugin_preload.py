@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from pathlib import Path
 
 from ansible.plugins import loader as plugin_loader
@@ -18,6 +19,7 @@ def loads_in_a_forked_worker() -> list[str]:
     pid = os.fork()
     if pid == 0:  # the child: record every plugin file it executes, ask for the plugins, report, leave at once
         try:
+            signal.alarm(60)  # a child that hangs is killed: the parent then reads no report and the test fails
             os.close(reader)
             loaded: list[str] = []
             real = plugin_loader.PluginLoader._load_module_source
