@@ -13,7 +13,7 @@ Run A: the bring-up at time scale `SCALE` (0.05: the 25-minute directory takes 7
 modelled waits dominate; its wall time is the figure. Between two links of the chain the run
 spends a gap (wall time not covered by a modelled wait). A gap holds the Ansible work between the
 links plus the waiter's overshoot: the time from the modelled transition to the first describe call
-that saw it (the waiters poll every 5 % of the time waited, from 1 s to 15 s). The overshoot is read from
+that saw it (the waiters poll every 5 % of the time waited, from 2 s to 15 s). The overshoot is read from
 the request log too (the first DescribeDirectories / DescribeImageBuilders / DescribeImages /
 DescribeFleets after the transition). So, all from run A, in the same machine conditions:
 
