@@ -13,7 +13,8 @@ workers (0.33 s of CPU); for fifty tenants, fifty times that.
 
 `preload()` asks the plugin loaders for them once, in the main process, when the run takes its first tenant
 lock (the `tenant_state` callback, with the botocore models): the workers forked afterwards find them loaded.
-Nothing is loaded that a task would not load: these are the plugins every tenant task's worker loads.
+It loads the collection's five lookups, also the two only some tenants use (`tenant_secret`, `tenant_session`
+for an assumed role): loading a plugin runs no code but its module's definitions.
 """
 
 from __future__ import annotations
