@@ -15,6 +15,8 @@ from ansible.plugins.loader import callback_loader, lookup_loader
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws import credentials_file
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import run
 
+from ..forking import in_a_forked_child
+
 
 def _load(loader: Any, name: str) -> ModuleType:
     plugin = loader.get(name, class_only=True)
@@ -343,17 +345,7 @@ def test_a_process_forked_after_the_registration_freezes_what_it_inherits(callba
     # The controller forks a worker per task and host; the worker's collector must not visit (and so copy)
     # the controller's heap.
     ts.freeze_inherited_objects_in_workers()
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report how many objects it holds frozen, and leave at once whatever happens
-        try:
-            os.close(reader)
-            os.write(writer, str(gc.get_freeze_count()).encode())
-        finally:
-            os._exit(0)
-    os.close(writer)
-    frozen = int(os.read(reader, 64).decode() or "0")
-    os.close(reader)
-    os.waitpid(pid, 0)
+    # The child reports how many objects it holds frozen.
+    frozen = int(in_a_forked_child(lambda: str(gc.get_freeze_count())) or "0")
     assert frozen > 1000  # the test process's own objects, inherited
     assert gc.get_freeze_count() == 0  # the parent collects as before

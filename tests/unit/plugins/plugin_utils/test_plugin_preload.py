@@ -3,48 +3,38 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
+import sys
 from pathlib import Path
 
 from ansible.plugins import loader as plugin_loader
 from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils import plugin_preload
 
+from ..forking import in_a_forked_child
+
 ROOT = Path(__file__).resolve().parents[4]
 
 
-def loads_in_a_forked_worker() -> list[str]:
+def loads_in_a_forked_worker() -> list[str] | None:
     """The plugin files a process forked now executes when it asks for the preloaded plugins, as a worker does."""
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: record every plugin file it executes, ask for the plugins, report, leave at once
-        try:
-            signal.alarm(60)  # a child that hangs is killed: the parent then reads no report and the test fails
-            os.close(reader)
-            loaded: list[str] = []
-            real = plugin_loader.PluginLoader._load_module_source
 
-            def record(self: plugin_loader.PluginLoader, *, python_module_name: str, path: str) -> object:
-                if python_module_name not in __import__("sys").modules:
-                    loaded.append(path)
-                return real(self, python_module_name=python_module_name, path=path)
+    def ask_for_the_plugins() -> str:
+        loaded: list[str] = []
+        real = plugin_loader.PluginLoader._load_module_source
 
-            plugin_loader.PluginLoader._load_module_source = record  # type: ignore[method-assign]
-            plugin_loader.test_loader.get("ansible.builtin.defined")
-            for name in plugin_preload.LOOKUPS:
-                plugin_loader.lookup_loader.get(name, class_only=True)
-            for name in plugin_preload.ACTIONS:
-                plugin_loader.action_loader.get(name, class_only=True)
-            os.write(writer, json.dumps(loaded).encode())
-        finally:
-            os._exit(0)
-    os.close(writer)
-    chunks = []
-    while chunk := os.read(reader, 65536):
-        chunks.append(chunk)
-    os.close(reader)
-    os.waitpid(pid, 0)
-    return json.loads(b"".join(chunks) or b"null")
+        def record(self: plugin_loader.PluginLoader, *, python_module_name: str, path: str) -> object:
+            if python_module_name not in sys.modules:
+                loaded.append(path)
+            return real(self, python_module_name=python_module_name, path=path)
+
+        plugin_loader.PluginLoader._load_module_source = record  # type: ignore[method-assign]
+        plugin_loader.test_loader.get("ansible.builtin.defined")
+        for name in plugin_preload.LOOKUPS:
+            plugin_loader.lookup_loader.get(name, class_only=True)
+        for name in plugin_preload.ACTIONS:
+            plugin_loader.action_loader.get(name, class_only=True)
+        return json.dumps(loaded)
+
+    return json.loads(in_a_forked_child(ask_for_the_plugins) or "null")
 
 
 def test_a_worker_forked_after_the_preload_loads_none_of_its_plugins_again() -> None:
