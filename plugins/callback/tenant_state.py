@@ -178,7 +178,7 @@ def boto3_session(settings: dict[str, Any], data_loader: Any = None) -> Any:
     session = boto3.session.Session(botocore_session=core, **settings["session"])
     if data_loader is not None:
         # Each boto3 session appends boto3's own data folder to its loader's search paths: keep it once.
-        data_loader.search_paths[:] = list(dict.fromkeys(data_loader.search_paths))
+        botocore_models.keep_search_paths_once(data_loader)
     return session
 
 

@@ -65,7 +65,11 @@ def shared_loader(data_path: str | None = None) -> Any:
     loader = _LOADERS.get(data_path)
     if loader is None:
         loader = _LOADERS[data_path] = botocore.loaders.create_loader(data_path)
-    # Each boto3 session appends boto3's own data folder to its loader's search paths: keep it once.
+    return keep_search_paths_once(loader)
+
+
+def keep_search_paths_once(loader: Any) -> Any:
+    """Each boto3 session appends boto3's own data folder to its loader's search paths: keep each path once."""
     loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
     return loader
 
