@@ -7,13 +7,13 @@ ansible-core loads a plugin's Python file the first time a process asks for the 
 `sys.modules`. The controller's main process evaluates no task's conditional or `environment`: those are
 templated in the worker Ansible forks for the task and host. So no plugin they use was ever loaded in the main
 process, and every worker loaded them again: the builtin tests (one `is defined` loads the four files of
-ansible/plugins/test), the lookups of every task's AWS environment (`tenant_credentials`, `known_tags`), the
-action plugin that runs the collection's modules. For one tenant's no-op that was 351 files executed in 96
-workers (0.33 s of CPU); for fifty tenants, fifty times that.
+ansible/plugins/test), the lookups of every task's AWS environment (`tenant_environment`, `tenant_credentials`,
+`run_id`), the action plugin that runs the collection's modules. For one tenant's no-op that was 351 files
+executed in 96 workers (0.33 s of CPU); for fifty tenants, fifty times that.
 
 `preload()` asks the plugin loaders for them once, in the main process, when the run takes its first tenant
 lock (the `tenant_state` callback, with the botocore models): the workers forked afterwards find them loaded.
-It loads the collection's five lookups, also the two only some tenants use (`tenant_secret`, `tenant_session`
+It loads the collection's six lookups, also the two only some tenants use (`tenant_secret`, `tenant_session`
 for an assumed role): loading a plugin runs no code but its module's definitions.
 """
 
@@ -25,7 +25,8 @@ COLLECTION = "iconeus.tenant_toolkit"
 # One builtin test loads them all: the Jinja2 plugin loader reads every file of ansible/plugins/test at once.
 TESTS = ("ansible.builtin.defined",)
 LOOKUPS = tuple(
-    f"{COLLECTION}.{name}" for name in ("known_tags", "run_id", "tenant_credentials", "tenant_secret", "tenant_session")
+    f"{COLLECTION}.{name}"
+    for name in ("known_tags", "run_id", "tenant_credentials", "tenant_environment", "tenant_secret", "tenant_session")
 )
 ACTIONS = (f"{COLLECTION}.in_worker",)
 

@@ -85,3 +85,37 @@ def test_a_tenant_that_is_no_tenant_name_fails_before_any_call(sandbox: SandboxC
     assert run.rc != 0
     assert "tenant: must be a tenant name" in run.stdout + run.stderr
     assert [c["operation"] for c in sandbox.log(run.log_mark)] == []
+
+
+def test_the_tenant_environment_runs_the_modules_as_the_tenant_session(sandbox: SandboxClient, tmp_path: Path) -> None:
+    """tenant_environment, as group_vars/tenants/aws.yml calls it: the role and the keys it is assumed with come
+    from the host's variables; the module runs as the session, and no key reaches the output at -vvv."""
+    tenant = f"env-{uuid.uuid4().hex[:6]}"
+    lookup = f"{{{{ lookup('iconeus.tenant_toolkit.tenant_environment', tenant='{tenant}', region='{REGION}') }}}}"
+    tasks = [
+        {
+            "name": "Who am I",
+            "amazon.aws.aws_caller_info": {},
+            "environment": lookup,
+            "register": "caller",
+            "vars": {
+                "aws_assume_role_arn": ROLE,
+                "aws_endpoint_url": sandbox.endpoint,
+                "aws_access_key_id": "testing",
+                "aws_secret_access_key": "testing",
+            },
+        },
+        {"name": "Show", "ansible.builtin.debug": {"msg": "ARN={{ caller.arn }}"}},
+    ]
+    environment = {"TENANT_TOOLKIT_SESSION_DIR": str(tmp_path / "sessions")}
+    run = run_tasks(tmp_path, tasks, sandbox, region=REGION, args=["-vvv"], env=environment)
+    output = run.stdout + run.stderr
+    assert run.rc == 0, output
+    assert f"ARN=arn:aws:sts::123456789012:assumed-role/tenant-deployer/toolkit-{tenant}" in output
+    assume = [c for c in sandbox.log(run.log_mark) if c["operation"] == "AssumeRole"]
+    assert len(assume) == 1 and assume[0]["tenant"] == tenant
+    (written,) = (tmp_path / "sessions").iterdir()
+    profile = configparser.ConfigParser()
+    profile.read(written)
+    for secret in profile[f"tenant-session-{tenant}"].values():
+        assert secret not in output
