@@ -123,6 +123,37 @@ def test_a_second_run_changes_nothing_and_only_reads(two_tenants, sandbox):
     assert stats["total"] <= 33 + 29, operations
 
 
+def hosts_by_play(stdout: str) -> dict[str, set[str]]:
+    """The hosts each play's tasks ran or skipped on, from the default callback's output."""
+    plays: dict[str, set[str]] = {}
+    for section in re.split(r"^PLAY \[", stdout, flags=re.MULTILINE)[1:]:
+        name = section.split("]", 1)[0]
+        hosts = set(re.findall(r"^(?:ok|changed|skipping|fatal): \[([^\]]+)\]", section, re.MULTILINE))
+        plays.setdefault(name, set()).update(hosts)
+    return plays
+
+
+def test_the_stages_of_saml_tenants_and_of_ingests_leave_the_other_tenants_out(two_tenants, sandbox):
+    """validate.yml groups this run's SAML tenants and tenants with an ingest; the directory, storage, directory
+    content and share plays take only the first, the ingest play only the second (the others would skip every
+    task, each in a worker of its own). The no-op run still reads the SAML tenant's directory and file system."""
+    inventories, _ = two_tenants
+    run = run_playbook("site.yml", inventories, sandbox, timeout=900)
+    assert run.rc == 0, run.stdout[-4000:]
+    plays = hosts_by_play(run.stdout)
+    for play in (
+        "Converge the tenant directory",
+        "Converge the tenant file storage",
+        "Converge the tenant directory content",
+        "Lay out the tenant share",
+    ):
+        assert plays[play] == {"lab-saml"}, (play, plays[play])
+    assert plays["Converge the tenant's instrument data ingest"] == set()  # neither tenant has an ingest
+    assert plays["Converge the tenant network"] == plays["Converge the tenant fleets"] == {"lab-saml", "lab-pool"}
+    operations = run.stats()["by_operation"]
+    assert operations["ds:DescribeDirectories"] >= 1 and operations["fsx:DescribeFileSystems"] == 1, operations
+
+
 def test_check_mode_on_converged_tenants_plans_nothing(two_tenants, sandbox):
     inventories, _ = two_tenants
     plan = run_playbook("site.yml", inventories, sandbox, check=True, diff=True, timeout=900)
