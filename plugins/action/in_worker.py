@@ -63,7 +63,7 @@ from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.release import __version__ as ansible_core_version
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
-from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils import botocore_models
+from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils import botocore_models, plugin_preload
 
 # What this plugin follows of ansible-core 2.19's AnsiballZ wrapper: how it reports a module's unhandled
 # exception, its extensions (debuggers, coverage) and module_utils' per-run state. Another ansible-core runs
@@ -82,8 +82,9 @@ display = Display()
 # The collection whose modules may run here, and the Python package of its modules.
 COLLECTION = "iconeus.tenant_toolkit"
 MODULES_PACKAGE = "ansible_collections.iconeus.tenant_toolkit.plugins.modules"
-# The serialisation profile AnsiballZ uses for a module that declares none; the collection's modules declare none.
-PROFILE = "legacy"
+# The serialisation profile AnsiballZ uses for a module that declares none; the collection's modules declare none
+# (plugin_preload imports it ahead of the workers).
+PROFILE = plugin_preload.MODULE_PROFILE
 SWITCH = "tenant_toolkit_modules_in_worker"
 # Environment variables Python (or the C library) reads when a process starts: set in a running worker, they
 # would not do what they do for a module process.

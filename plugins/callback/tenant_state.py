@@ -192,10 +192,10 @@ def shared_data_loader() -> Any:
 
 
 def preload_for_workers(display: Any) -> None:
-    """Once per run, before the tenants' AWS tasks: read the botocore models of every service the collection's
-    modules call, and load the Ansible plugins every tenant task's worker uses (plugin_utils/botocore_models.py,
-    plugin_utils/plugin_preload.py). Each worker forked afterwards inherits them instead of reading its own.
-    Either is only a saving: what fails is read by each worker, as without it (said at -v)."""
+    """Once per run, before the tenants' AWS tasks (at the first tenant lock): read the botocore models of every
+    service the collection's modules call (plugin_utils/botocore_models.py). Each worker forked afterwards
+    inherits them instead of reading its own. Only a saving: what fails is read by each worker, as without it
+    (said at -v)."""
     began = time.monotonic()
     try:
         _loader, failed = botocore_models.preload()
@@ -203,15 +203,21 @@ def preload_for_workers(display: Any) -> None:
         failed = [f"all ({err})"]
     if failed:
         display.v(f"tenant_state: botocore models not read ahead for the workers: {', '.join(failed)}")
+    display.vvv(f"tenant_state: botocore models read ahead for the run's workers in {time.monotonic() - began:.2f} s")
+
+
+def preload_plugins_for_workers(display: Any) -> None:
+    """Once per run, when the playbook starts, before any worker: load the Ansible plugins and import the Python
+    modules every tenant task's worker uses (plugin_utils/plugin_preload.py). Only a saving: what fails is
+    loaded by each worker, as without it (said at -v)."""
+    began = time.monotonic()
     try:
         missing = plugin_preload.preload()
     except Exception as err:  # noqa: BLE001 - the workers load their own plugins
         missing = [f"all ({err})"]
     if missing:
         display.v(f"tenant_state: plugins not loaded ahead for the workers: {', '.join(missing)}")
-    display.vvv(
-        f"tenant_state: models and plugins read ahead for the run's workers in {time.monotonic() - began:.2f} s"
-    )
+    display.vvv(f"tenant_state: plugins loaded ahead for the run's workers in {time.monotonic() - began:.2f} s")
 
 
 # The processes that registered the hook below (a callback may be made more than once in a process; a forked
@@ -257,6 +263,7 @@ class CallbackModule(CallbackBase):
         self.locks: dict[str, HeldLock] = {}
         # botocore's loader, shared by the tenants' sessions (boto3_session); made with the first one.
         self.data_loader: Any = None
+        self.plugins_preloaded = False
         self.records: dict[str, HostRecord] = {}
         self.state_lock = threading.Lock()
         self.stop_event = threading.Event()
@@ -271,6 +278,9 @@ class CallbackModule(CallbackBase):
         self.playbook_path = str(getattr(playbook, "_file_name", "") or "")
         os.environ[PLAYBOOK_ENV] = self.playbook_relative()
         self.records = {}
+        if not self.plugins_preloaded:
+            self.plugins_preloaded = True
+            preload_plugins_for_workers(self._display)
 
     def playbook_relative(self) -> str:
         path = Path(self.playbook_path)

@@ -322,11 +322,34 @@ def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypa
     assert sorted(callback.locks) == ["a", "b"]
     assert len(made) == 1 and seen == [made[0], made[0]]
     # The modules' models are read once, into that loader, for the workers forked after the lock.
-    assert preloaded == [(made[0], [])] and plugins_loaded == [True]
+    assert preloaded == [(made[0], [])]
+    assert plugins_loaded == []  # loaded when the playbook started, not at the lock
     assert callback.locks["a"].dynamodb.meta.service_model._service_description is (
         callback.locks["b"].dynamodb.meta.service_model._service_description
     )
     assert len(made[0].search_paths) == len(set(made[0].search_paths))  # boto3's data folder once, not per tenant
+
+
+def test_the_plugins_and_modules_are_loaded_once_when_the_playbook_starts(
+    callback: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugins_loaded: list[bool] = []
+    monkeypatch.setattr(ts.plugin_preload, "preload", lambda: plugins_loaded.append(True) or [])
+    playbook = SimpleNamespace(_file_name="site.yml")
+    callback.v2_playbook_on_start(playbook)
+    callback.v2_playbook_on_start(playbook)  # a second playbook of the same run (ansible-playbook a.yml b.yml)
+    assert plugins_loaded == [True]
+
+
+def test_a_failed_preload_is_said_at_verbose_level_and_the_run_goes_on(
+    callback: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[str] = []
+    monkeypatch.setattr(callback._display, "v", said.append)
+    monkeypatch.setattr(ts.plugin_preload, "preload", lambda: ["iconeus.tenant_toolkit.known_tags"])
+    callback.v2_playbook_on_start(SimpleNamespace(_file_name="site.yml"))
+    assert said == ["tenant_state: plugins not loaded ahead for the workers: iconeus.tenant_toolkit.known_tags"]
+    assert callback._display.warnings == []
 
 
 def test_the_callback_registers_the_freeze_of_what_forked_workers_inherit_once(

@@ -50,3 +50,52 @@ def test_the_preloaded_lookups_and_actions_are_the_collections_own() -> None:
         assert (ROOT / "plugins" / "action" / f"{name.rpartition('.')[2]}.py").is_file(), name
     lookups = {path.stem for path in (ROOT / "plugins" / "lookup").glob("*.py") if path.stem != "__init__"}
     assert {name.rpartition(".")[2] for name in plugin_preload.LOOKUPS} == lookups
+
+
+def modules_imported_in_a_forked_worker(names: list[str]) -> list[str] | None:
+    """The modules a process forked now executes when it imports `names`, as a worker running a module does."""
+
+    def import_them() -> str:
+        import importlib
+
+        before = set(sys.modules)
+        for name in names:
+            importlib.import_module(name)
+        return json.dumps(sorted(set(sys.modules) - before))
+
+    return json.loads(in_a_forked_child(import_them) or "null")
+
+
+def test_a_worker_forked_after_the_preload_imports_none_of_the_module_utils_again() -> None:
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+
+    assert plugin_preload.preload() == []
+    names = plugin_preload.module_utils_names()
+    assert modules_imported_in_a_forked_worker(names) == []
+
+    def profile_modules() -> str:
+        before = set(sys.modules)
+        for direction in Direction:
+            get_module_encoder(plugin_preload.MODULE_PROFILE, direction)
+        return json.dumps(sorted(set(sys.modules) - before))
+
+    assert json.loads(in_a_forked_child(profile_modules) or "null") == []
+
+
+def test_the_preload_imports_every_module_utils_into_a_process_that_had_none() -> None:
+    def missing_after_preload() -> str:
+        for name in [name for name in sys.modules if name.startswith(plugin_preload.MODULE_UTILS)]:
+            del sys.modules[name]
+        assert plugin_preload.import_module_utils() == []
+        return json.dumps([name for name in plugin_preload.module_utils_names() if name not in sys.modules])
+
+    assert json.loads(in_a_forked_child(missing_after_preload) or "null") == []
+
+
+def test_the_preloaded_module_utils_are_every_file_of_the_collections_module_utils() -> None:
+    prefix = "ansible_collections.iconeus.tenant_toolkit.plugins."
+    module_utils = ROOT / "plugins" / "module_utils"
+    paths = [path.with_suffix("") for path in module_utils.rglob("*.py")] + [module_utils]
+    paths += [folder for folder in module_utils.rglob("*") if folder.is_dir() and folder.name != "__pycache__"]
+    expected = {".".join(path.relative_to(ROOT / "plugins").parts).removesuffix(".__init__") for path in paths}
+    assert {name.removeprefix(prefix) for name in plugin_preload.module_utils_names()} == expected
