@@ -28,6 +28,7 @@ def loads_in_a_forked_worker() -> list[str] | None:
 
         plugin_loader.PluginLoader._load_module_source = record  # type: ignore[method-assign]
         plugin_loader.test_loader.get("ansible.builtin.defined")
+        assert plugin_loader.filter_loader.get("iconeus.tenant_toolkit.tenant_report_budget") is not None
         for name in plugin_preload.LOOKUPS:
             plugin_loader.lookup_loader.get(name, class_only=True)
         for name in plugin_preload.ACTIONS:
@@ -70,7 +71,10 @@ def test_a_worker_forked_after_the_preload_imports_none_of_the_module_utils_agai
     from ansible.module_utils.common.json import Direction, get_module_encoder
 
     assert plugin_preload.preload() == []
-    names = plugin_preload.module_utils_names()
+    names = [
+        name for package in plugin_preload.MODULE_UTILS_PACKAGES for name in plugin_preload.module_utils_names(package)
+    ]
+    assert "ansible_collections.amazon.aws.plugins.module_utils.modules" in names
     assert modules_imported_in_a_forked_worker(names) == []
 
     def profile_modules() -> str:
@@ -84,10 +88,12 @@ def test_a_worker_forked_after_the_preload_imports_none_of_the_module_utils_agai
 
 def test_the_preload_imports_every_module_utils_into_a_process_that_had_none() -> None:
     def missing_after_preload() -> str:
-        for name in [name for name in sys.modules if name.startswith(plugin_preload.MODULE_UTILS)]:
+        packages = plugin_preload.MODULE_UTILS_PACKAGES
+        for name in [name for name in sys.modules if name.startswith(packages)]:
             del sys.modules[name]
         assert plugin_preload.import_module_utils() == []
-        return json.dumps([name for name in plugin_preload.module_utils_names() if name not in sys.modules])
+        names = [name for package in packages for name in plugin_preload.module_utils_names(package)]
+        return json.dumps([name for name in names if name not in sys.modules])
 
     assert json.loads(in_a_forked_child(missing_after_preload) or "null") == []
 
