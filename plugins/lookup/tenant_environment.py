@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: tenant_environment
 short_description: A tenant's AWS connection as the environment of its tasks, no key in it
-version_added: 0.9.0
+version_added: 0.2.0
 description:
   - "Returns the environment variables boto3 reads for a tenant's modules, for a play's or a task's C(environment)
     keyword: the region (C(AWS_DEFAULT_REGION), C(AWS_REGION)), the endpoint when O(endpoint_url) is set, and who
@@ -36,49 +36,41 @@ options:
     type: str
     required: true
   endpoint_url:
-    description: An endpoint for every service (the local sandbox); unset on AWS.
+    description:
+      - An endpoint for every service (the local sandbox); unset on AWS.
+      - Default, the host's C(aws_endpoint_url).
     type: str
-    vars:
-      - name: aws_endpoint_url
   assume_role_arn:
-    description: The per-tenant deployer role the modules run as.
+    description: The per-tenant deployer role the modules run as. Default, the host's C(aws_assume_role_arn).
     type: str
-    vars:
-      - name: aws_assume_role_arn
   assume_role_duration:
-    description: Lifetime of a session of O(assume_role_arn), in seconds.
-    type: int
-    default: 3600
-    vars:
-      - name: aws_assume_role_duration
+    description:
+      - Lifetime of a session of O(assume_role_arn), in seconds; by default the host's C(aws_assume_role_duration),
+        else 3600.
+    type: raw
   access_key:
     description:
-      - AWS access key id, with O(secret_key).
-      - With O(assume_role_arn), the credentials the role is assumed with.
-    type: str
-    vars:
-      - name: aws_access_key_id
+      - AWS access key id, with O(secret_key); with O(assume_role_arn), the credentials the role is assumed with.
+      - Default, the host's C(aws_access_key_id).
+    type: raw
   secret_key:
-    description: AWS secret access key.
-    type: str
-    vars:
-      - name: aws_secret_access_key
+    description: AWS secret access key. Default, the host's C(aws_secret_access_key).
+    type: raw
   session_token:
-    description: AWS STS session token of temporary keys.
-    type: str
-    vars:
-      - name: aws_session_token
+    description: AWS STS session token of temporary keys. Default, the host's C(aws_session_token).
+    type: raw
   profile:
     description:
-      - A profile of the controller's AWS configuration.
-      - With O(assume_role_arn), the profile the role is assumed with.
+      - A profile of the controller's AWS configuration; with O(assume_role_arn), the one the role is assumed with.
+      - Default, the host's C(aws_profile).
     type: str
-    vars:
-      - name: aws_profile
 notes:
-  - The options other than O(tenant) and O(region) are read from the host's variables of the same names as the
-    inventory sets them (C(aws_endpoint_url), C(aws_access_key_id)...), as the toolkit's C(group_vars/tenants/aws.yml)
-    does; given to the lookup, they win.
+  - "An option not given to the lookup is the host's variable of the same meaning (C(aws_endpoint_url),
+    C(aws_assume_role_arn), C(aws_assume_role_duration), C(aws_access_key_id), C(aws_secret_access_key),
+    C(aws_session_token), C(aws_profile)), templated as any variable is (a C(vault_*) indirection, a vault-encrypted
+    value), as C(group_vars/tenants/aws.yml) used them. What decides is whether the variable is defined, as
+    there: C(aws_assume_role_arn) set to null or empty fails naming it, it does not fall back to a profile."
+  - The access key, secret key and token are never shown in an error (their checks name the variable only).
 seealso:
   - plugin: iconeus.tenant_toolkit.tenant_session
     plugin_type: lookup
@@ -108,6 +100,16 @@ from ansible.plugins.lookup import LookupBase
 COLLECTION = "iconeus.tenant_toolkit"
 # Set empty beside a credentials file: boto3 would prefer keys of the controller's environment to the profile.
 BLANKED = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+# The options an inventory gives as host variables, and their names there.
+HOST_VARIABLES = {
+    "endpoint_url": "aws_endpoint_url",
+    "assume_role_arn": "aws_assume_role_arn",
+    "assume_role_duration": "aws_assume_role_duration",
+    "access_key": "aws_access_key_id",
+    "secret_key": "aws_secret_access_key",
+    "session_token": "aws_session_token",
+    "profile": "aws_profile",
+}
 
 
 class LookupModule(LookupBase):
@@ -118,49 +120,82 @@ class LookupModule(LookupBase):
         tenant, region = self.get_option("tenant"), self.get_option("region")
         if not isinstance(region, str) or not region:
             raise AnsibleLookupError("region: the tenant's region is required")
+        settings = self._settings(variables or {}, kwargs)
         environment = {"AWS_DEFAULT_REGION": region, "AWS_REGION": region}
-        endpoint_url = self.get_option("endpoint_url")
-        if endpoint_url is not None:
-            environment["AWS_ENDPOINT_URL"] = endpoint_url
-        role_arn = self.get_option("assume_role_arn")
-        access_key = self.get_option("access_key")
-        if role_arn is not None:
-            source = {"endpoint_url": endpoint_url, "session_token": self.get_option("session_token")}
-            source["profile"] = self.get_option("profile")
-            if access_key is not None:
-                source.update(access_key=access_key, secret_key=self.get_option("secret_key"))
+        if "endpoint_url" in settings:
+            environment["AWS_ENDPOINT_URL"] = _text(settings, "endpoint_url")
+        if "assume_role_arn" in settings:
+            # Defined, even null or empty: the role decides (tenant_session refuses what is not a role ARN).
+            source = {name: settings[name] for name in ("endpoint_url", "session_token", "profile") if name in settings}
+            if "access_key" in settings:
+                source.update(_key_pair(settings))
             path = self._delegate(
                 "tenant_session",
-                [role_arn],
+                [settings["assume_role_arn"]],
                 variables,
                 tenant=tenant,
-                duration=self.get_option("assume_role_duration"),
+                duration=settings.get("assume_role_duration", 3600),
                 region=region,
-                **{name: value for name, value in source.items() if value is not None},
+                **source,
             )
             environment.update(_credentials_file(path, f"tenant-session-{tenant}"))
-        elif access_key is not None:
+        elif "access_key" in settings:
             path = self._delegate(
                 "tenant_credentials",
                 [],
                 variables,
                 tenant=tenant,
-                access_key=access_key,
-                secret_key=self.get_option("secret_key"),
-                session_token=self.get_option("session_token") or "",
+                **_key_pair(settings),
+                session_token=_secret(settings, "session_token", optional=True) or "",
             )
             environment.update(_credentials_file(path, f"tenant-keys-{tenant}"))
-        elif self.get_option("profile") is not None:
-            environment["AWS_PROFILE"] = self.get_option("profile")
+        elif "profile" in settings:
+            environment["AWS_PROFILE"] = _text(settings, "profile")
         return [environment]
 
-    def _delegate(self, name: str, terms: list[str], variables: Any, **options: Any) -> str:
+    def _settings(self, variables: Any, given: dict[str, Any]) -> dict[str, Any]:
+        """The options given to the lookup, else the host variables that are defined, templated."""
+        settings = {}
+        for option, variable in HOST_VARIABLES.items():
+            if option in given:
+                settings[option] = given[option]
+            elif variable in variables:
+                value = variables[variable]
+                settings[option] = self._templar.template(value) if self._templar is not None else value
+        return settings
+
+    def _delegate(self, name: str, terms: list[Any], variables: Any, **options: Any) -> str:
         """The credentials file the collection's lookup `name` writes (it checks its options itself)."""
         lookup = lookup_loader.get(f"{COLLECTION}.{name}", loader=self._loader, templar=self._templar)
         if lookup is None:
             raise AnsibleLookupError(f"tenant_environment: the lookup {COLLECTION}.{name} could not be loaded")
         (path,) = lookup.run(terms, variables, **options)
         return path
+
+
+def _text(settings: dict[str, Any], option: str) -> str:
+    value = settings[option]
+    if not isinstance(value, str) or not value:
+        raise AnsibleLookupError(f"{HOST_VARIABLES[option]}: must be a non-empty string")
+    return value
+
+
+def _secret(settings: dict[str, Any], option: str, optional: bool = False) -> str | None:
+    """A key, secret or token: a non-empty string, never shown."""
+    if option not in settings:
+        if optional:
+            return None
+        raise AnsibleLookupError(f"{HOST_VARIABLES[option]}: required with {HOST_VARIABLES['access_key']}")
+    value = settings[option]
+    if optional and value in (None, ""):
+        return None
+    if not isinstance(value, str) or not value:
+        raise AnsibleLookupError(f"{HOST_VARIABLES[option]}: must be a non-empty string (value not shown)")
+    return value
+
+
+def _key_pair(settings: dict[str, Any]) -> dict[str, str | None]:
+    return {"access_key": _secret(settings, "access_key"), "secret_key": _secret(settings, "secret_key")}
 
 
 def _credentials_file(path: str, profile: str) -> dict[str, str]:

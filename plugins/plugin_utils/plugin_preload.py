@@ -66,10 +66,14 @@ def preload() -> list[str]:
     return missing + import_module_utils()
 
 
-def module_utils_names(package_name: str = MODULE_UTILS) -> list[str]:
-    """Every module of a module_utils package, packages included."""
+def module_utils_names(package_name: str = MODULE_UTILS, failed: list[str] | None = None) -> list[str]:
+    """Every module of a module_utils package, packages included; a subpackage that cannot be imported (to list
+    what it holds) is added to `failed`."""
     package = importlib.import_module(package_name)
-    return [package_name] + [info.name for info in pkgutil.walk_packages(package.__path__, f"{package_name}.")]
+    walked = pkgutil.walk_packages(
+        package.__path__, f"{package_name}.", onerror=lambda name: failed.append(name) if failed is not None else None
+    )
+    return [package_name] + [info.name for info in walked]
 
 
 def import_module_utils() -> list[str]:
@@ -77,18 +81,18 @@ def import_module_utils() -> list[str]:
     JSON profiles; the names of those that failed to import."""
     from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
 
-    failed = []
+    failed: list[str] = []
     names = []
     for package in MODULE_UTILS_PACKAGES:
         try:
-            names += module_utils_names(package)
-        except Exception as err:  # noqa: BLE001 - each worker imports what it needs, as without this
-            failed.append(f"{package} ({err})")
+            names += module_utils_names(package, failed)
+        except (Exception, SystemExit) as err:  # noqa: BLE001 - each worker imports what it needs, as without this
+            failed.append(f"{package} ({err!r})")
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception as err:  # noqa: BLE001 - the modules that need it fail with their own message
-            failed.append(f"{name} ({err})")
+        except (Exception, SystemExit) as err:  # noqa: BLE001 - the modules that need it fail with their own message
+            failed.append(f"{name} ({err!r})")
     for direction in Direction:
         try:
             get_module_encoder(MODULE_PROFILE, direction)

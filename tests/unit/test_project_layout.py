@@ -161,3 +161,18 @@ def test_only_validation_and_the_lock_set_what_they_make_and_no_play_reloads_the
         for name in re.findall(made, text, re.MULTILINE):
             found.add((relative, name))
     assert found == set(SETTERS), sorted(found ^ set(SETTERS))
+
+
+def test_the_saml_and_ingest_stages_take_their_group_of_the_run_with_one_expression():
+    """directory, storage, directory content and share take this run's SAML tenants, ingest its tenants with an
+    ingest, all with the same expression (every tenant when validation did not run); no other play does."""
+    expressions = {}
+    for path in sorted((ROOT / "playbooks").glob("*.yml")):
+        for play in yaml.safe_load(path.read_text()) or []:
+            hosts = str(play.get("hosts", ""))
+            if "tenant_toolkit_saml_" in hosts or "tenant_toolkit_ingest_" in hosts:
+                expressions[path.name] = hosts
+    assert sorted(expressions) == ["directory.yml", "directory_content.yml", "ingest.yml", "share.yml", "storage.yml"]
+    assert len({hosts.replace("tenant_toolkit_ingest_", "tenant_toolkit_saml_") for hosts in expressions.values()}) == 1
+    assert "('tenant_toolkit_validated_' ~ run) not in groups" in expressions["ingest.yml"]
+    assert "tenant_toolkit_ingest_" in expressions["ingest.yml"] and "saml" not in expressions["ingest.yml"]

@@ -198,7 +198,13 @@ def run_twice_validated(directory: Path, inventory: Path, *extra: str) -> subpro
             "name": "Show the proof of validation",
             "hosts": "tenants",
             "gather_facts": False,
-            "tasks": [{"name": "Show it", "ansible.builtin.debug": {"msg": "PROOF={{ tenant_validated | to_json }}"}}],
+            "tasks": [
+                {"name": "Show it", "ansible.builtin.debug": {"msg": "PROOF={{ tenant_validated | to_json }}"}},
+                {
+                    "name": "Show the groups",
+                    "ansible.builtin.debug": {"msg": "GROUPS {{ inventory_hostname }} {{ group_names | join(',') }}"},
+                },
+            ],
         },
     ]
     playbook = directory / "play.yml"
@@ -245,7 +251,7 @@ def test_no_inventory_group_or_extra_var_makes_a_later_import_skip_validation(tm
     # The first import validates the tenant whatever groups it is in; the second leaves it out.
     checks = re.findall(r"TASK \[Ensure nothing but validation set the normalised definition\][^\n]*\n(\w+):", output)
     assert checks == ["ok"], output
-    assert re.search(r"demo\s+: ok=7\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(r"demo\s+: ok=8\s+changed=0\s+unreachable=0\s+failed=0", output), output
 
 
 @pytest.mark.parametrize(
@@ -268,3 +274,42 @@ def test_a_value_validation_makes_given_as_an_extra_var_is_refused(tmp_path: Pat
     assert result.returncode != 0, output
     assert f"{next(iter(variables))} set outside playbooks/validate.yml" in output, output
     assert "Tenant validation failed" not in output  # refused before the definition is even read
+
+
+def test_validation_groups_the_saml_tenants_and_those_with_an_ingest_for_their_stages(tmp_path: Path) -> None:
+    """The directory, storage, directory content and share plays take this run's SAML tenants, the ingest play
+    the tenants with an ingest; inventory look-alikes of those groups give nothing."""
+    example = yaml.safe_load((ROOT / "inventories/example/host_vars/acme-neuro/tenant.yml").read_text())["tenant"]
+    pool = {**demo_tenant(), "name": "lab-pool", "auth": "userpool"}
+    pool["network"] = {**pool["network"], "cidr": "10.62.0.0/16"}
+    for key in ("directory", "storage"):
+        pool.pop(key)
+    pool["users"] = [{k: v for k, v in user.items() if k != "username"} for user in pool["users"]]
+    (tmp_path / "inventory").mkdir()
+    inventory = write_inventory(
+        tmp_path / "inventory", {"acme-neuro": example, "demo": demo_tenant(), "lab-pool": pool}
+    )
+    hosts = yaml.safe_load(inventory.read_text())
+    look_alikes = ["tenant_toolkit_saml_", "tenant_toolkit_saml_r_000000000000", "tenant_toolkit_ingest_r_000000000000"]
+    hosts |= {name: {"hosts": {"lab-pool": {}}} for name in look_alikes}
+    inventory.write_text(yaml.safe_dump(hosts), encoding="utf-8")
+    for name in ("acme-neuro", "demo"):  # the vault secrets the shipped inventories keep beside their definition
+        for extra in (ROOT / "inventories").glob(f"*/host_vars/{name}/*.yml"):
+            if extra.name != "tenant.yml":
+                shutil.copy(extra, tmp_path / "inventory" / "host_vars" / name)
+    result = run_twice_validated(tmp_path / "play", inventory)
+    output = output_of(result)
+    assert result.returncode == 0, output
+    run_id = re.search(r'PROOF=\{"run": "(r-[0-9a-f]{12})"', output.replace('\\"', '"'))
+    assert run_id, output
+    this_run = run_id.group(1).replace("-", "_")
+    shown = dict(re.findall(r"msg: GROUPS (\S+) (\S*)", output))
+    groups = {host: {name.replace(this_run, "<run>") for name in names.split(",")} for host, names in shown.items()}
+    assert set(groups) == {"acme-neuro", "demo", "lab-pool"}, output
+    run = "tenant_toolkit_{}_<run>"
+    assert groups["acme-neuro"] >= {run.format("validated"), run.format("saml"), run.format("ingest")}, output
+    assert (
+        groups["demo"] >= {run.format("validated"), run.format("saml")} and run.format("ingest") not in groups["demo"]
+    )
+    assert run.format("saml") not in groups["lab-pool"] and run.format("ingest") not in groups["lab-pool"]
+    assert run.format("validated") in groups["lab-pool"]

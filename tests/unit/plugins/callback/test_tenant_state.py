@@ -333,6 +333,7 @@ def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypa
 def test_the_plugins_and_modules_are_loaded_once_when_the_playbook_starts(
     callback: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(ts.PLAYBOOK_ENV, "")  # v2_playbook_on_start sets it: put back after the test
     plugins_loaded: list[bool] = []
     monkeypatch.setattr(ts.plugin_preload, "preload", lambda: plugins_loaded.append(True) or [])
     playbook = SimpleNamespace(_file_name="site.yml")
@@ -344,11 +345,20 @@ def test_the_plugins_and_modules_are_loaded_once_when_the_playbook_starts(
 def test_a_failed_preload_is_said_at_verbose_level_and_the_run_goes_on(
     callback: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(ts.PLAYBOOK_ENV, "")
     said: list[str] = []
     monkeypatch.setattr(callback._display, "v", said.append)
     monkeypatch.setattr(ts.plugin_preload, "preload", lambda: ["iconeus.tenant_toolkit.known_tags"])
     callback.v2_playbook_on_start(SimpleNamespace(_file_name="site.yml"))
     assert said == ["tenant_state: plugins not loaded ahead for the workers: iconeus.tenant_toolkit.known_tags"]
+
+    def broken() -> list[str]:
+        raise RuntimeError("no plugin loader")
+
+    callback.plugins_preloaded = False
+    monkeypatch.setattr(ts.plugin_preload, "preload", broken)
+    callback.v2_playbook_on_start(SimpleNamespace(_file_name="site.yml"))  # does not raise
+    assert said[-1] == "tenant_state: plugins not loaded ahead for the workers: all (no plugin loader)"
     assert callback._display.warnings == []
 
 

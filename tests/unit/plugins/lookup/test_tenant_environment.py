@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 from ansible.errors import AnsibleLookupError
+from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
+from ansible.template import Templar, trust_as_template
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws import credentials_file
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import run
 
@@ -45,7 +47,10 @@ def run_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def lookup(variables: dict[str, Any] | None = None, **options: Any) -> dict[str, str]:
-    (environment,) = te.LookupModule().run([], variables or {}, **{"tenant": "acme-neuro", **options})
+    """The lookup as a task's template calls it: the host's variables, templated by the task's templar."""
+    variables = variables or {}
+    plugin = te.LookupModule(templar=Templar(loader=DataLoader(), variables=variables))
+    (environment,) = plugin.run([], variables, **{"tenant": "acme-neuro", **options})
     return environment
 
 
@@ -147,6 +152,64 @@ def test_a_session_from_the_controller_passes_only_what_is_set(run_files: Path, 
     assert session.asked == [([ROLE], {"tenant": "acme-neuro", "duration": 900, "region": "eu-west-3"})]
 
 
+def test_a_session_assumed_with_temporary_keys_passes_their_token(run_files: Path, session: _SessionStub) -> None:
+    host_vars = {
+        "aws_assume_role_arn": ROLE,
+        "aws_access_key_id": "ASIAEXAMPLE",
+        "aws_secret_access_key": SECRET,
+        "aws_session_token": "tok/en=",
+    }
+    lookup(host_vars, region="eu-west-3")
+    ((_terms, options),) = session.asked
+    assert (options["access_key"], options["secret_key"], options["session_token"]) == (
+        "ASIAEXAMPLE",
+        SECRET,
+        "tok/en=",
+    )
+
+
+def test_host_variables_are_templated_as_any_variable(run_files: Path) -> None:
+    """A vault_* indirection, an endpoint built from another variable: as group_vars used them."""
+    host_vars = {
+        "vault_secret": SECRET,
+        "port": 4566,
+        "aws_endpoint_url": trust_as_template("http://127.0.0.1:{{ port }}"),
+        "aws_access_key_id": "AKIAEXAMPLE",
+        "aws_secret_access_key": trust_as_template("{{ vault_secret }}"),
+    }
+    environment = lookup(host_vars, region="eu-west-3")
+    assert environment["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
+    parser = configparser.ConfigParser()
+    parser.read(environment["AWS_SHARED_CREDENTIALS_FILE"])
+    assert parser["tenant-keys-acme-neuro"]["aws_secret_access_key"] == SECRET
+
+
+def test_a_role_set_to_nothing_fails_and_never_falls_back_to_the_profile(run_files: Path) -> None:
+    # The role is what isolates the tenant: a null one must not leave the modules with the broader profile.
+    for nothing in (None, ""):
+        with pytest.raises(AnsibleLookupError, match="aws_assume_role_arn"):
+            lookup({"aws_assume_role_arn": nothing, "aws_profile": "broad-deployer"}, region="eu-west-3")
+
+
+@pytest.mark.parametrize(
+    ("host_vars", "message"),
+    [
+        ({"aws_access_key_id": "AKIAEXAMPLE"}, "aws_secret_access_key: required with aws_access_key_id"),
+        ({"aws_access_key_id": None, "aws_profile": "p"}, "aws_access_key_id: must be a non-empty string"),
+        ({"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": [SECRET]}, "aws_secret_access_key: must be"),
+        ({"aws_assume_role_arn": ROLE, "aws_access_key_id": "AKIAEXAMPLE"}, "aws_secret_access_key: required"),
+    ],
+)
+def test_keys_that_are_not_a_pair_fail_naming_the_variable_not_the_value(
+    run_files: Path, session: _SessionStub, host_vars: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(AnsibleLookupError, match=message) as error:
+        lookup(host_vars, region="eu-west-3")
+    assert SECRET not in str(error.value)
+    assert session.asked == []
+    assert not run_files.exists()
+
+
 def test_the_delegated_lookups_check_their_options(run_files: Path) -> None:
     with pytest.raises(AnsibleLookupError, match="tenant: must be a tenant name"):
         lookup({"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": SECRET}, tenant="../etc", region="x")
@@ -163,4 +226,4 @@ def test_the_delegated_lookups_check_their_options(run_files: Path) -> None:
 )
 def test_bad_calls_name_what_is_wrong(terms: list[str], options: dict[str, Any], message: str) -> None:
     with pytest.raises(AnsibleLookupError, match=message):
-        te.LookupModule().run(terms, {}, tenant="acme-neuro", **options)
+        te.LookupModule(templar=Templar(loader=DataLoader())).run(terms, {}, tenant="acme-neuro", **options)

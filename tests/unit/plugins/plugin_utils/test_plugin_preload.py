@@ -89,10 +89,12 @@ def test_a_worker_forked_after_the_preload_imports_none_of_the_module_utils_agai
 def test_the_preload_imports_every_module_utils_into_a_process_that_had_none() -> None:
     def missing_after_preload() -> str:
         packages = plugin_preload.MODULE_UTILS_PACKAGES
-        for name in [name for name in sys.modules if name.startswith(packages)]:
+        profiles = "ansible.module_utils._internal._json._profiles._module_legacy_"
+        for name in [name for name in sys.modules if name.startswith((*packages, profiles))]:
             del sys.modules[name]
         assert plugin_preload.import_module_utils() == []
         names = [name for package in packages for name in plugin_preload.module_utils_names(package)]
+        names += [f"{profiles}c2m", f"{profiles}m2c"]  # the module protocol's profiles, both ways
         return json.dumps([name for name in names if name not in sys.modules])
 
     assert json.loads(in_a_forked_child(missing_after_preload) or "null") == []
@@ -105,3 +107,10 @@ def test_the_preloaded_module_utils_are_every_file_of_the_collections_module_uti
     paths += [folder for folder in module_utils.rglob("*") if folder.is_dir() and folder.name != "__pycache__"]
     expected = {".".join(path.relative_to(ROOT / "plugins").parts).removesuffix(".__init__") for path in paths}
     assert {name.removeprefix(prefix) for name in plugin_preload.module_utils_names()} == expected
+
+
+def test_in_worker_speaks_the_profile_the_preload_imports() -> None:
+    from ansible.plugins.loader import action_loader
+
+    in_worker = sys.modules[action_loader.get("iconeus.tenant_toolkit.in_worker", class_only=True).__module__]
+    assert in_worker.PROFILE == plugin_preload.MODULE_PROFILE == "legacy"  # AnsiballZ's default for a module
