@@ -192,24 +192,13 @@ def shared_data_loader() -> Any:
 
 
 def preload_for_workers(display: Any) -> None:
-    """Once per run, before the tenants' AWS tasks (at the first tenant lock): read the botocore models of every
-    service the collection's modules call (plugin_utils/botocore_models.py). Each worker forked afterwards
-    inherits them instead of reading its own. Only a saving: what fails is read by each worker, as without it
-    (said at -v)."""
-    began = time.monotonic()
-    try:
-        _loader, failed = botocore_models.preload()
-    except Exception as err:  # noqa: BLE001 - the modules read their own models
-        failed = [f"all ({err})"]
-    if failed:
-        display.v(f"tenant_state: botocore models not read ahead for the workers: {', '.join(failed)}")
-    display.vvv(f"tenant_state: botocore models read ahead for the run's workers in {time.monotonic() - began:.2f} s")
-
-
-def preload_plugins_for_workers(display: Any) -> None:
-    """Once per run, when the playbook starts, before any worker: load the Ansible plugins and import the Python
-    modules every tenant task's worker uses (plugin_utils/plugin_preload.py). Only a saving: what fails is
-    loaded by each worker, as without it (said at -v)."""
+    """Once per run, when its first tenant lock task starts (the first task that calls AWS, before its workers
+    fork): load the Ansible plugins and import the Python modules every tenant task's worker uses
+    (plugin_utils/plugin_preload.py), and read the botocore models of every service the collection's modules
+    call (plugin_utils/botocore_models.py). Each worker forked afterwards inherits them instead of loading its
+    own. Not when the playbook starts: a run that takes no lock (a validation, a local playbook) does not pay
+    for importing boto3. Either is only a saving: what fails is loaded by each worker, as without it (said at
+    -v)."""
     began = time.monotonic()
     try:
         missing = plugin_preload.preload()
@@ -217,7 +206,15 @@ def preload_plugins_for_workers(display: Any) -> None:
         missing = [f"all ({err})"]
     if missing:
         display.v(f"tenant_state: plugins not loaded ahead for the workers: {', '.join(missing)}")
-    display.vvv(f"tenant_state: plugins loaded ahead for the run's workers in {time.monotonic() - began:.2f} s")
+    try:
+        _loader, failed = botocore_models.preload()
+    except Exception as err:  # noqa: BLE001 - the modules read their own models
+        failed = [f"all ({err})"]
+    if failed:
+        display.v(f"tenant_state: botocore models not read ahead for the workers: {', '.join(failed)}")
+    display.vvv(
+        f"tenant_state: models and plugins read ahead for the run's workers in {time.monotonic() - began:.2f} s"
+    )
 
 
 # The processes that registered the hook below (a callback may be made more than once in a process; a forked
@@ -263,7 +260,8 @@ class CallbackModule(CallbackBase):
         self.locks: dict[str, HeldLock] = {}
         # botocore's loader, shared by the tenants' sessions (boto3_session); made with the first one.
         self.data_loader: Any = None
-        self.plugins_preloaded = False
+        # Whether the run's first lock task has loaded what the workers use (preload_for_workers).
+        self.preloaded = False
         self.records: dict[str, HostRecord] = {}
         self.state_lock = threading.Lock()
         self.stop_event = threading.Event()
@@ -278,9 +276,18 @@ class CallbackModule(CallbackBase):
         self.playbook_path = str(getattr(playbook, "_file_name", "") or "")
         os.environ[PLAYBOOK_ENV] = self.playbook_relative()
         self.records = {}
-        if not self.plugins_preloaded:
-            self.plugins_preloaded = True
-            preload_plugins_for_workers(self._display)
+        # The plugins validation and the lock's play use, none of which imports an AWS library.
+        try:
+            missing = plugin_preload.preload_without_aws()
+        except Exception as err:  # noqa: BLE001 - the workers load their own plugins
+            missing = [f"all ({err})"]
+        if missing:
+            self._display.v(f"tenant_state: plugins not loaded ahead for the workers: {', '.join(missing)}")
+
+    def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
+        if not self.preloaded and self._task_identity(task)[1] in LOCK_ACTIONS:
+            self.preloaded = True
+            preload_for_workers(self._display)
 
     def playbook_relative(self) -> str:
         path = Path(self.playbook_path)
@@ -362,9 +369,11 @@ class CallbackModule(CallbackBase):
         )
         try:
             settings = connection_settings(self.task_environment(result), held.region, info.get("endpoint_url"))
+            if not self.preloaded:  # a lock task whose start this callback did not see
+                self.preloaded = True
+                preload_for_workers(self._display)
             if self.data_loader is None:
                 self.data_loader = shared_data_loader()
-                preload_for_workers(self._display)
             session = boto3_session(settings, self.data_loader)
             held.dynamodb = session.client("dynamodb", endpoint_url=settings["endpoint_url"])
             held.s3 = session.client("s3", endpoint_url=settings["endpoint_url"])

@@ -17,13 +17,14 @@ and the JSON profiles of the module protocol, again in every worker; a task usin
 filters loaded all of its filter files. For one user-pool tenant's no-op, 170
 modules were executed in its workers after the lock, 173 more in the lock task's own worker.
 
-`preload()` asks the plugin loaders for the plugins and imports the modules once, in the main process, when
-the playbook starts (the `tenant_state` callback; the botocore models are read at the first tenant lock): the
-workers forked afterwards find them loaded. It loads the collection's six lookups, also the two only some
-tenants use (`tenant_secret`, `tenant_session` for an assumed role), its filters, and every module of the
-collection's and amazon.aws' module_utils, also those only SAML tenants' directory content uses (`ad`: LDAP
-and SMB are imported by their functions): loading a plugin or a module_utils runs no code but its module's
-definitions (6 MiB and 0.25 s in all).
+`preload_without_aws()` loads the plugins that import no AWS library when the playbook starts (the
+`tenant_state` callback), for the workers of validation and of the lock's play; `preload()` loads the rest and
+imports the modules once, in the main process, when the run's first tenant lock task starts (with the botocore
+models): the workers forked afterwards, the lock task's own included, find them loaded. In all: the
+collection's six lookups, also the two only some tenants use (`tenant_secret`, `tenant_session` for an
+assumed role), its filters, and every module of the collection's and amazon.aws' module_utils, also those
+only SAML tenants' directory content uses (`ad`: LDAP and SMB are imported by their functions): loading a
+plugin or a module_utils runs no code but its module's definitions (6 MiB and 0.25 s in all).
 """
 
 from __future__ import annotations
@@ -44,26 +45,36 @@ MODULE_PROFILE = "legacy"
 TESTS = ("ansible.builtin.defined",)
 # Likewise one of the collection's filters loads every filter file of the collection (and the builtin ones).
 FILTERS = (f"{COLLECTION}.known_secret_arn",)
-LOOKUPS = tuple(
-    f"{COLLECTION}.{name}"
-    for name in ("known_tags", "run_id", "tenant_credentials", "tenant_environment", "tenant_secret", "tenant_session")
-)
+# The lookups that import no AWS library (validation and the lock's plays use them), then those that do.
+LOOKUPS = tuple(f"{COLLECTION}.{name}" for name in ("known_tags", "run_id", "tenant_credentials", "tenant_environment"))
+AWS_LOOKUPS = tuple(f"{COLLECTION}.{name}" for name in ("tenant_secret", "tenant_session"))
 ACTIONS = (f"{COLLECTION}.in_worker",)
 
 
 def preload() -> list[str]:
     """Load the plugins above and the modules the collection's modules import, in this process; the names of
     those that could not be loaded (none, normally)."""
-    from ansible.plugins.loader import action_loader, filter_loader, lookup_loader, test_loader
+    from ansible.plugins.loader import action_loader, lookup_loader
+
+    missing = preload_without_aws()
+    for loader, names in ((lookup_loader, AWS_LOOKUPS), (action_loader, ACTIONS)):
+        missing += _load(loader, names)
+    return missing + import_module_utils()
+
+
+def preload_without_aws() -> list[str]:
+    """Load the builtin tests, the filters and the lookups that import no AWS library (boto3's import alone is a
+    fifth of a second: tests/unit/test_controller_startup.py); the names of those that could not be loaded."""
+    from ansible.plugins.loader import filter_loader, lookup_loader, test_loader
 
     missing = []
-    loaders = ((test_loader, TESTS), (filter_loader, FILTERS), (lookup_loader, LOOKUPS), (action_loader, ACTIONS))
-    for loader, names in loaders:
-        for name in names:
-            found: Any = loader.get(name, class_only=True)
-            if found is None:
-                missing.append(name)
-    return missing + import_module_utils()
+    for loader, names in ((test_loader, TESTS), (filter_loader, FILTERS), (lookup_loader, LOOKUPS)):
+        missing += _load(loader, names)
+    return missing
+
+
+def _load(loader: Any, names: tuple[str, ...]) -> list[str]:
+    return [name for name in names if loader.get(name, class_only=True) is None]
 
 
 def module_utils_names(package_name: str = MODULE_UTILS, failed: list[str] | None = None) -> list[str]:

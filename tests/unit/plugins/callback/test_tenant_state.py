@@ -322,43 +322,48 @@ def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypa
     assert sorted(callback.locks) == ["a", "b"]
     assert len(made) == 1 and seen == [made[0], made[0]]
     # The modules' models are read once, into that loader, for the workers forked after the lock.
-    assert preloaded == [(made[0], [])]
-    assert plugins_loaded == []  # loaded when the playbook started, not at the lock
+    # Nothing saw the lock task start here: the first lock's result loads them (once).
+    assert preloaded == [(made[0], [])] and plugins_loaded == [True]
     assert callback.locks["a"].dynamodb.meta.service_model._service_description is (
         callback.locks["b"].dynamodb.meta.service_model._service_description
     )
     assert len(made[0].search_paths) == len(set(made[0].search_paths))  # boto3's data folder once, not per tenant
 
 
-def test_the_plugins_and_modules_are_loaded_once_when_the_playbook_starts(
+def test_plugins_modules_and_models_are_loaded_once_when_the_first_lock_task_starts(
     callback: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(ts.PLAYBOOK_ENV, "")  # v2_playbook_on_start sets it: put back after the test
-    plugins_loaded: list[bool] = []
-    monkeypatch.setattr(ts.plugin_preload, "preload", lambda: plugins_loaded.append(True) or [])
-    playbook = SimpleNamespace(_file_name="site.yml")
-    callback.v2_playbook_on_start(playbook)
-    callback.v2_playbook_on_start(playbook)  # a second playbook of the same run (ansible-playbook a.yml b.yml)
-    assert plugins_loaded == [True]
+    loaded: list[str] = []
+    monkeypatch.setattr(ts.plugin_preload, "preload", lambda: loaded.append("plugins") or [])
+    monkeypatch.setattr(ts.botocore_models, "preload", lambda: loaded.append("models") or (None, []))
+    callback.v2_playbook_on_start(SimpleNamespace(_file_name="site.yml"))
+    callback.v2_playbook_on_task_start(task("Validate", "iconeus.tenant_toolkit.tenant_validate"), False)
+    assert loaded == []  # a run that takes no lock imports no AWS library (tests/unit/test_controller_startup.py)
+    lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
+    callback.v2_playbook_on_task_start(lock_task, False)
+    assert loaded == ["plugins", "models"]
+    callback.v2_playbook_on_task_start(lock_task, False)  # the lock task of a later stage of the same run
+    assert loaded == ["plugins", "models"]
 
 
 def test_a_failed_preload_is_said_at_verbose_level_and_the_run_goes_on(
     callback: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(ts.PLAYBOOK_ENV, "")
     said: list[str] = []
     monkeypatch.setattr(callback._display, "v", said.append)
     monkeypatch.setattr(ts.plugin_preload, "preload", lambda: ["iconeus.tenant_toolkit.known_tags"])
-    callback.v2_playbook_on_start(SimpleNamespace(_file_name="site.yml"))
-    assert said == ["tenant_state: plugins not loaded ahead for the workers: iconeus.tenant_toolkit.known_tags"]
 
-    def broken() -> list[str]:
-        raise RuntimeError("no plugin loader")
+    def broken() -> Any:
+        raise RuntimeError("no botocore")
 
-    callback.plugins_preloaded = False
-    monkeypatch.setattr(ts.plugin_preload, "preload", broken)
-    callback.v2_playbook_on_start(SimpleNamespace(_file_name="site.yml"))  # does not raise
-    assert said[-1] == "tenant_state: plugins not loaded ahead for the workers: all (no plugin loader)"
+    monkeypatch.setattr(ts.botocore_models, "preload", broken)
+    lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
+    callback.v2_playbook_on_task_start(lock_task, False)  # does not raise
+    assert said == [
+        "tenant_state: plugins not loaded ahead for the workers: iconeus.tenant_toolkit.known_tags",
+        "tenant_state: botocore models not read ahead for the workers: all (no botocore)",
+    ]
     assert callback._display.warnings == []
 
 

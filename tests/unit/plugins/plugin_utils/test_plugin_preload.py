@@ -29,7 +29,7 @@ def loads_in_a_forked_worker() -> list[str] | None:
         plugin_loader.PluginLoader._load_module_source = record  # type: ignore[method-assign]
         plugin_loader.test_loader.get("ansible.builtin.defined")
         assert plugin_loader.filter_loader.get("iconeus.tenant_toolkit.tenant_report_budget") is not None
-        for name in plugin_preload.LOOKUPS:
+        for name in plugin_preload.LOOKUPS + plugin_preload.AWS_LOOKUPS:
             plugin_loader.lookup_loader.get(name, class_only=True)
         for name in plugin_preload.ACTIONS:
             plugin_loader.action_loader.get(name, class_only=True)
@@ -45,12 +45,12 @@ def test_a_worker_forked_after_the_preload_loads_none_of_its_plugins_again() -> 
 
 def test_the_preloaded_lookups_and_actions_are_the_collections_own() -> None:
     # A plugin added to or removed from the collection is seen here: the list names files that exist.
-    for name in plugin_preload.LOOKUPS:
+    for name in plugin_preload.LOOKUPS + plugin_preload.AWS_LOOKUPS:
         assert (ROOT / "plugins" / "lookup" / f"{name.rpartition('.')[2]}.py").is_file(), name
     for name in plugin_preload.ACTIONS:
         assert (ROOT / "plugins" / "action" / f"{name.rpartition('.')[2]}.py").is_file(), name
     lookups = {path.stem for path in (ROOT / "plugins" / "lookup").glob("*.py") if path.stem != "__init__"}
-    assert {name.rpartition(".")[2] for name in plugin_preload.LOOKUPS} == lookups
+    assert {name.rpartition(".")[2] for name in plugin_preload.LOOKUPS + plugin_preload.AWS_LOOKUPS} == lookups
 
 
 def modules_imported_in_a_forked_worker(names: list[str]) -> list[str] | None:
@@ -114,3 +114,16 @@ def test_in_worker_speaks_the_profile_the_preload_imports() -> None:
 
     in_worker = sys.modules[action_loader.get("iconeus.tenant_toolkit.in_worker", class_only=True).__module__]
     assert in_worker.PROFILE == plugin_preload.MODULE_PROFILE == "legacy"  # AnsiballZ's default for a module
+
+
+def test_the_plugins_loaded_when_the_playbook_starts_import_no_aws_library() -> None:
+    def heavy_after_the_light_preload() -> str:
+        for name in [name for name in sys.modules if name.split(".")[0] in ("boto3", "botocore")]:
+            del sys.modules[name]
+        for name in [name for name in sys.modules if name.startswith("ansible_collections.")]:
+            del sys.modules[name]  # the collection's plugins and module_utils, as in a fresh controller
+        plugin_loader.lookup_loader._plugin_instance_cache = {}
+        assert plugin_preload.preload_without_aws() == []
+        return json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in ("boto3", "botocore")))
+
+    assert json.loads(in_a_forked_child(heavy_after_the_light_preload) or "null") == []
