@@ -196,8 +196,8 @@ def preload_for_workers(display: Any) -> None:
     fork): load the Ansible plugins and import the Python modules every tenant task's worker uses
     (plugin_utils/plugin_preload.py), and read the botocore models of every service the collection's modules
     call (plugin_utils/botocore_models.py). Each worker forked afterwards inherits them instead of loading its
-    own. Not when the playbook starts: a run that takes no lock (a validation, a local playbook) does not pay
-    for importing boto3. Either is only a saving: what fails is loaded by each worker, as without it (said at
+    own. Not when the playbook starts: a run with no lock task (validate.yml alone, a local playbook) does not
+    pay for importing boto3. Either is only a saving: what fails is loaded by each worker, as without it (said at
     -v)."""
     began = time.monotonic()
     try:
@@ -285,7 +285,10 @@ class CallbackModule(CallbackBase):
             self._display.v(f"tenant_state: plugins not loaded ahead for the workers: {', '.join(missing)}")
 
     def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
-        if not self.preloaded and self._task_identity(task)[1] in LOCK_ACTIONS:
+        # The action as the task names it: before the worker's post-validation, the resolved action of a module
+        # meta/runtime.yml routes to in_worker is the action plugin's name (and asking for it can warn).
+        written = {str(getattr(task, "action", "") or ""), str(getattr(task, "_resolved_action", "") or "")}
+        if not self.preloaded and written & set(LOCK_ACTIONS):
             self.preloaded = True
             preload_for_workers(self._display)
 

@@ -126,7 +126,9 @@ class LookupModule(LookupBase):
             environment["AWS_ENDPOINT_URL"] = _text(settings, "endpoint_url")
         if "assume_role_arn" in settings:
             # Defined, even null or empty: the role decides (tenant_session refuses what is not a role ARN).
-            source = {name: settings[name] for name in ("endpoint_url", "session_token", "profile") if name in settings}
+            source = {name: settings[name] for name in ("endpoint_url", "profile") if name in settings}
+            if "session_token" in settings:
+                source["session_token"] = _secret(settings, "session_token", optional=True)
             if "access_key" in settings:
                 source.update(_key_pair(settings))
             path = self._delegate(

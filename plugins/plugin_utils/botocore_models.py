@@ -116,8 +116,8 @@ def shared_by_sessions() -> Iterator[None]:
     A session whose data path differs from the controller's (`AWS_DATA_PATH` in the task's environment, or
     `data_path` in its profile) gets a loader of its own for that path, filled as it goes. Nothing is done when
     botocore is not imported yet (a process where plugin_preload did not run): a module that needs no AWS
-    library does not pay for importing it. Where it ran, botocore is imported, and the shared loader is made
-    with the first session even in a run that took no lock (its models are then read as the session asks).
+    library does not pay for importing it. Where it ran (the run's first lock task started), botocore is
+    imported and the models were read ahead.
     """
     botocore = sys.modules.get("botocore")
     if botocore is None or "botocore.session" not in sys.modules:

@@ -341,6 +341,9 @@ def test_plugins_modules_and_models_are_loaded_once_when_the_first_lock_task_sta
     callback.v2_playbook_on_task_start(task("Validate", "iconeus.tenant_toolkit.tenant_validate"), False)
     assert loaded == []  # a run that takes no lock imports no AWS library (tests/unit/test_controller_startup.py)
     lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
+    # As the main process sees it before the worker's post-validation: meta/runtime.yml routes the module to
+    # in_worker, and the resolved action is the action plugin's name.
+    lock_task.resolved_action = lock_task._resolved_action = "iconeus.tenant_toolkit.in_worker"
     callback.v2_playbook_on_task_start(lock_task, False)
     assert loaded == ["plugins", "models"]
     callback.v2_playbook_on_task_start(lock_task, False)  # the lock task of a later stage of the same run
@@ -387,3 +390,17 @@ def test_a_process_forked_after_the_registration_freezes_what_it_inherits(callba
     frozen = int(in_a_forked_child(lambda: str(gc.get_freeze_count())) or "0")
     assert frozen > 1000  # the test process's own objects, inherited
     assert gc.get_freeze_count() == 0  # the parent collects as before
+
+
+def test_the_read_ahead_fires_on_the_lock_task_as_ansible_parses_it(
+    callback: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real Task, as the main process holds it when the task starts (not post-validated by a worker)."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.playbook.task import Task
+
+    loaded: list[str] = []
+    monkeypatch.setattr(ts, "preload_for_workers", lambda _display: loaded.append("all"))
+    parsed = Task.load({"name": "Lock", "iconeus.tenant_toolkit.tenant_lock": {"tenant": "demo"}}, loader=DataLoader())
+    callback.v2_playbook_on_task_start(parsed, False)
+    assert loaded == ["all"]

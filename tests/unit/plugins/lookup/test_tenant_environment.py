@@ -198,6 +198,15 @@ def test_a_role_set_to_nothing_fails_and_never_falls_back_to_the_profile(run_fil
         ({"aws_access_key_id": None, "aws_profile": "p"}, "aws_access_key_id: must be a non-empty string"),
         ({"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": [SECRET]}, "aws_secret_access_key: must be"),
         ({"aws_assume_role_arn": ROLE, "aws_access_key_id": "AKIAEXAMPLE"}, "aws_secret_access_key: required"),
+        (
+            {
+                "aws_assume_role_arn": ROLE,
+                "aws_access_key_id": "A",
+                "aws_secret_access_key": "S",
+                "aws_session_token": [SECRET],
+            },
+            "aws_session_token: must be",
+        ),
     ],
 )
 def test_keys_that_are_not_a_pair_fail_naming_the_variable_not_the_value(
