@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import configparser
-import os
 import stat
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from ansible.errors import AnsibleLookupError
-from ansible.plugins.loader import lookup_loader
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws import credentials_file
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import run
 
+from .run_files import RUN_ID, SECRET, load_lookup
 
-def _load(name: str) -> ModuleType:
-    plugin = lookup_loader.get(name, class_only=True)
-    assert plugin is not None, f"{name} did not load"
-    return sys.modules[plugin.__module__]
-
-
-tc = _load("iconeus.tenant_toolkit.tenant_credentials")
-RUN_ID = "r-0123456789ab"
-SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-
-
-@pytest.fixture
-def run_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """This process is the controller of run RUN_ID, whose files go under tmp_path."""
-    monkeypatch.setenv(run.RUN_ID_ENV, RUN_ID)
-    monkeypatch.setenv(run.RUN_PID_ENV, str(os.getpid()))
-    monkeypatch.setenv(credentials_file.RUN_FILES_ENV, str(tmp_path / "runs"))
-    return tmp_path / "runs"
+tc = load_lookup("iconeus.tenant_toolkit.tenant_credentials")
 
 
 def lookup(**options: Any) -> list[str]:

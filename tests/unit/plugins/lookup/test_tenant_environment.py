@@ -8,10 +8,7 @@ environment.
 from __future__ import annotations
 
 import configparser
-import os
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,31 +16,13 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
 from ansible.template import Templar, trust_as_template
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.aws import credentials_file
-from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.state import run
 
+from .run_files import RUN_ID, SECRET, load_lookup
 
-def _load(name: str) -> ModuleType:
-    plugin = lookup_loader.get(name, class_only=True)
-    assert plugin is not None, f"{name} did not load"
-    return sys.modules[plugin.__module__]
-
-
-te = _load("iconeus.tenant_toolkit.tenant_environment")
-RUN_ID = "r-0123456789ab"
-SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+te = load_lookup("iconeus.tenant_toolkit.tenant_environment")
 ROLE = "arn:aws:iam::123456789012:role/tenant-deployer"
 REGION = {"AWS_DEFAULT_REGION": "eu-west-3", "AWS_REGION": "eu-west-3"}
 BLANKS = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""}
-
-
-@pytest.fixture
-def run_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """This process is the controller of run RUN_ID, whose files go under tmp_path."""
-    monkeypatch.setenv(run.RUN_ID_ENV, RUN_ID)
-    monkeypatch.setenv(run.RUN_PID_ENV, str(os.getpid()))
-    monkeypatch.setenv(credentials_file.RUN_FILES_ENV, str(tmp_path / "runs"))
-    return tmp_path / "runs"
 
 
 def lookup(variables: dict[str, Any] | None = None, **options: Any) -> dict[str, str]:
