@@ -10,7 +10,7 @@ version_added: 0.2.0
 description:
   - Returns the C(resources) of the host's C(tenant_known_tags) fact (ARN to tags, what module
     M(iconeus.tenant_toolkit.tenant_tags_info) listed right after the run took the tenant's lock,
-    playbooks/tasks/tenant_tags.yml) when that fact was made by this very run, else C({}).
+    playbooks/lock.yml) when that fact was made by this very run, else C({}).
   - The roles give it to their modules' C(known_tags) option, so that a listing is never used by another run (a
     fact kept by a fact cache, or given as an extra variable, which validation refuses anyway). Such a listing
     may predate changes, and the modules would plan against old tags.

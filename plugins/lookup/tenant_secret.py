@@ -38,7 +38,7 @@ options:
   known_tags:
     description:
       - Tags of the tenant's resources read once in this run by module C(iconeus.tenant_toolkit.tenant_tags_info)
-        (the C(tenant_known_tags) fact of playbooks/tasks/tenant_tags.yml), ARN to tags.
+        (the C(tenant_known_tags) fact of playbooks/lock.yml), ARN to tags.
       - A secret listed there with the tenant's C(tenant) tag is read by its ARN without C(DescribeSecret). One not
         listed (created since, another tenant's), or deleted or scheduled for deletion since, is described first
         as without it, so a foreign secret is still refused before its value is read.

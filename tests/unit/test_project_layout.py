@@ -91,9 +91,14 @@ def test_the_sandbox_admin_api_is_called_from_the_sandbox_task_file_only():
         for path in [ROOT / "site.yml", *(ROOT / "roles").rglob("*.yml"), *(ROOT / "playbooks").glob("**/*.yml")]
         if "/_sandbox/" in path.read_text() and "group_vars" not in path.parts
     )
-    # The image stage and the builder bootstrap runbook: their create-image hook, in the sandbox_hook mode only.
-    assert callers == ["playbooks/image.yml", "playbooks/ops/builder_bootstrap.yml", "playbooks/tasks/sandbox.yml"]
-    for hook_user in ("image.yml", "ops/builder_bootstrap.yml"):
+    # The image stage (its builder's start) and the builder bootstrap runbook: their create-image hook, in the
+    # sandbox_hook mode only.
+    assert callers == [
+        "playbooks/ops/builder_bootstrap.yml",
+        "playbooks/tasks/image_start_builder.yml",
+        "playbooks/tasks/sandbox.yml",
+    ]
+    for hook_user in ("tasks/image_start_builder.yml", "ops/builder_bootstrap.yml"):
         text = (ROOT / "playbooks" / hook_user).read_text()
         assert text.count("/_sandbox/") == 1 and "sandbox_hook" in text, hook_user
     includes = []
@@ -145,7 +150,7 @@ SETTERS = {
     ("playbooks/validate.yml", "tenant_validated"): "the proof of validation",
     ("playbooks/validate.yml", "tenant_run_tenants"): "the run's tenant names and ranges, read once per play",
     ("playbooks/lock.yml", "tenant_lock"): "this run's lock",
-    ("playbooks/image.yml", "tenant_spec"): "add_host of the WinRM builder (a host of its own, not a tenant)",
+    ("playbooks/tasks/image_start_builder.yml", "tenant_spec"): "add_host of the WinRM builder (a host, not a tenant)",
 }
 
 
