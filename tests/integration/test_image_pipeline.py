@@ -487,6 +487,24 @@ def test_winrm_mode_checks_its_variables_before_any_aws_call(sandbox, tmp_path):
     assert run.calls() == []
 
 
+def test_image_keep_and_the_hook_endpoint_are_checked_before_any_aws_call(sandbox, tmp_path):
+    """Checked with the other image variables (no assert of their own), each error naming its variable."""
+    definition = new_tenant("imgkeep", "10.235.0.0/16")
+    inventory = write_inventory(tmp_path, definition, sandbox, {"image_build_mode": "sandbox_hook", "image_keep": 0})
+    run = run_playbook(PLAYBOOK, inventory, sandbox)
+    assert run.rc != 0
+    assert "image_keep: 0 is below the minimum of 1" in run.stdout, run.stdout[-3000:]
+    assert run.calls() == [], "nothing reached AWS"
+
+    # The hook is the sandbox's own API: sandbox_hook without an endpoint stops here, before the lock (whose
+    # connection would otherwise be the controller's own, on AWS).
+    inventory = write_inventory(tmp_path, definition, None, {"image_build_mode": "sandbox_hook"})
+    run = run_playbook(PLAYBOOK, inventory, sandbox)
+    assert run.rc != 0
+    assert "aws_endpoint_url: is required but missing" in run.stdout, run.stdout[-3000:]
+    assert "TASK [Ensure this run holds the tenant's lock" not in run.stdout
+
+
 BOOTSTRAP = "playbooks/ops/builder_bootstrap.yml"
 
 
