@@ -487,6 +487,26 @@ def test_winrm_mode_checks_its_variables_before_any_aws_call(sandbox, tmp_path):
     assert run.calls() == []
 
 
+def test_a_failed_catalogue_image_stops_the_stage_saying_how_to_build_it_anew(sandbox, tmp_path):
+    """The stage says what it does with the catalogue image and refuses a FAILED one before any builder starts."""
+    tenant = prepared_tenant(sandbox, tmp_path, new_tenant("imgfailed", "10.236.0.0/16"))
+    name = expected_image_name(tenant.definition)
+    first = ok(run_playbook(PLAYBOOK, tenant.inventory, sandbox))
+    assert f"{name} does not exist: a builder starts to build it." in " ".join(first.stdout.split())
+    assert images_of(sandbox, tenant.name)[name]["State"] == "AVAILABLE"
+
+    sandbox.hook("appstream", "fail-image", name=name, message="Snapshot of the root volume failed.", region=REGION)
+    mark = sandbox.log_mark()
+    again = run_playbook(PLAYBOOK, tenant.inventory, sandbox)
+    assert again.rc != 0
+    text = " ".join(again.stdout.split())
+    assert f"Image {name} is FAILED (Snapshot of the root volume failed.)." in text, again.stdout[-3000:]
+    assert f"Delete it (appstream_image name={name} state=absent)" in text
+    operations = {f"{call['service']}:{call['operation']}" for call in sandbox.log(mark)}
+    assert not BUILDER_ACTIONS & operations, "no builder was started for a FAILED image"
+    assert images_of(sandbox, tenant.name)[name]["State"] == "FAILED"
+
+
 def test_image_keep_and_the_hook_endpoint_are_checked_before_any_aws_call(sandbox, tmp_path):
     """Checked with the other image variables (no assert of their own), each error naming its variable."""
     definition = new_tenant("imgkeep", "10.235.0.0/16")
