@@ -53,6 +53,13 @@ options:
       - A list that does not include O(host) is an error, so that the check is never passed over.
     type: list
     elements: list
+  saml_metadata_file:
+    description:
+      - Where the customer's SAML 2.0 identity provider metadata is, on the controller; playbooks pass
+        C(saml_metadata_file) or else C(<inventory_dir>/files/saml-metadata.xml).
+      - For a definition with C(auth=saml), a path that is not a file is an error (the metadata must be
+        there before a converge). Not checked when unset, nor for a user-pool tenant.
+    type: str
   secrets:
     description:
       - The vault variables the toolkit reads (V(vault_directory_admin_password),
@@ -162,6 +169,7 @@ errors:
     - "tenant.network.nat_gatway: unknown key (did you mean nat_gateways?)"
 """
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -187,6 +195,7 @@ ARGUMENT_SPEC = {
     "catalogue": {"type": "dict"},
     "host": {"type": "str"},
     "run_tenants": {"type": "list", "elements": "list"},
+    "saml_metadata_file": {"type": "str"},
     "secrets": {"type": "dict", "no_log": True},
     "vault_variables": {"type": "list", "elements": "str", "default": []},
 }
@@ -215,15 +224,32 @@ def evaluate(tenant: Any, catalogue: dict[str, Any] | None) -> tuple[dict[str, A
 
 
 def evaluate_run(
-    tenant: Any, catalogue: dict[str, Any] | None, host: str | None, run_tenants: list[list[Any]] | None
+    tenant: Any,
+    catalogue: dict[str, Any] | None,
+    host: str | None,
+    run_tenants: list[list[Any]] | None,
+    saml_metadata_file: str | None = None,
 ) -> tuple[dict[str, Any], list[str], list[str]]:
-    """``evaluate`` plus the rules across the run's tenant hosts: ``(result, errors, warnings)``."""
+    """``evaluate`` plus the rules across the run's tenant hosts and the SAML metadata file: ``(result, errors,
+    warnings)``."""
     result, errors = evaluate(tenant, catalogue)
+    if not errors and saml_metadata_file is not None:
+        errors = saml_metadata_errors(result["tenant"], saml_metadata_file)
     # Without a run list (a definition checked on its own) there is nothing across tenants to check.
     run_errors, warnings = validate_run_tenants(host or "", run_tenants) if run_tenants is not None else ([], [])
     errors = errors + run_errors
     # A host with errors of its own gets no warning about its neighbours' ranges.
     return result, errors, [] if errors else warnings
+
+
+def saml_metadata_errors(spec: Mapping[str, Any], path: str) -> list[str]:
+    """A SAML tenant needs its identity provider's metadata file before anything is converged."""
+    if spec.get("auth") != "saml" or os.path.isfile(path):
+        return []
+    return [
+        f"tenant.auth: saml needs the customer's SAML 2.0 IdP metadata in {path} (or the path in "
+        "saml_metadata_file); ask the customer for it before converging."
+    ]
 
 
 def evaluate_secrets(tenant: Any, secrets: dict[str, Any], vault_variables: list[str]) -> tuple[list[str], list[str]]:
@@ -248,7 +274,7 @@ def outcome(params: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {}
     else:
         result, errors, warnings = evaluate_run(
-            params["tenant"], params["catalogue"], params["host"], params["run_tenants"]
+            params["tenant"], params["catalogue"], params["host"], params["run_tenants"], params["saml_metadata_file"]
         )
     if errors:
         return {"failed": True, "msg": format_errors(errors), "errors": errors, "warnings": warnings}

@@ -79,7 +79,7 @@ def test_shipped_inventories_validate_without_aws(inventory: str, host: str) -> 
     output = output_of(result)
     assert result.returncode == 0, output
     # The checks, the read of the run's tenant list (one host here) and the group of the tenants this run validated.
-    assert re.search(rf"{host}\s+: ok=6\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(rf"{host}\s+: ok=5\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(rf'"?image_name"?: "?{host}-suite-[0-9a-f]{{12}}"?', output), output
 
 
@@ -108,7 +108,7 @@ def test_a_broken_tenant_fails_listing_every_error(tmp_path: Path) -> None:
         assert expected in output, f"{expected!r} missing from:\n{output}"
     # The other tenant of the same run is validated on its own. (`broken`, the first host, also ran the task that
     # reads the run's tenant list once for every host: one ok more.)
-    assert re.search(r"good\s+: ok=5\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(r"good\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(r"broken\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=1", output), output
 
 
@@ -155,7 +155,22 @@ def test_a_saml_tenant_without_idp_metadata_fails_validation(tmp_path: Path) -> 
     result = run_validate(inventory)
     output = output_of(result)
     assert result.returncode != 0
-    assert "tenant.auth: saml needs the customer's SAML 2.0 IdP metadata" in output, output
+    expected = f"tenant.auth: saml needs the customer's SAML 2.0 IdP metadata in {tmp_path}/files/saml-metadata.xml"
+    assert expected in output, output
+    # Checked by the validation task itself: nothing is recorded for the tenant.
+    assert re.search(r"nometa\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=1", output), output
+
+
+def test_the_saml_metadata_file_is_checked_for_saml_tenants_only(tmp_path: Path) -> None:
+    from ansible_collections.iconeus.tenant_toolkit.plugins.modules.tenant_validate import saml_metadata_errors
+
+    missing, present = tmp_path / "missing.xml", tmp_path / "present.xml"
+    present.write_text("<EntityDescriptor/>", encoding="utf-8")
+    assert saml_metadata_errors({"auth": "saml"}, str(present)) == []
+    assert saml_metadata_errors({"auth": "userpool"}, str(missing)) == []
+    (error,) = saml_metadata_errors({"auth": "saml"}, str(missing))
+    assert error.startswith(f"tenant.auth: saml needs the customer's SAML 2.0 IdP metadata in {missing} ")
+    assert saml_metadata_errors({"auth": "saml"}, str(tmp_path)) != [], "a directory is not the metadata file"
 
 
 def test_reserved_usernames_and_shell_characters_fail_naming_the_field(tmp_path: Path) -> None:
@@ -251,7 +266,7 @@ def test_no_inventory_group_or_extra_var_makes_a_later_import_skip_validation(tm
     # The first import validates the tenant whatever groups it is in; the second leaves it out.
     checks = re.findall(r"TASK \[Ensure nothing but validation set the normalised definition\][^\n]*\n(\w+):", output)
     assert checks == ["ok"], output
-    assert re.search(r"demo\s+: ok=8\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(r"demo\s+: ok=7\s+changed=0\s+unreachable=0\s+failed=0", output), output
 
 
 @pytest.mark.parametrize(
