@@ -60,6 +60,7 @@ options:
       - For a definition with C(auth=saml), a path that is not a file is an error (the metadata must be
         there before a converge). Not checked when unset, nor for a user-pool tenant.
     type: str
+    version_added: 0.2.0
   secrets:
     description:
       - The vault variables the toolkit reads (V(vault_directory_admin_password),
