@@ -213,3 +213,74 @@ def test_of_simultaneous_conditional_puts_on_one_item_exactly_one_succeeds(sandb
         assert won.count(True) == 1
         item = dynamodb.get_item(TableName=table, Key={"pk": {"S": "lock#t"}}, ConsistentRead=True)["Item"]
         assert won[int(item["run"]["S"])]  # the stored item is the winner's
+
+
+def test_each_ec2_resource_shows_its_own_tags_and_tag_filters_select_by_them(sandbox: SandboxClient) -> None:
+    """install_ec2_tags_by_id: Describe* calls read each resource's tags by its id; the answer is moto's."""
+    ec2 = sandbox.boto3("ec2")
+    marker = uuid.uuid4().hex[:8]
+    made = {}
+    for name in ("a", "b", "c"):
+        vpc = ec2.create_vpc(
+            CidrBlock="10.250.0.0/16",
+            TagSpecifications=[
+                {
+                    "ResourceType": "vpc",
+                    "Tags": [{"Key": "test", "Value": marker}, {"Key": "Name", "Value": f"{marker}-{name}"}],
+                }
+            ],
+        )["Vpc"]
+        subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.250.1.0/24")["Subnet"]
+        ec2.create_tags(Resources=[subnet["SubnetId"]], Tags=[{"Key": "tier", "Value": name}])
+        made[name] = (vpc["VpcId"], subnet["SubnetId"])
+    ec2.delete_tags(Resources=[made["c"][0]], Tags=[{"Key": "Name"}])
+
+    found = ec2.describe_vpcs(Filters=[{"Name": "tag:test", "Values": [marker]}])["Vpcs"]
+    assert {v["VpcId"]: {t["Key"]: t["Value"] for t in v.get("Tags", [])} for v in found} == {
+        made["a"][0]: {"test": marker, "Name": f"{marker}-a"},
+        made["b"][0]: {"test": marker, "Name": f"{marker}-b"},
+        made["c"][0]: {"test": marker},
+    }
+    named = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"{marker}-b"]}])["Vpcs"]
+    assert [v["VpcId"] for v in named] == [made["b"][0]]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "tag:tier", "Values": ["a", "c"]}])["Subnets"]
+    assert sorted(s["SubnetId"] for s in subnets) == sorted([made["a"][1], made["c"][1]])
+    for vpc_id, subnet_id in made.values():
+        for resource in (vpc_id, subnet_id):
+            described = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource]}])["Tags"]
+            shown = (
+                ec2.describe_vpcs(VpcIds=[resource])["Vpcs"][0]
+                if resource == vpc_id
+                else ec2.describe_subnets(SubnetIds=[resource])["Subnets"][0]
+            )
+            assert sorted((t["Key"], t["Value"]) for t in shown.get("Tags", [])) == sorted(
+                (t["Key"], t["Value"]) for t in described
+            )
+
+
+def test_reading_a_resource_s_tags_by_id_gives_what_moto_s_scan_gives() -> None:
+    """The same list, in the same order and form, as moto's describe_tags filtered on the resource's id."""
+    import boto3
+    from moto import mock_aws
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.core import TaggedEC2Resource
+
+    from sandbox.moto_gaps import install_ec2_tags_by_id
+
+    install_ec2_tags_by_id()
+    with mock_aws():
+        client = boto3.client("ec2", region_name="eu-west-3")
+        vpc = client.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        subnet = client.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+        group = client.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]
+        client.create_tags(Resources=[vpc, subnet], Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}])
+        client.create_tags(Resources=[vpc], Tags=[{"Key": "c", "Value": "3"}])
+        backend = ec2_backends["123456789012"]["eu-west-3"]
+        resources = [backend.get_vpc(vpc), backend.get_subnet(subnet), backend.get_security_group_from_id(group)]
+        for resource in resources:
+            assert isinstance(resource, TaggedEC2Resource)
+            assert resource.get_tags() == backend.describe_tags(filters={"resource-id": [resource.id]})
+        assert [t["key"] for t in resources[0].get_tags()] == ["b", "a", "c"]
+        assert resources[2].get_tags() == []
+        assert vpc not in backend.tags or backend.tags[vpc]  # reading made no empty entry
+        assert group not in backend.tags
