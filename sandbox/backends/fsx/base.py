@@ -117,6 +117,10 @@ class FSxBase(JsonService):
             state.tokens[(operation, token)] = (fingerprint(params), resource_id)
 
     def _describe(self, item: FileSystem) -> dict[str, Any]:
+        # The actions first: reading an action's status applies its change when it completes (the new
+        # throughput, the new storage), so the values below are those of the statuses shown. Read after them, a
+        # step falling due in between showed COMPLETED beside the old value.
+        actions = [describe_action(action) for action in item.actions[-MAX_PAGE:]]
         lifecycle = shown(item.lifecycle)
         description: dict[str, Any] = {
             "OwnerId": ACCOUNT_ID,
@@ -139,8 +143,8 @@ class FSxBase(JsonService):
             description["Tags"] = tag_list(item.tags)
         if lifecycle == "FAILED" and item.failure_message:
             description["FailureDetails"] = {"Message": item.failure_message}
-        if item.actions:
-            description["AdministrativeActions"] = [describe_action(action) for action in item.actions[-MAX_PAGE:]]
+        if actions:
+            description["AdministrativeActions"] = actions
         return description
 
     def _describe_windows(self, item: FileSystem) -> dict[str, Any]:
