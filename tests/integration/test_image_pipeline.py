@@ -215,6 +215,11 @@ def test_check_mode_plans_a_new_image_without_any_mutating_call(sandbox, tenant,
     assert plan.stats()["mutating"] == 0, plan.stats()["mutating_operations"]
     assert expected_image_name(tenant.definition, catalogue) not in images_of(sandbox, tenant.name)
     assert plan.recap[tenant.name]["changed"] >= 1  # the builder would start
+    # What the stage says is what a real run would do: check mode starts and awaits nothing.
+    said = " ".join(plan.stdout.split())
+    name = expected_image_name(tenant.definition, catalogue)
+    assert f"{name} does not exist: a run without --check starts a builder to build it." in said
+    assert "a builder starts to build it" not in said
 
 
 def test_catalogue_changes_make_new_images_and_old_ones_follow_retention(sandbox, tenant, first_build):
