@@ -93,6 +93,20 @@ class Sandbox:
         self._cli("start", "--time-scale", str(self.time_scale))
         bootstrap_state_store(self.client, (REGION,))  # what playbooks/bootstrap.yml does once per account
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system, all threads) the sandbox process has used so far; None when not running.
+
+        The sandbox shares the machine's cores with the controller: what it uses during a run is not the
+        controller's, and AWS's own work costs the controller nothing."""
+        pid = self.pid
+        if pid is None:
+            return None
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def tenant_stats(self, mark: int) -> dict[str, Any]:
         """Calls since `mark` to the tenants' resources; the runs' lock calls (state store) counted apart."""
         calls = self.client.log(mark)

@@ -83,6 +83,7 @@ def run() -> dict[str, Any]:
             runs: dict[str, dict[str, Any]] = {}
             for label, tenants in [(str(n), n) for n in counts] + [("1-again", 1)]:
                 mark = box.client.log_mark()
+                sandbox_cpu_before = box.cpu_seconds()
                 done = run_site(
                     inventories[:tenants],
                     work,
@@ -91,6 +92,7 @@ def run() -> dict[str, Any]:
                     label=f"noop-{label}",
                     timeout=4 * 3600,
                 )
+                sandbox_cpu_after = box.cpu_seconds()
                 stats = box.tenant_stats(mark)
                 tasks = done.tasks()
                 host_results = sum(tasks[f"host_results_{status}"] for status in ("ok", "changed", "skipped"))
@@ -109,6 +111,11 @@ def run() -> dict[str, Any]:
                     "tasks_per_tenant": round(host_results / tenants, 1),
                     "skipped_tasks_per_tenant": round(tasks["host_results_skipped"] / tenants, 1),
                     "costliest_tasks": task_costs(done),
+                    "sandbox_cpu_seconds": (
+                        round(sandbox_cpu_after - sandbox_cpu_before, 2)
+                        if sandbox_cpu_before is not None and sandbox_cpu_after is not None
+                        else None
+                    ),
                     **(done.memory or {}),
                 }
 
@@ -160,6 +167,10 @@ def run() -> dict[str, Any]:
             "value": f"{runs['1']['cpu_seconds_per_tenant']} / {largest['cpu_seconds_per_tenant']}",
         },
         {"figure": f"tasks per tenant, {most} tenants", "value": largest["tasks_per_tenant"]},
+        {
+            "figure": f"sandbox CPU s during the no-op, 1 / {most} tenants (on the controller's cores)",
+            "value": f"{runs['1']['sandbox_cpu_seconds']} / {largest['sandbox_cpu_seconds']}",
+        },
         {
             "figure": f"mutating calls, {most} tenants",
             "value": largest["mutating_calls"],
