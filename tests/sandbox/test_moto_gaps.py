@@ -256,6 +256,9 @@ def test_each_ec2_resource_shows_its_own_tags_and_tag_filters_select_by_them(san
             assert sorted((t["Key"], t["Value"]) for t in shown.get("Tags", [])) == sorted(
                 (t["Key"], t["Value"]) for t in described
             )
+    for vpc_id, subnet_id in made.values():
+        ec2.delete_subnet(SubnetId=subnet_id)
+        ec2.delete_vpc(VpcId=vpc_id)
 
 
 def test_reading_a_resource_s_tags_by_id_gives_what_moto_s_scan_gives() -> None:
@@ -265,9 +268,9 @@ def test_reading_a_resource_s_tags_by_id_gives_what_moto_s_scan_gives() -> None:
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.core import TaggedEC2Resource
 
-    from sandbox.moto_gaps import install_ec2_tags_by_id
+    from sandbox import moto_gaps
 
-    install_ec2_tags_by_id()
+    moto_gaps.install()  # what the sandbox installs when it starts (sandbox/backends/__init__.py)
     with mock_aws():
         client = boto3.client("ec2", region_name="eu-west-3")
         vpc = client.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
@@ -284,3 +287,15 @@ def test_reading_a_resource_s_tags_by_id_gives_what_moto_s_scan_gives() -> None:
         assert resources[2].get_tags() == []
         assert vpc not in backend.tags or backend.tags[vpc]  # reading made no empty entry
         assert group not in backend.tags
+
+        # Installed, a Describe* reads no tag through the region-wide scan (whose cost grew with the square of
+        # the sandbox's tenants): the same answers come without it.
+        def no_scan(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a resource's tags were read by scanning every tag of the region")
+
+        backend.describe_tags = no_scan
+        found = client.describe_vpcs(Filters=[{"Name": "tag:c", "Values": ["3"]}])["Vpcs"]
+        assert [(v["VpcId"], [t["Key"] for t in v["Tags"]]) for v in found] == [(vpc, ["b", "a", "c"])]
+        assert [
+            s["SubnetId"] for s in client.describe_subnets(Filters=[{"Name": "tag:a", "Values": ["1"]}])["Subnets"]
+        ] == [subnet]

@@ -136,7 +136,7 @@ class FSxBase(JsonService):
             "DNSName": item.dns_name,
             "KmsKeyId": item.kms_key_id,
             "ResourceARN": item.arn,
-            "WindowsConfiguration": self._describe_windows(item),
+            "WindowsConfiguration": self._describe_windows(item, lifecycle),
             "NetworkType": "IPV4",
         }
         if item.tags:
@@ -147,14 +147,14 @@ class FSxBase(JsonService):
             description["AdministrativeActions"] = actions
         return description
 
-    def _describe_windows(self, item: FileSystem) -> dict[str, Any]:
+    def _describe_windows(self, item: FileSystem, lifecycle: str) -> dict[str, Any]:
         windows: dict[str, Any] = {
             "DeploymentType": item.deployment_type,
             "RemoteAdministrationEndpoint": item.remote_admin_endpoint,
             "PreferredSubnetId": item.preferred_subnet_id,
             "PreferredFileServerIp": item.addresses.get(item.preferred_subnet_id, ""),
             "ThroughputCapacity": item.throughput,
-            "MaintenanceOperationsInProgress": self._maintenance(item),
+            "MaintenanceOperationsInProgress": self._maintenance(item, lifecycle),
             "WeeklyMaintenanceStartTime": item.weekly_maintenance,
             "DailyAutomaticBackupStartTime": item.daily_backup,
             "AutomaticBackupRetentionDays": item.retention_days,
@@ -172,11 +172,14 @@ class FSxBase(JsonService):
             windows["FsrmConfiguration"] = dict(item.fsrm)
         return windows
 
-    def _maintenance(self, item: FileSystem) -> list[str]:
+    def _maintenance(self, item: FileSystem, lifecycle: str | None = None) -> list[str]:
+        """BACKING_UP while a backup of the available file system is made; `lifecycle` is the state a describe
+        already read (the same request shows one state), else it is read now."""
         state = self._regions.get(item.region)
         backups = state.backups.values() if state else []
         busy = any(b.file_system_id == item.file_system_id and b.lifecycle.state == "CREATING" for b in backups)
-        return ["BACKING_UP"] if busy and item.lifecycle.state == "AVAILABLE" else []
+        available = (lifecycle if lifecycle is not None else item.lifecycle.state) == "AVAILABLE"
+        return ["BACKING_UP"] if busy and available else []
 
     def _action(
         self, item: FileSystem, action_type: str, target: dict[str, Any] | None, *steps: tuple[Any, ...]
