@@ -28,7 +28,7 @@ def test_the_sandbox_cpu_is_that_of_the_process_its_pid_file_names(tmp_path: Pat
     assert before is not None and after is not None
     used = (times_after.user + times_after.system) - (times_before.user + times_before.system)
     tick = 1 / os.sysconf("SC_CLK_TCK")
-    assert used >= 0.3
+    assert used >= 0.3 - 2 * tick  # os.times() counts in clock ticks too
     assert abs((after - before) - used) <= 3 * tick
 
 
