@@ -17,14 +17,14 @@ and the JSON profiles of the module protocol, again in every worker; a task usin
 filters loaded all of its filter files. For one user-pool tenant's no-op, 170
 modules were executed in its workers after the lock, 173 more in the lock task's own worker.
 
-`preload_without_aws()` loads the plugins that import no AWS library when the playbook starts (the
-`tenant_state` callback), for the workers of validation and of the lock's play; `preload()` loads the rest and
-imports the modules once, in the main process, when the run's first tenant lock task starts (with the botocore
-models): the workers forked afterwards, the lock task's own included, find them loaded. In all: the
-collection's six lookups, also the two only some tenants use (`tenant_secret`, `tenant_session` for an
-assumed role), its filters, and every module of the collection's and amazon.aws' module_utils, also those
-only SAML tenants' directory content uses (`ad`: LDAP and SMB are imported by their functions): loading a
-plugin or a module_utils runs no code but its module's definitions (6 MiB and 0.25 s in all).
+`preload_without_aws()` loads the plugins that import no AWS library when the playbook starts (the `tenant_state`
+callback), for the workers of validation and of the lock's play; `preload()` loads the rest and imports the modules
+once, in the main process, when the run's first tenant lock task starts (with the botocore models): the workers
+forked afterwards, the lock task's own included, find them loaded. In all: the collection's seven lookups, also the
+three only some runs use (`tenant_secret`, `tenant_session` for an assumed role, `sandbox_health` aimed at an
+endpoint of their own), its filters, and every module of the collection's and amazon.aws' module_utils, also those
+only SAML tenants' directory content uses (`ad`: LDAP and SMB are imported by their functions): loading a plugin or
+a module_utils runs no code but its module's definitions (6 MiB and 0.25 s in all).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ TESTS = ("ansible.builtin.defined",)
 FILTERS = (f"{COLLECTION}.known_secret_arn",)
 # The lookups that import no AWS library (validation and the lock's plays use them), then those that do.
 LOOKUPS = tuple(f"{COLLECTION}.{name}" for name in ("known_tags", "run_id", "tenant_credentials", "tenant_environment"))
-AWS_LOOKUPS = tuple(f"{COLLECTION}.{name}" for name in ("tenant_secret", "tenant_session"))
+AWS_LOOKUPS = tuple(f"{COLLECTION}.{name}" for name in ("tenant_secret", "tenant_session", "sandbox_health"))
 ACTIONS = (f"{COLLECTION}.in_worker",)
 
 

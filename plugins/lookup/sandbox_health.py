@@ -1,0 +1,104 @@
+# Copyright: contributors to the tenant toolkit
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: sandbox_health
+short_description: The local AWS sandbox's health answer, else an empty dict
+version_added: 0.2.0
+description:
+  - Asks C(<endpoint>/_sandbox/health) with the sandbox's admin token (HTTP basic authentication, user C(sandbox)),
+    as the sandbox's admin API answers it (C(sandbox/admin.py)), and returns the answer when it is a JSON object
+    given with status 200.
+  - "Returns C({}) for anything else (an endpoint that is not the sandbox, a refused token, no answer in O(timeout)
+    seconds, an answer that is not a JSON object): the caller tells the sandbox by the answer's keys. Nothing is
+    raised, as the M(ansible.builtin.uri) task it replaces had C(failed_when=false)."
+  - Runs in the task's worker process. The M(ansible.builtin.uri) module started a Python interpreter for the one
+    request, about 0.3 s of CPU for each tenant and run.
+author: Tenant toolkit maintainers (@tenant-toolkit)
+options:
+  _terms:
+    description: The endpoint's URL (C(aws_endpoint_url)), one.
+    required: true
+  token:
+    description: The sandbox's admin token (C(sandbox_admin_token)). Never shown.
+    type: str
+    default: ''
+  timeout:
+    description: Seconds to wait for the answer.
+    type: float
+    default: 10
+notes:
+  - Only for runs aimed at an endpoint of their own (C(aws_endpoint_url)); AWS has no such path.
+"""
+
+EXAMPLES = r"""
+- name: Ask the endpoint whether it is the local sandbox
+  ansible.builtin.set_fact:
+    sandbox_health: "{{ lookup('iconeus.tenant_toolkit.sandbox_health', aws_endpoint_url, token=sandbox_admin_token) }}"
+  no_log: true
+"""
+
+RETURN = r"""
+_raw:
+  description: One dict, the health answer (C(status), C(time_scale), C(samba)...), or empty.
+  type: list
+  elements: dict
+"""
+
+import json
+from typing import Any
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.urls import open_url
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+display = Display()
+
+HEALTH_PATH = "/_sandbox/health"
+ADMIN_USER = "sandbox"
+
+
+def health(endpoint: str, token: str, timeout: float) -> dict[str, Any]:
+    """The sandbox's health answer at `endpoint`, or {} (with the reason said at -vvv, never the token)."""
+    url = endpoint.rstrip("/") + HEALTH_PATH
+    try:
+        with open_url(
+            url,
+            method="GET",
+            url_username=ADMIN_USER,
+            url_password=token,
+            force_basic_auth=True,
+            timeout=timeout,
+            follow_redirects="none",
+        ) as answer:
+            status = answer.status
+            body = answer.read()
+    except Exception as err:  # noqa: BLE001 - any failure means: not the sandbox (HTTPError, URLError, timeout...)
+        display.vvv(f"sandbox_health: {url}: no sandbox answer ({type(err).__name__})")
+        return {}
+    if status != 200:
+        display.vvv(f"sandbox_health: {url}: status {status}")
+        return {}
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        display.vvv(f"sandbox_health: {url}: the answer is not JSON")
+        return {}
+    if not isinstance(parsed, dict):
+        display.vvv(f"sandbox_health: {url}: the answer is not a JSON object")
+        return {}
+    return parsed
+
+
+class LookupModule(LookupBase):
+    def run(self, terms: list[Any], variables: Any = None, **kwargs: Any) -> list[Any]:
+        self.set_options(var_options=variables, direct=kwargs)
+        if len(terms) != 1 or not isinstance(terms[0], str) or not terms[0].startswith(("http://", "https://")):
+            raise AnsibleLookupError("sandbox_health takes one term: the endpoint's http:// or https:// URL")
+        timeout = self.get_option("timeout")
+        if not timeout or timeout <= 0:
+            raise AnsibleLookupError(f"sandbox_health: timeout must be a positive number of seconds, not {timeout!r}")
+        return [health(str(terms[0]), str(self.get_option("token") or ""), float(timeout))]

@@ -1,0 +1,129 @@
+"""The sandbox_health lookup: the sandbox's health answer, asked in the worker, else an empty dict."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.loader import lookup_loader
+from ansible_collections.iconeus.tenant_toolkit.plugins.lookup import sandbox_health as sh
+
+TOKEN = "s3cr3t-admin-token"
+HEALTH = {"status": "ok", "time_scale": 0.05, "samba": True}
+
+
+class Endpoint:
+    """A loopback HTTP server whose answer to each path the test sets; it records the requests it got."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, tuple[int, bytes]] = {}
+        self.requests: list[tuple[str, str, str | None]] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                endpoint.requests.append(("GET", self.path, self.headers.get("Authorization")))
+                expected = "Basic " + base64.b64encode(f"sandbox:{TOKEN}".encode()).decode()
+                if self.headers.get("Authorization") != expected:
+                    status, body = 401, b'{"error": "admin token required"}'
+                else:
+                    status, body = endpoint.answers.get(self.path, (404, b'{"error": "not found"}'))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    served = Endpoint()
+    yield served
+    served.close()
+
+
+def lookup(*terms: Any, **options: Any) -> list[Any]:
+    """The lookup as Ansible loads it (its options come from its documentation)."""
+    plugin = lookup_loader.get("iconeus.tenant_toolkit.sandbox_health")
+    assert plugin is not None
+    return plugin.run(list(terms), {}, **options)
+
+
+def test_the_sandbox_answer_is_returned(endpoint: Endpoint) -> None:
+    endpoint.answers["/_sandbox/health"] = (200, json.dumps(HEALTH).encode())
+    assert lookup(endpoint.url, token=TOKEN) == [HEALTH]
+    # one GET of the health path, with the admin token as HTTP basic authentication
+    assert [(method, path) for method, path, _auth in endpoint.requests] == [("GET", "/_sandbox/health")]
+    assert endpoint.requests[0][2] == "Basic " + base64.b64encode(f"sandbox:{TOKEN}".encode()).decode()
+
+
+def test_a_trailing_slash_of_the_endpoint_is_not_doubled(endpoint: Endpoint) -> None:
+    endpoint.answers["/_sandbox/health"] = (200, json.dumps(HEALTH).encode())
+    assert lookup(endpoint.url + "/", token=TOKEN) == [HEALTH]
+    assert endpoint.requests[0][1] == "/_sandbox/health"
+
+
+@pytest.mark.parametrize(
+    ("answer", "token"),
+    [
+        ((404, b'{"error": "not found"}'), TOKEN),  # an endpoint that is not the sandbox
+        ((200, json.dumps(HEALTH).encode()), "another token"),  # a refused token (401)
+        ((200, b"<html>a proxy page</html>"), TOKEN),  # not JSON
+        ((200, b'["ok"]'), TOKEN),  # JSON, not an object
+        ((500, b'{"status": "ok"}'), TOKEN),  # an error status, whatever the body
+    ],
+)
+def test_anything_else_is_an_empty_answer(endpoint: Endpoint, answer: tuple[int, bytes], token: str) -> None:
+    endpoint.answers["/_sandbox/health"] = answer
+    assert lookup(endpoint.url, token=token) == [{}]
+    assert len(endpoint.requests) == 1
+
+
+def test_no_answer_is_an_empty_answer() -> None:
+    # a port nothing listens on (bound, then closed)
+    free = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    url = f"http://127.0.0.1:{free.server_address[1]}"
+    free.server_close()
+    assert lookup(url, token=TOKEN, timeout=2) == [{}]
+
+
+def test_the_token_is_never_said(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    said: list[str] = []
+    monkeypatch.setattr(sh.display, "vvv", lambda msg, *args, **kwargs: said.append(msg))
+    endpoint.answers["/_sandbox/health"] = (404, b"{}")
+    assert lookup(endpoint.url, token=TOKEN) == [{}]
+    assert said, "the reason is said at -vvv"
+    assert all(TOKEN not in msg for msg in said)
+
+
+@pytest.mark.parametrize(
+    ("terms", "options"),
+    [
+        ((), {}),
+        (("http://127.0.0.1:1", "http://127.0.0.1:2"), {}),
+        (("127.0.0.1:8080",), {}),  # no scheme
+        (("file:///etc/passwd",), {}),
+        (("http://127.0.0.1:1",), {"timeout": 0}),
+    ],
+)
+def test_bad_terms_and_options_are_refused(terms: tuple[str, ...], options: dict[str, Any]) -> None:
+    with pytest.raises(AnsibleLookupError):
+        lookup(*terms, **options)
