@@ -355,6 +355,10 @@ class CallbackModule(CallbackBase):
         """Start renewing a lock the module just took for this run (or forget one it released)."""
         info = outcome.get("lock") or {}
         host = result.host.get_name()
+        if info.get("waited_for") and outcome.get("msg"):
+            # Whoever watches the run learns why it stood still (said here, in the controller's process, rather than
+            # by a task of lock.yml that each tenant's run paid a worker for, and skipped almost always).
+            self._display.display(f"[{host}] {outcome['msg']}")
         if info.get("run_id") != self.run_id:
             return
         if not info.get("held"):

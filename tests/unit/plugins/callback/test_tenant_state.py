@@ -33,14 +33,18 @@ class FakeDisplay:
 
     def __init__(self) -> None:
         self.warnings: list[str] = []
+        self.displayed: list[str] = []
 
     def warning(self, msg: str, **_kwargs: Any) -> None:
         self.warnings.append(msg)
 
     def display(self, msg: str, **_kwargs: Any) -> None:
+        self.displayed.append(msg)
+
+    def v(self, msg: str, **_kwargs: Any) -> None:
         pass
 
-    v = vv = vvv = display
+    vv = vvv = v
 
 
 class FakeDynamoDB:
@@ -151,6 +155,20 @@ def test_a_lock_taken_by_this_run_is_followed_and_one_of_another_run_is_not(call
     callback.v2_runner_on_ok(result("b", lock_task, {"lock": {**info, "tenant": "b", "run_id": "r-ffffffffffff"}}))
     assert list(callback.locks) == ["a"] and callback.locks["a"].lease_seconds == 60
     assert callback.records == {}  # the lock is bookkeeping, not a change of the tenant
+
+
+def test_a_lock_taken_after_waiting_says_which_run_it_waited_for(callback: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(callback, "start_renewing", lambda: None)
+    monkeypatch.setattr(callback, "task_environment", lambda _result: {})
+    info = {"tenant": "a", "table": "t", "region": "eu-west-3", "held": True, "run_id": callback.run_id}
+    lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
+    waited = f"run {callback.run_id} holds the lock of a after waiting 12 s for run r-ffffffffffff"
+    callback.v2_runner_on_ok(result("a", lock_task, {"lock": {**info, "waited_for": "r-ffffffffffff"}, "msg": waited}))
+    callback.v2_runner_on_ok(
+        result("b", lock_task, {"lock": {**info, "tenant": "b", "waited_for": None}, "msg": "tenant b locked"})
+    )
+    assert callback._display.displayed == [f"[a] {waited}"]  # said once, for the tenant that waited only
+    assert sorted(callback.locks) == ["a", "b"]
 
 
 def test_the_end_of_the_playbook_writes_the_history_of_changed_tenants_and_releases_every_lock(
