@@ -11,7 +11,8 @@ checks guard the admin side only:
   user, or a page that guesses the port, has not got it. It comes in the `X-Sandbox-Token` header,
   or as the password of HTTP Basic authentication (any user name): Ansible's uri module treats its
   `url_password` as a secret (no_log) and masks it in every output, -vvv included, whereas a header
-  value would be printed with the task's arguments.
+  value would be printed with the task's arguments (the collection's `sandbox_health` lookup shows its
+  `token` option nowhere).
 
 Kept apart from sandbox/admin.py so that the client reads the token without importing the server.
 """

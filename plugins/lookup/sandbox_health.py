@@ -11,22 +11,24 @@ description:
   - Asks C(<endpoint>/_sandbox/health) with the sandbox's admin token (HTTP basic authentication, user C(sandbox)),
     as the sandbox's admin API answers it (C(sandbox/admin.py)), and returns the answer when it is a JSON object
     given with status 200.
-  - "Returns C({}) for anything else (an endpoint that is not the sandbox, a refused token, no answer in O(timeout)
-    seconds, an answer that is not a JSON object): the caller tells the sandbox by the answer's keys. Nothing is
-    raised, as the M(ansible.builtin.uri) task it replaces had C(failed_when=false)."
-  - Runs in the task's worker process. The M(ansible.builtin.uri) module started a Python interpreter for the one
-    request, about 0.3 s of CPU for each tenant and run.
+  - "Returns C({}) for any other outcome: an endpoint that is not the sandbox (or not an http or https URL), a
+    refused token, a redirect (not followed: the token would go with it), no answer within O(timeout) seconds, an
+    answer that is not a JSON object or is larger than 64 KiB. The caller tells the sandbox by the answer's keys."
+  - Raises only for a wrong call (not one term, a O(timeout) that is not a positive number).
+  - Runs in the task's worker process, with no proxy (the sandbox is local, and a proxy would see the token).
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options:
   _terms:
     description: The endpoint's URL (C(aws_endpoint_url)), one.
     required: true
   token:
-    description: The sandbox's admin token (C(sandbox_admin_token)). Never shown.
+    description:
+      - The sandbox's admin token (C(sandbox_admin_token), C(group_vars/tenants/sandbox.yml)). Never shown; the
+        task's result holds only the answer.
     type: str
     default: ''
   timeout:
-    description: Seconds to wait for the answer.
+    description: Seconds to wait for the connection and for each read of the answer.
     type: float
     default: 10
 notes:
@@ -37,7 +39,6 @@ EXAMPLES = r"""
 - name: Ask the endpoint whether it is the local sandbox
   ansible.builtin.set_fact:
     sandbox_health: "{{ lookup('iconeus.tenant_toolkit.sandbox_health', aws_endpoint_url, token=sandbox_admin_token) }}"
-  no_log: true
 """
 
 RETURN = r"""
@@ -47,8 +48,10 @@ _raw:
   elements: dict
 """
 
+import contextlib
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.urls import open_url
@@ -59,13 +62,18 @@ display = Display()
 
 HEALTH_PATH = "/_sandbox/health"
 ADMIN_USER = "sandbox"
+# The sandbox's health answer is a few hundred bytes: more is not the sandbox.
+MAX_ANSWER_BYTES = 64 * 1024
 
 
-def health(endpoint: str, token: str, timeout: float) -> dict[str, Any]:
+def health(endpoint: Any, token: str, timeout: float) -> dict[str, Any]:
     """The sandbox's health answer at `endpoint`, or {} (with the reason said at -vvv, never the token)."""
+    if not isinstance(endpoint, str) or urlsplit(endpoint).scheme.lower() not in ("http", "https"):
+        display.vvv("sandbox_health: the endpoint is not an http or https URL: not the sandbox")
+        return {}
     url = endpoint.rstrip("/") + HEALTH_PATH
     try:
-        with open_url(
+        answer = open_url(
             url,
             method="GET",
             url_username=ADMIN_USER,
@@ -73,14 +81,26 @@ def health(endpoint: str, token: str, timeout: float) -> dict[str, Any]:
             force_basic_auth=True,
             timeout=timeout,
             follow_redirects="none",
-        ) as answer:
-            status = answer.status
-            body = answer.read()
+            use_proxy=False,
+        )
     except Exception as err:  # noqa: BLE001 - any failure means: not the sandbox (HTTPError, URLError, timeout...)
+        if hasattr(err, "close"):
+            with contextlib.suppress(Exception):
+                err.close()  # an HTTPError holds the answer's connection
         display.vvv(f"sandbox_health: {url}: no sandbox answer ({type(err).__name__})")
+        return {}
+    try:
+        with answer:
+            status = answer.status
+            body = answer.read(MAX_ANSWER_BYTES + 1)
+    except Exception as err:  # noqa: BLE001 - a connection lost or timed out while reading
+        display.vvv(f"sandbox_health: {url}: the answer could not be read ({type(err).__name__})")
         return {}
     if status != 200:
         display.vvv(f"sandbox_health: {url}: status {status}")
+        return {}
+    if len(body) > MAX_ANSWER_BYTES:
+        display.vvv(f"sandbox_health: {url}: the answer is larger than {MAX_ANSWER_BYTES} bytes")
         return {}
     try:
         parsed = json.loads(body)
@@ -96,9 +116,9 @@ def health(endpoint: str, token: str, timeout: float) -> dict[str, Any]:
 class LookupModule(LookupBase):
     def run(self, terms: list[Any], variables: Any = None, **kwargs: Any) -> list[Any]:
         self.set_options(var_options=variables, direct=kwargs)
-        if len(terms) != 1 or not isinstance(terms[0], str) or not terms[0].startswith(("http://", "https://")):
-            raise AnsibleLookupError("sandbox_health takes one term: the endpoint's http:// or https:// URL")
+        if len(terms) != 1:
+            raise AnsibleLookupError(f"sandbox_health takes one term, the endpoint's URL, not {len(terms)}")
         timeout = self.get_option("timeout")
         if not timeout or timeout <= 0:
             raise AnsibleLookupError(f"sandbox_health: timeout must be a positive number of seconds, not {timeout!r}")
-        return [health(str(terms[0]), str(self.get_option("token") or ""), float(timeout))]
+        return [health(terms[0], str(self.get_option("token") or ""), float(timeout))]

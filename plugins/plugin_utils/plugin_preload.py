@@ -45,7 +45,8 @@ MODULE_PROFILE = "legacy"
 TESTS = ("ansible.builtin.defined",)
 # Likewise one of the collection's filters loads every filter file of the collection (and the builtin ones).
 FILTERS = (f"{COLLECTION}.known_secret_arn",)
-# The lookups that import no AWS library (validation and the lock's plays use them), then those that do.
+# The lookups that import no AWS library (validation and the lock's plays use them), then those loaded at the
+# first lock: the two that import boto3, and sandbox_health (ansible's urls, which amazon.aws' module_utils import).
 LOOKUPS = tuple(f"{COLLECTION}.{name}" for name in ("known_tags", "run_id", "tenant_credentials", "tenant_environment"))
 AWS_LOOKUPS = tuple(f"{COLLECTION}.{name}" for name in ("tenant_secret", "tenant_session", "sandbox_health"))
 ACTIONS = (f"{COLLECTION}.in_worker",)

@@ -375,6 +375,31 @@ def test_every_admin_call_of_the_playbooks_sends_the_token_as_a_secret() -> None
             assert "X-Sandbox-Token" not in json.dumps(task.get("headers", {})), path
 
 
+def lookup_texts(node: Any) -> Iterator[str]:
+    """Every string of a playbook that calls the sandbox_health lookup."""
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from lookup_texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from lookup_texts(value)
+    elif isinstance(node, str) and "sandbox_health" in node:
+        yield node
+
+
+def test_the_health_lookup_is_given_the_token_of_the_playbooks() -> None:
+    """As the uri calls above: the token is the variable the playbooks read it into, never written out."""
+    files = [ROOT / "site.yml", *ROOT.glob("playbooks/**/*.yml"), *ROOT.glob("roles/**/*.yml")]
+    calls = {str(path.relative_to(ROOT)): list(lookup_texts(yaml.safe_load(path.read_text()))) for path in files}
+    calls = {path: texts for path, texts in calls.items() if texts}
+    assert set(calls) == {"playbooks/tasks/sandbox.yml"}, calls
+    assert any("lookup(" in text for texts in calls.values() for text in texts), calls
+    for texts in calls.values():
+        for text in texts:
+            if "lookup(" in text:
+                assert "iconeus.tenant_toolkit.sandbox_health" in text and "token=sandbox_admin_token)" in text, text
+
+
 @pytest.mark.parametrize("given", ["variable", "environment"])
 def test_the_playbook_variable_reads_the_token_and_no_output_shows_it(
     own: SandboxClient, tmp_path: Path, given: str
@@ -410,6 +435,40 @@ def test_the_playbook_variable_reads_the_token_and_no_output_shows_it(
     done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert '"status": "ok"' in done.stdout
+    token = own.admin_token()
+    assert token and token not in done.stdout and token not in done.stderr
+    assert base64.b64encode(f"sandbox:{token}".encode()).decode() not in done.stdout + done.stderr
+
+
+def test_the_health_lookup_reads_the_token_of_the_playbooks_and_no_output_shows_it(
+    own: SandboxClient, tmp_path: Path
+) -> None:
+    """tasks/sandbox.yml's lookup, run as the playbooks run it at -vvv: it answers, and the token is nowhere."""
+    playbook = tmp_path / "health.yml"
+    play = {
+        "name": "Ask the sandbox's health as tasks/sandbox.yml does",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars_files": [str(ROOT / "group_vars" / "tenants" / "sandbox.yml")],
+        "vars": {"aws_endpoint_url": own.endpoint},
+        "tasks": [
+            {
+                "name": "Ask",
+                "ansible.builtin.set_fact": {
+                    "health": "{{ lookup('iconeus.tenant_toolkit.sandbox_health', aws_endpoint_url,"
+                    " token=sandbox_admin_token) }}"
+                },
+            },
+            {"name": "Show it", "ansible.builtin.debug": {"var": "health"}},
+            {"name": "It answered", "ansible.builtin.assert": {"that": "health.status == 'ok' and 'samba' in health"}},
+        ],
+    }
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-vvv"]
+    environment = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    environment["SANDBOX_STATE_DIR"] = str(own.state_dir)
+    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     token = own.admin_token()
     assert token and token not in done.stdout and token not in done.stderr
     assert base64.b64encode(f"sandbox:{token}".encode()).decode() not in done.stdout + done.stderr

@@ -162,7 +162,7 @@ def test_a_lock_taken_after_waiting_says_which_run_it_waited_for(callback: Any, 
     monkeypatch.setattr(callback, "task_environment", lambda _result: {})
     info = {"tenant": "a", "table": "t", "region": "eu-west-3", "held": True, "run_id": callback.run_id}
     lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
-    waited = f"run {callback.run_id} holds the lock of a after waiting 12 s for run r-ffffffffffff"
+    waited = f"run {callback.run_id} holds the lock of a after waiting 12.4 s for run r-ffffffffffff"
     callback.v2_runner_on_ok(result("a", lock_task, {"lock": {**info, "waited_for": "r-ffffffffffff"}, "msg": waited}))
     callback.v2_runner_on_ok(
         result("b", lock_task, {"lock": {**info, "tenant": "b", "waited_for": None}, "msg": "tenant b locked"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +25,7 @@ class Endpoint:
     def __init__(self) -> None:
         self.answers: dict[str, tuple[int, bytes]] = {}
         self.requests: list[tuple[str, str, str | None]] = []
+        self.delay = 0.0
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,7 +36,11 @@ class Endpoint:
                     status, body = 401, b'{"error": "admin token required"}'
                 else:
                     status, body = endpoint.answers.get(self.path, (404, b'{"error": "not found"}'))
+                if endpoint.delay:
+                    time.sleep(endpoint.delay)
                 self.send_response(status)
+                if status in (301, 302, 307, 308):
+                    self.send_header("Location", f"{endpoint.url}/elsewhere")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -49,8 +55,9 @@ class Endpoint:
         self.thread.start()
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
 
 
 @pytest.fixture
@@ -89,12 +96,26 @@ def test_a_trailing_slash_of_the_endpoint_is_not_doubled(endpoint: Endpoint) -> 
         ((200, b"<html>a proxy page</html>"), TOKEN),  # not JSON
         ((200, b'["ok"]'), TOKEN),  # JSON, not an object
         ((500, b'{"status": "ok"}'), TOKEN),  # an error status, whatever the body
+        ((302, json.dumps(HEALTH).encode()), TOKEN),  # a redirect is not followed (the token would go with it)
+        ((200, b'{"status": "ok", "pad": "' + b"x" * 70_000 + b'"}'), TOKEN),  # larger than any health answer
     ],
 )
 def test_anything_else_is_an_empty_answer(endpoint: Endpoint, answer: tuple[int, bytes], token: str) -> None:
     endpoint.answers["/_sandbox/health"] = answer
     assert lookup(endpoint.url, token=token) == [{}]
-    assert len(endpoint.requests) == 1
+    assert [path for _method, path, _auth in endpoint.requests] == ["/_sandbox/health"]  # one request, no other
+
+
+def test_an_answer_later_than_the_timeout_is_an_empty_answer(endpoint: Endpoint) -> None:
+    endpoint.answers["/_sandbox/health"] = (200, json.dumps(HEALTH).encode())
+    endpoint.delay = 2.0
+    assert lookup(endpoint.url, token=TOKEN, timeout=0.3) == [{}]
+    assert lookup(endpoint.url, token=TOKEN, timeout=5) == [HEALTH]  # the same answer, waited for
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8080", "file:///etc/passwd", "ftp://127.0.0.1/", None, 4566])
+def test_an_endpoint_that_is_not_an_http_url_is_not_the_sandbox(url: Any) -> None:
+    assert lookup(url, token=TOKEN) == [{}]
 
 
 def test_no_answer_is_an_empty_answer() -> None:
@@ -108,10 +129,15 @@ def test_no_answer_is_an_empty_answer() -> None:
 def test_the_token_is_never_said(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
     said: list[str] = []
     monkeypatch.setattr(sh.display, "vvv", lambda msg, *args, **kwargs: said.append(msg))
+    endpoint.answers["/_sandbox/health"] = (200, b"not JSON")
+    assert lookup(endpoint.url, token=TOKEN) == [{}]  # an answer that is not the sandbox's
     endpoint.answers["/_sandbox/health"] = (404, b"{}")
-    assert lookup(endpoint.url, token=TOKEN) == [{}]
-    assert said, "the reason is said at -vvv"
-    assert all(TOKEN not in msg for msg in said)
+    assert lookup(endpoint.url, token=TOKEN) == [{}]  # an HTTP error (raised by open_url)
+    endpoint.close()
+    assert lookup(endpoint.url, token=TOKEN, timeout=2) == [{}]  # no answer at all
+    assert len(said) == 3, said  # each reason is said at -vvv
+    encoded = base64.b64encode(f"sandbox:{TOKEN}".encode()).decode()
+    assert all(TOKEN not in msg and encoded not in msg for msg in said)
 
 
 @pytest.mark.parametrize(
@@ -119,9 +145,8 @@ def test_the_token_is_never_said(endpoint: Endpoint, monkeypatch: pytest.MonkeyP
     [
         ((), {}),
         (("http://127.0.0.1:1", "http://127.0.0.1:2"), {}),
-        (("127.0.0.1:8080",), {}),  # no scheme
-        (("file:///etc/passwd",), {}),
         (("http://127.0.0.1:1",), {"timeout": 0}),
+        (("http://127.0.0.1:1",), {"timeout": -1}),
     ],
 )
 def test_bad_terms_and_options_are_refused(terms: tuple[str, ...], options: dict[str, Any]) -> None:
