@@ -84,12 +84,18 @@ class Lifecycle:
             self._steps.append(_Step(due, state, on_enter))
             self._steps.sort(key=lambda step: step.due)
 
-    def go(self, now_state: str, *steps: tuple[float, str] | tuple[float, str, Callable[[], None]]) -> None:
-        """Enter `now_state` at once, then each (modelled seconds, state[, callback]) in turn."""
+    def go(
+        self,
+        now_state: str,
+        *steps: tuple[float, str] | tuple[float, str, Callable[[], None]],
+        start: float | None = None,
+    ) -> None:
+        """Enter `now_state` at once, then each (modelled seconds, state[, callback]) in turn, counted from `start`
+        (a clock reading shared with other lifecycles started by the same request), by default from now."""
         with self._lock:
             self._steps.clear()
             self._state = now_state
-            due = self.clock.now()
+            due = self.clock.now() if start is None else start
             for step in steps:
                 seconds, state = step[0], step[1]
                 callback = step[2] if len(step) > 2 else None  # type: ignore[misc]

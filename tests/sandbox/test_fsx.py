@@ -725,3 +725,60 @@ def test_a_described_file_system_shows_the_values_of_the_actions_it_shows() -> N
     [action] = described["AdministrativeActions"]
     assert action["Status"] == "COMPLETED"
     assert described["WindowsConfiguration"]["ThroughputCapacity"] == 64
+
+
+class SettableClock:
+    """A clock read at `t`, moving `tick` modelled seconds on every reading (0: frozen)."""
+
+    time_scale = 1.0
+
+    def __init__(self) -> None:
+        self.t = 1_000_000.0
+        self.tick = 0.0
+
+    def now(self) -> float:
+        self.t += self.tick
+        return self.t
+
+    def after(self, modelled_seconds: float) -> float:
+        return self.t + modelled_seconds
+
+
+def test_a_storage_update_and_its_optimisation_are_timed_from_one_clock_reading() -> None:
+    """The two actions of a storage increase complete together, even when the clock moves while they are made."""
+    from sandbox.backends.fsx import FSxService
+    from sandbox.backends.fsx.constants import DURATIONS
+    from sandbox.backends.fsx.models import FileSystem
+    from sandbox.clock import Lifecycle
+
+    clock = SettableClock()
+    service = FSxService(clock)  # type: ignore[arg-type]
+    lifecycle = Lifecycle(clock, "AVAILABLE")  # type: ignore[arg-type]
+    item = FileSystem(
+        region="eu-west-3", file_system_id="fs-0123456789abcdef0", lifecycle=lifecycle, creation_time=0.0,
+        deployment_type="SINGLE_AZ_2", storage_capacity=32, storage_type="SSD", throughput=32, vpc_id="vpc-1",
+        subnet_ids=["subnet-1"], preferred_subnet_id="subnet-1", addresses={"subnet-1": "10.0.0.10"},
+        eni_ids=["eni-1"], domain_name="corp.example.com", directory_id="d-1234567890", self_managed=None,
+        dns_name="amznfsx.corp.example.com", remote_admin_endpoint="amznfsx.corp.example.com", kms_key_id="k",
+        weekly_maintenance="1:05:00", daily_backup="03:00", retention_days=7, copy_tags_to_backups=False,
+        audit={}, disk_iops=None, fsrm=None,
+    )  # fmt: skip
+    clock.tick = 1.0  # a modelled second passes between any two readings while the request is served
+    service._start_storage_update(item, 64)
+    update, optimisation = item.actions
+    assert update.request_time == optimisation.request_time
+    clock.tick = 0.0
+    completed = update.request_time + sum(
+        DURATIONS[step] for step in ("action_pending", "storage_update", "storage_optimization")
+    )
+
+    def described_at(instant: float) -> dict[str, str]:
+        clock.t = instant
+        actions = service._describe(item)["AdministrativeActions"]
+        return {action["AdministrativeActionType"]: action["Status"] for action in actions}
+
+    assert described_at(completed - 0.5) == {
+        "FILE_SYSTEM_UPDATE": "UPDATED_OPTIMIZING",
+        "STORAGE_OPTIMIZATION": "IN_PROGRESS",
+    }
+    assert described_at(completed) == {"FILE_SYSTEM_UPDATE": "COMPLETED", "STORAGE_OPTIMIZATION": "COMPLETED"}

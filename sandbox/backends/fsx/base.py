@@ -182,11 +182,19 @@ class FSxBase(JsonService):
         return ["BACKING_UP"] if busy and available else []
 
     def _action(
-        self, item: FileSystem, action_type: str, target: dict[str, Any] | None, *steps: tuple[Any, ...]
+        self,
+        item: FileSystem,
+        action_type: str,
+        target: dict[str, Any] | None,
+        *steps: tuple[Any, ...],
+        start: float | None = None,
     ) -> AdministrativeAction:
+        """A new administrative action of `item`, its steps counted from `start` (one clock reading for the
+        actions of one request), by default from now."""
+        start = self.clock.now() if start is None else start
         status = Lifecycle(self.clock, "PENDING")
-        status.go("PENDING", *steps)
-        action = AdministrativeAction(action_type, self.clock.now(), status, target)
+        status.go("PENDING", *steps, start=start)
+        action = AdministrativeAction(action_type, start, status, target)
         item.actions.append(action)
         return action
 

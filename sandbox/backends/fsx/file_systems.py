@@ -292,6 +292,9 @@ class FileSystemsMixin(FSxBase):
             if item.disk_iops and item.disk_iops.get("Mode") == "AUTOMATIC":
                 item.disk_iops = default_iops(item.storage_type, storage)
 
+        # One clock reading for both actions: the optimisation starts as the update reaches UPDATED_OPTIMIZING and
+        # both complete together, whenever they are described.
+        start = self.clock.now()
         self._action(
             item,
             "FILE_SYSTEM_UPDATE",
@@ -299,6 +302,7 @@ class FileSystemsMixin(FSxBase):
             (DURATIONS["action_pending"], "IN_PROGRESS"),
             (DURATIONS["storage_update"], "UPDATED_OPTIMIZING", apply),
             (DURATIONS["storage_optimization"], "COMPLETED"),
+            start=start,
         )
         self._action(
             item,
@@ -306,6 +310,7 @@ class FileSystemsMixin(FSxBase):
             None,
             (DURATIONS["action_pending"] + DURATIONS["storage_update"], "IN_PROGRESS"),
             (DURATIONS["storage_optimization"], "COMPLETED"),
+            start=start,
         )
 
     def delete_file_system(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
