@@ -222,6 +222,40 @@ def test_check_mode_plans_a_new_image_without_any_mutating_call(sandbox, tenant,
     assert "a builder starts to build it" not in said
 
 
+def test_check_mode_says_that_a_run_would_wait_for_an_image_being_made(sandbox, tenant, first_build, time_scale):
+    """The catalogue's image is being made (by another run, here a builder of the test's own): the plan says that a
+    run without --check waits for it, and makes no mutating call."""
+    catalogue = changed_catalogue("3.2.6-making")
+    name = expected_image_name(tenant.definition, catalogue)
+    builder = f"{tenant.name}-making"
+    appstream(sandbox).create_image_builder(
+        Name=builder, ImageName=tenant.definition["appstream"]["base_image"], InstanceType="stream.standard.medium"
+    )
+    assert wait_running(sandbox, builder)["State"] == "RUNNING"
+    quick = sandbox.health()["time_scale"]
+    time_scale(1.0)  # modelled time is real time now: the image stays PENDING for the whole test (30 minutes)
+    sandbox.hook("appstream", "create-image", builder_name=builder, image_name=name)
+    try:
+        assert images_of(sandbox, tenant.name)[name]["State"] == "PENDING"
+        plan = ok(
+            run_playbook(PLAYBOOK, tenant.inventory, sandbox, extra_vars={"app_catalogue": catalogue}, check=True)
+        )
+        assert plan.stats()["mutating"] == 0, plan.stats()["mutating_operations"]
+        said = " ".join(plan.stdout.split())
+        assert f"{name} is not made yet: a run without --check waits for it." in said, plan.stdout[-3000:]
+        assert "the run waits for it" not in said
+        assert images_of(sandbox, tenant.name)[name]["State"] == "PENDING"  # nothing was awaited or changed
+    finally:
+        # Not this tenant's catalogue image for the tests after this one: failed, then deleted at the quick scale.
+        time_scale(quick)
+        sandbox.hook("appstream", "fail-image", name=name)
+        appstream(sandbox).delete_image(Name=name)
+    deadline = time.monotonic() + 30
+    while name in images_of(sandbox, tenant.name) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert name not in images_of(sandbox, tenant.name)
+
+
 def test_catalogue_changes_make_new_images_and_old_ones_follow_retention(sandbox, tenant, first_build):
     first = expected_image_name(tenant.definition)
 
