@@ -11,9 +11,12 @@ description:
   - Asks C(<endpoint>/_sandbox/health) with the sandbox's admin token (HTTP basic authentication, user C(sandbox)),
     as the sandbox's admin API answers it (C(sandbox/admin.py)), and returns the answer when it is a JSON object
     given with status 200.
-  - "Returns C({}) for any other outcome: an endpoint that is not the sandbox (or not an http or https URL), a
-    refused token, a redirect (not followed: the token would go with it), no answer within O(timeout) seconds, an
-    answer that is not a JSON object or is larger than 64 KiB. The caller tells the sandbox by the answer's keys."
+  - "Returns C({}) for any other outcome: an endpoint that is not the sandbox, a refused token, a redirect (not
+    followed: the token would go with it), no answer within O(timeout) seconds, an answer that is not a JSON object
+    with C(status) C(ok), or is larger than 64 KiB. Of the answer, only the keys the sandbox's health has are
+    returned."
+  - "The token is sent only to a local sandbox: an http or https URL whose host is C(localhost) or an IP address
+    (the sandbox answers no other host name). For any other endpoint no request is made and C({}) is returned."
   - Raises only for a wrong call (not one term, a O(timeout) that is not a positive number).
   - Runs in the task's worker process, with no proxy (the sandbox is local, and a proxy would see the token).
 author: Tenant toolkit maintainers (@tenant-toolkit)
@@ -49,6 +52,7 @@ _raw:
 """
 
 import contextlib
+import ipaddress
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,12 +68,34 @@ HEALTH_PATH = "/_sandbox/health"
 ADMIN_USER = "sandbox"
 # The sandbox's health answer is a few hundred bytes: more is not the sandbox.
 MAX_ANSWER_BYTES = 64 * 1024
+# The keys of the sandbox's health answer (sandbox/admin.py): nothing else an endpoint sends is kept.
+HEALTH_KEYS = ("status", "time_scale", "uptime_s", "services", "samba", "enforce_iam")
+
+
+def local_endpoint(endpoint: Any) -> bool:
+    """Whether `endpoint` is an http(s) URL of a host the sandbox can be: `localhost` or an IP address."""
+    if not isinstance(endpoint, str):
+        return False
+    try:
+        parts = urlsplit(endpoint)
+        host = parts.hostname
+    except ValueError:  # an unclosed or invalid [IPv6] literal
+        return False
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def health(endpoint: Any, token: str, timeout: float) -> dict[str, Any]:
     """The sandbox's health answer at `endpoint`, or {} (with the reason said at -vvv, never the token)."""
-    if not isinstance(endpoint, str) or urlsplit(endpoint).scheme.lower() not in ("http", "https"):
-        display.vvv("sandbox_health: the endpoint is not an http or https URL: not the sandbox")
+    if not local_endpoint(endpoint):
+        display.vvv("sandbox_health: not an http(s) URL of localhost or an IP address: not the sandbox, not asked")
         return {}
     url = endpoint.rstrip("/") + HEALTH_PATH
     try:
@@ -107,10 +133,10 @@ def health(endpoint: Any, token: str, timeout: float) -> dict[str, Any]:
     except ValueError:
         display.vvv(f"sandbox_health: {url}: the answer is not JSON")
         return {}
-    if not isinstance(parsed, dict):
-        display.vvv(f"sandbox_health: {url}: the answer is not a JSON object")
+    if not isinstance(parsed, dict) or parsed.get("status") != "ok":
+        display.vvv(f"sandbox_health: {url}: the answer is not the sandbox's health")
         return {}
-    return parsed
+    return {key: parsed[key] for key in HEALTH_KEYS if key in parsed}
 
 
 class LookupModule(LookupBase):

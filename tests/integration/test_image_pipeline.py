@@ -233,12 +233,16 @@ def test_check_mode_says_that_a_run_would_wait_for_an_image_being_made(sandbox, 
     )
     assert wait_running(sandbox, builder)["State"] == "RUNNING"
     quick = sandbox.health()["time_scale"]
-    time_scale(1.0)  # modelled time is real time now: the image stays PENDING for the whole test (30 minutes)
-    sandbox.hook("appstream", "create-image", builder_name=builder, image_name=name)
+    # The image stays PENDING for 90 s (30 modelled minutes), longer than the plan takes; the plan's own waits are
+    # none, and its timeout below fails the test early should it wait for the image.
+    time_scale(0.05)
+    sandbox.hook("appstream", "create-image", builder_name=builder, image_name=name, region=REGION)
     try:
         assert images_of(sandbox, tenant.name)[name]["State"] == "PENDING"
         plan = ok(
-            run_playbook(PLAYBOOK, tenant.inventory, sandbox, extra_vars={"app_catalogue": catalogue}, check=True)
+            run_playbook(
+                PLAYBOOK, tenant.inventory, sandbox, extra_vars={"app_catalogue": catalogue}, check=True, timeout=80
+            )
         )
         assert plan.stats()["mutating"] == 0, plan.stats()["mutating_operations"]
         said = " ".join(plan.stdout.split())
@@ -246,14 +250,23 @@ def test_check_mode_says_that_a_run_would_wait_for_an_image_being_made(sandbox, 
         assert "the run waits for it" not in said
         assert images_of(sandbox, tenant.name)[name]["State"] == "PENDING"  # nothing was awaited or changed
     finally:
-        # Not this tenant's catalogue image for the tests after this one: failed, then deleted at the quick scale.
+        # Neither the image nor its builder stays for the tests after this one: both failed, then deleted, at the
+        # quick scale again.
         time_scale(quick)
-        sandbox.hook("appstream", "fail-image", name=name)
+        sandbox.hook("appstream", "fail-image", name=name, region=REGION)
         appstream(sandbox).delete_image(Name=name)
+        sandbox.hook("appstream", "fail-image-builder", name=builder, region=REGION)
+        appstream(sandbox).delete_image_builder(Name=builder)
+
+    def builders_named() -> list[str]:
+        listed = appstream(sandbox).describe_image_builders()["ImageBuilders"]
+        return [each["Name"] for each in listed if each["Name"] == builder]
+
     deadline = time.monotonic() + 30
-    while name in images_of(sandbox, tenant.name) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (name in images_of(sandbox, tenant.name) or builders_named()):
         time.sleep(0.2)
     assert name not in images_of(sandbox, tenant.name)
+    assert builders_named() == []
 
 
 def test_catalogue_changes_make_new_images_and_old_ones_follow_retention(sandbox, tenant, first_build):

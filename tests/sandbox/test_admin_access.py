@@ -390,6 +390,7 @@ def lookup_texts(node: Any) -> Iterator[str]:
 def test_the_health_lookup_is_given_the_token_of_the_playbooks() -> None:
     """As the uri calls above: the token is the variable the playbooks read it into, never written out."""
     files = [ROOT / "site.yml", *ROOT.glob("playbooks/**/*.yml"), *ROOT.glob("roles/**/*.yml")]
+    files += [*ROOT.glob("molecule/**/*.yml"), *ROOT.glob("bench/playbooks/**/*.yml")]
     calls = {str(path.relative_to(ROOT)): list(lookup_texts(yaml.safe_load(path.read_text()))) for path in files}
     calls = {path: texts for path, texts in calls.items() if texts}
     assert set(calls) == {"playbooks/tasks/sandbox.yml"}, calls
@@ -432,7 +433,7 @@ def test_the_playbook_variable_reads_the_token_and_no_output_shows_it(
         command += ["-e", f"sandbox_state_dir={own.state_dir}"]
     else:  # as a sandbox started by hand with SANDBOX_STATE_DIR is reached (tests/conftest.py SANDBOX_PORT)
         environment["SANDBOX_STATE_DIR"] = str(own.state_dir)
-    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert '"status": "ok"' in done.stdout
     token = own.admin_token()
@@ -467,7 +468,7 @@ def test_the_health_lookup_reads_the_token_of_the_playbooks_and_no_output_shows_
     command = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-vvv"]
     environment = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     environment["SANDBOX_STATE_DIR"] = str(own.state_dir)
-    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     token = own.admin_token()
     assert token and token not in done.stdout and token not in done.stderr

@@ -25,15 +25,16 @@ class StampedLifecycle(Lifecycle):
             super().set(state)
             self.entered_at = self.clock.now()
 
-    def go(self, now_state: str, *steps: tuple[Any, ...]) -> None:
+    def go(self, now_state: str, *steps: tuple[Any, ...], start: float | None = None) -> None:
         with self._lock:
-            start = self.clock.now()
+            # One clock reading for the stamps and the steps' due times (Lifecycle.go counts from `start` too).
+            start = self.clock.now() if start is None else start
             due = start
             stamped = []
             for step in steps:
                 due += step[0] * self.clock.time_scale
                 stamped.append((step[0], step[1], self._stamper(due, step[2] if len(step) > 2 else None)))
-            super().go(now_state, *stamped)
+            super().go(now_state, *stamped, start=start)
             self.entered_at = start
 
     def arrive(self, state: str, due: float, on_enter: Callable[[], None] | None = None) -> None:

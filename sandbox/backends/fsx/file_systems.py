@@ -292,8 +292,8 @@ class FileSystemsMixin(FSxBase):
             if item.disk_iops and item.disk_iops.get("Mode") == "AUTOMATIC":
                 item.disk_iops = default_iops(item.storage_type, storage)
 
-        # One clock reading for both actions: the optimisation starts as the update reaches UPDATED_OPTIMIZING and
-        # both complete together, whenever they are described.
+        # One clock reading and the same steps' durations for both actions (the same sums, to the last bit): the
+        # optimisation starts as the update reaches UPDATED_OPTIMIZING, and both complete at the same instant.
         start = self.clock.now()
         self._action(
             item,
@@ -308,7 +308,8 @@ class FileSystemsMixin(FSxBase):
             item,
             "STORAGE_OPTIMIZATION",
             None,
-            (DURATIONS["action_pending"] + DURATIONS["storage_update"], "IN_PROGRESS"),
+            (DURATIONS["action_pending"], "PENDING"),
+            (DURATIONS["storage_update"], "IN_PROGRESS"),
             (DURATIONS["storage_optimization"], "COMPLETED"),
             start=start,
         )

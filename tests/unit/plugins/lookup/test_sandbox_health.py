@@ -95,6 +95,7 @@ def test_a_trailing_slash_of_the_endpoint_is_not_doubled(endpoint: Endpoint) -> 
         ((200, json.dumps(HEALTH).encode()), "another token"),  # a refused token (401)
         ((200, b"<html>a proxy page</html>"), TOKEN),  # not JSON
         ((200, b'["ok"]'), TOKEN),  # JSON, not an object
+        ((200, b'{"status": "down", "samba": true}'), TOKEN),  # an object that is not a healthy sandbox
         ((500, b'{"status": "ok"}'), TOKEN),  # an error status, whatever the body
         ((302, json.dumps(HEALTH).encode()), TOKEN),  # a redirect is not followed (the token would go with it)
         ((200, b'{"status": "ok", "pad": "' + b"x" * 70_000 + b'"}'), TOKEN),  # larger than any health answer
@@ -113,9 +114,51 @@ def test_an_answer_later_than_the_timeout_is_an_empty_answer(endpoint: Endpoint)
     assert lookup(endpoint.url, token=TOKEN, timeout=5) == [HEALTH]  # the same answer, waited for
 
 
-@pytest.mark.parametrize("url", ["127.0.0.1:8080", "file:///etc/passwd", "ftp://127.0.0.1/", None, 4566])
-def test_an_endpoint_that_is_not_an_http_url_is_not_the_sandbox(url: Any) -> None:
-    assert lookup(url, token=TOKEN) == [{}]
+@pytest.mark.parametrize(
+    "url",
+    [
+        "{port}",  # no scheme
+        "ftp://127.0.0.1:{port}/",
+        "file:///etc/passwd",
+        "http://sandbox.example.com:{port}",  # a host name: the sandbox answers none but localhost
+        "http://[::1",  # not a URL
+        None,
+        4566,
+    ],
+)
+def test_the_token_goes_to_no_endpoint_but_a_local_http_url(
+    endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch, url: Any
+) -> None:
+    said: list[str] = []
+    monkeypatch.setattr(sh.display, "vvv", lambda msg, *args, **kwargs: said.append(msg))
+    given = url.format(port=endpoint.url.rsplit(":", 1)[1]) if isinstance(url, str) else url
+    assert lookup(given, token=TOKEN) == [{}]
+    assert endpoint.requests == []
+    assert any("not the sandbox, not asked" in msg for msg in said), said
+
+
+def test_localhost_is_asked(endpoint: Endpoint) -> None:
+    endpoint.answers["/_sandbox/health"] = (200, json.dumps(HEALTH).encode())
+    assert lookup(endpoint.url.replace("127.0.0.1", "localhost"), token=TOKEN) == [HEALTH]
+
+
+def test_only_the_keys_of_the_sandbox_health_are_kept(endpoint: Endpoint) -> None:
+    echo = {**HEALTH, "services": ["appstream"], "headers": {"Authorization": "Basic ..."}, "extra": 1}
+    endpoint.answers["/_sandbox/health"] = (200, json.dumps(echo).encode())
+    assert lookup(endpoint.url, token=TOKEN) == [{**HEALTH, "services": ["appstream"]}]
+
+
+def test_a_proxy_of_the_environment_is_not_used(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy nothing listens on: a request through it would fail (and hand it the token).
+    dead = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    proxy = f"http://127.0.0.1:{dead.server_address[1]}"
+    dead.server_close()
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    endpoint.answers["/_sandbox/health"] = (200, json.dumps(HEALTH).encode())
+    assert lookup(endpoint.url, token=TOKEN) == [HEALTH]
 
 
 def test_no_answer_is_an_empty_answer() -> None:
@@ -135,6 +178,7 @@ def test_the_token_is_never_said(endpoint: Endpoint, monkeypatch: pytest.MonkeyP
     assert lookup(endpoint.url, token=TOKEN) == [{}]  # an HTTP error (raised by open_url)
     endpoint.close()
     assert lookup(endpoint.url, token=TOKEN, timeout=2) == [{}]  # no answer at all
+    said = [msg for msg in said if msg.startswith("sandbox_health:")]
     assert len(said) == 3, said  # each reason is said at -vvv
     encoded = base64.b64encode(f"sandbox:{TOKEN}".encode()).decode()
     assert all(TOKEN not in msg and encoded not in msg for msg in said)
