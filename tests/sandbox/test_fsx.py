@@ -686,55 +686,14 @@ def test_inventory_lists_file_systems_and_backups(sandbox: SandboxClient, shared
     assert isinstance(inventory["backups"], list)
 
 
-class TickingClock:
-    """A clock that moves a modelled hour on every reading: each read of a status finds its next step due."""
-
-    time_scale = 1.0
-
-    def __init__(self) -> None:
-        self.t = 1_000_000.0
-
-    def now(self) -> float:
-        self.t += 3600.0
-        return self.t
-
-    def after(self, modelled_seconds: float) -> float:
-        return self.t + modelled_seconds
-
-
-def test_a_described_file_system_shows_the_values_of_the_actions_it_shows() -> None:
-    """A throughput update that completes while the file system is described shows COMPLETED with its new value."""
-    from sandbox.backends.fsx import FSxService
-    from sandbox.backends.fsx.models import FileSystem
-    from sandbox.clock import Lifecycle
-
-    clock = TickingClock()
-    service = FSxService(clock)  # type: ignore[arg-type]
-    lifecycle = Lifecycle(clock, "AVAILABLE")  # type: ignore[arg-type]
-    item = FileSystem(
-        region="eu-west-3", file_system_id="fs-0123456789abcdef0", lifecycle=lifecycle, creation_time=0.0,
-        deployment_type="SINGLE_AZ_2", storage_capacity=32, storage_type="SSD", throughput=32, vpc_id="vpc-1",
-        subnet_ids=["subnet-1"], preferred_subnet_id="subnet-1", addresses={"subnet-1": "10.0.0.10"},
-        eni_ids=["eni-1"], domain_name="corp.example.com", directory_id="d-1234567890", self_managed=None,
-        dns_name="amznfsx.corp.example.com", remote_admin_endpoint="amznfsx.corp.example.com", kms_key_id="k",
-        weekly_maintenance="1:05:00", daily_backup="03:00", retention_days=7, copy_tags_to_backups=False,
-        audit={}, disk_iops=None, fsrm=None,
-    )  # fmt: skip
-    service._start_throughput_update(item, 64)
-    described = service._describe(item)
-    [action] = described["AdministrativeActions"]
-    assert action["Status"] == "COMPLETED"
-    assert described["WindowsConfiguration"]["ThroughputCapacity"] == 64
-
-
 class SettableClock:
     """A clock read at `t`, moving `tick` modelled seconds on every reading (0: frozen)."""
 
     time_scale = 1.0
 
-    def __init__(self) -> None:
+    def __init__(self, tick: float = 0.0) -> None:
         self.t = 1_000_000.0
-        self.tick = 0.0
+        self.tick = tick
 
     def now(self) -> float:
         self.t += self.tick
@@ -744,14 +703,12 @@ class SettableClock:
         return self.t + modelled_seconds
 
 
-def test_a_storage_update_and_its_optimisation_are_timed_from_one_clock_reading() -> None:
-    """The two actions of a storage increase complete together, even when the clock moves while they are made."""
+def service_and_file_system(clock: SettableClock) -> tuple[Any, Any]:
+    """An in-process FSx backend on `clock`, and an AVAILABLE Windows file system of it (not registered)."""
     from sandbox.backends.fsx import FSxService
-    from sandbox.backends.fsx.constants import DURATIONS
     from sandbox.backends.fsx.models import FileSystem
     from sandbox.clock import Lifecycle
 
-    clock = SettableClock()
     service = FSxService(clock)  # type: ignore[arg-type]
     lifecycle = Lifecycle(clock, "AVAILABLE")  # type: ignore[arg-type]
     item = FileSystem(
@@ -763,6 +720,26 @@ def test_a_storage_update_and_its_optimisation_are_timed_from_one_clock_reading(
         weekly_maintenance="1:05:00", daily_backup="03:00", retention_days=7, copy_tags_to_backups=False,
         audit={}, disk_iops=None, fsrm=None,
     )  # fmt: skip
+    return service, item
+
+
+def test_a_described_file_system_shows_the_values_of_the_actions_it_shows() -> None:
+    """A throughput update that completes while the file system is described shows COMPLETED with its new value."""
+    # A modelled hour passes on every reading: each read of a status finds its next step due.
+    service, item = service_and_file_system(SettableClock(tick=3600.0))
+    service._start_throughput_update(item, 64)
+    described = service._describe(item)
+    [action] = described["AdministrativeActions"]
+    assert action["Status"] == "COMPLETED"
+    assert described["WindowsConfiguration"]["ThroughputCapacity"] == 64
+
+
+def test_a_storage_update_and_its_optimisation_are_timed_from_one_clock_reading() -> None:
+    """The two actions of a storage increase complete together, even when the clock moves while they are made."""
+    from sandbox.backends.fsx.constants import DURATIONS
+
+    clock = SettableClock()
+    service, item = service_and_file_system(clock)
     clock.tick = 1.0  # a modelled second passes between any two readings while the request is served
     service._start_storage_update(item, 64)
     update, optimisation = item.actions

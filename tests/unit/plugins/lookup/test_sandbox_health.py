@@ -67,6 +67,14 @@ def endpoint() -> Iterator[Endpoint]:
     served.close()
 
 
+def url_nothing_listens_on() -> str:
+    """A loopback URL whose port was bound, then closed."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = server.server_address[1]
+    server.server_close()
+    return f"http://127.0.0.1:{port}"
+
+
 def lookup(*terms: Any, **options: Any) -> list[Any]:
     """The lookup as Ansible loads it (its options come from its documentation)."""
     plugin = lookup_loader.get("iconeus.tenant_toolkit.sandbox_health")
@@ -150,9 +158,7 @@ def test_only_the_keys_of_the_sandbox_health_are_kept(endpoint: Endpoint) -> Non
 
 def test_a_proxy_of_the_environment_is_not_used(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
     # A proxy nothing listens on: a request through it would fail (and hand it the token).
-    dead = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    proxy = f"http://127.0.0.1:{dead.server_address[1]}"
-    dead.server_close()
+    proxy = url_nothing_listens_on()
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
         monkeypatch.setenv(name, proxy)
     for name in ("no_proxy", "NO_PROXY"):
@@ -162,11 +168,7 @@ def test_a_proxy_of_the_environment_is_not_used(endpoint: Endpoint, monkeypatch:
 
 
 def test_no_answer_is_an_empty_answer() -> None:
-    # a port nothing listens on (bound, then closed)
-    free = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    url = f"http://127.0.0.1:{free.server_address[1]}"
-    free.server_close()
-    assert lookup(url, token=TOKEN, timeout=2) == [{}]
+    assert lookup(url_nothing_listens_on(), token=TOKEN, timeout=2) == [{}]
 
 
 def test_the_token_is_never_said(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
