@@ -79,7 +79,7 @@ def test_shipped_inventories_validate_without_aws(inventory: str, host: str) -> 
     output = output_of(result)
     assert result.returncode == 0, output
     # The checks, the read of the run's tenant list (one host here) and the group of the tenants this run validated.
-    assert re.search(rf"{host}\s+: ok=5\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(rf"{host}\s+: ok=6\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(rf'"?image_name"?: "?{host}-suite-[0-9a-f]{{12}}"?', output), output
 
 
@@ -108,7 +108,7 @@ def test_a_broken_tenant_fails_listing_every_error(tmp_path: Path) -> None:
         assert expected in output, f"{expected!r} missing from:\n{output}"
     # The other tenant of the same run is validated on its own. (`broken`, the first host, also ran the task that
     # reads the run's tenant list once for every host: one ok more.)
-    assert re.search(r"good\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(r"good\s+: ok=5\s+changed=0\s+unreachable=0\s+failed=0", output), output
     assert re.search(r"broken\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=1", output), output
 
 
@@ -266,7 +266,7 @@ def test_no_inventory_group_or_extra_var_makes_a_later_import_skip_validation(tm
     # The first import validates the tenant whatever groups it is in; the second leaves it out.
     checks = re.findall(r"TASK \[Ensure nothing but validation set the normalised definition\][^\n]*\n(\w+):", output)
     assert checks == ["ok"], output
-    assert re.search(r"demo\s+: ok=7\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    assert re.search(r"demo\s+: ok=8\s+changed=0\s+unreachable=0\s+failed=0", output), output
 
 
 @pytest.mark.parametrize(
@@ -328,3 +328,64 @@ def test_validation_groups_the_saml_tenants_and_those_with_an_ingest_for_their_s
     )
     assert run.format("saml") not in groups["lab-pool"] and run.format("ingest") not in groups["lab-pool"]
     assert run.format("validated") in groups["lab-pool"]
+
+
+def test_a_bad_role_variable_fails_validation_naming_the_role_and_the_variable(tmp_path: Path) -> None:
+    """The stage playbooks call the roles with rolespec_validate: false: validate.yml checks what the inventory and
+    -e give the roles, before any AWS call (a bad fleet variable used to fail only once the fleet stage started)."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories" / "demo", inventory)
+    (inventory / "host_vars" / "demo" / "roles.yml").write_text(
+        yaml.safe_dump(
+            {
+                "appstream_fleet_when_running": "reboot",
+                "appstream_fleet_image_name": "ok-image",
+                "tenant_guardrails_budget_name": "{{ 1 + }}",
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = run_validate(inventory, "-e", json.dumps({"aws_network_nat_gateways": "two", "tenant_alerts_tags": 3}))
+    output = output_of(result)
+    assert result.returncode != 0, output
+    assert "Role variables given in the inventory or with -e are not valid (nothing was changed)" in output, output
+    for expected in (
+        "role appstream_fleet: value of appstream_fleet_when_running must be one of: fail, restart, got: reboot",
+        "role aws_network: value of aws_network_nat_gateways must be one of: single, per_az, none, got: two",
+        "role aws_network (tasks_from: dhcp): value of aws_network_nat_gateways must be one of",
+        "role tenant_alerts: argument 'tenant_alerts_tags' is of type int and we were unable to convert to dict",
+        "role tenant_guardrails: tenant_guardrails_budget_name cannot be templated: ",
+    ):
+        assert expected in output, f"{expected!r} missing from:\n{output}"
+    assert re.search(r"demo\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=1", output), output
+
+
+def test_good_role_variables_pass_and_a_value_made_from_a_later_fact_is_left_to_its_stage(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories" / "demo", inventory)
+    given = {
+        "appstream_fleet_when_running": "restart",
+        "aws_network_nat_gateways": "per_az",
+        # Made from the validated definition: checked with its value.
+        "appstream_fleet_image_name": "{{ tenant_spec.name }}-pinned",
+        # Made from a fact of a later stage: left to that stage's module.
+        "aws_network_dhcp_dns_servers": "{{ tenant_directory.dns_ip_addrs }}",
+        # Not an option of the role (a name of the role's own): not looked at.
+        "aws_network_result": {"anything": True},
+    }
+    (inventory / "host_vars" / "demo" / "roles.yml").write_text(yaml.safe_dump(given), encoding="utf-8")
+    result = run_validate(inventory, "-v")
+    output = output_of(result)
+    assert result.returncode == 0, output
+    found = re.search(r"checked:\n((?:\s+- \w+\n)+)", output)
+    assert found, output
+    assert found.group(1).split() == [
+        "-",
+        "appstream_fleet_image_name",
+        "-",
+        "appstream_fleet_when_running",
+        "-",
+        "aws_network_nat_gateways",
+    ], output
+    assert re.search(r"deferred:\n\s+- aws_network_dhcp_dns_servers\n", output), output
+    assert "aws_network_dhcp_dns_servers refer to variables this run sets later" in output, output

@@ -1,0 +1,77 @@
+#!/usr/bin/python
+# Copyright: contributors to the tenant toolkit
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: role_variables_validate
+version_added: 0.1.0
+short_description: Check the role variables given for a tenant against the roles' argument specs, before any AWS call
+description:
+  - "Checks every variable of the host whose name is an option of one of the collection's roles (C(aws_network_cidr),
+    C(appstream_fleet_image_name), ...), as set in the inventory, C(group_vars), C(host_vars) or with C(-e), against
+    that option in the role's C(meta/argument_specs.yml), with the validator Ansible uses for a role's own argument
+    check, and reports every error at once, each naming the role and the variable."
+  - C(playbooks/validate.yml) runs it once per tenant before any AWS call; the stage playbooks then call the roles
+    with C(rolespec_validate=false). Without it, a bad variable of a later role failed the run only when that role
+    started, after the earlier stages had changed AWS, and each role's check cost every tenant a task.
+  - The roles' other inputs are not checked here; they are their defaults, made from C(tenant_spec) (the definition
+    C(tenant_validate) checked) or from what an earlier stage returned, and the modules check their own arguments.
+  - Runs on the controller as an action plugin; it never contacts AWS and never changes anything.
+author: Tenant toolkit maintainers (@tenant-toolkit)
+options: {}
+notes:
+  - "A value that refers to a variable the run sets later (a fact of an earlier stage, C({{ tenant_network.vpc_id }}))
+    cannot be checked before that stage; it is listed in RV(deferred) (and named at C(-v)) and left to the module
+    that takes it."
+  - An entry point's rules across its options (C(required_if), C(mutually_exclusive)) are not applied, since only
+    the options given are checked; an absent option takes its role default when the role runs.
+  - Used on its own (a playbook of yours that includes the collection's roles), the roles check their variables
+    themselves, as usual; this module is only needed where C(rolespec_validate=false) is given.
+extends_documentation_fragment:
+  - iconeus.tenant_toolkit.attributes.read_only
+  - iconeus.tenant_toolkit.attributes.action
+"""
+
+EXAMPLES = r"""
+- name: Ensure the role variables given for the tenant match the roles' argument specs (no AWS call)
+  iconeus.tenant_toolkit.role_variables_validate:
+
+- name: Converge the network without checking its variables again
+  ansible.builtin.import_role:
+    name: iconeus.tenant_toolkit.aws_network
+    rolespec_validate: false
+"""
+
+RETURN = r"""
+checked:
+  description: The role variables given for the host and checked, by name.
+  returned: always
+  type: list
+  elements: str
+  sample: [appstream_fleet_image_name]
+deferred:
+  description: The role variables given whose value refers to a variable not set yet, not checked.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+errors:
+  description: One message per role and entry point that refused a variable.
+  returned: failed
+  type: list
+  elements: str
+  sample: ["role aws_network: value of aws_network_nat_gateways must be one of: single, per_az, none, got: two"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main() -> None:
+    # The checks need the controller's variables and the collection's roles: plugins/action/role_variables_validate.py.
+    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module.fail_json(msg="role_variables_validate runs on the controller (its action plugin), not as a module")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""role_variables_validate: the one check of the role variables given for a tenant (playbooks/validate.yml).
+
+The stage playbooks call the roles with `rolespec_validate: false`; these tests hold the assumptions that make
+that safe: the action finds every role option by its role's prefix, and only playbooks that run validate.yml
+first skip a role's own check. The runs are in tests/unit/test_validate_playbook.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible_collections.iconeus.tenant_toolkit.plugins.action import role_variables_validate as action
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def argument_specs(role: str) -> dict[str, Any]:
+    path = ROOT / "roles" / role / "meta" / "argument_specs.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["argument_specs"]
+
+
+def test_the_roles_are_found_next_to_the_plugins_longest_name_first() -> None:
+    roles = action.collection_roles()
+    on_disk = {path.parent.parent.name for path in (ROOT / "roles").glob("*/meta/argument_specs.yml")}
+    assert set(roles) == on_disk and len(roles) >= 15
+    assert [len(name) for name in roles] == sorted((len(name) for name in roles), reverse=True)
+    assert action.collection_roles(str(ROOT / "no-such-folder")) == []
+
+
+@pytest.mark.parametrize("role", sorted(path.name for path in (ROOT / "roles").iterdir() if (path / "meta").is_dir()))
+def test_every_role_option_is_found_by_its_role_prefix(role: str) -> None:
+    """The action reads a role's specs only when a variable with the role's prefix is given: an option without
+    it would never be checked, and one that another role's prefix claims would be checked against the wrong role."""
+    roles = action.collection_roles()
+    for entry_point, spec in argument_specs(role).items():
+        for option in (spec or {}).get("options") or {}:
+            assert action.role_of(option, roles) == role, f"roles/{role} {entry_point}: {option}"
+
+
+def test_a_variable_belongs_to_the_role_with_the_longest_matching_name() -> None:
+    roles = action.collection_roles()
+    assert action.role_of("aws_network_cidr", roles) == "aws_network"
+    assert action.role_of("appstream_users_state", roles) == "appstream_users"
+    assert action.role_of("aws_region", roles) is None
+    assert action.role_of("aws_network", roles) is None  # the role's name alone is no option
+    assert action.role_of("x_y", ["x_y", "x"]) == "x"  # x_y alone is a name, not an option of x_y
+    assert action.role_of("x_y_z", sorted(["x", "x_y"], key=len, reverse=True)) == "x_y"
+
+
+def test_an_option_is_looked_up_in_every_entry_point_of_its_role() -> None:
+    specs = argument_specs("aws_network")
+    found = action.option_specs(specs, "aws_network_nat_gateways")
+    assert [entry_point for entry_point, _spec in found] == ["dhcp", "main"]
+    assert all(spec["choices"] == ["single", "per_az", "none"] for _entry_point, spec in found)
+    assert action.option_specs(specs, "aws_network_result") == []
+    assert action.option_specs({"main": None}, "x") == []
+
+
+def test_the_check_names_the_role_and_entry_point_and_reports_each_error() -> None:
+    specs = {
+        "r_size": {"type": "int"},
+        "r_mode": {"type": "str", "choices": ["a", "b"]},
+        "r_list": {"type": "list", "elements": "str"},
+    }
+    errors, masked = action.check_values("r", "main", specs, {"r_size": "ten", "r_mode": "c", "r_list": ["x"]})
+    assert masked == set()
+    assert len(errors) == 2
+    assert all(message.startswith("role r: ") for message in errors)
+    assert any("r_size" in message and "int" in message for message in errors), errors
+    assert any("r_mode must be one of: a, b, got: c" in message for message in errors), errors
+    errors, _masked = action.check_values("r", "dhcp", specs, {"r_size": "12"})
+    assert errors == []
+    errors, _masked = action.check_values("r", "dhcp", specs, {"r_mode": "z"})
+    assert errors and errors[0].startswith("role r (tasks_from: dhcp): ")
+
+
+def test_a_no_log_option_value_is_returned_to_be_masked() -> None:
+    specs = {"r_password": {"type": "str", "no_log": True, "choices": ["never-this"]}}
+    errors, masked = action.check_values("r", "main", specs, {"r_password": "s3cr3t-value"})
+    assert "s3cr3t-value" in masked
+    assert errors  # the action masks every occurrence in its result (remove_values)
+
+
+def _role_calls(path: Path) -> list[tuple[str, bool]]:
+    """(role, rolespec_validate is false) of every include_role / import_role / roles: entry of a playbook."""
+    calls = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("ansible.builtin.include_role", "ansible.builtin.import_role", "include_role", "import_role"):
+                if isinstance(node.get(key), dict):
+                    calls.append((node[key]["name"], node[key].get("rolespec_validate") is False))
+            for entry in node.get("roles") or []:
+                name = entry.get("role") if isinstance(entry, dict) else entry
+                calls.append((name, False))
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return calls
+
+
+def test_only_playbooks_that_run_validate_first_skip_a_roles_own_check() -> None:
+    skipping = {}
+    for path in sorted((ROOT / "playbooks").glob("*.yml")):
+        unchecked = [role for role, skipped in _role_calls(path) if skipped]
+        if unchecked:
+            skipping[path.name] = unchecked
+            first = yaml.safe_load(path.read_text(encoding="utf-8"))[0]
+            assert first.get("ansible.builtin.import_playbook") == "validate.yml", path
+    # Each tenant stage whose roles are checked by validate.yml (the image builder's roles run on builder hosts,
+    # whose variables validate.yml does not see, and keep their own check).
+    assert set(skipping) >= {"network.yml", "directory.yml", "storage.yml", "fleet.yml", "stack.yml", "users.yml"}
+    assert not {"win_image_base", "win_app_install", "image_assistant"} & {r for v in skipping.values() for r in v}
+    for path in sorted((ROOT / "playbooks" / "ops").glob("*.yml")):
+        assert not [role for role, skipped in _role_calls(path) if skipped], path
+
+
+def test_validate_yml_runs_the_check_once_per_tenant() -> None:
+    text = (ROOT / "playbooks" / "validate.yml").read_text(encoding="utf-8")
+    assert len(re.findall(r"^\s+iconeus\.tenant_toolkit\.role_variables_validate:", text, re.M)) == 1
