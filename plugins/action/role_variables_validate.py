@@ -12,14 +12,16 @@ tenant in a `site.yml` run (tenants_scale, bench/README.md). The stage playbooks
 
 - every variable of the inventory or `-e` whose name is an option of one of the collection's roles is checked
   against that option's spec, with Ansible's own validator (`ArgumentSpecValidator`, as the role's check does);
-- a role option's name starts with its role's name (tests/unit/test_role_variables_validate.py), so only the
-  roles with a variable given are read; most runs read none;
-- the other inputs of a role are its defaults, made from `tenant_spec` (the definition validate.yml checked with
-  a stricter schema) or from what an earlier stage's module returned, and the playbooks' `vars:`; the modules
-  check their own arguments in any case.
+- a role option's name starts with its role's name (tests/unit/plugins/action/test_role_variables_validate.py),
+  so only the roles with a variable given have their specs read; most runs read none;
+- the other inputs of a role are its defaults (made from `tenant_spec`, the definition validate.yml checked with a
+  stricter schema, from what an earlier stage returned, or from a few toolkit variables such as
+  `directory_validate_certs`) and the playbooks' `vars:`; the modules check their own arguments in any case.
 
-A value that refers to a variable the run has not set yet (`"{{ tenant_network.vpc_id }}"`) cannot be checked
-before the stage that sets it: it is left out and named at -v.
+A value that cannot be known yet is not checked, and a warning names it: one that refers to a variable the run has
+not set yet (`"{{ tenant_network.vpc_id }}"`, or a misspelt name, which fails where the role uses it), and one that
+calls a lookup (it would run here, before the stage's AWS environment is set). A value that templates to `omit`
+counts as not given, as in the role's own check.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ansible.errors import AnsibleError, AnsibleUndefinedVariable
+from ansible.errors import AnsibleError, AnsibleUndefinedVariable, AnsibleValueOmittedError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.json import Direction
 from ansible.module_utils.common.parameters import remove_values
@@ -43,6 +45,20 @@ display = Display()
 # a real path: the playbook loaded the roles it imports from there, and the loader keeps each file by its path.
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))), "roles")
 ROLE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# A lookup call in a template (lookup, query or q): not run before the stage that would run it. A string that only
+# looks like one is left unchecked too, never failed.
+LOOKUP_CALL = re.compile(r"\b(?:lookup|query|q)\s*\(")
+
+
+def calls_a_lookup(value: Any) -> bool:
+    """Whether a template string anywhere in `value` (as the inventory gave it, not rendered) calls a lookup."""
+    if isinstance(value, str):
+        return ("{{" in value or "{%" in value) and LOOKUP_CALL.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(calls_a_lookup(key) or calls_a_lookup(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(calls_a_lookup(item) for item in value)
+    return False
 
 
 def collection_roles(roles_dir: str = ROLES_DIR) -> list[str]:
@@ -114,15 +130,19 @@ class ActionModule(ActionBase):
         deferred: list[str] = []
         for role in sorted(given):
             path = os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml")
-            # The loader's copy when the playbook loaded the role already (every statically imported role).
             argument_specs = (self._loader.load_from_file(path, unsafe=True) or {}).get("argument_specs") or {}
             per_entry_point: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
             for variable in sorted(given[role]):
                 specs = option_specs(argument_specs, variable)
                 if not specs:
                     continue  # a variable of the role's own (registered, internal), not an input
+                if calls_a_lookup(task_vars[variable]):
+                    deferred.append(variable)
+                    continue
                 try:
                     value = self._templar.template(task_vars[variable])
+                except AnsibleValueOmittedError:
+                    continue  # `omit`: not given, the role default applies
                 except AnsibleUndefinedVariable:
                     deferred.append(variable)
                     continue
@@ -139,9 +159,9 @@ class ActionModule(ActionBase):
                 errors.extend(messages)
                 no_log_values |= masked
         if deferred:
-            display.v(
-                f"role_variables_validate: {', '.join(deferred)} refer to variables this run sets later; "
-                "checked by the modules that take them"
+            display.warning(
+                f"{', '.join(deferred)}: not checked against the role's argument spec before the run (the value calls "
+                "a lookup or refers to a variable not set yet); it is used as it resolves when its role runs"
             )
         result.update(changed=False, checked=checked, deferred=deferred)
         if errors:

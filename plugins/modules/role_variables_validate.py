@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 ---
 module: role_variables_validate
-version_added: 0.1.0
+version_added: 0.2.0
 short_description: Check the role variables given for a tenant against the roles' argument specs, before any AWS call
 description:
   - "Checks every variable of the host whose name is an option of one of the collection's roles (C(aws_network_cidr),
@@ -21,16 +21,32 @@ description:
 author: Tenant toolkit maintainers (@tenant-toolkit)
 options: {}
 notes:
-  - "A value that refers to a variable the run sets later (a fact of an earlier stage, C({{ tenant_network.vpc_id }}))
-    cannot be checked before that stage; it is listed in RV(deferred) (and named at C(-v)) and left to the module
-    that takes it."
+  - "A value that cannot be known before the run is not checked, and a warning names it: one that refers to a
+    variable not set yet (a fact made by a stage, C({{ tenant_network.vpc_id }}), or a misspelt name, which then
+    fails where the role uses it) and one that calls a lookup (it would run here, without the stage's AWS
+    environment). It is used as it resolves when its role runs. A value that templates to C(omit) counts as not
+    given."
   - An entry point's rules across its options (C(required_if), C(mutually_exclusive)) are not applied, since only
     the options given are checked; an absent option takes its role default when the role runs.
+  - C(playbooks/validate.yml) skips this check when imported with C(validate_role_variables=false), as the runbooks
+    and the teardown import it (their roles, if any, keep their own checks); a stale role variable then does not
+    stop an emergency runbook.
   - Used on its own (a playbook of yours that includes the collection's roles), the roles check their variables
     themselves, as usual; this module is only needed where C(rolespec_validate=false) is given.
 extends_documentation_fragment:
   - iconeus.tenant_toolkit.attributes.read_only
-  - iconeus.tenant_toolkit.attributes.action
+attributes:
+  action:
+    description: >-
+      Indicates this has a corresponding action plugin, so some parts of the options can be executed on the
+      controller.
+    support: full
+    details: >-
+      It runs only as its action plugin, in Ansible's worker on the controller: it needs the host's variables and the
+      collection's roles. As a module it fails, saying so.
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: none
 """
 
 EXAMPLES = r"""

@@ -86,3 +86,13 @@ def test_a_run_that_skips_validation_gets_no_aws_environment(sandbox: SandboxCli
     )
     output = refused(run, "tenant_spec was not made by playbooks/validate.yml in this run")
     assert REFUSAL not in output  # the validation play did not run: the AWS environment refused
+
+
+def test_a_bad_role_variable_is_refused_before_any_aws_call(sandbox: SandboxClient, tmp_path: Path, name: str) -> None:
+    # The fleet role comes after the network, directory and file system stages in site.yml; its variables are
+    # checked with the definition (validate.yml, role_variables_validate), not when the fleet stage starts.
+    inventory = write_inventory(tmp_path, tenant(name), sandbox, {"appstream_fleet_when_running": "reboot"})
+    run = run_playbook("site.yml", inventory, sandbox, extra_vars={"aws_network_nat_gateways": "two"})
+    output = refused(run, "appstream_fleet_when_running", "aws_network_nat_gateways")
+    assert "role appstream_fleet: value of appstream_fleet_when_running must be one of: fail, restart" in output
+    assert "Validating arguments against arg spec" not in output

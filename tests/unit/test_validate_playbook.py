@@ -388,4 +388,33 @@ def test_good_role_variables_pass_and_a_value_made_from_a_later_fact_is_left_to_
         "aws_network_nat_gateways",
     ], output
     assert re.search(r"deferred:\n\s+- aws_network_dhcp_dns_servers\n", output), output
-    assert "aws_network_dhcp_dns_servers refer to variables this run sets later" in output, output
+    assert "aws_network_dhcp_dns_servers: not checked against the role's argument spec before the run" in output, output
+
+
+def test_a_role_variable_that_templates_to_omit_calls_a_lookup_or_is_opted_out_is_not_checked(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories" / "demo", inventory)
+    given = {
+        # omit: not given, the role default applies (as in the role's own check).
+        "appstream_fleet_image_name": "{{ no_such_variable | default(omit) }}",
+        # A lookup is not run before its stage: this one would fail the run if it were.
+        "appstream_fleet_tags": "{{ lookup('ansible.builtin.file', '/nonexistent/role-variables-validate') }}",
+    }
+    (inventory / "host_vars" / "demo" / "roles.yml").write_text(yaml.safe_dump(given), encoding="utf-8")
+    result = run_validate(inventory)
+    output = output_of(result)
+    assert result.returncode == 0, output
+    assert "appstream_fleet_tags: not checked against the role's argument spec before the run" in output, output
+    assert "appstream_fleet_image_name" not in output, output
+    assert "/nonexistent/role-variables-validate" not in output, output
+
+    # The runbooks import validate.yml with validate_role_variables: false: a bad role variable does not stop them.
+    (inventory / "host_vars" / "demo" / "roles.yml").write_text(
+        yaml.safe_dump({"aws_network_nat_gateways": "two"}), encoding="utf-8"
+    )
+    refused = run_validate(inventory)
+    assert refused.returncode != 0 and "aws_network_nat_gateways must be one of" in output_of(refused)
+    opted_out = run_validate(inventory, "-e", "validate_role_variables=false")
+    assert opted_out.returncode == 0, output_of(opted_out)
+    assert "TASK [Ensure the role variables given for the tenant match" in output_of(opted_out)
+    assert "aws_network_nat_gateways" not in output_of(opted_out)

@@ -7,7 +7,6 @@ first skip a role's own check. The runs are in tests/unit/test_validate_playbook
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -107,22 +106,72 @@ def _role_calls(path: Path) -> list[tuple[str, bool]]:
     return calls
 
 
-def test_only_playbooks_that_run_validate_first_skip_a_roles_own_check() -> None:
+BUILDER_ROLES = {"win_image_base", "win_app_install", "appstream_session_scripts", "image_assistant"}
+
+
+def _validate_import(path: Path) -> dict[str, Any] | None:
+    """The play importing validate.yml, when it is the playbook's first."""
+    first = yaml.safe_load(path.read_text(encoding="utf-8"))[0]
+    imported = first.get("ansible.builtin.import_playbook", "")
+    return first if imported.rsplit("/", 1)[-1] == "validate.yml" else None
+
+
+def test_only_playbooks_whose_validation_checks_role_variables_skip_a_roles_own_check() -> None:
+    playbooks = [ROOT / "site.yml", *(ROOT / "playbooks").glob("*.yml"), *(ROOT / "playbooks" / "ops").glob("*.yml")]
     skipping = {}
-    for path in sorted((ROOT / "playbooks").glob("*.yml")):
+    for path in sorted(playbooks):
         unchecked = [role for role, skipped in _role_calls(path) if skipped]
         if unchecked:
-            skipping[path.name] = unchecked
-            first = yaml.safe_load(path.read_text(encoding="utf-8"))[0]
-            assert first.get("ansible.builtin.import_playbook") == "validate.yml", path
-    # Each tenant stage whose roles are checked by validate.yml (the image builder's roles run on builder hosts,
-    # whose variables validate.yml does not see, and keep their own check).
-    assert set(skipping) >= {"network.yml", "directory.yml", "storage.yml", "fleet.yml", "stack.yml", "users.yml"}
-    assert not {"win_image_base", "win_app_install", "image_assistant"} & {r for v in skipping.values() for r in v}
-    for path in sorted((ROOT / "playbooks" / "ops").glob("*.yml")):
-        assert not [role for role, skipped in _role_calls(path) if skipped], path
+            skipping[str(path.relative_to(ROOT))] = unchecked
+            first = _validate_import(path)
+            assert first is not None, f"{path.name} calls {unchecked} unchecked without importing validate.yml first"
+            assert (first.get("vars") or {}).get("validate_role_variables", True) is True, path
+    # The tenant stages only. The image builder's roles run on builder hosts, whose variables validate.yml does not
+    # see: they keep their own check, as the runbooks' and the teardown's roles do.
+    assert set(skipping) >= {f"playbooks/{stage}.yml" for stage in ("network", "directory", "storage", "fleet")}
+    assert not BUILDER_ROLES & {role for roles in skipping.values() for role in roles}
+    assert not [name for name in skipping if name.startswith("playbooks/ops/") or name == "playbooks/teardown.yml"]
 
 
-def test_validate_yml_runs_the_check_once_per_tenant() -> None:
-    text = (ROOT / "playbooks" / "validate.yml").read_text(encoding="utf-8")
-    assert len(re.findall(r"^\s+iconeus\.tenant_toolkit\.role_variables_validate:", text, re.M)) == 1
+# The tenant stages site.yml imports (validation, the lock and the summary call no role).
+STAGES = [
+    entry["ansible.builtin.import_playbook"].removeprefix("playbooks/").removesuffix(".yml")
+    for entry in yaml.safe_load((ROOT / "site.yml").read_text(encoding="utf-8"))
+    if entry["ansible.builtin.import_playbook"]
+    not in {"playbooks/validate.yml", "playbooks/lock.yml", "playbooks/summary.yml"}
+]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_tenant_stage_calls_every_tenant_role_without_its_own_check(stage: str) -> None:
+    assert len(STAGES) >= 10
+    """Each role's own check was a task per tenant (7 per user-pool tenant and 14 per SAML tenant in site.yml)."""
+    path = ROOT / "playbooks" / f"{stage}.yml"
+    calls = [(role, skipped) for role, skipped in _role_calls(path) if role not in BUILDER_ROLES]
+    assert calls, path
+    assert all(skipped for _role, skipped in calls), calls
+    assert (_validate_import(path) or {}).get("vars") is None, "a stage's validation checks the role variables"
+
+
+def test_the_runbooks_and_the_teardown_leave_the_role_variables_to_their_roles() -> None:
+    for path in [*sorted((ROOT / "playbooks" / "ops").glob("*.yml")), ROOT / "playbooks" / "teardown.yml"]:
+        first = _validate_import(path)
+        if first is not None:
+            assert first["vars"]["validate_role_variables"] is False, path
+
+
+@pytest.mark.parametrize(
+    ("value", "calls"),
+    [
+        ("{{ lookup('ansible.builtin.env', 'HOME') }}", True),
+        ("{{ query('amazon.aws.aws_secret', 'x') | first }}", True),
+        (["plain", {"k": "{{ q('ansible.builtin.items', [1]) }}"}], True),
+        ({"{{ lookup('x') }}": "v"}, True),
+        ("lookup(not a template)", False),
+        ("{{ tenant_spec.name ~ '-lookup' }}", False),
+        ("{{ x.lookup_table }}", False),
+        (3, False),
+    ],
+)
+def test_a_value_that_calls_a_lookup_is_recognised(value: Any, calls: bool) -> None:
+    assert action.calls_a_lookup(value) is calls
