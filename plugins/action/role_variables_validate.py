@@ -19,9 +19,11 @@ tenant in a `site.yml` run (tenants_scale, bench/README.md). The stage playbooks
   `directory_validate_certs`) and the playbooks' `vars:`; the modules check their own arguments in any case.
 
 A value that cannot be known yet is not checked, and a warning names it: one that refers to a variable the run has
-not set yet (`"{{ tenant_network.vpc_id }}"`, or a misspelt name, which fails where the role uses it), and one that
-calls a lookup (it would run here, before the stage's AWS environment is set). A value that templates to `omit`
-counts as not given, as in the role's own check.
+not set yet (`"{{ tenant_network.vpc_id }}"`, or a misspelt name, which fails where the role uses it), and one
+written with a lookup call (not run here, in validation, which makes no AWS call; a lookup reached through another
+variable does run, as it did in the role's own check). A value that templates to `omit` counts as not given, as in
+the role's own check. `on_invalid=warn` (the runbooks, whose roles keep their own checks) reports the errors as a
+warning instead of failing.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ansible.module_utils.common.json import Direction
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible_collections.iconeus.tenant_toolkit.plugins.modules.role_variables_validate import ARGUMENT_SPEC
 from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils.pure_module import as_module_sees
 
 display = Display()
@@ -113,11 +116,15 @@ class ActionModule(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
     _supports_async = False
-    _VALID_ARGS = frozenset()
+    _VALID_ARGS = frozenset(("on_invalid",))
 
     def run(self, tmp: Any = None, task_vars: Mapping[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
+        arguments = ArgumentSpecValidator(ARGUMENT_SPEC).validate(dict(self._task.args))
+        if arguments.error_messages:
+            return {**result, "failed": True, "msg": "; ".join(arguments.error_messages)}
+        on_invalid = arguments.validated_parameters["on_invalid"]
         roles = collection_roles()
         given: dict[str, list[str]] = {}
         for variable in task_vars:
@@ -167,10 +174,10 @@ class ActionModule(ActionBase):
         if errors:
             # Each role and entry point once, in a stable order (a variable shared by two entry points fails in both).
             unique = list(dict.fromkeys(errors))
-            result.update(
-                failed=True,
-                errors=unique,
-                msg="Role variables given in the inventory or with -e are not valid (nothing was changed): "
-                + "; ".join(unique),
-            )
+            message = "Role variables given in the inventory or with -e are not valid"
+            if on_invalid == "fail":
+                result.update(failed=True, errors=unique, msg=f"{message} (nothing was changed): " + "; ".join(unique))
+            else:
+                result["errors"] = unique
+                result["warnings"] = [f"{message}, left to the roles' own checks in this run: " + "; ".join(unique)]
         return remove_values(result, no_log_values)

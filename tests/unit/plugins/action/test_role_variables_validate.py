@@ -110,10 +110,11 @@ BUILDER_ROLES = {"win_image_base", "win_app_install", "appstream_session_scripts
 
 
 def _validate_import(path: Path) -> dict[str, Any] | None:
-    """The play importing validate.yml, when it is the playbook's first."""
-    first = yaml.safe_load(path.read_text(encoding="utf-8"))[0]
-    imported = first.get("ansible.builtin.import_playbook", "")
-    return first if imported.rsplit("/", 1)[-1] == "validate.yml" else None
+    """The playbook's entry importing validate.yml, if any (the first one)."""
+    for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
+        if entry.get("ansible.builtin.import_playbook", "").rsplit("/", 1)[-1] == "validate.yml":
+            return entry
+    return None
 
 
 def test_only_playbooks_whose_validation_checks_role_variables_skip_a_roles_own_check() -> None:
@@ -144,8 +145,8 @@ STAGES = [
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_tenant_stage_calls_every_tenant_role_without_its_own_check(stage: str) -> None:
-    assert len(STAGES) >= 10
     """Each role's own check was a task per tenant (7 per user-pool tenant and 14 per SAML tenant in site.yml)."""
+    assert len(STAGES) >= 10
     path = ROOT / "playbooks" / f"{stage}.yml"
     calls = [(role, skipped) for role, skipped in _role_calls(path) if role not in BUILDER_ROLES]
     assert calls, path
@@ -154,10 +155,27 @@ def test_a_tenant_stage_calls_every_tenant_role_without_its_own_check(stage: str
 
 
 def test_the_runbooks_and_the_teardown_leave_the_role_variables_to_their_roles() -> None:
+    importing = 0
     for path in [*sorted((ROOT / "playbooks" / "ops").glob("*.yml")), ROOT / "playbooks" / "teardown.yml"]:
-        first = _validate_import(path)
-        if first is not None:
-            assert first["vars"]["validate_role_variables"] is False, path
+        entry = _validate_import(path)
+        if entry is not None:
+            importing += 1
+            assert entry["vars"]["validate_role_variables"] is False, path
+    assert importing >= 15
+
+
+def test_no_runbook_runs_a_stage_that_skips_its_roles_checks_without_their_variables_checked() -> None:
+    """A runbook importing a stage playbook (image_rotate.yml runs image.yml) gets that stage's own validation."""
+    found = []
+    for path in sorted((ROOT / "playbooks" / "ops").glob("*.yml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
+            imported = entry.get("ansible.builtin.import_playbook", "")
+            target = (path.parent / imported).resolve()
+            if imported.startswith("../") and any(skipped for _role, skipped in _role_calls(target)):
+                own = _validate_import(target)
+                assert own is not None and "vars" not in own, f"{path.name} -> {imported}"
+                found.append(imported)
+    assert found == ["../image.yml"]
 
 
 @pytest.mark.parametrize(
