@@ -165,10 +165,13 @@ class ActionModule(ActionBase):
                 messages, masked = check_values(role, entry_point, options, values)
                 errors.extend(messages)
                 no_log_values |= masked
+        # Each message names the host: Ansible shows a warning text once per run, and tenants often share a value.
+        host = task_vars.get("inventory_hostname", "?")
         if deferred:
             display.warning(
-                f"{', '.join(deferred)}: not checked against the role's argument spec before the run (the value calls "
-                "a lookup or refers to a variable not set yet); it is used as it resolves when its role runs"
+                f"[{host}] {', '.join(deferred)}: not checked against the role's argument spec before the run (the "
+                "value calls a lookup or refers to a variable not set yet); it is used as it resolves when its "
+                "role runs"
             )
         result.update(changed=False, checked=checked, deferred=deferred)
         if errors:
@@ -179,5 +182,7 @@ class ActionModule(ActionBase):
                 result.update(failed=True, errors=unique, msg=f"{message} (nothing was changed): " + "; ".join(unique))
             else:
                 result["errors"] = unique
-                result["warnings"] = [f"{message}, left to the roles' own checks in this run: " + "; ".join(unique)]
+                result["warnings"] = [
+                    f"[{host}] {message}, left to the roles' own checks in this run: " + "; ".join(unique)
+                ]
         return remove_values(result, no_log_values)

@@ -78,8 +78,8 @@ def test_the_module_renders_with_ansible_doc(module: str, rendered: dict[str, st
     assert module in rendered, f"ansible-doc -t module {module} rendered nothing"
     text = rendered[module]
     assert f"plugins/modules/{module}.py" in text.splitlines()[0]
-    # ansible-doc shows no OPTIONS section for a module that takes none (role_variables_validate reads the host's
-    # variables): the documentation must say so, `options: {}`.
+    # ansible-doc shows no OPTIONS section for a module that takes none: its documentation must say so,
+    # `options: {}`.
     optionless = _documentation(module).get("options") == {}
     for heading in ("AUTHOR", "EXAMPLES", "RETURN VALUES", *(() if optionless else ("OPTIONS",))):
         assert heading in text, f"{module}: no {heading} section"
