@@ -51,8 +51,12 @@ class Lifecycle:
 
     @property
     def state(self) -> str:
+        return self.state_at(self.clock.now())
+
+    def state_at(self, now: float) -> str:
+        """The state at `now`, a clock reading the caller shares with other reads of the same request (a describe
+        shows one instant). Steps due by then are applied; a step already applied by a later reading stays."""
         with self._lock:
-            now = self.clock.now()
             while self._steps and self._steps[0].due <= now:
                 step = self._steps.pop(0)
                 self._state = step.state

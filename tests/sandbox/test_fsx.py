@@ -759,3 +759,29 @@ def test_a_storage_update_and_its_optimisation_are_timed_from_one_clock_reading(
         "STORAGE_OPTIMIZATION": "IN_PROGRESS",
     }
     assert described_at(completed) == {"FILE_SYSTEM_UPDATE": "COMPLETED", "STORAGE_OPTIMIZATION": "COMPLETED"}
+
+
+def test_one_describe_shows_a_storage_update_and_its_optimisation_at_one_instant() -> None:
+    """Read twice within one describe, the update showed UPDATED_OPTIMIZING beside its optimisation COMPLETED."""
+    from sandbox.backends.fsx.constants import DURATIONS
+
+    clock = SettableClock()
+    service, item = service_and_file_system(clock)
+    service._start_storage_update(item, 64)
+    update, _optimisation = item.actions
+    completed = update.request_time + sum(
+        DURATIONS[step] for step in ("action_pending", "storage_update", "storage_optimization")
+    )
+    # The describe's first reading is half a second before both complete, any later one half a second after.
+    clock.t, clock.tick = completed - 1.5, 1.0
+    described = service._describe(item)
+    statuses = {action["AdministrativeActionType"]: action["Status"] for action in described["AdministrativeActions"]}
+    assert statuses == {"FILE_SYSTEM_UPDATE": "UPDATED_OPTIMIZING", "STORAGE_OPTIMIZATION": "IN_PROGRESS"}
+    assert described["StorageCapacity"] == 64  # applied as the update reached UPDATED_OPTIMIZING
+    clock.tick = 0.0
+    clock.t = completed + 0.5
+    statuses = {
+        action["AdministrativeActionType"]: action["Status"]
+        for action in service._describe(item)["AdministrativeActions"]
+    }
+    assert statuses == {"FILE_SYSTEM_UPDATE": "COMPLETED", "STORAGE_OPTIMIZATION": "COMPLETED"}

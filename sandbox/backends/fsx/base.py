@@ -117,11 +117,13 @@ class FSxBase(JsonService):
             state.tokens[(operation, token)] = (fingerprint(params), resource_id)
 
     def _describe(self, item: FileSystem) -> dict[str, Any]:
-        # The actions first: reading an action's status applies its change when it completes (the new
-        # throughput, the new storage), so the values below are those of the statuses shown. Read after them, a
-        # step falling due in between showed COMPLETED beside the old value.
-        actions = [describe_action(action) for action in item.actions[-MAX_PAGE:]]
-        lifecycle = shown(item.lifecycle)
+        # One clock reading for the whole description: a step falling due between two reads of one describe showed
+        # a storage update UPDATED_OPTIMIZING beside its optimisation COMPLETED. The actions are read first:
+        # reading an action's status applies its change when it completes (the new throughput, the new storage),
+        # so the values below are those of the statuses shown.
+        now = self.clock.now()
+        actions = [describe_action(action, now) for action in item.actions[-MAX_PAGE:]]
+        lifecycle = shown(item.lifecycle, now)
         description: dict[str, Any] = {
             "OwnerId": ACCOUNT_ID,
             "CreationTime": item.creation_time,
@@ -136,7 +138,7 @@ class FSxBase(JsonService):
             "DNSName": item.dns_name,
             "KmsKeyId": item.kms_key_id,
             "ResourceARN": item.arn,
-            "WindowsConfiguration": self._describe_windows(item, lifecycle),
+            "WindowsConfiguration": self._describe_windows(item, lifecycle, now),
             "NetworkType": "IPV4",
         }
         if item.tags:
@@ -147,19 +149,19 @@ class FSxBase(JsonService):
             description["AdministrativeActions"] = actions
         return description
 
-    def _describe_windows(self, item: FileSystem, lifecycle: str) -> dict[str, Any]:
+    def _describe_windows(self, item: FileSystem, lifecycle: str, now: float | None = None) -> dict[str, Any]:
         windows: dict[str, Any] = {
             "DeploymentType": item.deployment_type,
             "RemoteAdministrationEndpoint": item.remote_admin_endpoint,
             "PreferredSubnetId": item.preferred_subnet_id,
             "PreferredFileServerIp": item.addresses.get(item.preferred_subnet_id, ""),
             "ThroughputCapacity": item.throughput,
-            "MaintenanceOperationsInProgress": self._maintenance(item, lifecycle),
+            "MaintenanceOperationsInProgress": self._maintenance(item, lifecycle, now),
             "WeeklyMaintenanceStartTime": item.weekly_maintenance,
             "DailyAutomaticBackupStartTime": item.daily_backup,
             "AutomaticBackupRetentionDays": item.retention_days,
             "CopyTagsToBackups": item.copy_tags_to_backups,
-            "Aliases": [{"Name": alias.name, "Lifecycle": shown(alias.lifecycle)} for alias in item.aliases],
+            "Aliases": [{"Name": alias.name, "Lifecycle": shown(alias.lifecycle, now)} for alias in item.aliases],
             "AuditLogConfiguration": dict(item.audit),
         }
         if item.directory_id:
@@ -172,12 +174,13 @@ class FSxBase(JsonService):
             windows["FsrmConfiguration"] = dict(item.fsrm)
         return windows
 
-    def _maintenance(self, item: FileSystem, lifecycle: str | None = None) -> list[str]:
+    def _maintenance(self, item: FileSystem, lifecycle: str | None = None, now: float | None = None) -> list[str]:
         """BACKING_UP while a backup of the available file system is made; `lifecycle` is the state a describe
-        already read (the same request shows one state), else it is read now."""
+        already read and `now` its clock reading (the same request shows one instant), else both are read now."""
         state = self._regions.get(item.region)
         backups = state.backups.values() if state else []
-        busy = any(b.file_system_id == item.file_system_id and b.lifecycle.state == "CREATING" for b in backups)
+        now = self.clock.now() if now is None else now
+        busy = any(b.file_system_id == item.file_system_id and b.lifecycle.state_at(now) == "CREATING" for b in backups)
         available = (lifecycle if lifecycle is not None else item.lifecycle.state) == "AVAILABLE"
         return ["BACKING_UP"] if busy and available else []
 

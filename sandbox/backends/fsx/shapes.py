@@ -16,9 +16,10 @@ from sandbox.errors import AwsError
 from sandbox.jsonproto import paginate
 
 
-def shown(lifecycle: Lifecycle) -> str:
-    """The state AWS shows: a resource whose deletion ends between two reads of one request is still DELETING."""
-    state = lifecycle.state
+def shown(lifecycle: Lifecycle, now: float | None = None) -> str:
+    """The state AWS shows: a resource whose deletion ends between two reads of one request is still DELETING.
+    `now` is the request's clock reading (a describe shows one instant), by default a reading of its own."""
+    state = lifecycle.state if now is None else lifecycle.state_at(now)
     return "DELETING" if state == GONE else state
 
 
@@ -56,8 +57,8 @@ def matches_filters(backup: Backup, filters: list[dict[str, Any]]) -> bool:
     return all(values.get(item["Name"]) in item.get("Values", []) for item in filters)
 
 
-def describe_action(action: AdministrativeAction) -> dict[str, Any]:
-    status = action.status.state
+def describe_action(action: AdministrativeAction, now: float | None = None) -> dict[str, Any]:
+    status = action.status.state if now is None else action.status.state_at(now)
     description: dict[str, Any] = {
         "AdministrativeActionType": action.action_type,
         "RequestTime": action.request_time,
