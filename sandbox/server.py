@@ -198,6 +198,13 @@ class SandboxApp:
     def set_time_scale(self, scale: float) -> None:
         if scale <= 0:
             raise ValueError("time_scale must be positive")
+        # A modelled calendar (AppStream's usage) turns the wall seconds since its last reading into modelled ones at
+        # the scale in force when it is read: read it at the old scale first, or the seconds spent at the old scale
+        # would be counted at the new one.
+        for service in self.services.values():
+            checkpoint = getattr(service, "modelled_now", None)
+            if callable(checkpoint):
+                checkpoint()
         self.clock.time_scale = float(scale)
 
 

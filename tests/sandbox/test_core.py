@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -169,3 +170,26 @@ def test_health_lists_the_project_services(sandbox):
         health = json.loads(response.read())
     assert health["status"] == "ok"
     assert {"appstream", "ds", "fsx"} <= set(health["services"])
+
+
+def test_a_time_scale_change_counts_the_calendar_s_past_seconds_at_the_old_scale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AppStream's usage calendar: ten wall seconds at scale 1 are ten modelled seconds, even when the scale is
+    changed to 0.001 before the calendar is next read (then one wall second is a thousand modelled ones)."""
+    import datetime
+    from types import SimpleNamespace
+
+    from sandbox.backends.appstream import usage
+    from sandbox.server import SandboxApp
+
+    wall = [1_000.0]
+    monkeypatch.setattr(usage, "time", SimpleNamespace(time=lambda: wall[0]))
+    app = SandboxApp(tmp_path / "state", time_scale=1.0)
+    appstream = app.services["appstream"]
+    start = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    appstream.set_modelled_now(start)
+    wall[0] += 10.0
+    app.set_time_scale(0.001)
+    wall[0] += 1.0
+    assert appstream.modelled_now() == start + datetime.timedelta(seconds=10 + 1_000)
