@@ -28,6 +28,7 @@ warning instead of failing.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -96,6 +97,18 @@ def option_specs(argument_specs: Mapping[str, Any], variable: str) -> list[tuple
     return found
 
 
+def role_options(argument_specs: Mapping[str, Any]) -> list[str]:
+    """Every option of every entry point of a role, sorted."""
+    return sorted({option for spec in (argument_specs or {}).values() for option in (spec or {}).get("options") or {}})
+
+
+def unknown_variable(role: str, variable: str, options: list[str]) -> str:
+    """What to say of a variable named like the role's options that is none of them (a misspelling, most often)."""
+    close = difflib.get_close_matches(variable, options, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"{variable} is not a variable of role {role}{hint}: it is not used"
+
+
 def check_values(role: str, entry_point: str, specs: dict[str, Any], values: dict[str, Any]) -> tuple[list[str], set]:
     """Ansible's role argument check of `values` against the options `specs` of one role entry point.
 
@@ -135,6 +148,8 @@ class ActionModule(ActionBase):
         no_log_values: set = set()
         checked: list[str] = []
         deferred: list[str] = []
+        unknown: list[str] = []
+        unused: list[str] = []
         for role in sorted(given):
             path = os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml")
             argument_specs = (self._loader.load_from_file(path, unsafe=True) or {}).get("argument_specs") or {}
@@ -142,7 +157,11 @@ class ActionModule(ActionBase):
             for variable in sorted(given[role]):
                 specs = option_specs(argument_specs, variable)
                 if not specs:
-                    continue  # a variable of the role's own (registered, internal), not an input
+                    # Named like the role's inputs but none of them. In validation nothing the roles register or
+                    # set exists yet: it comes from the inventory or -e, and the role never reads it.
+                    unused.append(variable)
+                    unknown.append(unknown_variable(role, variable, role_options(argument_specs)))
+                    continue
                 if calls_a_lookup(task_vars[variable]):
                     deferred.append(variable)
                     continue
@@ -173,7 +192,9 @@ class ActionModule(ActionBase):
                 "value calls a lookup or refers to a variable not set yet); it is used as it resolves when its "
                 "role runs"
             )
-        result.update(changed=False, checked=checked, deferred=deferred)
+        for message in unknown:
+            display.warning(f"[{host}] {message}")
+        result.update(changed=False, checked=checked, deferred=deferred, unused=unused)
         if errors:
             # Each role and entry point once, in a stable order (a variable shared by two entry points fails in both).
             unique = list(dict.fromkeys(errors))

@@ -84,6 +84,14 @@ deferred:
   type: list
   elements: str
   sample: []
+unused:
+  description:
+    - The variables named like a role's options (its name and C(_)) that are none of them, most often a misspelling
+      (C(appstream_fleet_max_capcity)); the role never reads them. A warning names each one, with the closest option.
+  returned: always
+  type: list
+  elements: str
+  sample: [aws_network_nat_gatways]
 errors:
   description: One message per role and entry point that refused a variable.
   returned: when a variable is not valid

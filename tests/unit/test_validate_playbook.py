@@ -372,8 +372,8 @@ def test_good_role_variables_pass_and_a_value_made_from_a_later_fact_is_left_to_
         "appstream_fleet_image_name": "{{ tenant_spec.name }}-pinned",
         # Made from a fact of a later stage: left to that stage's module.
         "aws_network_dhcp_dns_servers": "{{ tenant_directory.dns_ip_addrs }}",
-        # Not an option of the role (a name of the role's own): not looked at.
-        "aws_network_result": {"anything": True},
+        # Named like the role's options, but none of them: a misspelling, which the role would never read.
+        "aws_network_nat_gatways": "single",
     }
     (inventory / "host_vars" / "demo" / "roles.yml").write_text(yaml.safe_dump(given), encoding="utf-8")
     result = run_validate(inventory, "-v")
@@ -390,7 +390,12 @@ def test_good_role_variables_pass_and_a_value_made_from_a_later_fact_is_left_to_
         "aws_network_nat_gateways",
     ], output
     assert re.search(r"deferred:\n\s+- aws_network_dhcp_dns_servers\n", output), output
-    assert "aws_network_dhcp_dns_servers: not checked against the role's argument spec before the run" in output, output
+    assert "[demo] aws_network_dhcp_dns_servers: not checked against the role's argument spec before the run" in output
+    assert (
+        "[demo] aws_network_nat_gatways is not a variable of role aws_network (did you mean aws_network_nat_gateways?)"
+        in output
+    ), output
+    assert re.search(r"unused:\n\s+- aws_network_nat_gatways\n", output), output
 
 
 def test_a_role_variable_that_templates_to_omit_or_calls_a_lookup_is_not_checked(tmp_path: Path) -> None:
