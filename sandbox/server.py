@@ -202,7 +202,7 @@ class SandboxApp:
         # the scale in force when it is read: read it at the old scale first, or the seconds spent at the old scale
         # would be counted at the new one.
         for service in self.services.values():
-            checkpoint = getattr(service, "modelled_now", None)
+            checkpoint = getattr(service, "checkpoint_calendar", None)
             if callable(checkpoint):
                 checkpoint()
         self.clock.time_scale = float(scale)

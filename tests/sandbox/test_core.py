@@ -193,3 +193,8 @@ def test_a_time_scale_change_counts_the_calendar_s_past_seconds_at_the_old_scale
     app.set_time_scale(0.001)
     wall[0] += 1.0
     assert appstream.modelled_now() == start + datetime.timedelta(seconds=10 + 1_000)
+
+    # A calendar not started yet is not started by a scale change (it starts when first read, at the then scale).
+    appstream.reset()
+    app.set_time_scale(1.0)
+    assert "_calendar" not in appstream.__dict__

@@ -80,6 +80,13 @@ class UsageMixin(AppStreamBase):
             calendar[0] = wall
             return datetime.datetime.fromtimestamp(calendar[1], datetime.UTC)
 
+    def checkpoint_calendar(self) -> None:
+        """Before a time-scale change: count the wall seconds since the calendar's last reading at the scale in
+        force. A calendar not started yet is left so (it starts, at the then scale, when first read)."""
+        with self._lock:
+            if "_calendar" in self.__dict__:
+                self.modelled_now()
+
     def set_modelled_now(self, moment: datetime.datetime) -> None:
         with self._lock:
             self.__dict__["_calendar"] = [time.time(), moment.timestamp()]

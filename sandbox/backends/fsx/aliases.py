@@ -53,7 +53,8 @@ class AliasesMixin(FSxBase):
 
     def describe_file_system_aliases(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         item = self._get(self.state(ctx), params["FileSystemId"])
-        aliases = [{"Name": alias.name, "Lifecycle": shown(alias.lifecycle)} for alias in item.aliases]
+        now = self.clock.now()  # one instant for the whole answer
+        aliases = [{"Name": alias.name, "Lifecycle": shown(alias.lifecycle, now)} for alias in item.aliases]
         page, following = fsx_page(aliases, params)
         result: dict[str, Any] = {"Aliases": page}
         if following:

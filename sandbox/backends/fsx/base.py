@@ -181,7 +181,7 @@ class FSxBase(JsonService):
         backups = state.backups.values() if state else []
         now = self.clock.now() if now is None else now
         busy = any(b.file_system_id == item.file_system_id and b.lifecycle.state_at(now) == "CREATING" for b in backups)
-        available = (lifecycle if lifecycle is not None else item.lifecycle.state) == "AVAILABLE"
+        available = (lifecycle if lifecycle is not None else item.lifecycle.state_at(now)) == "AVAILABLE"
         return ["BACKING_UP"] if busy and available else []
 
     def _action(

@@ -7,6 +7,7 @@ first skip a role's own check. The runs are in tests/unit/test_validate_playbook
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,33 @@ def test_no_runbook_runs_a_stage_that_skips_its_roles_checks_without_their_varia
 )
 def test_a_value_that_calls_a_lookup_is_recognised(value: Any, calls: bool) -> None:
     assert action.calls_a_lookup(value) is calls
+
+
+def _set_names(node: Any) -> Iterator[str]:
+    """The names a playbook part registers or sets as facts."""
+    if isinstance(node, dict):
+        if isinstance(node.get("register"), str):
+            yield node["register"]
+        for key in ("ansible.builtin.set_fact", "set_fact"):
+            if isinstance(node.get(key), dict):
+                yield from (name for name in node[key] if name != "cacheable")
+        for child in node.values():
+            yield from _set_names(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _set_names(child)
+
+
+def test_nothing_a_playbook_sets_before_its_validation_is_named_like_a_role_variable() -> None:
+    """Validation warns about a variable named like a role's options that is none of them (a misspelling): a runbook
+    registering `ingest_sync_vars` before it warned for every tenant on every run."""
+    roles = action.collection_roles()
+    for path in sorted([*(ROOT / "playbooks").glob("*.yml"), *(ROOT / "playbooks" / "ops").glob("*.yml")]):
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+        before = []
+        for entry in entries:
+            if entry.get("ansible.builtin.import_playbook", "").rsplit("/", 1)[-1] == "validate.yml":
+                break
+            before.append(entry)
+        named = [name for name in _set_names(before) if action.role_of(name, roles)]
+        assert named == [], f"{path.relative_to(ROOT)} sets {named} before validate.yml"
