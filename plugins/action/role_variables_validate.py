@@ -45,8 +45,7 @@ from ansible_collections.iconeus.tenant_toolkit.plugins.plugin_utils.pure_module
 
 display = Display()
 
-# The collection's roles, next to plugins/ (the same layout in the source tree and the installed collection), as
-# a real path: the playbook loaded the roles it imports from there, and the loader keeps each file by its path.
+# The collection's roles, next to plugins/ (the same layout in the source tree and the installed collection).
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))), "roles")
 ROLE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # A lookup call in a template (lookup, query or q): not run before the stage that would run it. A string that only
@@ -196,14 +195,14 @@ class ActionModule(ActionBase):
             display.warning(f"[{host}] {message}")
         result.update(changed=False, checked=checked, deferred=deferred, unused=unused)
         if errors:
-            # Each role and entry point once, in a stable order (a variable shared by two entry points fails in both).
-            unique = list(dict.fromkeys(errors))
+            # One message per role and entry point (a variable shared by two entry points fails in both), or per
+            # template that cannot be rendered: none repeats another.
             message = "Role variables given in the inventory or with -e are not valid"
             if on_invalid == "fail":
-                result.update(failed=True, errors=unique, msg=f"{message} (nothing was changed): " + "; ".join(unique))
+                result.update(failed=True, errors=errors, msg=f"{message} (nothing was changed): " + "; ".join(errors))
             else:
-                result["errors"] = unique
+                result["errors"] = errors
                 result["warnings"] = [
-                    f"[{host}] {message}, left to the roles' own checks in this run: " + "; ".join(unique)
+                    f"[{host}] {message}, left to the roles' own checks in this run: " + "; ".join(errors)
                 ]
         return remove_values(result, no_log_values)

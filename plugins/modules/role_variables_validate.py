@@ -43,18 +43,13 @@ notes:
     themselves, as usual; this module is only needed where C(rolespec_validate=false) is given.
 extends_documentation_fragment:
   - iconeus.tenant_toolkit.attributes.read_only
+  - iconeus.tenant_toolkit.attributes.action
 attributes:
   action:
-    description: >-
-      Indicates this has a corresponding action plugin, so some parts of the options can be executed on the
-      controller.
-    support: full
+    # The fragment's description and support; its details are those of a pure module, which this is not.
     details: >-
       It runs only as its action plugin, in Ansible's worker on the controller: it needs the host's variables and the
       collection's roles. As a module it fails, saying so.
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: none
 """
 
 EXAMPLES = r"""

@@ -75,6 +75,19 @@ def output_of(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout + result.stderr
 
 
+def assert_all_in(output: str, *expected: str) -> None:
+    for line in expected:
+        assert line in output, f"{line!r} missing from:\n{output}"
+
+
+def demo_with_role_variables(tmp_path: Path, variables: dict[str, Any]) -> Path:
+    """A copy of the demo inventory whose tenant host is given `variables` (host_vars/demo/roles.yml)."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories" / "demo", inventory)
+    (inventory / "host_vars" / "demo" / "roles.yml").write_text(yaml.safe_dump(variables), encoding="utf-8")
+    return inventory
+
+
 @pytest.mark.parametrize(("inventory", "host"), [("demo", "demo"), ("example", "acme-neuro")])
 def test_shipped_inventories_validate_without_aws(inventory: str, host: str) -> None:
     result = run_validate(ROOT / "inventories" / inventory, "-v")
@@ -99,15 +112,15 @@ def test_a_broken_tenant_fails_listing_every_error(tmp_path: Path) -> None:
 
     assert result.returncode != 0, output
     assert "Tenant validation failed with 6 errors:" in output, output
-    for expected in (
+    assert_all_in(
+        output,
         "- tenant.name: ",
         "- tenant.network.nat_gatway: unknown key (did you mean nat_gateways?)",
         "- tenant.storage.storage_gib: 16 is below the SSD minimum of 32",
         "- tenant.appstream.fleet.type: ELASTIC fleets cannot be domain-joined",
         "- tenant.appstream.fleet.schedule: ELASTIC fleets have no capacity to schedule",
         '- tenant.apps[1]: "icostudo" is not in app_catalogue (did you mean icostudio?)',
-    ):
-        assert expected in output, f"{expected!r} missing from:\n{output}"
+    )
     # The other tenant of the same run is validated on its own. (`broken`, the first host, also ran the task that
     # reads the run's tenant list once for every host: one ok more.)
     assert re.search(r"good\s+: ok=5\s+changed=0\s+unreachable=0\s+failed=0", output), output
@@ -192,13 +205,13 @@ def test_reserved_usernames_and_shell_characters_fail_naming_the_field(tmp_path:
 
     assert result.returncode != 0, output
     assert "Tenant validation failed with 4 errors:" in output, output
-    for expected in (
+    assert_all_in(
+        output,
         '- tenant.users[3].email: the username derived from it, "everyone", is a reserved account name',
         '- tenant.users[4].username: "S-1-5-18" is a reserved account name: it is shaped like a security identifier',
         '- tenant.users[5].email: "bob&calc@lab.example" has "&" in its local part',
         '- tenant.users[6].username: "SVC-IMAGEBUILD" is a reserved account name: the toolkit creates an account',
-    ):
-        assert expected in output, f"{expected!r} missing from:\n{output}"
+    )
     # Refused at validation (after the preset check and the read of the run's tenant list): no later task ran.
     assert re.search(r"names\s+: ok=2\s+changed=0\s+unreachable=0\s+failed=1", output), output
 
@@ -335,36 +348,30 @@ def test_validation_groups_the_saml_tenants_and_those_with_an_ingest_for_their_s
 def test_a_bad_role_variable_fails_validation_naming_the_role_and_the_variable(tmp_path: Path) -> None:
     """The stage playbooks call the roles with rolespec_validate: false: validate.yml checks what the inventory and
     -e give the roles, before any AWS call (a bad fleet variable used to fail only once the fleet stage started)."""
-    inventory = tmp_path / "inventory"
-    shutil.copytree(ROOT / "inventories" / "demo", inventory)
-    (inventory / "host_vars" / "demo" / "roles.yml").write_text(
-        yaml.safe_dump(
-            {
-                "appstream_fleet_when_running": "reboot",
-                "appstream_fleet_image_name": "ok-image",
-                "tenant_guardrails_budget_name": "{{ 1 + }}",
-            }
-        ),
-        encoding="utf-8",
+    inventory = demo_with_role_variables(
+        tmp_path,
+        {
+            "appstream_fleet_when_running": "reboot",
+            "appstream_fleet_image_name": "ok-image",
+            "tenant_guardrails_budget_name": "{{ 1 + }}",
+        },
     )
     result = run_validate(inventory, "-e", json.dumps({"aws_network_nat_gateways": "two", "tenant_alerts_tags": 3}))
     output = output_of(result)
     assert result.returncode != 0, output
     assert "Role variables given in the inventory or with -e are not valid (nothing was changed)" in output, output
-    for expected in (
+    assert_all_in(
+        output,
         "role appstream_fleet: value of appstream_fleet_when_running must be one of: fail, restart, got: reboot",
         "role aws_network: value of aws_network_nat_gateways must be one of: single, per_az, none, got: two",
         "role aws_network (tasks_from: dhcp): value of aws_network_nat_gateways must be one of",
         "role tenant_alerts: argument 'tenant_alerts_tags' is of type int and we were unable to convert to dict",
         "role tenant_guardrails: tenant_guardrails_budget_name cannot be templated: ",
-    ):
-        assert expected in output, f"{expected!r} missing from:\n{output}"
+    )
     assert re.search(r"demo\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=1", output), output
 
 
 def test_good_role_variables_pass_and_a_value_made_from_a_later_fact_is_left_to_its_stage(tmp_path: Path) -> None:
-    inventory = tmp_path / "inventory"
-    shutil.copytree(ROOT / "inventories" / "demo", inventory)
     given = {
         "appstream_fleet_when_running": "restart",
         "aws_network_nat_gateways": "per_az",
@@ -375,7 +382,7 @@ def test_good_role_variables_pass_and_a_value_made_from_a_later_fact_is_left_to_
         # Named like the role's options, but none of them: a misspelling, which the role would never read.
         "aws_network_nat_gatways": "single",
     }
-    (inventory / "host_vars" / "demo" / "roles.yml").write_text(yaml.safe_dump(given), encoding="utf-8")
+    inventory = demo_with_role_variables(tmp_path, given)
     result = run_validate(inventory, "-v")
     output = output_of(result)
     assert result.returncode == 0, output
@@ -399,15 +406,13 @@ def test_good_role_variables_pass_and_a_value_made_from_a_later_fact_is_left_to_
 
 
 def test_a_role_variable_that_templates_to_omit_or_calls_a_lookup_is_not_checked(tmp_path: Path) -> None:
-    inventory = tmp_path / "inventory"
-    shutil.copytree(ROOT / "inventories" / "demo", inventory)
     given = {
         # omit: not given, the role default applies (as in the role's own check).
         "appstream_fleet_image_name": "{{ no_such_variable | default(omit) }}",
         # A lookup is not run before its stage: this one would fail the run if it were.
         "appstream_fleet_tags": "{{ lookup('ansible.builtin.file', '/nonexistent/role-variables-validate') }}",
     }
-    (inventory / "host_vars" / "demo" / "roles.yml").write_text(yaml.safe_dump(given), encoding="utf-8")
+    inventory = demo_with_role_variables(tmp_path, given)
     result = run_validate(inventory)
     output = output_of(result)
     assert result.returncode == 0, output
@@ -418,11 +423,7 @@ def test_a_role_variable_that_templates_to_omit_or_calls_a_lookup_is_not_checked
 
 def test_a_runbook_warns_about_a_bad_role_variable_and_goes_on(tmp_path: Path) -> None:
     """The runbooks import validate.yml with validate_role_variables: false (their roles check their own)."""
-    inventory = tmp_path / "inventory"
-    shutil.copytree(ROOT / "inventories" / "demo", inventory)
-    (inventory / "host_vars" / "demo" / "roles.yml").write_text(
-        yaml.safe_dump({"aws_network_nat_gateways": "two"}), encoding="utf-8"
-    )
+    inventory = demo_with_role_variables(tmp_path, {"aws_network_nat_gateways": "two"})
     refused = run_validate(inventory)
     assert refused.returncode != 0 and "aws_network_nat_gateways must be one of" in output_of(refused)
     # playbooks/ops/catalogue.yml: validation, then the catalogue resolved with filters (no AWS call either).
