@@ -124,6 +124,38 @@ class HeldLock:
     sts: Any = None
     lost_to: str | None = None  # the run that took the lock after this run's lease ran out
     released: bool = False
+    connection: StateConnection | None = None  # makes the clients not given above, when first used
+
+    def client(self, service: str) -> Any:
+        """The boto3 client of `service` ("dynamodb", "s3" or "sts"): the one given, else the connection's."""
+        given = getattr(self, service)
+        if given is None and self.connection is not None:
+            given = self.connection.client(service)
+            setattr(self, service, given)
+        return given
+
+
+class StateConnection:
+    """The boto3 session of one set of `connection_settings`, and its clients, each made when first used.
+
+    Shared by the locks whose settings are the same (tenants run with the same profile, keys or controller
+    credentials, region and endpoint), made per set otherwise. A no-op run needs only DynamoDB (renew,
+    release): the S3 and STS clients, for the history of a changed tenant, are made only then. The DynamoDB
+    client is made at once, so that a profile that cannot be read is said when the lock is taken.
+    """
+
+    def __init__(self, settings: dict[str, Any], data_loader: Any = None) -> None:
+        self.endpoint_url = settings["endpoint_url"]
+        self.session = boto3_session(settings, data_loader)
+        self.clients: dict[str, Any] = {}
+        self.lock = threading.Lock()  # the renewing thread and the main one
+        self.client("dynamodb")
+
+    def client(self, service: str) -> Any:
+        with self.lock:
+            if service not in self.clients:
+                self.clients[service] = self.session.client(service, endpoint_url=self.endpoint_url)
+            return self.clients[service]
 
 
 @dataclass
@@ -260,6 +292,9 @@ class CallbackModule(CallbackBase):
         self.locks: dict[str, HeldLock] = {}
         # botocore's loader, shared by the tenants' sessions (boto3_session); made with the first one.
         self.data_loader: Any = None
+        # The state store's connections by their settings (StateConnection): one per profile, keys, region and
+        # endpoint, not one per tenant. Kept in this process's memory only.
+        self.connections: dict[str, StateConnection] = {}
         # Whether the run's first lock task has loaded what the workers use (preload_for_workers).
         self.preloaded = False
         self.records: dict[str, HostRecord] = {}
@@ -381,10 +416,10 @@ class CallbackModule(CallbackBase):
                 preload_for_workers(self._display)
             if self.data_loader is None:
                 self.data_loader = shared_data_loader()
-            session = boto3_session(settings, self.data_loader)
-            held.dynamodb = session.client("dynamodb", endpoint_url=settings["endpoint_url"])
-            held.s3 = session.client("s3", endpoint_url=settings["endpoint_url"])
-            held.sts = session.client("sts", endpoint_url=settings["endpoint_url"])
+            key = json.dumps(settings, sort_keys=True)
+            if key not in self.connections:
+                self.connections[key] = StateConnection(settings, self.data_loader)
+            held.connection = self.connections[key]
         except Exception as err:  # noqa: BLE001 - the run goes on; the lease then expires on its own
             self._display.warning(
                 f"tenant_state: cannot renew the lock of {held.tenant} ({err}); it expires "
@@ -437,17 +472,18 @@ class CallbackModule(CallbackBase):
         with self.state_lock:
             held_locks = [held for held in self.locks.values() if not held.released and not held.lost_to]
         for held in held_locks:
-            if held.dynamodb is None:
+            if held.dynamodb is None and held.connection is None:
                 continue
             try:
-                kept = lock.renew(held.dynamodb, held.table, held.tenant, self.run_id, held.lease_seconds, time.time())
+                dynamodb = held.client("dynamodb")
+                kept = lock.renew(dynamodb, held.table, held.tenant, self.run_id, held.lease_seconds, time.time())
             except Exception as err:  # noqa: BLE001 - a network hiccup: the next renewal tries again
                 self._display.warning(f"tenant_state: renewing the lock of {held.tenant} failed ({err}); retrying")
                 continue
             if not kept:
                 current = None
                 with contextlib.suppress(Exception):
-                    current = lock.read(held.dynamodb, held.table, held.tenant)
+                    current = lock.read(dynamodb, held.table, held.tenant)
                 held.lost_to = current.run_id if current else "nobody (it was removed)"
                 self._display.warning(
                     f"tenant_state: run {self.run_id} LOST the lock of tenant {held.tenant}: its lease ran out and "
@@ -462,10 +498,10 @@ class CallbackModule(CallbackBase):
             pending = [held for held in self.locks.values() if not held.released]
         for held in pending:
             held.released = True
-            if held.dynamodb is None or held.lost_to:
+            if (held.dynamodb is None and held.connection is None) or held.lost_to:
                 continue
             try:
-                if lock.release(held.dynamodb, held.table, held.tenant, self.run_id):
+                if lock.release(held.client("dynamodb"), held.table, held.tenant, self.run_id):
                     self._display.vv(f"tenant_state: released the lock of {held.tenant} ({self.run_id})")
             except Exception as err:  # noqa: BLE001 - the lease expires by itself
                 self._display.warning(
@@ -493,11 +529,11 @@ class CallbackModule(CallbackBase):
         }
 
     def write_history(self, held: HeldLock, record: HostRecord, recap: dict[str, int]) -> None:
-        if held.s3 is None:
+        if held.s3 is None and held.connection is None:
             return
         try:
             # Who made the change, as AWS knows it; the account names the history bucket.
-            identity = held.sts.get_caller_identity()
+            identity = held.client("sts").get_caller_identity()
         except Exception as err:  # noqa: BLE001 - the change itself is done; say the record is missing
             self._display.warning(f"tenant_state: the history record of {held.tenant} was not written ({err})")
             return
@@ -517,7 +553,7 @@ class CallbackModule(CallbackBase):
             document["lock_lost_to"] = held.lost_to
         key = history_key(held.tenant, self.started, self.run_id)
         try:
-            held.s3.put_object(
+            held.client("s3").put_object(
                 Bucket=bucket,
                 Key=key,
                 Body=json.dumps(document, indent=1, sort_keys=True, default=str).encode("utf-8"),

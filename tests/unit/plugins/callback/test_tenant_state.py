@@ -317,8 +317,9 @@ def test_the_tenants_sessions_share_one_data_loader_and_keep_their_own_credentia
 
 def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(callback, "start_renewing", lambda: None)
-    keys = {"AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "S"}
-    monkeypatch.setattr(callback, "task_environment", lambda _result: keys)
+    # Each tenant its own keys: a session each.
+    keys = {host: {"AWS_ACCESS_KEY_ID": f"A{host}", "AWS_SECRET_ACCESS_KEY": "S"} for host in ("a", "b")}
+    monkeypatch.setattr(callback, "task_environment", lambda result: keys[result.host.get_name()])
     made: list[Any] = []
     real_loader = ts.shared_data_loader
     monkeypatch.setattr(ts, "shared_data_loader", lambda: made.append(real_loader()) or made[-1])
@@ -342,10 +343,57 @@ def test_the_callback_makes_one_loader_for_all_its_locks(callback: Any, monkeypa
     # The modules' models are read once, into that loader, for the workers forked after the lock.
     # Nothing saw the lock task start here: the first lock's result loads them (once).
     assert preloaded == [(made[0], [])] and plugins_loaded == [True]
-    assert callback.locks["a"].dynamodb.meta.service_model._service_description is (
-        callback.locks["b"].dynamodb.meta.service_model._service_description
+    assert callback.locks["a"].client("dynamodb").meta.service_model._service_description is (
+        callback.locks["b"].client("dynamodb").meta.service_model._service_description
     )
+    assert callback.locks["a"].client("dynamodb")._request_signer._credentials.access_key == "Aa"
+    assert callback.locks["b"].client("dynamodb")._request_signer._credentials.access_key == "Ab"
     assert len(made[0].search_paths) == len(set(made[0].search_paths))  # boto3's data folder once, not per tenant
+
+
+def test_locks_with_the_same_connection_share_it_and_a_no_op_run_makes_only_dynamodb(
+    callback: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(callback, "start_renewing", lambda: None)
+    monkeypatch.setattr(ts, "preload_for_workers", lambda _display: None)
+    shared = {"AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK"}
+    own = {"AWS_ACCESS_KEY_ID": "AKC", "AWS_SECRET_ACCESS_KEY": "SKC"}
+    environments = {"a": shared, "b": dict(shared), "c": own}
+    monkeypatch.setattr(callback, "task_environment", lambda result: environments[result.host.get_name()])
+    sessions: list[Any] = []
+    real = ts.boto3_session
+    monkeypatch.setattr(ts, "boto3_session", lambda conf, loader=None: sessions.append(conf) or real(conf, loader))
+    info = {"table": "t", "bucket": "b", "region": "eu-west-3", "lease_seconds": 60, "held": True}
+    lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
+    for host in ("a", "b", "c"):
+        callback.v2_runner_on_ok(result(host, lock_task, {"lock": {**info, "tenant": host, "run_id": callback.run_id}}))
+    locks = callback.locks
+    # One session and one DynamoDB client (renewing, releasing) per set of settings, made when the lock is
+    # taken; S3 and STS (the history of a changed tenant) are not made in a run that changes nothing.
+    assert [conf["session"]["aws_access_key_id"] for conf in sessions] == ["AK", "AKC"]
+    assert locks["a"].connection is locks["b"].connection is not locks["c"].connection
+    dynamodb = locks["a"].client("dynamodb")
+    assert locks["b"].client("dynamodb") is dynamodb and locks["c"].client("dynamodb") is not dynamodb
+    assert dynamodb._request_signer._credentials.access_key == "AK"
+    assert locks["c"].client("dynamodb")._request_signer._credentials.access_key == "AKC"
+    assert sorted(locks["a"].connection.clients) == ["dynamodb"] and sorted(locks["c"].connection.clients) == [
+        "dynamodb"
+    ]
+
+
+def test_a_connection_that_cannot_be_made_is_said_when_the_lock_is_taken(
+    callback: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(callback, "start_renewing", lambda: None)
+    monkeypatch.setattr(ts, "preload_for_workers", lambda _display: None)
+    monkeypatch.setattr(callback, "task_environment", lambda _result: {"AWS_PROFILE": "no-such-profile-anywhere"})
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    info = {"table": "t", "bucket": "b", "region": "eu-west-3", "lease_seconds": 60, "held": True}
+    lock_task = task("Ensure this run holds the tenant's lock", "iconeus.tenant_toolkit.tenant_lock")
+    callback.v2_runner_on_ok(result("a", lock_task, {"lock": {**info, "tenant": "a", "run_id": callback.run_id}}))
+    assert any("cannot renew the lock of a" in warning for warning in callback._display.warnings)
+    assert callback.locks["a"].connection is None and callback.locks["a"].client("dynamodb") is None
 
 
 def test_plugins_modules_and_models_are_loaded_once_when_the_first_lock_task_starts(
