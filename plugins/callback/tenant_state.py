@@ -43,6 +43,7 @@ import contextlib
 import datetime
 import gc
 import getpass
+import hashlib
 import json
 import os
 import re
@@ -416,7 +417,8 @@ class CallbackModule(CallbackBase):
                 preload_for_workers(self._display)
             if self.data_loader is None:
                 self.data_loader = shared_data_loader()
-            key = json.dumps(settings, sort_keys=True)
+            # A digest: the settings may hold keys, which need not outlive the session that holds them.
+            key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
             if key not in self.connections:
                 self.connections[key] = StateConnection(settings, self.data_loader)
             held.connection = self.connections[key]

@@ -208,6 +208,66 @@ def test_the_end_of_the_playbook_writes_the_history_of_changed_tenants_and_relea
     assert callback.locks == {}
 
 
+class FakeConnection:
+    """A StateConnection whose clients are fakes; `broken` services cannot be made."""
+
+    def __init__(self, dynamodb: FakeDynamoDB, broken: tuple[str, ...] = ()) -> None:
+        self.made: list[str] = []
+        self.broken = broken
+        self.clients = {"dynamodb": dynamodb, "s3": FakeS3(), "sts": FakeSts()}
+
+    def client(self, service: str) -> Any:
+        if service in self.broken:
+            raise RuntimeError(f"cannot make the {service} client")
+        self.made.append(service)
+        return self.clients[service]
+
+
+def connected(plugin: Any, host: str, connection: FakeConnection) -> None:
+    plugin.locks[host] = ts.HeldLock(
+        host=host,
+        tenant=host,
+        table="tenant-toolkit-state",
+        bucket=None,
+        region="eu-west-3",
+        lease_seconds=300,
+        connection=connection,  # type: ignore[arg-type]
+    )
+
+
+def test_the_history_clients_are_made_only_for_a_changed_tenant(callback: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(ts, "toolkit_version", lambda: {"version": "0.2.0", "commit": "abc123", "dirty": False})
+    changed = FakeConnection(FakeDynamoDB(callback.run_id))
+    quiet = FakeConnection(FakeDynamoDB(callback.run_id))
+    connected(callback, "changed", changed)
+    connected(callback, "quiet", quiet)
+    fleet = task("appstream_fleet : Ensure the fleet", "iconeus.tenant_toolkit.appstream_fleet", "appstream_fleet")
+    callback.v2_runner_on_ok(result("changed", fleet, {"changed": True}))
+    callback.renew_all()
+    callback.v2_playbook_on_stats(FakeStats({"changed": {"changed": 1}, "quiet": {"changed": 0}}))
+    assert quiet.made == ["dynamodb"]  # renewed and released (the lock keeps the client); no S3 or STS client
+    assert changed.made == ["dynamodb", "sts", "s3"]  # the client is kept by the lock once made
+    assert len(changed.clients["s3"].objects) == 1
+    assert changed.clients["dynamodb"].holder is None and quiet.clients["dynamodb"].holder is None
+
+
+def test_a_history_client_that_cannot_be_made_is_said_and_the_lock_still_released(
+    callback: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(ts, "toolkit_version", lambda: {"version": "0.2.0", "commit": "abc123", "dirty": False})
+    for broken in ("sts", "s3"):
+        connection = FakeConnection(FakeDynamoDB(callback.run_id), broken=(broken,))
+        connected(callback, "a", connection)
+        fleet = task("appstream_fleet : Ensure the fleet", "iconeus.tenant_toolkit.appstream_fleet")
+        callback.v2_runner_on_ok(result("a", fleet, {"changed": True}))
+        callback.v2_playbook_on_stats(FakeStats({"a": {"changed": 1}}))
+        assert any(
+            f"history record of a was not written (cannot make the {broken} client)" in warning
+            for warning in callback._display.warnings
+        ), callback._display.warnings
+        assert connection.clients["dynamodb"].holder is None and callback.locks == {}
+
+
 def test_a_lock_lost_to_another_run_is_reported_and_not_released(callback: Any) -> None:
     taken = FakeDynamoDB("r-ffffffffffff")  # the lease ran out and another run took the tenant
     hold(callback, "a", taken, FakeS3())

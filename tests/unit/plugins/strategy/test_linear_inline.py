@@ -6,17 +6,21 @@ templated for modules only) are in tests/unit/test_strategy_linear_inline.py: th
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import warnings
 from typing import Any
 
 import pytest
 from ansible.playbook.task import Task
+from ansible.plugins.loader import init_plugin_loader
 from ansible_collections.iconeus.tenant_toolkit.plugins.strategy import linear_inline as strategy
 
+with warnings.catch_warnings():  # configured already when another test module did it first
+    warnings.simplefilter("ignore")
+    init_plugin_loader()
 
-def task(action: str, **keywords: Any) -> Any:
-    fields = {"async_val": 0, "timeout": 0, "delegate_to": None, "until": [], "debugger": None}
-    return SimpleNamespace(action=action, resolved_action=action, **(fields | keywords))
+
+def task(action: str, args: Any = None, **keywords: Any) -> Task:
+    return Task.load({"name": "t", action: {} if args is None else args, **keywords})
 
 
 @pytest.mark.parametrize(
@@ -24,7 +28,7 @@ def task(action: str, **keywords: Any) -> Any:
     [
         "ansible.builtin.set_fact",
         "set_fact",
-        "ansible.legacy.debug",
+        "debug",
         "ansible.builtin.assert",
         "ansible.builtin.fail",
         "ansible.builtin.group_by",
@@ -44,20 +48,17 @@ def test_a_controller_only_action_runs_in_place(action: str) -> None:
 @pytest.mark.parametrize(
     "action",
     [
-        # Modules, and actions that run one or wait.
+        # Modules, and actions that run one, wait or prompt.
         "ansible.builtin.command",
         "ansible.builtin.uri",
         "ansible.builtin.pause",
         "ansible.builtin.wait_for",
         "ansible.builtin.add_host",
         "ansible.builtin.include_vars",
-        "ansible.builtin.import_tasks",
         "iconeus.tenant_toolkit.tenant_lock",
-        "iconeus.tenant_toolkit.aws_network",
-        "iconeus.tenant_toolkit.in_worker",
+        "iconeus.tenant_toolkit.appstream_fleet",
         "amazon.aws.ec2_vpc_net",
-        # A name that only ends like a listed one.
-        "community.general.set_fact",
+        "ansible.builtin.set_stats",
     ],
 )
 def test_anything_else_keeps_its_worker(action: str) -> None:
@@ -66,28 +67,58 @@ def test_anything_else_keeps_its_worker(action: str) -> None:
 
 @pytest.mark.parametrize(
     "keywords",
-    [{"async_val": 30}, {"timeout": 5}, {"delegate_to": "localhost"}, {"until": ["x"]}, {"debugger": "on_failed"}],
+    [
+        {"async": 30, "poll": 1},
+        {"timeout": 5},
+        {"delegate_to": "localhost"},
+        {"until": "x is defined"},
+        {"retries": 3},
+        {"debugger": "on_failed"},
+        {"loop": [1, 2], "loop_control": {"pause": 1}},
+        {"with_pipe": "date"},
+    ],
 )
 def test_a_task_that_waits_retries_or_delegates_keeps_its_worker(keywords: dict[str, Any]) -> None:
-    assert strategy.runs_inline(task("ansible.builtin.set_fact"))
-    assert not strategy.runs_inline(task("ansible.builtin.set_fact", **keywords))
+    assert strategy.runs_inline(task("ansible.builtin.set_fact", {"a": 1}))
+    assert not strategy.runs_inline(task("ansible.builtin.set_fact", {"a": 1}, **keywords))
 
 
-def test_the_resolved_action_decides_over_the_name_written() -> None:
-    written_short = SimpleNamespace(**vars(task("set_fact")) | {"resolved_action": "ansible.builtin.set_fact"})
-    assert strategy.runs_inline(written_short)
-    # A short name another collection's routing resolves elsewhere is not ours to run in place.
-    rerouted = SimpleNamespace(**vars(task("set_fact")) | {"resolved_action": "community.general.set_fact"})
-    assert not strategy.runs_inline(rerouted)
+def test_a_loop_over_data_runs_in_place() -> None:
+    assert strategy.runs_inline(task("ansible.builtin.set_fact", {"a": "{{ item }}"}, loop=[1, 2]))
+    assert strategy.runs_inline(task("ansible.builtin.set_fact", {"a": "{{ item }}"}, with_items=[1, 2]))
 
 
-def test_a_real_task_object_is_classified_by_its_fields() -> None:
-    fact = Task.load({"name": "x", "ansible.builtin.set_fact": {"a": 1}})
-    assert strategy.runs_inline(fact)
-    background = Task.load({"name": "x", "ansible.builtin.set_fact": {"a": 1}, "async": 10, "poll": 1})
-    assert not strategy.runs_inline(background)
-    module = Task.load({"name": "x", "ansible.builtin.command": "true"})
-    assert not strategy.runs_inline(module)
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ lookup('ansible.builtin.file', 'x') }}",
+        "{{ query('ansible.builtin.varnames', '^a') }}",
+        "{{ lookup('iconeus.tenant_toolkit.run_id') }}",
+        "{{ q('iconeus.tenant_toolkit.known_tags') }}",
+        "{{ seq(1) }}",  # not a lookup
+    ],
+)
+def test_a_local_lookup_runs_in_place(template: str) -> None:
+    assert strategy.runs_inline(task("ansible.builtin.set_fact", {"a": template}))
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"args": {"a": "{{ lookup('iconeus.tenant_toolkit.tenant_secret', 'x') }}"}},
+        {"args": {"a": "{{ query(\"amazon.aws.aws_ssm\", 'x') }}"}},
+        {"args": {"a": "{{ lookup(name_in_a_variable) }}"}},
+        {"args": {"a": "{{ lookup('file', 'x') }}"}},  # a short name another plugin may override
+        {"args": {"a": "{{ lookup('ansible.builtin.pipe', 'date') }}"}},
+        {"keywords": {"when": "lookup('iconeus.tenant_toolkit.tenant_secret', 'x') | length > 0"}},
+        {"keywords": {"loop": "{{ query('iconeus.tenant_toolkit.tenant_secret', 'x') }}"}},
+        {"keywords": {"vars": {"v": "{{ lookup('iconeus.tenant_toolkit.sandbox_health') }}"}}},
+        {"keywords": {"changed_when": "lookup('iconeus.tenant_toolkit.tenant_secret', 'x') is defined"}},
+    ],
+)
+def test_a_task_that_calls_out_keeps_its_worker(where: dict[str, Any]) -> None:
+    action = where.get("action", "ansible.builtin.set_fact")
+    assert not strategy.runs_inline(task(action, where.get("args", {"a": 1}), **where.get("keywords", {})))
 
 
 def test_the_switch_and_the_verified_core_version(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,3 +132,69 @@ def test_the_switch_and_the_verified_core_version(monkeypatch: pytest.MonkeyPatc
     assert warned == []
     assert not strategy.inline_enabled({}, "2.20.1")
     assert len(warned) == 1 and "2.20.1" in warned[0] and strategy.VERIFIED_CORE in warned[0]
+    monkeypatch.setattr(strategy, "INTERNALS_ERROR", ImportError("no module named ansible._internal._task"))
+    assert not strategy.inline_enabled({}, verified)
+    assert "cannot be reached" in warned[-1]
+
+
+# Variables as a host has them before templating: a task naming one is followed into its value.
+VARIABLES = {
+    "connection": "{{ lookup('iconeus.tenant_toolkit.tenant_environment', tenant='t', region='r') }}",
+    "through": "{{ connection | default({}) }}",
+    "deeper": ["{{ [through] }}"],
+    "stored": {"password": "{{ query('iconeus.tenant_toolkit.tenant_secret', 'n') }}"},
+    "run": "{{ lookup('iconeus.tenant_toolkit.run_id') }}",
+    "plain": {"name": "acme", "text": "lookup('x') in data is not a template"},
+    "loop_a": "{{ loop_b }}",
+    "loop_b": "{{ loop_a }}",
+}
+
+
+@pytest.mark.parametrize(
+    ("template", "inline"),
+    [
+        ("{{ connection }}", False),
+        ("{{ through.AWS_REGION }}", False),
+        ("{{ deeper | first }}", False),
+        ("{{ stored.password }}", False),
+        ("{{ hostvars[inventory_hostname].through }}", False),
+        ("{{ run }}-{{ plain.name }}", True),
+        ("{{ plain.text }}", True),
+        ("{{ loop_a }}", True),  # a cycle ends
+        ("{{ undefined_here }}", True),
+    ],
+)
+def test_the_variables_a_task_names_are_followed(template: str, inline: bool) -> None:
+    assert strategy.runs_inline(task("ansible.builtin.set_fact", {"a": template}), VARIABLES) is inline
+
+
+class FakeQueue:
+    """The strategy's results queue; the first result sent cannot be (a value that does not pickle)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send_task_result(self, raw: Any) -> None:
+        if not self.sent and raw.task_fields:
+            self.sent.append(None)
+            raise TypeError("cannot pickle 'generator' object")
+        self.sent.append(raw)
+
+
+def test_a_result_that_cannot_be_sent_is_the_task_failure_not_the_run() -> None:
+    from types import SimpleNamespace
+
+    from ansible.executor.task_result import _RawTaskResult
+
+    module = object.__new__(strategy.StrategyModule)
+    module._final_q = FakeQueue()
+    host, fact = SimpleNamespace(name="h1"), task("ansible.builtin.set_fact", {"a": 1})
+    module._inline_results = [_RawTaskResult(host=host, task=fact, return_data={"a": 1}, task_fields={"x": 1})]
+    module._send_inline_results()
+    (failure,) = [raw for raw in module._final_q.sent if raw is not None]
+    assert failure.host is host and failure.task is fact and failure.task_fields == {}
+    assert failure._return_data["failed"] is True
+    assert (
+        failure._return_data["msg"] == "Task result omitted due to queue send failure: cannot pickle 'generator' object"
+    )
+    assert module._inline_results == []
