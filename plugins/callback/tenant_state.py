@@ -417,7 +417,7 @@ class CallbackModule(CallbackBase):
                 preload_for_workers(self._display)
             if self.data_loader is None:
                 self.data_loader = shared_data_loader()
-            # A digest: the settings may hold keys, which need not outlive the session that holds them.
+            # A digest: the settings may hold keys, and the key of a dictionary need not be one more copy of them.
             key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
             if key not in self.connections:
                 self.connections[key] = StateConnection(settings, self.data_loader)

@@ -17,16 +17,18 @@ description:
     no-op run of C(site.yml). Run in place, such a task costs what its templating costs, 5 to 20 ms."
   - "Run in place: a task whose resolved action is C(ansible.builtin) C(set_fact), C(assert), C(fail), C(debug),
     C(group_by), C(include_tasks), C(include_role) or C(validate_argument_spec), or this collection's
-    C(tenant_validate), C(role_variables_validate), C(ops_vars_validate) or C(tenant_cost_estimate) (these read only
-    their arguments and local files), unless it has C(async), C(timeout), C(delegate_to), C(until), C(retries), a
-    loop C(pause) or a C(debugger) (or the task debugger is enabled), or it calls a lookup outside a short list of
-    lookups that read the controller's own data (LOCAL_LOOKUPS: C(file), C(env), C(varnames), C(vars), the loop
-    lookups, this collection's C(run_id) and C(known_tags)), in its arguments, conditions, loop or variables, or
-    through the values of the variables they name, as written (C(tenant_aws_environment), whose lookup assumes the
-    tenant's role, or a role's stored-password variable, whose lookup reads Secrets Manager). Those, and every
-    module, keep their worker: a lookup that waits on AWS holds up no other host, and one that changes the process's
-    environment (C(tenant_secret)) does it in a process of its own. The decision is made once per task, with the
-    variables of the first host it is queued for."
+    C(tenant_validate), C(ops_vars_validate) or C(tenant_cost_estimate) (these read only their arguments and local
+    files), unless it has C(async), C(timeout), C(delegate_to), C(until), C(retries), a loop C(pause) or a
+    C(debugger) (or the task debugger is enabled), or its keywords, variables or loop controls call a lookup outside
+    a short list of lookups that read the controller's own data (LOCAL_LOOKUPS, by their full names:
+    C(ansible.builtin) C(file), C(env), C(varnames), C(fileglob), C(first_found) and the loop lookups, this
+    collection's C(run_id) and C(known_tags)), or a variable they name does, in its value as written or through the
+    variables that value names (followed for each host; a task that names C(hostvars) or C(vars) is followed into
+    all of the host's variables). The collection's variables of that kind: C(tenant_aws_environment), whose lookup
+    assumes the tenant's role, and the roles' stored and generated passwords (Secrets Manager, the C(password)
+    lookup). Those, and every module, keep their worker: a lookup that waits on AWS holds up no other host, and one
+    that changes the process's environment (C(tenant_secret)) does it in a process of its own. A template made at
+    run time (by a filter, or read from a file) is not seen."
   - "None of the actions run in place runs a module, so the play's C(environment) (the tenant's AWS connection)
     is not templated for them: it applies to modules only. A task run in place therefore reports an empty
     C(environment) to callbacks, and an environment that cannot be templated (for a tenant that
@@ -34,8 +36,9 @@ description:
     of the play."
   - "A task run in place is a copy of the play's task (and of its blocks), with a copy of the host's variables,
     as a worker has them in its own memory: what its execution writes on them does not reach the play. Its result
-    is put on the results queue once every host has been given the task, as the results of workers come back
-    after they were all started: each host's turn starts from the variables and groups the task found."
+    is put on the results queue once every host has been given the task: each host's turn starts from the
+    variables and groups the task found (with workers, a result can come back before the next host is given the
+    task)."
   - "With C(TENANT_TOOLKIT_INLINE_TASKS=false) in the controller's environment, every task forks its worker again
     (the plays that name this strategy included); nothing else changes."
   - "The strategy reaches into ansible-core's task execution, which ansible-core does not keep stable for
@@ -98,47 +101,106 @@ INLINE_ACTIONS = frozenset(
                 "validate_argument_spec",
             )
         ),
-        *(
-            f"{COLLECTION}.{name}"
-            for name in ("tenant_validate", "role_variables_validate", "ops_vars_validate", "tenant_cost_estimate")
-        ),
+        *(f"{COLLECTION}.{name}" for name in ("tenant_validate", "ops_vars_validate", "tenant_cost_estimate")),
     )
 )
+
+ASSERTS = frozenset(("ansible.builtin.assert",))
+SPEC_CHECKS = frozenset(("ansible.builtin.validate_argument_spec",))
 
 # Lookups that read the controller's own data (files, variables, its environment) and change nothing: a task
 # that calls any other (or a lookup named by a variable) keeps its worker.
 LOOP_LOOKUPS = ("items", "list", "dict", "indexed_items", "together", "nested", "sequence", "subelements")
 LOCAL_LOOKUPS = frozenset(
     (
-        *(f"ansible.builtin.{name}" for name in ("file", "env", "varnames", "vars", "fileglob", "first_found")),
+        *(f"ansible.builtin.{name}" for name in ("file", "env", "varnames", "fileglob", "first_found")),
         *(f"ansible.builtin.{name}" for name in LOOP_LOOKUPS),
         f"{COLLECTION}.run_id",
         f"{COLLECTION}.known_tags",
     )
 )
 LOOKUP_CALL = re.compile(r"\b(?:lookup|query|q)\s*\(\s*(?:(['\"])([\w.]+)\1)?")
-IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# The Jinja parts of a template; a name one reads (not an attribute, `.name`, of something else).
+JINJA = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
+NAME = re.compile(r"(?<![\w.])[A-Za-z_][A-Za-z0-9_]*")
+# Names that stand for many variables at once: a task that uses one is followed into all of the host's.
+ALL_VARIABLES = frozenset(("hostvars", "vars"))
+# The keywords that are Jinja expressions whole, without delimiters.
+CONDITIONALS = frozenset(("when", "changed_when", "failed_when", "until", "break_when"))
 
 
-def calls_outside(text: str) -> bool:
-    """Whether a template calls a lookup outside LOCAL_LOOKUPS (or one named by a variable)."""
-    return any(call.group(2) not in LOCAL_LOOKUPS for call in LOOKUP_CALL.finditer(text))
+def strings(value: t.Any) -> list[str]:
+    """The strings of a value (a template, or a structure of them), keys apart."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings(item)]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [text for item in value for text in strings(item)]
+    return []
 
 
-def calls_out(text: str, variables: t.Mapping[str, t.Any], seen: set[str] | None = None) -> bool:
-    """Whether a template calls a lookup outside LOCAL_LOOKUPS, itself or through the variables it names
-    (their values as written: a template that names a variable whose value calls a lookup calls it too)."""
-    if calls_outside(text):
-        return True
-    seen = set() if seen is None else seen
-    for name in set(IDENTIFIER.findall(text)) - seen:
-        seen.add(name)
-        value = variables.get(name) if name in variables else None
-        if isinstance(value, (str, list, tuple, dict)):
-            written = repr(value)
-            if ("{{" in written or "{%" in written) and calls_out(written, variables, seen):
+def expressions(value: t.Any, whole: bool = False) -> list[str]:
+    """The Jinja expressions of a value: what its templates hold between delimiters, or each string whole when
+    the value is a conditional."""
+    found: list[str] = []
+    for text in strings(value):
+        parts = [first or second for first, second in JINJA.findall(text)]
+        found.extend(parts if parts or not whole else [text])
+    return found
+
+
+def calls_outside(expression: str) -> bool:
+    """Whether an expression calls a lookup outside LOCAL_LOOKUPS (or one named by a variable)."""
+    return any(call.group(2) not in LOCAL_LOOKUPS for call in LOOKUP_CALL.finditer(expression))
+
+
+def names_call_out(names: t.Iterable[str], variables: t.Mapping[str, t.Any]) -> bool:
+    """Whether the values of these variables of a host (as written) call a lookup outside LOCAL_LOOKUPS, directly
+    or through the variables they name. Followed for each host: a value may name a variable another host does not
+    have, or has with a lookup."""
+    known: dict[int, bool] = {}
+
+    def follow(names: set[str]) -> bool:
+        if names & ALL_VARIABLES:
+            names = {name for name in variables if isinstance(name, str)}
+        for name in names:
+            if name not in variables:
+                continue
+            value = variables[name]
+            if id(value) in known:
+                if known[id(value)]:
+                    return True
+                continue
+            known[id(value)] = False  # while it is followed: a cycle ends here
+            parts = expressions(value)
+            if any(calls_outside(part) for part in parts) or follow({n for part in parts for n in NAME.findall(part)}):
+                known[id(value)] = True
                 return True
-    return False
+        return False
+
+    return follow(set(names))
+
+
+def task_expressions(task: t.Any) -> list[str]:
+    """The Jinja expressions of every keyword the task's execution templates (all but the environment, never
+    templated for a task run in place), of its variables and of its loop's controls, before templating."""
+    found: list[str] = []
+    for name in task.fattributes:
+        if name == "environment":
+            continue
+        value = getattr(task, name, None)
+        if name == "args" and isinstance(value, dict) and getattr(task, "resolved_action", None) in ASSERTS:
+            found.extend(expressions({k: v for k, v in value.items() if k != "that"}))
+            found.extend(expressions(value.get("that"), whole=True))
+        else:
+            found.extend(expressions(value, whole=name in CONDITIONALS))
+    found.extend(expressions(task.get_vars()))
+    control = task.loop_control
+    if control is not None:
+        for name in control.fattributes:
+            found.extend(expressions(getattr(control, name, None), whole=name in CONDITIONALS))
+    return found
 
 
 def inline_enabled(environ: t.Mapping[str, str] | None = None, core_version: str = ansible_core_version) -> bool:
@@ -161,9 +223,28 @@ def inline_enabled(environ: t.Mapping[str, str] | None = None, core_version: str
     return True
 
 
-def runs_inline(task: t.Any, variables: t.Mapping[str, t.Any] | None = None) -> bool:
-    """Whether the strategy runs `task` in the controller's process (see DOCUMENTATION); `variables` are the
-    host's, whose values, as written, are followed from the names the task's templates use."""
+class Decision:
+    """What decides whether a task runs in place, read once from its keywords: whether it may at all, and the
+    names its expressions read (followed into each host's variables)."""
+
+    def __init__(self, task: t.Any) -> None:
+        self.names: frozenset[str] = frozenset()
+        self.eligible = eligible(task)
+        if self.eligible:
+            found = task_expressions(task)
+            self.eligible = not any(calls_outside(part) for part in found)
+            names = {name for part in found for name in NAME.findall(part)}
+            if task.resolved_action in SPEC_CHECKS and isinstance(task.args, dict):
+                # Without provided_arguments, it templates the host's variables named like the spec's options.
+                names.update(str(name) for name in (task.args.get("argument_spec") or {}))
+            self.names = frozenset(names)
+
+    def runs_inline(self, variables: t.Mapping[str, t.Any]) -> bool:
+        return self.eligible and not names_call_out(self.names, variables)
+
+
+def eligible(task: t.Any) -> bool:
+    """Whether the task's action and keywords let it run in place (see DOCUMENTATION)."""
     if getattr(task, "resolved_action", None) not in INLINE_ACTIONS:
         return False
     # Anything that waits, retries, delegates or runs in the background keeps its worker.
@@ -172,10 +253,12 @@ def runs_inline(task: t.Any, variables: t.Mapping[str, t.Any] | None = None) -> 
     if task.retries is not None or getattr(task.loop_control, "pause", 0):
         return False
     loop_with = task.loop_with
-    if loop_with and f"ansible.builtin.{loop_with}" not in LOCAL_LOOKUPS:
-        return False
-    raw = (task.args, task.when, task.loop, task.get_vars(), task.changed_when, task.failed_when)
-    return not calls_out(repr(raw), variables or {})
+    return not loop_with or (loop_with if "." in loop_with else f"ansible.builtin.{loop_with}") in LOCAL_LOOKUPS
+
+
+def runs_inline(task: t.Any, variables: t.Mapping[str, t.Any] | None = None) -> bool:
+    """Whether the strategy runs `task` in the controller's process for a host with these `variables`."""
+    return Decision(task).runs_inline(variables or {})
 
 
 def _no_environment(self: t.Any, attribute: t.Any, value: t.Any, templar: t.Any) -> dict[str, str]:
@@ -202,17 +285,21 @@ class StrategyModule(LinearStrategyModule):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._inline = inline_enabled()
-        # Whether each task (by its id) runs in place: decided once, from its raw fields and the variables of the
-        # first host it is queued for.
-        self._inline_tasks: dict[str, bool] = {}
+        # What decides for each task (by its id), read once from its keywords; the variables are followed for
+        # each host.
+        self._decisions: dict[str, Decision] = {}
         # Results of tasks run in place, put on the queue when the strategy waits for the task's results.
         self._inline_results: list[t.Any] = []
 
     def _runs_inline(self, task: t.Any, task_vars: t.Mapping[str, t.Any]) -> bool:
-        decided = self._inline_tasks.get(task._uuid)
-        if decided is None:
-            decided = self._inline_tasks[task._uuid] = runs_inline(task, task_vars)
-        return decided
+        try:
+            decision = self._decisions.get(task._uuid)
+            if decision is None:
+                decision = self._decisions[task._uuid] = Decision(task)
+            return decision.runs_inline(task_vars)
+        except Exception as err:  # noqa: BLE001 - undecided: the worker, as with linear
+            display.vvv(f"linear_inline: {task.get_name()} runs in a worker ({err})")
+            return False
 
     def _queue_task(self, host: t.Any, task: t.Any, task_vars: dict[str, t.Any], play_context: t.Any) -> None:
         if not (self._inline and self._runs_inline(task, task_vars)):

@@ -36,7 +36,6 @@ def task(action: str, args: Any = None, **keywords: Any) -> Task:
         "ansible.builtin.include_role",
         "ansible.builtin.validate_argument_spec",
         "iconeus.tenant_toolkit.tenant_validate",
-        "iconeus.tenant_toolkit.role_variables_validate",
         "iconeus.tenant_toolkit.ops_vars_validate",
         "iconeus.tenant_toolkit.tenant_cost_estimate",
     ],
@@ -59,6 +58,8 @@ def test_a_controller_only_action_runs_in_place(action: str) -> None:
         "iconeus.tenant_toolkit.appstream_fleet",
         "amazon.aws.ec2_vpc_net",
         "ansible.builtin.set_stats",
+        # It templates every variable named like a role's option, whatever names them.
+        "iconeus.tenant_toolkit.role_variables_validate",
     ],
 )
 def test_anything_else_keeps_its_worker(action: str) -> None:
@@ -145,6 +146,7 @@ VARIABLES = {
     "stored": {"password": "{{ query('iconeus.tenant_toolkit.tenant_secret', 'n') }}"},
     "run": "{{ lookup('iconeus.tenant_toolkit.run_id') }}",
     "plain": {"name": "acme", "text": "lookup('x') in data is not a template"},
+    "secret_var": "{{ lookup('amazon.aws.secretsmanager_secret', 'n') }}",
     "loop_a": "{{ loop_b }}",
     "loop_b": "{{ loop_a }}",
 }
@@ -162,6 +164,13 @@ VARIABLES = {
         ("{{ plain.text }}", True),
         ("{{ loop_a }}", True),  # a cycle ends
         ("{{ undefined_here }}", True),
+        # An escaped character before the name (a literal block) hides neither the call nor the name.
+        ("{{\nlookup('amazon.aws.aws_secret', 'y') }}", False),
+        ("{{ x if y else\nsecret_var }}", False),
+        ("{%\tif secret_var %}x{% endif %}", False),
+        # A name in the text around the template, or an attribute of something else, is not followed.
+        ("connection: {{ run }}", True),
+        ("{{ plain.connection }}", True),
     ],
 )
 def test_the_variables_a_task_names_are_followed(template: str, inline: bool) -> None:
@@ -198,3 +207,37 @@ def test_a_result_that_cannot_be_sent_is_the_task_failure_not_the_run() -> None:
         failure._return_data["msg"] == "Task result omitted due to queue send failure: cannot pickle 'generator' object"
     )
     assert module._inline_results == []
+
+
+def test_the_variables_are_followed_for_each_host() -> None:
+    fact = task("ansible.builtin.set_fact", {"a": "{{ password }}"})
+    decision = strategy.Decision(fact)
+    assert decision.runs_inline({"password": "plain"})
+    assert not decision.runs_inline({"password": "{{ lookup('amazon.aws.secretsmanager_secret', 'n') }}"})
+
+
+@pytest.mark.parametrize(
+    "keywords",
+    [
+        {"name": "{{ lookup('iconeus.tenant_toolkit.tenant_secret', 'x') }}"},
+        {"loop": [1], "loop_control": {"label": "{{ lookup('iconeus.tenant_toolkit.tenant_secret', 'x') }}"}},
+        {"ignore_errors": "{{ lookup('iconeus.tenant_toolkit.tenant_secret', 'x') | bool }}"},
+        {"vars": {"v": "{{ connection }}"}},
+    ],
+)
+def test_every_keyword_is_looked_at(keywords: dict[str, Any]) -> None:
+    assert not strategy.runs_inline(task("ansible.builtin.set_fact", {"a": 1}, **keywords), VARIABLES)
+
+
+def test_an_assertion_is_read_as_expressions() -> None:
+    assert not strategy.runs_inline(task("ansible.builtin.assert", {"that": ["connection | length > 0"]}), VARIABLES)
+    assert strategy.runs_inline(task("ansible.builtin.assert", {"that": ["plain | length > 0"]}), VARIABLES)
+    # A plain message is not an expression.
+    assert strategy.runs_inline(task("ansible.builtin.debug", {"msg": "the connection is set"}), VARIABLES)
+
+
+def test_a_spec_check_is_followed_into_the_variables_its_options_name() -> None:
+    spec = {"argument_spec": {"connection": {"type": "dict"}}}
+    assert not strategy.runs_inline(task("ansible.builtin.validate_argument_spec", spec), VARIABLES)
+    plain = {"argument_spec": {"plain": {"type": "dict"}}}
+    assert strategy.runs_inline(task("ansible.builtin.validate_argument_spec", plain), VARIABLES)
