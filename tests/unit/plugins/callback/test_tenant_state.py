@@ -116,7 +116,16 @@ def callback(monkeypatch: pytest.MonkeyPatch) -> Any:
     plugin.locks = {}
 
 
-def hold(plugin: Any, host: str, dynamodb: FakeDynamoDB, s3: FakeS3, lease: int = 300) -> None:
+def hold(
+    plugin: Any,
+    host: str,
+    dynamodb: FakeDynamoDB | None = None,
+    s3: FakeS3 | None = None,
+    lease: int = 300,
+    connection: Any = None,
+) -> None:
+    """A lock the run holds, with the clients given, or with a connection that makes them when first used."""
+    clients = {"dynamodb": dynamodb, "s3": s3, "sts": FakeSts()} if connection is None else {}
     plugin.locks[host] = ts.HeldLock(
         host=host,
         tenant=host,
@@ -124,9 +133,8 @@ def hold(plugin: Any, host: str, dynamodb: FakeDynamoDB, s3: FakeS3, lease: int 
         bucket=None,
         region="eu-west-3",
         lease_seconds=lease,
-        dynamodb=dynamodb,
-        s3=s3,
-        sts=FakeSts(),
+        connection=connection,
+        **clients,
     )
 
 
@@ -223,24 +231,12 @@ class FakeConnection:
         return self.clients[service]
 
 
-def connected(plugin: Any, host: str, connection: FakeConnection) -> None:
-    plugin.locks[host] = ts.HeldLock(
-        host=host,
-        tenant=host,
-        table="tenant-toolkit-state",
-        bucket=None,
-        region="eu-west-3",
-        lease_seconds=300,
-        connection=connection,  # type: ignore[arg-type]
-    )
-
-
 def test_the_history_clients_are_made_only_for_a_changed_tenant(callback: Any, monkeypatch: Any) -> None:
     monkeypatch.setattr(ts, "toolkit_version", lambda: {"version": "0.2.0", "commit": "abc123", "dirty": False})
     changed = FakeConnection(FakeDynamoDB(callback.run_id))
     quiet = FakeConnection(FakeDynamoDB(callback.run_id))
-    connected(callback, "changed", changed)
-    connected(callback, "quiet", quiet)
+    hold(callback, "changed", connection=changed)
+    hold(callback, "quiet", connection=quiet)
     fleet = task("appstream_fleet : Ensure the fleet", "iconeus.tenant_toolkit.appstream_fleet", "appstream_fleet")
     callback.v2_runner_on_ok(result("changed", fleet, {"changed": True}))
     callback.renew_all()
@@ -257,7 +253,7 @@ def test_a_history_client_that_cannot_be_made_is_said_and_the_lock_still_release
     monkeypatch.setattr(ts, "toolkit_version", lambda: {"version": "0.2.0", "commit": "abc123", "dirty": False})
     for broken in ("sts", "s3"):
         connection = FakeConnection(FakeDynamoDB(callback.run_id), broken=(broken,))
-        connected(callback, "a", connection)
+        hold(callback, "a", connection=connection)
         fleet = task("appstream_fleet : Ensure the fleet", "iconeus.tenant_toolkit.appstream_fleet")
         callback.v2_runner_on_ok(result("a", fleet, {"changed": True}))
         callback.v2_playbook_on_stats(FakeStats({"a": {"changed": 1}}))
