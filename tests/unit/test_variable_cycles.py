@@ -1,0 +1,142 @@
+"""No variable of the project is defined, through the templates of other variables, in terms of itself.
+
+Ansible templates a variable when it is read, and Jinja evaluates a filter's arguments before the filter: a role
+default such as `a: "{{ x.name | default(b, true) }}"` read where a task's `vars` say `b: "{{ a }}"` recurses to
+Jinja's depth limit on every read, even when `x.name` is set (70 ms per evaluation, measured), and fails with
+"Recursive loop detected" where it is not. The definitions looked at: role defaults and vars, the `vars` of plays,
+blocks and tasks in roles and playbooks, and the demo inventory's group and host variables. A name defined in
+several places is one node whose references are all of its definitions' (any of them may win).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+import yaml
+from jinja2 import meta
+
+ROOT = Path(__file__).resolve().parents[2]
+TASK_LISTS = ("block", "rescue", "always", "tasks", "pre_tasks", "post_tasks", "handlers")
+
+
+class _AnyName(dict):  # type: ignore[type-arg]
+    """Filters and tests by any name: Jinja's analysis compiles the template, and only the names read matter."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __missing__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name]
+
+
+JINJA = jinja2.Environment(autoescape=False)  # noqa: S701 - parsed for the names it reads, never rendered
+JINJA.filters = _AnyName(JINJA.filters)
+JINJA.tests = _AnyName(JINJA.tests)
+
+
+def template_names(value: Any) -> set[str]:
+    """The variable names the Jinja templates in `value` (strings, nested lists and mappings) read."""
+    names: set[str] = set()
+    if isinstance(value, str):
+        if "{{" in value or "{%" in value:
+            names |= meta.find_undeclared_variables(JINJA.parse(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            names |= template_names(item)
+    elif isinstance(value, list):
+        for item in value:
+            names |= template_names(item)
+    return names
+
+
+def _vars_of(node: Any) -> Iterator[dict[str, Any]]:
+    """The `vars` mappings of a play or task list, blocks and nested plays included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _vars_of(item)
+    elif isinstance(node, dict):
+        if isinstance(node.get("vars"), dict):
+            yield node["vars"]
+        for key in TASK_LISTS:
+            yield from _vars_of(node.get(key))
+
+
+def definitions(root: Path = ROOT) -> Iterator[tuple[str, str, Any]]:
+    """(file, name, value) of every variable definition the project makes."""
+    mappings = [*root.glob("roles/*/defaults/*.yml"), *root.glob("roles/*/vars/*.yml")]
+    mappings += [*root.glob("inventories/demo/group_vars/**/*.yml"), *root.glob("inventories/demo/host_vars/**/*.yml")]
+    for path in mappings:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, value in (data or {}).items():
+            yield str(path.relative_to(root)), name, value
+    task_files = [*root.glob("roles/*/tasks/*.yml"), *root.glob("roles/*/handlers/*.yml")]
+    task_files += [*root.glob("playbooks/**/*.yml"), *root.glob("*.yml")]
+    for path in task_files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for mapping in _vars_of(data):
+            for name, value in mapping.items():
+                yield str(path.relative_to(root)), name, value
+
+
+def cycles(defined: Iterable[tuple[str, str, Any]]) -> list[list[str]]:
+    """Each cycle of names whose templates read one another, once, as a path that ends where it starts."""
+    graph: dict[str, set[str]] = {}
+    for _, name, value in defined:
+        graph.setdefault(name, set()).update(template_names(value))
+    found: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        for read in sorted(graph.get(name, ())):
+            if read in path:
+                cycle = [*path[path.index(read) :], read]
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    found.append(cycle)
+            elif read in graph and read not in done:
+                visit(read, [*path, read])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [name])
+    return found
+
+
+def test_the_detector_finds_the_dhcp_domain_cycle_that_was() -> None:
+    """What roles/aws_network/tasks/dhcp.yml did until the names were split: a cycle through a role default."""
+    old = [
+        (
+            "roles/aws_network/defaults/main.yml",
+            "aws_network_directory_domain_name",
+            "{{ (tenant_directory | default({}, true)).name | default(aws_network_dhcp_domain_name, true) }}",
+        ),
+        ("roles/aws_network/tasks/dhcp.yml", "aws_network_dhcp_domain_name", "{{ aws_network_directory_domain_name }}"),
+        ("roles/aws_network/defaults/main.yml", "tenant_directory", {"name": "{{ 'corp.example' }}"}),
+    ]
+    assert cycles(old) == [
+        ["aws_network_dhcp_domain_name", "aws_network_directory_domain_name", "aws_network_dhcp_domain_name"]
+    ]
+    assert cycles([("f", "a", "{% if a is defined %}1{% endif %}")]) == [["a", "a"]]
+    assert cycles([("f", "a", "{{ b }}"), ("f", "b", "{{ c }}"), ("f", "c", "plain")]) == []
+
+
+def test_the_project_reads_every_kind_of_definition() -> None:
+    """The walk sees the files that matter here: a role default, a task's vars, the demo inventory."""
+    where = {(path, name) for path, name, _ in definitions()}
+    assert ("roles/aws_network/defaults/main.yml", "aws_network_directory_domain_name") in where
+    assert ("roles/aws_network/tasks/dhcp.yml", "__aws_network_dhcp_domain_name") in where
+    assert any(path.startswith("inventories/demo/") for path, _ in where)
+    assert any(path.startswith("playbooks/") for path, _ in where)
+
+
+@pytest.mark.parametrize("cycle", cycles(definitions()) or [None])
+def test_no_variable_is_defined_in_terms_of_itself(cycle: list[str] | None) -> None:
+    assert cycle is None, "these variables' templates read one another in a cycle: " + " -> ".join(cycle or [])
