@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pytest
 import yaml
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.engine import MISSING, Field
 from ansible_collections.iconeus.tenant_toolkit.plugins.module_utils.schema.tenant import TENANT_SCHEMA
 from jinja2 import nodes
+
+from tests.helpers import JINJA_PARSER as JINJA
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if (path / "tasks").is_dir())
@@ -31,7 +32,6 @@ COLLECTION = "iconeus.tenant_toolkit"
 RAW_READER = ROOT / "playbooks" / "validate.yml"
 # Keys whose string values Ansible evaluates as bare Jinja expressions.
 CONDITIONAL_KEYS = {"when", "changed_when", "failed_when", "until", "that"}
-JINJA = jinja2.Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"], autoescape=False)  # noqa: S701 - parsed only, never rendered
 # Windows paths in Jinja string literals ('\\s' in a regex) make Jinja's lexer warn; Ansible parses them the same.
 pytestmark = pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
 

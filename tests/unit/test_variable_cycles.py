@@ -12,36 +12,22 @@ through `vars[...]`, `hostvars[...]` or `lookup('vars', ...)`, and `set_fact` (e
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import jinja2
+import pytest
 import yaml
 from jinja2 import meta
+
+from tests.helpers import JINJA_PARSER
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK_LISTS = ("block", "rescue", "always", "tasks", "pre_tasks", "post_tasks", "handlers")
 
 
-class _AnyName(dict):  # type: ignore[type-arg]
-    """Filters and tests by any name: Jinja's analysis compiles the template, and only the names read matter."""
-
-    def __contains__(self, name: object) -> bool:
-        return True
-
-    def __missing__(self, name: str) -> Any:
-        return lambda *args, **kwargs: None
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self[name]
-
-
-# The extensions Ansible enables (`{% do %}`, `{% break %}`); parsed for the names read, never rendered.
-JINJA = jinja2.Environment(autoescape=False, extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])  # noqa: S701
-JINJA.filters = _AnyName(JINJA.filters)
-JINJA.tests = _AnyName(JINJA.tests)
+# Windows paths in Jinja string literals ('\\share') make Jinja's lexer warn; Ansible parses them the same.
+pytestmark = pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
 
 
 def template_names(value: Any) -> set[str]:
@@ -49,10 +35,7 @@ def template_names(value: Any) -> set[str]:
     names: set[str] = set()
     if isinstance(value, str):
         if "{{" in value or "{%" in value:
-            with warnings.catch_warnings():
-                # A Windows path in a string literal ('\\share') is an invalid escape to Jinja's lexer: not ours to see.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                names |= meta.find_undeclared_variables(JINJA.parse(value))
+            names |= meta.find_undeclared_variables(JINJA_PARSER.parse(value))
     elif isinstance(value, dict):
         for item in value.values():
             names |= template_names(item)
